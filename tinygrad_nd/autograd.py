@@ -1,0 +1,438 @@
+"""The autograd engine: grad mode, ``Context``/``Function``, and the iterative backward pass.
+
+Design notes
+------------
+* The graph is a DAG of tensors; a non-leaf tensor points to the ``Context`` of the op that
+  made it and the context points to the op's input tensors, never back to its output, so a
+  graph holds no reference cycles and is freed by reference counting alone.
+* ``backward`` walks a post-order of the graph built with an explicit stack (no recursion,
+  so chains of 100,000 ops work) and pushes gradients through a local dict. Only leaves and
+  tensors that called ``retain_grad()`` receive ``.grad``.
+* Op backwards are written with Tensor operations. When ``create_graph`` is off they run under
+  ``no_grad`` (no graph is recorded); when it is on they are recorded, giving grad-of-grad.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+import numpy as np
+
+from . import tensor as _tensor_module
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# --------------------------------------------------------------------------------------------
+# grad mode (process-wide, like a single-threaded PyTorch; not thread-local)
+# --------------------------------------------------------------------------------------------
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether new operations are recorded for differentiation."""
+    return _grad_enabled
+
+
+class set_grad_enabled:
+    """Context manager (and function) that turns graph recording on or off.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> with tg.set_grad_enabled(False):
+    ...     tg.is_grad_enabled()
+    False
+    """
+
+    def __init__(self, mode: bool) -> None:
+        global _grad_enabled
+        self.prev = _grad_enabled
+        _grad_enabled = bool(mode)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self.prev
+
+
+class _GradMode:
+    mode: ClassVar[bool]
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self.prev = _grad_enabled
+        _grad_enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self.prev
+
+    def __call__(self, fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.__class__():
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradMode):
+    """Disable graph recording, as a context manager or a decorator.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> w = tg.ones(3, requires_grad=True)
+    >>> with tg.no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+    """
+
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """Re-enable graph recording inside a ``no_grad`` region (context manager or decorator)."""
+
+    mode = True
+
+
+# --------------------------------------------------------------------------------------------
+# Context and Function
+# --------------------------------------------------------------------------------------------
+class Context:
+    """Per-call storage connecting an op's forward to its backward.
+
+    Forward stores what backward needs with :meth:`save_for_backward` (numpy arrays) or as
+    plain attributes (axes, shapes, masks). Backward reads :attr:`saved_tensors`, which returns
+    the *input tensors themselves* for saved inputs (so the backward can be differentiated
+    again), a tensor re-attached to this op for the saved output, and constants otherwise.
+    Only save inputs, the output, or arrays whose derivative does not matter (masks, indices).
+    """
+
+    def __init__(self, function: type[Function], inputs: tuple[Tensor, ...]) -> None:
+        self.function = function
+        self.inputs = inputs
+        self.needs_input_grad = tuple(t.requires_grad for t in inputs)
+        self._saved: tuple[np.ndarray, ...] | None = None
+        self._freed = False
+
+    def save_for_backward(self, *arrays: np.ndarray) -> None:
+        """Keep ``arrays`` (inputs, the output, or constants) for the backward pass."""
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple[Tensor, ...]:
+        """The saved arrays as Tensors, checked against in-place modification."""
+        if self._freed:
+            raise RuntimeError(_freed_message(self.function.op_name))
+        Tensor = _tensor_module.Tensor
+        out = []
+        for arr in self._saved or ():
+            for i, t in enumerate(self.inputs):
+                if t.data is arr:
+                    if t._version[0] != self._input_versions[i]:
+                        raise RuntimeError(_version_message(self.function.op_name, f"input {i}",
+                                                            t.shape))
+                    out.append(t)
+                    break
+            else:
+                if arr is self._output_data:
+                    counter, version = self._output_version
+                    if counter[0] != version:
+                        raise RuntimeError(_version_message(self.function.op_name, "output",
+                                                            arr.shape))
+                    # Re-attach the output to this op so grad-of-grad sees its dependence on
+                    # the inputs; a fresh Tensor avoids a context -> output reference cycle.
+                    out.append(Tensor._make(arr, self if _grad_enabled else None))
+                else:
+                    out.append(Tensor._make(arr, None))
+        return tuple(out)
+
+    @property
+    def op_name(self) -> str:
+        """Name of the op this context belongs to."""
+        return self.function.op_name
+
+    def release(self) -> None:
+        """Drop saved buffers; keep only the graph structure (op and inputs)."""
+        keep = {"function": self.function, "inputs": self.inputs,
+                "needs_input_grad": self.needs_input_grad}
+        self.__dict__.clear()
+        self.__dict__.update(keep)
+        self._saved = None
+        self._freed = True
+
+
+def _freed_message(op_name: str) -> str:
+    return (f"{op_name}: trying to backward through the graph a second time, but its saved "
+            "buffers were freed by the first backward(). Pass retain_graph=True to the first "
+            "backward() if you need to backward twice.")
+
+
+def _version_message(op_name: str, what: str, shape: tuple[int, ...]) -> str:
+    return (f"{op_name}: the {what} (shape {shape}) saved for backward was modified in place "
+            "after it was saved; its gradient would be wrong. Use an out-of-place operation.")
+
+
+class Function:
+    """Base class of registered ops: ``forward`` on arrays and ``backward`` on Tensors.
+
+    Subclasses define two static methods:
+
+    ``forward(ctx, *arrays, **params) -> np.ndarray``
+        computes the output from numpy arrays and saves what backward needs on ``ctx``;
+    ``backward(ctx, g: Tensor) -> tuple[Tensor | None, ...]``
+        returns one vector-Jacobian product per tensor input (``None`` for no gradient),
+        each of the *output's* broadcast shape; the engine reduces and accumulates it.
+    """
+
+    op_name: ClassVar[str] = "function"
+    forward: ClassVar[Callable[..., np.ndarray]]
+    backward: ClassVar[Callable[..., tuple[Any, ...]]]
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+        """Run the op on tensors, recording it in the graph when a gradient may be needed."""
+        ctx = Context(cls, inputs)
+        try:
+            out = cls.forward(ctx, *[t.data for t in inputs], **params)
+        except (ValueError, IndexError, TypeError) as e:
+            raise _named_error(cls.op_name, e, inputs) from None
+        if type(out) is not np.ndarray:  # numpy returns scalars for 0-d results
+            scalar, out = out, np.asarray(out)
+            if ctx._saved:
+                ctx._saved = tuple(out if s is scalar else s for s in ctx._saved)
+        if not (_grad_enabled and any(ctx.needs_input_grad)):
+            return _tensor_module.Tensor._make(out, None)
+        result = _tensor_module.Tensor._make(out, ctx)
+        if ctx._saved:
+            ctx._input_versions = tuple(t._version[0] for t in inputs)
+            ctx._output_data = out
+            ctx._output_version = (result._version, result._version[0])
+        return result
+
+
+def _named_error(op_name: str, error: Exception, inputs: tuple[Tensor, ...]) -> Exception:
+    """Make sure an error raised inside a forward names the op and the input shapes."""
+    message = str(error)
+    if not message.startswith(op_name + ":"):
+        shapes = ", ".join(str(t.shape) for t in inputs)
+        message = f"{op_name}: {message} (input shapes {shapes})"
+    return type(error)(message)
+
+
+# --------------------------------------------------------------------------------------------
+# The backward pass
+# --------------------------------------------------------------------------------------------
+def toposort(roots: Iterable[Tensor]) -> list[Tensor]:
+    """Tensors reachable from ``roots`` that require grad, inputs before the tensors using them.
+
+    Iterative depth-first post-order; deterministic (inputs visited in argument order).
+    """
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(r, False) for r in roots]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen or not node.requires_grad:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        if node._ctx is not None:
+            stack.extend((p, False) for p in reversed(node._ctx.inputs) if id(p) not in seen)
+    return order
+
+
+# Callbacks ``fn(ctx, grad_output, grad_inputs)`` run after every op's backward; the
+# diagnostics' grad_health mode uses this to name the op where a gradient goes wrong.
+backward_observers: list[Callable[[Context, Tensor, tuple[Any, ...]], None]] = []
+
+
+def unbroadcast(g: Tensor, shape: tuple[int, ...], op_name: str) -> Tensor:
+    """Sum ``g`` over the axes that broadcasting added, so it has the input's ``shape``."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    if lead < 0 or any(s != 1 and s != gs for s, gs in zip(shape, g.shape[lead:])):
+        raise RuntimeError(f"{op_name}.backward returned a gradient of shape {g.shape} for an "
+                           f"input of shape {shape}; they are not broadcast-compatible")
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
+                                      if s == 1 and g.shape[lead + i] != 1)
+    return g.sum(axis=axes).reshape(shape)
+
+
+def run_backward(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Tensor],
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence[Tensor] | None = None,
+) -> list[Tensor | None] | None:
+    """Backpropagate ``root_grads`` from ``roots``.
+
+    With ``inputs`` given, return their gradients (as :func:`grad` does) and leave ``.grad``
+    untouched; otherwise accumulate into the ``.grad`` of leaves and retaining tensors.
+    """
+    global _grad_enabled
+    grads: dict[int, Tensor] = {}
+    stored_arrays: set[int] = set()
+    for r, g in zip(roots, root_grads):
+        grads[id(r)] = g if id(r) not in grads else grads[id(r)] + g
+        stored_arrays.add(id(g.data))
+    capture = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
+    captured: list[Tensor | None] = [None] * len(inputs or ())
+    order = toposort(roots)
+    prev_mode, _grad_enabled = _grad_enabled, create_graph
+    try:
+        for node in reversed(order):
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            for hook in tuple(node._hooks.values()) if node._hooks else ():
+                replaced = hook(g)
+                if replaced is not None:
+                    g = _checked_hook_result(replaced, node)
+            if capture is not None:
+                if id(node) in capture:
+                    captured[capture[id(node)]] = g
+            elif node._ctx is None or node._retains_grad:
+                _accumulate_grad(node, g, create_graph, stored_arrays)
+            ctx = node._ctx
+            if ctx is None:
+                continue
+            if ctx._freed:
+                raise RuntimeError(_freed_message(ctx.function.op_name))
+            _backprop_op(ctx, g, grads)
+            if not retain_graph:
+                ctx.release()
+    finally:
+        _grad_enabled = prev_mode
+    return captured if capture is not None else None
+
+
+def _backprop_op(ctx: Context, g: Tensor, grads: dict[int, Tensor]) -> None:
+    """Call one op's backward and add each input's reduced gradient into ``grads``."""
+    name = ctx.function.op_name
+    input_grads = ctx.function.backward(ctx, g)
+    if len(input_grads) != len(ctx.inputs):
+        raise RuntimeError(f"{name}.backward returned {len(input_grads)} gradients for "
+                           f"{len(ctx.inputs)} inputs")
+    for observer in backward_observers:
+        observer(ctx, g, input_grads)
+    for inp, gi, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad):
+        if gi is None or not needed:
+            continue
+        gi = unbroadcast(gi, inp.shape, name)
+        if gi.dtype != inp.dtype:
+            gi = gi.astype(inp.dtype)
+        previous = grads.get(id(inp))
+        grads[id(inp)] = gi if previous is None else previous + gi
+
+
+def _accumulate_grad(node: Tensor, g: Tensor, create_graph: bool, stored: set[int]) -> None:
+    if not create_graph:
+        # Two leaves may receive the very same array (e.g. both inputs of an add); copy so an
+        # in-place change of one ``.grad`` can never leak into another.
+        base = g.data.base if g.data.base is not None else g.data
+        if id(base) in stored:
+            g = _tensor_module.Tensor._make(g.data.copy(), None)
+        else:
+            stored.add(id(base))
+    if node.grad is None:
+        node.grad = g if create_graph else g.detach()
+    else:
+        node.grad = node.grad + g
+
+
+def _checked_hook_result(result: Any, node: Tensor) -> Tensor:
+    Tensor = _tensor_module.Tensor
+    if not isinstance(result, Tensor):
+        result = Tensor(result, dtype=node.dtype)
+    if result.shape != node.shape:
+        raise RuntimeError(f"hook on tensor of shape {node.shape} returned a gradient of shape "
+                           f"{result.shape}")
+    return result
+
+
+def _seed_gradients(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None,
+                    caller: str) -> list[Tensor]:
+    Tensor = _tensor_module.Tensor
+    seeds = []
+    for i, out in enumerate(outputs):
+        given = None if grad_outputs is None else grad_outputs[i]
+        if not out.requires_grad:
+            raise RuntimeError(f"{caller}: output {i} (shape {out.shape}) does not require grad "
+                               "and has no graph; did you build it under no_grad() or from "
+                               "tensors without requires_grad=True?")
+        if given is None:
+            if out.size != 1:
+                raise RuntimeError(f"{caller}: grad can be implicitly created only for scalar "
+                                   f"outputs, but output {i} has shape {out.shape}; pass "
+                                   "gradient= (a tensor of that shape)")
+            given = Tensor._make(np.ones(out.shape, dtype=out.dtype), None)
+        elif not isinstance(given, Tensor):
+            given = Tensor(given, dtype=out.dtype)
+        if given.shape != out.shape:
+            raise RuntimeError(f"{caller}: gradient of shape {given.shape} does not match the "
+                               f"output shape {out.shape}")
+        seeds.append(given)
+    return seeds
+
+
+def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False) -> None:
+    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad``; see :meth:`Tensor.backward`."""
+    seeds = _seed_gradients([tensor], None if gradient is None else [gradient], "backward")
+    keep = create_graph if retain_graph is None else retain_graph
+    run_backward([tensor], seeds, keep, create_graph)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Return d(outputs)/d(inputs) without touching any ``.grad`` (like ``torch.autograd.grad``).
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> x = tg.Tensor([3.0], requires_grad=True)
+    >>> (dx,) = tg.grad((x ** 3).sum(), x, create_graph=True)
+    >>> (ddx,) = tg.grad(dx.sum(), x)
+    >>> float(dx.item()), float(ddx.item())
+    (27.0, 18.0)
+    """
+    Tensor = _tensor_module.Tensor
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    single_output = isinstance(outputs, Tensor)
+    if isinstance(grad_outputs, Tensor) or (grad_outputs is not None and single_output):
+        grad_outputs = [grad_outputs]
+    seeds = _seed_gradients(outs, grad_outputs, "grad")
+    for i, t in enumerate(ins):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} (shape {t.shape}) does not require grad")
+    keep = create_graph if retain_graph is None else retain_graph
+    result = run_backward(outs, seeds, keep, create_graph, inputs=ins) or []
+    if not allow_unused:
+        for i, r in enumerate(result):
+            if r is None:
+                raise RuntimeError(f"grad: input {i} (shape {ins[i].shape}) was not used to "
+                                   "compute the outputs; pass allow_unused=True to get None")
+    return tuple(result)

@@ -1,0 +1,160 @@
+"""Tensor factories and the random-number story.
+
+Reproducibility: every random factory takes ``generator=``, a :class:`Generator` (or a numpy
+``Generator``); without one it draws from a process-wide default that :func:`manual_seed`
+resets. Models, initialisers, dropout and data loaders follow the same rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from . import dtypes
+from .tensor import Tensor, _as_tuple
+
+
+class Generator:
+    """A seeded source of random numbers (wraps ``numpy.random.Generator``).
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> a = tg.randn(3, generator=tg.Generator(0)); b = tg.randn(3, generator=tg.Generator(0))
+    >>> bool((a == b).all())
+    True
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.manual_seed(seed)
+
+    def manual_seed(self, seed: int | None) -> Generator:
+        """Restart the stream from ``seed``; returns ``self``."""
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        return self
+
+
+_default_generator = Generator(0)
+
+
+def default_generator() -> Generator:
+    """The process-wide generator used when no ``generator=`` is passed."""
+    return _default_generator
+
+
+def manual_seed(seed: int) -> Generator:
+    """Reseed the default generator (as ``torch.manual_seed``); returns it."""
+    return _default_generator.manual_seed(seed)
+
+
+def rng_of(generator: Generator | np.random.Generator | None) -> np.random.Generator:
+    """The numpy generator behind ``generator`` (the default one when None)."""
+    if generator is None:
+        return _default_generator.rng
+    if isinstance(generator, np.random.Generator):
+        return generator
+    return generator.rng
+
+
+def _float(dtype: DTypeLike | None) -> np.dtype:
+    return dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
+    return Tensor(array, requires_grad=requires_grad, dtype=array.dtype)
+
+
+def zeros(*shape: int | Sequence[int], dtype: DTypeLike | None = None,
+          requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros. ``tg.zeros(2, 3)`` or ``tg.zeros((2, 3))``."""
+    return _new(np.zeros(_as_tuple(shape), _float(dtype)), requires_grad)
+
+
+def ones(*shape: int | Sequence[int], dtype: DTypeLike | None = None,
+         requires_grad: bool = False) -> Tensor:
+    """A tensor of ones."""
+    return _new(np.ones(_as_tuple(shape), _float(dtype)), requires_grad)
+
+
+def full(shape: Sequence[int] | int, fill_value: float, dtype: DTypeLike | None = None,
+         requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value``."""
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return _new(np.full(shape, fill_value, _float(dtype)), requires_grad)
+
+
+def randn(*shape: int | Sequence[int], dtype: DTypeLike | None = None,
+          generator: Generator | None = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> tg.randn(2, 3, generator=tg.Generator(1)).shape
+    (2, 3)
+    """
+    dt = _float(dtype)
+    return _new(rng_of(generator).standard_normal(_as_tuple(shape)).astype(dt), requires_grad)
+
+
+def rand(*shape: int | Sequence[int], dtype: DTypeLike | None = None,
+         generator: Generator | None = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1)."""
+    dt = _float(dtype)
+    return _new(rng_of(generator).random(_as_tuple(shape)).astype(dt), requires_grad)
+
+
+def randint(low: int, high: int, shape: Sequence[int],
+            generator: Generator | None = None) -> Tensor:
+    """Integers uniform in [low, high), int64."""
+    return Tensor(rng_of(generator).integers(low, high, size=tuple(shape)), dtype=np.int64)
+
+
+def arange(start: float, stop: float | None = None, step: float = 1,
+           dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+    """Evenly spaced values in [start, stop); int64 for integer arguments, else float."""
+    if stop is None:
+        start, stop = 0, start
+    is_int = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
+    dt = np.dtype(dtype) if dtype is not None else (dtypes.int64 if is_int else _float(None))
+    return _new(np.arange(start, stop, step, dtype=dt), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: DTypeLike | None = None,
+        requires_grad: bool = False) -> Tensor:
+    """The identity matrix (n x m)."""
+    return _new(np.eye(n, m, dtype=_float(dtype)), requires_grad)
+
+
+def zeros_like(t: Tensor, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+    """Zeros with ``t``'s shape and dtype."""
+    return _new(np.zeros(t.shape, t.dtype if dtype is None else dtype), requires_grad)
+
+
+def ones_like(t: Tensor, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+    """Ones with ``t``'s shape and dtype."""
+    return _new(np.ones(t.shape, t.dtype if dtype is None else dtype), requires_grad)
+
+
+def full_like(t: Tensor, fill_value: float, requires_grad: bool = False) -> Tensor:
+    """``fill_value`` with ``t``'s shape and dtype."""
+    return _new(np.full(t.shape, fill_value, t.dtype), requires_grad)
+
+
+def randn_like(t: Tensor, generator: Generator | None = None, **kwargs: Any) -> Tensor:
+    """Standard normal samples with ``t``'s shape and dtype."""
+    return randn(t.shape, dtype=t.dtype, generator=generator, **kwargs)
+
+
+def rand_like(t: Tensor, generator: Generator | None = None, **kwargs: Any) -> Tensor:
+    """Uniform [0, 1) samples with ``t``'s shape and dtype."""
+    return rand(t.shape, dtype=t.dtype, generator=generator, **kwargs)
+
+
+def tensor(data: Any, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+    """Same as ``Tensor(data, ...)`` (PyTorch's ``torch.tensor``)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)

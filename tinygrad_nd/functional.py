@@ -1,0 +1,243 @@
+"""Module-level functions on tensors: joins, selections and the convolution family.
+
+Each is a thin, validating front end to registered ops, so shape errors name the op and the
+shapes involved before any numpy error can surface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .registry import apply
+from .tensor import Tensor
+
+IntPair = int | tuple[int, int]
+
+
+def _pair(value: IntPair, name: str, op: str, minimum: int = 1) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or any(int(v) < minimum for v in pair):
+        raise ValueError(f"{op}: {name} must be an int >= {minimum} or a pair of them, "
+                         f"got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def cat(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors along an existing axis.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> tg.cat([tg.ones(2), tg.zeros(1)]).tolist()
+    [1.0, 1.0, 0.0]
+    """
+    return apply("cat", *[_tensor(t) for t in tensors], axis=axis if dim is None else dim)
+
+
+concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors of equal shape along a new axis.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> tg.stack([tg.ones(2), tg.zeros(2)]).shape
+    (2, 2)
+    """
+    axis = axis if dim is None else dim
+    tensors = [_tensor(t) for t in tensors]
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+    return cat([t.unsqueeze(axis) for t in tensors], axis=axis)
+
+
+def split(x: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
+    """Split into pieces of ``split_size`` (int) or of the listed sizes, along ``axis``.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> [p.shape for p in tg.arange(5).split(2)]
+    [(2,), (2,), (1,)]
+    """
+    length = x.shape[axis]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        step = int(split_size_or_sections)
+        if step <= 0:
+            raise ValueError(f"split: split size must be positive, got {step}")
+        sizes = [min(step, length - s) for s in range(0, length, step)]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != length:
+            raise ValueError(f"split: sections {sizes} do not add up to {length}, the size of "
+                             f"axis {axis} of a tensor of shape {x.shape}")
+    lead = (slice(None),) * (axis % x.ndim)
+    starts = np.cumsum([0] + sizes)
+    return [x[lead + (slice(int(a), int(b)),)] for a, b in zip(starts[:-1], starts[1:])]
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    """``x`` where ``condition`` holds, else ``y`` (broadcast together).
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> x = tg.Tensor([-1.0, 2.0])
+    >>> tg.where(x > 0, x, 0.0).tolist()
+    [0.0, 2.0]
+    """
+    cond = condition if isinstance(condition, Tensor) else Tensor(np.asarray(condition, bool))
+    if cond.dtype != np.bool_:
+        cond = Tensor._make(cond.data.astype(bool), None)
+    x = _tensor(x) if isinstance(x, Tensor) or not isinstance(y, Tensor) else y._operand(x)
+    y = x._operand(y)
+    return apply("where", cond, x, y)
+
+
+def maximum(x: Tensor, y: Any) -> Tensor:
+    """Elementwise maximum (ties share the gradient)."""
+    return _tensor(x).maximum(y)
+
+
+def minimum(x: Tensor, y: Any) -> Tensor:
+    """Elementwise minimum (ties share the gradient)."""
+    return _tensor(x).minimum(y)
+
+
+def index_add(x: Tensor, index: Any, shape: Sequence[int]) -> Tensor:
+    """A zero tensor of ``shape`` with ``x`` added at ``index`` (repeats accumulate).
+
+    The adjoint of indexing: ``index_add(g, i, s)`` is the gradient of ``t[i]`` for ``t`` of
+    shape ``s``.
+    """
+    from .tensor import _np_index
+
+    return apply("index_add", x, index=_np_index(index), shape=tuple(shape))
+
+
+def _conv_config(x_shape: Sequence[int], w_shape: Sequence[int], stride: IntPair,
+                 padding: IntPair, dilation: IntPair, groups: int,
+                 op: str = "conv2d") -> dict[str, Any]:
+    x_shape, w_shape = tuple(x_shape), tuple(w_shape)
+    if len(x_shape) != 4 or len(w_shape) != 4:
+        raise ValueError(f"{op}: expected input (N, C, H, W) and weight (O, C/groups, KH, KW), "
+                         f"got shapes {x_shape} and {w_shape}")
+    if groups < 1 or x_shape[1] % groups or w_shape[0] % groups:
+        raise ValueError(f"{op}: groups={groups} must divide the input channels "
+                         f"({x_shape[1]}) and the output channels ({w_shape[0]})")
+    if w_shape[1] * groups != x_shape[1]:
+        raise ValueError(f"{op}: weight of shape {w_shape} expects {w_shape[1] * groups} input "
+                         f"channels (C/groups={w_shape[1]}, groups={groups}), but the input "
+                         f"of shape {x_shape} has {x_shape[1]}")
+    conf = dict(stride=_pair(stride, "stride", op), padding=_pair(padding, "padding", op, 0),
+                dilation=_pair(dilation, "dilation", op), groups=int(groups))
+    from .ops.conv import output_hw
+
+    oh, ow = output_hw(x_shape[2:], w_shape[2:], conf["stride"], conf["padding"],
+                       conf["dilation"])
+    if oh < 1 or ow < 1:
+        raise ValueError(f"{op}: kernel {w_shape[2:]} (dilation {conf['dilation']}) does not fit "
+                         f"the input of shape {x_shape} with padding {conf['padding']}")
+    return conf
+
+
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
+           padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation of an (N, C, H, W) input with (O, C/groups, KH, KW) weights.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> y = tg.conv2d(tg.ones(1, 1, 4, 4), tg.ones(2, 1, 3, 3), padding=1)
+    >>> y.shape, y[0, 0, 1, 1].item()
+    ((1, 2, 4, 4), 9.0)
+    """
+    conf = _conv_config(x.shape, weight.shape, stride, padding, dilation, groups)
+    out = apply("conv2d", x, weight, **conf)
+    if bias is None:
+        return out
+    if bias.shape != (weight.shape[0],):
+        raise ValueError(f"conv2d: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    return out + bias.reshape(1, -1, 1, 1)
+
+
+def conv2d_input_grad(g: Tensor, weight: Tensor, x_shape: Sequence[int], stride: IntPair = 1,
+                      padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1) -> Tensor:
+    """Gradient of ``conv2d`` with respect to its input (a transposed convolution)."""
+    conf = _conv_config(x_shape, weight.shape, stride, padding, dilation, groups,
+                        "conv2d_input_grad")
+    return apply("conv2d_input_grad", g, weight, x_shape=tuple(x_shape), **conf)
+
+
+def conv2d_weight_grad(x: Tensor, g: Tensor, w_shape: Sequence[int], stride: IntPair = 1,
+                       padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1) -> Tensor:
+    """Gradient of ``conv2d`` with respect to its weight."""
+    conf = _conv_config(x.shape, w_shape, stride, padding, dilation, groups,
+                        "conv2d_weight_grad")
+    return apply("conv2d_weight_grad", x, g, w_shape=tuple(w_shape), **conf)
+
+
+def _pool_config(x_shape: Sequence[int], kernel_size: IntPair, stride: IntPair | None,
+                 padding: IntPair, op: str) -> dict[str, Any]:
+    x_shape = tuple(x_shape)
+    if len(x_shape) != 4:
+        raise ValueError(f"{op}: expected an (N, C, H, W) input, got shape {x_shape}")
+    kernel = _pair(kernel_size, "kernel_size", op)
+    conf = dict(kernel_size=kernel,
+                stride=kernel if stride is None else _pair(stride, "stride", op),
+                padding=_pair(padding, "padding", op, 0))
+    if any(p > k // 2 for p, k in zip(conf["padding"], kernel)):
+        raise ValueError(f"{op}: padding {conf['padding']} must be at most half the kernel "
+                         f"size {kernel}")
+    if any(s + 2 * p < k for s, p, k in zip(x_shape[2:], conf["padding"], kernel)):
+        raise ValueError(f"{op}: kernel {kernel} is larger than the padded input of shape "
+                         f"{x_shape} (padding {conf['padding']})")
+    return conf
+
+
+def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
+               padding: IntPair = 0) -> Tensor:
+    """Maximum over (kernel_size) windows; ``stride`` defaults to the kernel size.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> tg.max_pool2d(tg.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
+    [[[[5.0, 7.0], [13.0, 15.0]]]]
+    """
+    conf = _pool_config(x.shape, kernel_size, stride, padding, "max_pool2d")
+    return apply("max_pool2d", x, **conf)
+
+
+def avg_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
+               padding: IntPair = 0) -> Tensor:
+    """Mean over (kernel_size) windows, zero padding included in the count (PyTorch's default)."""
+    conf = _pool_config(x.shape, kernel_size, stride, padding, "avg_pool2d")
+    return apply("avg_pool2d", x, **conf)
+
+
+def avg_pool2d_grad(g: Tensor, x_shape: Sequence[int], kernel_size: IntPair,
+                    stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
+    """Gradient of ``avg_pool2d`` with respect to its input."""
+    conf = _pool_config(x_shape, kernel_size, stride, padding, "avg_pool2d_grad")
+    return apply("avg_pool2d_grad", g, x_shape=tuple(x_shape), **conf)
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """Softmax along ``axis`` (stable)."""
+    return x.softmax(axis)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """Log-softmax along ``axis`` (stable)."""
+    return x.log_softmax(axis)

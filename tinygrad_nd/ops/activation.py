@@ -1,0 +1,184 @@
+"""Activation functions and the (log-)softmax, each written to be stable for |x| up to 1e4."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from ..registry import register_op
+from ._util import const
+from .elementwise import Where
+
+GELU_C = float(np.sqrt(2.0 / np.pi))
+GELU_A = 0.044715
+
+
+def stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e**-x) without overflow: e**-|x| never exceeds 1."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+def _softmax_reference(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@register_op("sigmoid", nin=1, domain=(-8.0, 8.0), reference=lambda x: 1 / (1 + np.exp(-x)),
+             torch_name="sigmoid")
+class Sigmoid(Function):
+    """s = 1 / (1 + e**-x);  ds/dx = s (1 - s)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = stable_sigmoid(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (s,) = ctx.saved_tensors
+        return (g * s * (1 - s),)
+
+
+@register_op("tanh", nin=1, reference=np.tanh, torch_name="tanh")
+class Tanh(Function):
+    """t = tanh x;  dt/dx = 1 - t**2"""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (t,) = ctx.saved_tensors
+        return (g * (1 - t * t),)
+
+
+@register_op("relu", nin=1, kinks=(0.0,), reference=lambda x: np.maximum(x, 0),
+             torch_name="relu")
+class ReLU(Function):
+    """z = max(x, 0);  dz/dx = 1 for x > 0, else 0 (0 at the kink, as in PyTorch)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.positive = x > 0
+        return np.where(ctx.positive, x, 0).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * const(ctx.positive.astype(g.dtype)),)
+
+
+@register_op("leaky_relu", nin=1, kinks=(0.0,), params={"negative_slope": (0.01, 0.2)},
+             reference=lambda x, negative_slope: np.where(x > 0, x, negative_slope * x),
+             torch_name="nn.functional.leaky_relu")
+class LeakyReLU(Function):
+    """z = x for x > 0, else a x;  dz/dx = 1 or a"""
+
+    @staticmethod
+    def forward(ctx, x, negative_slope=0.01):
+        ctx.slope = np.where(x > 0, 1.0, negative_slope).astype(x.dtype)
+        return x * ctx.slope
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * const(ctx.slope),)
+
+
+@register_op("elu", nin=1, kinks=(0.0,), params={"alpha": (1.0, 0.5)},
+             reference=lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(x)),
+             torch_name="nn.functional.elu")
+class ELU(Function):
+    """z = x for x > 0, else a (e**x - 1);  dz/dx = 1 or a e**x"""
+
+    @staticmethod
+    def forward(ctx, x, alpha=1.0):
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        # expm1 of min(x, 0): no overflow from the branch that where() discards
+        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        negative_branch = g * (x.clip(max=0.0).exp() * ctx.alpha)
+        return (Where.apply(const(x.data > 0), g, negative_branch),)
+
+
+@register_op("softplus", nin=1, params={"beta": (1.0, 2.0)},
+             reference=lambda x, beta: np.log1p(np.exp(beta * x)) / beta,
+             torch_name="nn.functional.softplus")
+class Softplus(Function):
+    """z = log(1 + e**(b x)) / b;  dz/dx = sigmoid(b x)"""
+
+    @staticmethod
+    def forward(ctx, x, beta=1.0):
+        ctx.save_for_backward(x)
+        ctx.beta = beta
+        return (np.logaddexp(0, beta * x) / beta).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g * (x * ctx.beta).sigmoid(),)
+
+
+@register_op("gelu", nin=1,
+             reference=lambda x: 0.5 * x * (1 + np.tanh(GELU_C * (x + GELU_A * x**3))),
+             torch_name="nn.functional.gelu")
+class GELU(Function):
+    """z = x/2 (1 + t), t = tanh(c (x + a x**3));  dz/dx = (1+t)/2 + x/2 (1-t**2) c (1+3a x**2)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return 0.5 * x * (1 + np.tanh(GELU_C * (x + GELU_A * x**3)))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        x2 = x * x
+        t = (x * (1 + x2 * GELU_A) * GELU_C).tanh()
+        return (g * ((1 + t) * 0.5 + x * (1 - t * t) * (0.5 * GELU_C) * (1 + x2 * (3 * GELU_A))),)
+
+
+@register_op("softmax", nin=1, shape_rule="softmax", reference=_softmax_reference,
+             torch_name="softmax")
+class Softmax(Function):
+    """s = e**x / sum e**x;  vjp: s (g - sum(g s))"""
+
+    @staticmethod
+    def forward(ctx, x, axis=-1):
+        ctx.axis = axis
+        e = np.exp(x - x.max(axis=axis, keepdims=True))  # shift: e**x never overflows
+        out = e / e.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (s,) = ctx.saved_tensors
+        return (s * (g - (g * s).sum(axis=ctx.axis, keepdims=True)),)
+
+
+@register_op("log_softmax", nin=1, shape_rule="softmax",
+             reference=lambda x, axis: np.log(_softmax_reference(x, axis)),
+             torch_name="log_softmax")
+class LogSoftmax(Function):
+    """y = x - logsumexp x;  vjp: g - e**y sum g"""
+
+    @staticmethod
+    def forward(ctx, x, axis=-1):
+        ctx.axis = axis
+        shifted = x - x.max(axis=axis, keepdims=True)
+        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return (g - y.exp() * g.sum(axis=ctx.axis, keepdims=True),)

@@ -1,0 +1,256 @@
+"""Elementwise arithmetic and math ops. Broadcasting is undone by the engine, not here."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from ..registry import register_op
+from ._util import const
+
+POSITIVE = (0.2, 3.0)  # keeps log/sqrt/pow away from their singularity at 0
+
+
+@register_op("add", nin=2, reference=np.add, torch_name="add")
+class Add(Function):
+    """z = x + y;  dz/dx = 1,  dz/dy = 1"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+@register_op("sub", nin=2, reference=np.subtract, torch_name="sub")
+class Sub(Function):
+    """z = x - y;  dz/dx = 1,  dz/dy = -1"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x - y
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, (-g if ctx.needs_input_grad[1] else None)
+
+
+@register_op("mul", nin=2, reference=np.multiply, torch_name="mul")
+class Mul(Function):
+    """z = x * y;  dz/dx = y,  dz/dy = x"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        return (g * y if need_x else None), (g * x if need_y else None)
+
+
+@register_op("div", nin=2, domain=((-3.0, 3.0), (0.5, 3.0)), reference=np.divide,
+             torch_name="div")
+class Div(Function):
+    """z = x / y;  dz/dx = 1/y,  dz/dy = -x/y**2"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x / y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        gx = g / y if need_x else None
+        gy = -g * x / (y * y) if need_y else None
+        return gx, gy
+
+
+@register_op("pow", nin=2, domain=(POSITIVE, (-2.0, 2.0)), reference=np.power, torch_name="pow")
+class Pow(Function):
+    """z = x ** y;  dz/dx = y x**(y-1),  dz/dy = z log x"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.power(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        gx = g * y * x ** (y - 1) if need_x else None
+        # Only evaluated when the exponent needs a gradient, so x may be negative otherwise.
+        gy = g * x ** y * x.log() if need_y else None
+        return gx, gy
+
+
+@register_op("neg", nin=1, reference=np.negative, torch_name="neg")
+class Neg(Function):
+    """z = -x;  dz/dx = -1"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, g):
+        return (-g,)
+
+
+@register_op("exp", nin=1, reference=np.exp, torch_name="exp")
+class Exp(Function):
+    """z = e**x;  dz/dx = z"""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return (g * out,)
+
+
+@register_op("log", nin=1, domain=(1e-3, 1e3), reference=np.log, torch_name="log")
+class Log(Function):
+    """z = log x;  dz/dx = 1/x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g / x,)
+
+
+@register_op("sqrt", nin=1, domain=POSITIVE, reference=np.sqrt, torch_name="sqrt")
+class Sqrt(Function):
+    """z = sqrt x;  dz/dx = 1 / (2 z)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return (g / (out * 2),)
+
+
+@register_op("abs", nin=1, kinks=(0.0,), reference=np.abs, torch_name="abs")
+class Abs(Function):
+    """z = |x|;  dz/dx = sign x (0 at the kink x = 0, as in PyTorch)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.sign = np.sign(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * const(ctx.sign),)
+
+
+@register_op("clip", nin=1, kinks=(-0.5, 0.5), params={"min": (-0.5, None), "max": (0.5,)},
+             reference=lambda x, min, max: np.clip(x, min, max), torch_name="clamp")
+class Clip(Function):
+    """z = min(max(x, lo), hi);  dz/dx = 1 for lo <= x <= hi, else 0"""
+
+    @staticmethod
+    def forward(ctx, x, min=None, max=None):
+        if min is None and max is None:
+            raise ValueError("clip: at least one of min and max must be given")
+        inside = np.ones(x.shape, dtype=bool)
+        if min is not None:
+            inside &= x >= min
+        if max is not None:
+            inside &= x <= max
+        ctx.inside = inside
+        return np.clip(x, min, max)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * const(ctx.inside.astype(g.dtype)),)
+
+
+class _Extremum(Function):
+    """Shared forward/backward of maximum and minimum; subclasses set ``wins``."""
+
+    wins = staticmethod(np.greater)
+    pick = staticmethod(np.maximum)
+
+    @staticmethod
+    def forward(ctx, x, y):
+        # Fraction of the gradient that goes to x: 1 where it wins, 1/2 on ties.
+        fn = ctx.function
+        ctx.share = np.where(x == y, 0.5, fn.wins(x, y)).astype(np.result_type(x, y))
+        return fn.pick(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        share = const(ctx.share)
+        return g * share, g * (1 - share)
+
+
+@register_op("maximum", nin=2, reference=np.maximum, torch_name="maximum")
+class Maximum(_Extremum):
+    """z = max(x, y);  dz/dx = 1 where x > y, 1/2 on ties (PyTorch's choice), else 0"""
+
+    wins = staticmethod(np.greater)
+    pick = staticmethod(np.maximum)
+
+
+@register_op("minimum", nin=2, reference=np.minimum, torch_name="minimum")
+class Minimum(_Extremum):
+    """z = min(x, y);  dz/dx = 1 where x < y, 1/2 on ties, else 0"""
+
+    wins = staticmethod(np.less)
+    pick = staticmethod(np.minimum)
+
+
+@register_op("where", nin=3, shape_rule="where", differentiable=(False, True, True),
+             reference=np.where, torch_name="where")
+class Where(Function):
+    """z = x if cond else y;  dz/dx = cond,  dz/dy = not cond"""
+
+    @staticmethod
+    def forward(ctx, cond, x, y):
+        ctx.cond = cond
+        return np.where(cond, x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        cond, zero = const(ctx.cond), const(np.zeros((), dtype=g.dtype))
+        _, need_x, need_y = ctx.needs_input_grad
+        return (None,
+                Where.apply(cond, g, zero) if need_x else None,
+                Where.apply(cond, zero, g) if need_y else None)
+
+
+@register_op("cast", nin=1, params={"dtype": (np.dtype(np.float64),)},
+             reference=lambda x, dtype: x.astype(dtype))
+class Cast(Function):
+    """z = x converted to another float dtype;  dz/dx = 1 (converted back)"""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.input_dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g.astype(ctx.input_dtype),)

@@ -1,0 +1,52 @@
+"""Matrix multiplication with numpy's rules for 1-D and batched operands."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from ..registry import register_op
+
+
+def _check_matmul_shapes(a: np.ndarray, b: np.ndarray) -> None:
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least 1 dim, got shapes {a.shape} and "
+                         f"{b.shape}; use * for scalars")
+    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if a.shape[-1] != inner_b:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: "
+                         f"{a.shape[-1]} (last dim of the first) != {inner_b} "
+                         f"({'first' if b.ndim == 1 else 'second-to-last'} dim of the second)")
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: batch dims of {a.shape} and {b.shape} do not "
+                         "broadcast") from None
+
+
+@register_op("matmul", nin=2, shape_rule="matmul", reference=np.matmul, torch_name="matmul")
+class MatMul(Function):
+    """z = a @ b;  dz/da = g @ b^T,  dz/db = a^T @ g (1-D operands promoted, then squeezed)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _check_matmul_shapes(a, b)
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 else g
+        g2 = g2.reshape(g2.shape + (1,)) if b.ndim == 1 else g2
+        need_a, need_b = ctx.needs_input_grad
+        ga = gb = None
+        if need_a:
+            ga = g2 @ b2.mT
+            ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:]) if a.ndim == 1 else ga
+        if need_b:
+            gb = a2.mT @ g2
+            gb = gb.reshape(gb.shape[:-1]) if b.ndim == 1 else gb
+        return ga, gb

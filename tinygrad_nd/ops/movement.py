@@ -1,0 +1,149 @@
+"""Shape and indexing ops. Each backward is another movement op, so all are twice differentiable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Function, unbroadcast
+from ..registry import register_op
+
+
+def _is_basic_index(index: tuple[Any, ...]) -> bool:
+    """Basic indices (ints, slices, None, ...) never select an element twice."""
+    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis
+               for i in index)
+
+
+@register_op("reshape", nin=1, shape_rule="reshape",
+             reference=lambda x, shape: np.reshape(x, shape), torch_name="reshape")
+class Reshape(Function):
+    """z = x with a new shape;  dz/dx: the gradient reshaped back"""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+                             f"({x.size} elements) into shape {tuple(shape)}") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g.reshape(ctx.shape),)
+
+
+@register_op("permute", nin=1, shape_rule="permute",
+             reference=lambda x, axes: np.transpose(x, axes), torch_name="permute")
+class Permute(Function):
+    """z = x with axes reordered;  dz/dx: the gradient with the inverse order"""
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+            raise ValueError(f"permute: axes {tuple(axes)} are not a permutation of the "
+                             f"{x.ndim} axes of a tensor of shape {x.shape}")
+        ctx.inverse = tuple(np.argsort([a % x.ndim for a in axes]))
+        return np.transpose(x, axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g.permute(ctx.inverse),)
+
+
+@register_op("expand", nin=1, shape_rule="expand",
+             reference=lambda x, shape: np.broadcast_to(x, shape), torch_name="expand")
+class Expand(Function):
+    """z = x broadcast to a shape;  dz/dx: the gradient summed over the broadcast axes"""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        try:
+            return np.broadcast_to(x, shape)
+        except ValueError:
+            raise ValueError(f"expand: cannot broadcast a tensor of shape {x.shape} to "
+                             f"{tuple(shape)}") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        return (unbroadcast(g, ctx.shape, "expand"),)
+
+
+@register_op("getitem", nin=1, shape_rule="getitem",
+             reference=lambda x, index: x[index], torch_name="__getitem__")
+class GetItem(Function):
+    """z = x[index];  dz/dx: the gradient scattered back, repeats adding up"""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.index, ctx.shape = index, x.shape
+        try:
+            return x[index]
+        except IndexError as e:
+            raise IndexError(f"getitem: {e} (tensor of shape {x.shape})") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        return (IndexAdd.apply(g, index=ctx.index, shape=ctx.shape),)
+
+
+@register_op("index_add", nin=1, shape_rule="index_add")
+class IndexAdd(Function):
+    """z = zeros(shape) with z[index] += x (the adjoint of getitem);  dz/dx: gradient[index]"""
+
+    @staticmethod
+    def forward(ctx, x, index, shape):
+        ctx.index = index
+        out = np.zeros(shape, dtype=x.dtype)
+        if _is_basic_index(index):
+            out[index] = x
+        else:
+            np.add.at(out, index, x)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return (GetItem.apply(g, index=ctx.index),)
+
+
+@register_op("cat", nin=None, shape_rule="cat",
+             reference=lambda *xs, axis: np.concatenate(xs, axis=axis), torch_name="cat")
+class Cat(Function):
+    """z = the inputs joined along an axis;  dz/dx_i: the matching slice of the gradient"""
+
+    @staticmethod
+    def forward(ctx, *xs, axis=0):
+        if not xs:
+            raise ValueError("cat: expected at least one tensor")
+        try:
+            out = np.concatenate(xs, axis=axis)
+        except (ValueError, np.exceptions.AxisError):
+            raise ValueError(f"cat: tensors must have the same shape except along axis {axis}; "
+                             f"got shapes {[x.shape for x in xs]}") from None
+        ctx.axis = axis % out.ndim
+        ctx.bounds = np.cumsum([0] + [x.shape[ctx.axis] for x in xs])
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        lead = (slice(None),) * ctx.axis
+        return tuple(g[lead + (slice(int(a), int(b)),)] if need else None
+                     for a, b, need in zip(ctx.bounds[:-1], ctx.bounds[1:], ctx.needs_input_grad))
+
+
+@register_op("pad", nin=1, shape_rule="pad", params={"value": (0.0, 1.5)},
+             reference=lambda x, pad_width, value: np.pad(x, pad_width, constant_values=value))
+class Pad(Function):
+    """z = x surrounded by a constant;  dz/dx: the gradient's interior"""
+
+    @staticmethod
+    def forward(ctx, x, pad_width, value=0.0):
+        ctx.interior = tuple(slice(a, a + s) for (a, _), s in zip(pad_width, x.shape))
+        return np.pad(x, pad_width, constant_values=value)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g[ctx.interior],)

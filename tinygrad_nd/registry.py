@@ -1,0 +1,123 @@
+"""The op registry: every differentiable primitive is declared once with ``@register_op``.
+
+The registry is the single list that the engine dispatches through, that the graph drawer
+takes labels from, and that the generic gradient tests iterate over. Test hints are plain data
+(domains, kinks, a numpy reference); the library itself never imports hypothesis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .autograd import Function
+    from .tensor import Tensor
+
+# Families of input shapes understood by ``tinygrad_nd.testing.op_inputs``.
+SHAPE_RULES = (
+    "elementwise", "reduce", "softmax", "matmul", "reshape", "permute", "expand", "getitem",
+    "index_add", "cat", "pad", "conv2d", "conv2d_input_grad", "conv2d_weight_grad", "pool2d",
+    "avg_pool2d_grad", "where",
+)
+
+
+@dataclass(frozen=True)
+class OpDef:
+    """Everything known about one registered op.
+
+    Attributes
+    ----------
+    name : registered name, used by :func:`apply` and as the graph label.
+    function : the :class:`~tinygrad_nd.autograd.Function` subclass with forward/backward.
+    nin : number of tensor inputs (``None`` for variadic ops such as ``cat``).
+    shape_rule : which family of input shapes the op accepts (one of ``SHAPE_RULES``).
+    domain : open interval the inputs are drawn from in tests, per input or one for all.
+    kinks : points where the derivative jumps; tests keep inputs away from them.
+    differentiable : per input, whether a gradient flows to it.
+    params : example keyword arguments, each a tuple of values tests choose from.
+    reference : an independent numpy implementation of the forward, for value checks.
+    smooth : whether grad-of-grad tests apply (false for ops with kinks).
+    torch_name : dotted name of the equivalent PyTorch callable, for oracle tests.
+    """
+
+    name: str
+    function: type[Function]
+    nin: int | None
+    shape_rule: str
+    domain: tuple[Any, ...] = (-3.0, 3.0)
+    kinks: tuple[float, ...] = ()
+    differentiable: tuple[bool, ...] | None = None
+    params: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    reference: Callable[..., Any] | None = None
+    smooth: bool = True
+    torch_name: str | None = None
+
+    def input_domain(self, i: int) -> tuple[float, float]:
+        """Domain of input ``i`` (the shared one when a single interval was given)."""
+        if self.domain and isinstance(self.domain[0], tuple):
+            return self.domain[i]
+        return self.domain  # type: ignore[return-value]
+
+    def is_differentiable(self, i: int) -> bool:
+        """Whether a gradient flows to input ``i``."""
+        return True if self.differentiable is None else self.differentiable[i]
+
+    @property
+    def doc(self) -> str:
+        """The op's one-line derivative statement (its class docstring)."""
+        text = (self.function.__doc__ or "").strip()
+        return text.splitlines()[0] if text else ""
+
+
+OPS: dict[str, OpDef] = {}
+
+
+def register_op(
+    name: str,
+    nin: int | None,
+    shape_rule: str = "elementwise",
+    **hints: Any,
+) -> Callable[[type[Function]], type[Function]]:
+    """Class decorator that registers a :class:`Function` under ``name``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tinygrad_nd.autograd import Function
+    >>> @register_op("cube_example", nin=1, reference=lambda x: x**3)
+    ... class Cube(Function):
+    ...     '''y = x**3;  dy/dx = 3 x**2'''
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x**3
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         (x,) = ctx.saved_tensors
+    ...         return (g * 3 * x * x,)
+    >>> _ = OPS.pop("cube_example")
+    """
+    if shape_rule not in SHAPE_RULES:
+        raise ValueError(f"register_op({name!r}): unknown shape_rule {shape_rule!r}; "
+                         f"expected one of {SHAPE_RULES}")
+
+    def decorate(cls: type[Function]) -> type[Function]:
+        if name in OPS:
+            raise ValueError(f"register_op: an op named {name!r} is already registered")
+        cls.op_name = name
+        OPS[name] = OpDef(name=name, function=cls, nin=nin, shape_rule=shape_rule, **hints)
+        return cls
+
+    return decorate
+
+
+def apply(name: str, *inputs: Tensor, **params: Any) -> Tensor:
+    """Run the registered op ``name`` on tensor ``inputs`` with keyword ``params``."""
+    return OPS[name].function.apply(*inputs, **params)
+
+
+def registry() -> dict[str, OpDef]:
+    """Return a copy of the registry: op name -> :class:`OpDef`, sorted by name."""
+    return dict(sorted(OPS.items()))

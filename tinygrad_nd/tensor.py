@@ -1,0 +1,589 @@
+"""``Tensor``: a numpy array that records the operations applied to it.
+
+Every differentiable method is an explicit one-liner that dispatches to a registered op
+(``apply("mul", self, other)``); composites such as ``var`` are a few such calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from . import autograd, dtypes
+from .hooks import RemovableHandle, add_hook
+from .registry import apply
+
+Axis = int | Sequence[int] | None
+Scalar = int | float | bool
+
+
+def _as_tuple(shape: Sequence[Any]) -> tuple[int, ...]:
+    """Accept both ``t.reshape(2, 3)`` and ``t.reshape((2, 3))``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _pick_axis(axis: Axis, dim: Axis) -> Axis:
+    """``dim`` is PyTorch's name for numpy's ``axis``; accept either, not both."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("pass either axis= or its alias dim=, not both")
+        return dim
+    return axis
+
+
+class Tensor:
+    """An n-dimensional array with automatic differentiation.
+
+    Parameters
+    ----------
+    data : array_like or Tensor
+        Values. Float data becomes the default dtype (``float32``) unless ``dtype`` is given;
+        an ndarray of that dtype is used without a copy, a Tensor is copied.
+    requires_grad : bool
+        Record operations on this tensor so that ``backward`` computes its ``.grad``.
+    dtype : numpy dtype, optional
+        For example ``np.float64`` for gradient checks, ``np.int64`` for labels.
+    name : str, optional
+        Shown by ``repr`` and the graph drawer.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> x = tg.Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad.tolist()
+    [[2.0, 4.0], [6.0, 8.0]]
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "_version", "_hooks",
+                 "_retains_grad", "__weakref__")
+    __array_priority__ = 1000  # so ``ndarray + Tensor`` defers to Tensor.__radd__
+    __hash__ = object.__hash__  # == is elementwise, identity stays the hash
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: DTypeLike | None = None,
+                 name: str | None = None) -> None:
+        if isinstance(data, Tensor):
+            data = data.data.copy() if dtype is None else data.data.astype(dtype)
+        self.data: np.ndarray = dtypes.as_array(data, dtype)
+        self.grad: Tensor | None = None
+        self.requires_grad = False
+        self.name = name
+        self._ctx: autograd.Context | None = None
+        self._version = [0]
+        self._hooks: dict[int, Callable[[Tensor], Tensor | None]] | None = None
+        self._retains_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data: np.ndarray, ctx: autograd.Context | None) -> Tensor:
+        """Wrap an op's output array without any checks (the engine's fast path)."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = ctx is not None
+        t.name = None
+        t._ctx = ctx
+        t._version = [0]
+        t._hooks = None
+        t._retains_grad = False
+        return t
+
+    # ---- properties -------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The array's shape."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The numpy dtype."""
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors created by the user rather than by a recorded op."""
+        return self._ctx is None
+
+    @property
+    def op(self) -> str | None:
+        """Name of the registered op that produced this tensor (``None`` for leaves)."""
+        return None if self._ctx is None else self._ctx.function.op_name
+
+    @property
+    def T(self) -> Tensor:
+        """All axes reversed (numpy's ``.T``)."""
+        return self.permute(tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two axes swapped (batched matrix transpose)."""
+        return self.transpose(-2, -1)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return (self[i] for i in range(len(self)))
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extras = [] if self.dtype == dtypes.get_default_dtype() else [f"dtype={self.dtype}"]
+        if self._ctx is not None:
+            extras.append(f"op={self.op}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return f"Tensor({body}{''.join(', ' + e for e in extras)})"
+
+    # ---- conversion -------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def item(self) -> Scalar:
+        """The value of a one-element tensor as a Python number."""
+        if self.size != 1:
+            raise ValueError(f"item(): only one-element tensors can be converted to a Python "
+                             f"scalar, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        """Nested Python lists of the values."""
+        return self.data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             "use .any() or .all()")
+        return bool(self.item())
+
+    def astype(self, dtype: DTypeLike) -> Tensor:
+        """Convert to ``dtype`` (differentiable between floating dtypes)."""
+        dtype = np.dtype(dtype)
+        return self if dtype == self.dtype else apply("cast", self, dtype=dtype)
+
+    def float(self) -> Tensor:
+        """Convert to float32."""
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        """Convert to float64."""
+        return self.astype(np.float64)
+
+    def long(self) -> Tensor:
+        """Convert to int64 (no gradient flows through)."""
+        return Tensor._make(self.data.astype(np.int64), None)
+
+    # ---- autograd ---------------------------------------------------------------------
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place on a leaf tensor; returns ``self``."""
+        if requires_grad and not dtypes.is_floating(self.dtype):
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype "
+                            f"{self.dtype} (shape {self.shape})")
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError("requires_grad_(False) on a non-leaf tensor; use detach()")
+        self.requires_grad = requires_grad
+        return self
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data (and version counter), cut from the graph."""
+        t = Tensor._make(self.data, None)
+        t._version = self._version
+        return t
+
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on.
+
+        Parameters
+        ----------
+        gradient : Tensor or array, optional
+            d(something)/d(self); required unless this tensor has one element.
+        retain_graph : bool, optional
+            Keep saved buffers so backward can run again (defaults to ``create_graph``).
+        create_graph : bool
+            Record the backward pass itself, for higher-order derivatives.
+        """
+        autograd.backward(self, gradient, retain_graph, create_graph)
+
+    def retain_grad(self) -> None:
+        """Make backward store ``.grad`` on this non-leaf tensor too."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        self._retains_grad = True
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a handle with ``remove()``.
+
+        Examples
+        --------
+        >>> import tinygrad_nd as tg
+        >>> x = tg.ones(3, requires_grad=True)
+        >>> h = x.register_hook(lambda g: g.clip(max=0.5))
+        >>> (2 * x).sum().backward(); x.grad.tolist()
+        [0.5, 0.5, 0.5]
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        if self._hooks is None:
+            self._hooks = {}
+        return add_hook(self._hooks, hook)
+
+    # ---- in-place updates (optimizers, initialisers) ------------------------------------
+    def _inplace(self, op: str) -> np.ndarray:
+        if autograd.is_grad_enabled() and self.requires_grad:
+            raise RuntimeError(f"{op}: in-place change of a tensor that requires grad (shape "
+                               f"{self.shape}); do it under tg.no_grad(), or use the "
+                               "out-of-place operation")
+        self._version[0] += 1
+        return self.data
+
+    def _value(self, other: Any) -> Any:
+        return other.data if isinstance(other, Tensor) else other
+
+    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        """In place: ``self += alpha * other``."""
+        v = self._value(other)
+        np.add(self._inplace("add_"), v if alpha == 1.0 else alpha * v, out=self.data,
+               casting="unsafe")
+        return self
+
+    def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        """In place: ``self -= alpha * other``."""
+        return self.add_(other, -alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        """In place: ``self *= other``."""
+        np.multiply(self._inplace("mul_"), self._value(other), out=self.data, casting="unsafe")
+        return self
+
+    def copy_(self, other: Any) -> Tensor:
+        """In place: copy ``other``'s values (broadcast to this shape)."""
+        np.copyto(self._inplace("copy_"), self._value(other), casting="unsafe")
+        return self
+
+    def fill_(self, value: Scalar) -> Tensor:
+        """In place: set every element to ``value``."""
+        self._inplace("fill_").fill(value)
+        return self
+
+    def zero_(self) -> Tensor:
+        """In place: set every element to zero."""
+        return self.fill_(0)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._inplace("__setitem__")[_np_index(index)] = self._value(value)
+
+    # ---- operands ---------------------------------------------------------------------
+    def _operand(self, other: Any) -> Tensor:
+        """Turn a Python/numpy operand into a constant of a matching dtype."""
+        if isinstance(other, Tensor):
+            mixed = (self.dtype.kind == "f") != (other.dtype.kind == "f")
+            if other.dtype == self.dtype or not mixed:
+                return other
+            # int/bool mixed with float: compute in the float dtype, as PyTorch does.
+            return other if other.dtype.kind == "f" else Tensor._make(
+                other.data.astype(self.dtype), None)
+        arr = np.asarray(other)
+        if self.dtype.kind == "f" and arr.dtype.kind in "biuf":
+            return Tensor._make(arr.astype(self.dtype, copy=False), None)
+        return Tensor(arr)
+
+    def _binary(self, name: str, other: Any, reverse: bool = False) -> Tensor:
+        other = self._operand(other)
+        if other.dtype.kind == "f" and self.dtype.kind != "f":
+            return other._binary(name, self, not reverse)
+        return apply(name, other, self) if reverse else apply(name, self, other)
+
+    # ---- arithmetic ---------------------------------------------------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return self._binary("add", other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return self._binary("add", other, reverse=True)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return self._binary("sub", other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return self._binary("sub", other, reverse=True)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return self._binary("mul", other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return self._binary("mul", other, reverse=True)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return self._binary("div", other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return self._binary("div", other, reverse=True)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return self._binary("pow", other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return self._binary("pow", other, reverse=True)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return self._binary("matmul", other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return self._binary("matmul", other, reverse=True)
+
+    def __neg__(self) -> Tensor:
+        return apply("neg", self)
+
+    def __abs__(self) -> Tensor:
+        return apply("abs", self)
+
+    def matmul(self, other: Any) -> Tensor:
+        """Matrix product with numpy's ``matmul`` rules (1-D and batched operands)."""
+        return self._binary("matmul", other)
+
+    def pow(self, exponent: Any) -> Tensor:
+        """Elementwise ``self ** exponent``."""
+        return self._binary("pow", exponent)
+
+    def maximum(self, other: Any) -> Tensor:
+        """Elementwise maximum (ties split the gradient equally)."""
+        return self._binary("maximum", other)
+
+    def minimum(self, other: Any) -> Tensor:
+        """Elementwise minimum (ties split the gradient equally)."""
+        return self._binary("minimum", other)
+
+    # ---- comparisons (no gradient) ----------------------------------------------------
+    def _compare(self, fn: Callable[..., np.ndarray], other: Any) -> Tensor:
+        return Tensor._make(fn(self.data, self._value(other)), None)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(np.less, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(np.less_equal, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(np.greater, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(np.greater_equal, other)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(np.equal, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(np.not_equal, other)
+
+    # ---- elementwise functions --------------------------------------------------------
+    def exp(self) -> Tensor:
+        """Elementwise e**x."""
+        return apply("exp", self)
+
+    def log(self) -> Tensor:
+        """Elementwise natural logarithm."""
+        return apply("log", self)
+
+    def sqrt(self) -> Tensor:
+        """Elementwise square root."""
+        return apply("sqrt", self)
+
+    def abs(self) -> Tensor:
+        """Elementwise absolute value (gradient 0 at 0)."""
+        return apply("abs", self)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Clamp values into ``[min, max]``; the gradient is 1 inside, 0 outside."""
+        return apply("clip", self, min=min, max=max)
+
+    clamp = clip
+
+    def sigmoid(self) -> Tensor:
+        """Logistic function 1 / (1 + e**-x), computed without overflow."""
+        return apply("sigmoid", self)
+
+    def tanh(self) -> Tensor:
+        """Hyperbolic tangent."""
+        return apply("tanh", self)
+
+    def relu(self) -> Tensor:
+        """max(x, 0) (gradient 0 at 0)."""
+        return apply("relu", self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        """x for x > 0, ``negative_slope * x`` otherwise."""
+        return apply("leaky_relu", self, negative_slope=negative_slope)
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        """x for x > 0, ``alpha * (e**x - 1)`` otherwise."""
+        return apply("elu", self, alpha=alpha)
+
+    def softplus(self, beta: float = 1.0) -> Tensor:
+        """log(1 + e**(beta x)) / beta, computed without overflow."""
+        return apply("softplus", self, beta=beta)
+
+    def gelu(self) -> Tensor:
+        """Gaussian error linear unit (tanh approximation)."""
+        return apply("gelu", self)
+
+    def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        """exp(x) / sum(exp(x)) along ``axis``, shifted by the max for stability."""
+        return apply("softmax", self, axis=_pick_axis(axis if dim is None else None, dim))
+
+    def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        """x - logsumexp(x) along ``axis``, stable for |x| up to float max."""
+        return apply("log_softmax", self, axis=_pick_axis(axis if dim is None else None, dim))
+
+    # ---- reductions -------------------------------------------------------------------
+    def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
+        """Sum over ``axis`` (all axes when None)."""
+        return apply("sum", self, axis=_pick_axis(axis, dim), keepdims=keepdims)
+
+    def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
+        """Mean over ``axis`` (all axes when None)."""
+        return apply("mean", self, axis=_pick_axis(axis, dim), keepdims=keepdims)
+
+    def max(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
+        """Maximum over ``axis``; tied maxima share the gradient equally."""
+        return apply("max", self, axis=_pick_axis(axis, dim), keepdims=keepdims)
+
+    def min(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
+        """Minimum over ``axis``; tied minima share the gradient equally."""
+        return apply("min", self, axis=_pick_axis(axis, dim), keepdims=keepdims)
+
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *,
+            dim: Axis = None) -> Tensor:
+        """Variance over ``axis`` with numpy's ``ddof`` (0 by default, unlike PyTorch's 1)."""
+        axis = _pick_axis(axis, dim)
+        mean = self.mean(axis, keepdims=True)
+        centred = self - mean
+        n = self.size // mean.size
+        return (centred * centred).sum(axis, keepdims=keepdims) / max(n - ddof, 1)
+
+    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *,
+            dim: Axis = None) -> Tensor:
+        """Standard deviation: ``sqrt(var)``."""
+        return self.var(axis, keepdims, ddof, dim=dim).sqrt()
+
+    def argmax(self, axis: int | None = None) -> Tensor:
+        """Index of the maximum (int64, no gradient)."""
+        return Tensor._make(np.asarray(self.data.argmax(axis=axis)), None)
+
+    def argmin(self, axis: int | None = None) -> Tensor:
+        """Index of the minimum (int64, no gradient)."""
+        return Tensor._make(np.asarray(self.data.argmin(axis=axis)), None)
+
+    def any(self) -> bool:
+        """Whether any element is true."""
+        return bool(self.data.any())
+
+    def all(self) -> bool:
+        """Whether all elements are true."""
+        return bool(self.data.all())
+
+    # ---- shape ------------------------------------------------------------------------
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
+        """Same data, new shape (one entry may be -1)."""
+        return apply("reshape", self, shape=_as_tuple(shape))
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge axes ``start_dim..end_dim`` into one."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
+
+    def permute(self, *axes: int | Sequence[int]) -> Tensor:
+        """Reorder axes (numpy's ``transpose(axes)``)."""
+        return apply("permute", self, axes=_as_tuple(axes))
+
+    def transpose(self, axis0: int = -2, axis1: int = -1) -> Tensor:
+        """Swap two axes."""
+        axes = list(range(self.ndim))
+        axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
+        return self.permute(axes)
+
+    def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
+        """Remove size-1 axes (all of them when ``axis`` is None)."""
+        axis = _pick_axis(axis, dim)
+        if axis is None:
+            return self.reshape(tuple(s for s in self.shape if s != 1))
+        drop = {a % self.ndim for a in ((axis,) if isinstance(axis, int) else axis)}
+        return self.reshape(tuple(s for i, s in enumerate(self.shape)
+                                  if not (i in drop and s == 1)))
+
+    def unsqueeze(self, axis: int, *, dim: int | None = None) -> Tensor:
+        """Insert a size-1 axis at position ``axis``."""
+        axis = _pick_axis(axis if dim is None else None, dim)  # type: ignore[assignment]
+        axis = axis if axis >= 0 else axis + self.ndim + 1  # type: ignore[operator]
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def expand(self, *shape: int | Sequence[int]) -> Tensor:
+        """Broadcast to ``shape`` without copying (PyTorch name; -1 keeps a size)."""
+        target = _as_tuple(shape)
+        lead = len(target) - self.ndim
+        target = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(target))
+        return apply("expand", self, shape=target)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        """Broadcast to ``shape`` (numpy name)."""
+        return apply("expand", self, shape=tuple(shape))
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return apply("getitem", self, index=_np_index(index))
+
+    def pad(self, pad_width: Any, value: float = 0.0) -> Tensor:
+        """Constant padding, numpy's ``pad_width`` convention."""
+        return apply("pad", self, pad_width=_pad_width(pad_width, self.ndim), value=value)
+
+    def split(self, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
+        """Split into chunks of a size (int) or of the given sizes (list), along ``axis``."""
+        from .functional import split
+
+        return split(self, split_size_or_sections, axis)
+
+
+def _np_index(index: Any) -> Any:
+    """Index with Tensors replaced by arrays; always a tuple, so it can be stored and reused."""
+    items = index if isinstance(index, tuple) else (index,)
+    return tuple(i.data if isinstance(i, Tensor) else (np.asarray(i) if isinstance(i, list)
+                                                         else i) for i in items)
+
+
+def _pad_width(pad_width: Any, ndim: int) -> tuple[tuple[int, int], ...]:
+    arr = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (ndim, 2))
+    if (arr < 0).any():
+        raise ValueError(f"pad: pad widths must be non-negative, got {pad_width}")
+    return tuple((int(a), int(b)) for a, b in arr)

@@ -1,0 +1,294 @@
+"""Hypothesis strategies for tensors, shapes, axes, conv/pool hyper-parameters and op inputs.
+
+Values are drawn as a seed plus a numpy generator rather than element by element: inputs are
+spread on a jittered grid, so all values of one draw are distinct (no ties for max-like ops)
+and kept away from the op's kinks, and shrinking still works on shapes and parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from ..registry import OPS, OpDef
+from ..tensor import Tensor
+
+Draw = Callable[[st.SearchStrategy[Any]], Any]
+
+
+@dataclass
+class OpCase:
+    """Inputs for one op call: arrays (tensor inputs, in order) and keyword parameters."""
+
+    arrays: list[np.ndarray]
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def tensors(self, opdef: OpDef, requires_grad: bool = True) -> list[Tensor]:
+        """The arrays as Tensors; differentiable float inputs get ``requires_grad``."""
+        return [Tensor(a, dtype=a.dtype,
+                       requires_grad=requires_grad and opdef.is_differentiable(i)
+                       and a.dtype.kind == "f")
+                for i, a in enumerate(self.arrays)]
+
+
+def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
+           max_side: int = 4) -> st.SearchStrategy[tuple[int, ...]]:
+    """Array shapes (small by default, for finite differences)."""
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
+                            max_side=max_side)
+
+
+def broadcastable_shapes(num_shapes: int = 2, max_dims: int = 3,
+                         max_side: int = 4) -> st.SearchStrategy[tuple[tuple[int, ...], ...]]:
+    """Tuples of mutually broadcastable shapes, size-1 axes included."""
+    return hnp.mutually_broadcastable_shapes(num_shapes=num_shapes, max_dims=max_dims,
+                                             max_side=max_side).map(lambda bs: bs.input_shapes)
+
+
+def valid_axes(ndim: int, allow_none: bool = True) -> st.SearchStrategy[Any]:
+    """``None``, one axis, or a tuple of distinct axes (negative ones included)."""
+    if ndim == 0:
+        return st.none() if allow_none else st.just(())
+    single = st.integers(-ndim, ndim - 1)
+    several = st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True).map(
+        tuple)
+    options = [single, several] + ([st.none()] if allow_none else [])
+    return st.one_of(*options)
+
+
+def spread_values(rng: np.random.Generator, shapes_: list[tuple[int, ...]], low: Any, high: Any,
+                  kinks: tuple[float, ...] = (), dtype: Any = np.float64) -> list[np.ndarray]:
+    """Distinct values in (low, high) for several arrays, at least ~half a cell from kinks.
+
+    ``low``/``high`` may be one interval for all arrays or a tuple of intervals, one each.
+    """
+    sizes = [int(np.prod(s)) for s in shapes_]
+    out = []
+    cells = rng.permutation(max(sum(sizes), 1))
+    start = 0
+    for i, (shape, size) in enumerate(zip(shapes_, sizes)):
+        lo, hi = (low[i], high[i]) if isinstance(low, tuple) else (low, high)
+        width = (hi - lo) / max(sum(sizes), 1)
+        u = (cells[start:start + size] + 0.5 + rng.uniform(-0.2, 0.2, size)) * width + lo
+        for k in kinks:
+            near = np.abs(u - k) < 0.3 * width
+            u[near] = k + np.where(u[near] >= k, 0.3, -0.3) * width
+        out.append(u.reshape(shape).astype(dtype))
+        start += size
+    return out
+
+
+def arrays(shape: tuple[int, ...], low: float = -3.0, high: float = 3.0,
+           dtype: Any = np.float64) -> st.SearchStrategy[np.ndarray]:
+    """Float arrays of ``shape`` with distinct values in (low, high)."""
+    return st.integers(0, 2**32 - 1).map(
+        lambda seed: spread_values(np.random.default_rng(seed), [shape], low, high, (), dtype)[0])
+
+
+def tensors(shape: st.SearchStrategy[tuple[int, ...]] | tuple[int, ...] | None = None,
+            low: float = -3.0, high: float = 3.0, dtype: Any = np.float64,
+            requires_grad: bool = True) -> st.SearchStrategy[Tensor]:
+    """Tensors of a given (or drawn) shape, float64 and requiring grad by default.
+
+    Examples
+    --------
+    >>> from hypothesis import given
+    >>> @given(tensors((2, 3)))
+    ... def test_shape(t):
+    ...     assert t.shape == (2, 3)
+    >>> test_shape()
+    """
+    if shape is None:
+        shape = shapes()
+    shape_st = st.just(shape) if isinstance(shape, tuple) else shape
+    return shape_st.flatmap(lambda s: arrays(s, low, high, dtype)).map(
+        lambda a: Tensor(a, dtype=a.dtype, requires_grad=requires_grad))
+
+
+@st.composite
+def conv2d_configs(draw: Draw) -> dict[str, Any]:
+    """Consistent conv2d settings: shapes of x and w plus stride/padding/dilation/groups."""
+    groups = draw(st.integers(1, 2))
+    cin, cout = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
+    min_h = max(1, dilation[0] * (kh - 1) + 1 - 2 * padding[0])
+    min_w = max(1, dilation[1] * (kw - 1) + 1 - 2 * padding[1])
+    h, w = draw(st.integers(min_h, min_h + 3)), draw(st.integers(min_w, min_w + 3))
+    n = draw(st.integers(1, 2))
+    out_hw = tuple((s + 2 * p - d * (k - 1) - 1) // st_ + 1 for s, p, d, k, st_ in
+                   zip((h, w), padding, dilation, (kh, kw), stride))
+    return dict(x_shape=(n, cin, h, w), w_shape=(cout, cin // groups, kh, kw),
+                out_shape=(n, cout, *out_hw), stride=stride, padding=padding, dilation=dilation,
+                groups=groups)
+
+
+@st.composite
+def pool2d_configs(draw: Draw) -> dict[str, Any]:
+    """Consistent pooling settings: input shape, kernel, stride, padding (<= kernel/2)."""
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
+    h, w = (draw(st.integers(max(1, k - 2 * p), max(1, k - 2 * p) + 3))
+            for k, p in zip(kernel, padding))
+    x_shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), h, w)
+    out_hw = tuple((s + 2 * p - k) // st_ + 1 for s, p, k, st_ in
+                   zip((h, w), padding, kernel, stride))
+    return dict(x_shape=x_shape, out_shape=x_shape[:2] + out_hw, kernel_size=kernel,
+                stride=stride, padding=padding)
+
+
+def _draw_params(draw: Draw, opdef: OpDef) -> dict[str, Any]:
+    return {k: draw(st.sampled_from(v)) for k, v in opdef.params.items()}
+
+
+def _index(draw: Draw, shape: tuple[int, ...], rng: np.random.Generator) -> tuple[Any, ...]:
+    """A basic index, or an integer-array index with repeats on the first axis."""
+    if draw(st.booleans()) and shape:
+        picks = rng.integers(0, shape[0], size=draw(st.integers(1, 5)))
+        return (picks,) + ((slice(None, None, -1),) if len(shape) > 1 else ())
+    index = draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
+    return index if isinstance(index, tuple) else (index,)
+
+
+# One builder per shape rule: (draw, opdef, rng) -> (input shapes, params) or a ready OpCase.
+def _elementwise(draw, opdef, rng):
+    return list(draw(broadcastable_shapes(opdef.nin))), _draw_params(draw, opdef)
+
+
+def _reduce(draw, opdef, rng):
+    shape = draw(shapes())
+    return [shape], {"axis": draw(valid_axes(len(shape))), **_draw_params(draw, opdef)}
+
+
+def _softmax(draw, opdef, rng):
+    shape = draw(shapes(min_dims=1))
+    return [shape], {"axis": draw(st.integers(-len(shape), len(shape) - 1))}
+
+
+def _matmul(draw, opdef, rng):
+    n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
+    batch_a, batch_b = draw(broadcastable_shapes(2, max_dims=2, max_side=3))
+    kind = draw(st.sampled_from(["vv", "vm", "mv", "mm"]))
+    a = (k,) if kind[0] == "v" else batch_a + (n, k)
+    b = (k,) if kind[1] == "v" else batch_b + (k, m)
+    return [a, b], {}
+
+
+def _reshape(draw, opdef, rng):
+    shape = draw(shapes())
+    size = int(np.prod(shape))
+    target = draw(st.sampled_from([(size,), (-1,), shape[::-1], shape + (1,), (1, size)]))
+    return [shape], {"shape": target}
+
+
+def _permute(draw, opdef, rng):
+    shape = draw(shapes())
+    return [shape], {"axes": tuple(draw(st.permutations(range(len(shape)))))}
+
+
+def _expand(draw, opdef, rng):
+    shape = draw(shapes(max_side=3))
+    lead = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    target = lead + tuple(draw(st.integers(1, 3)) if s == 1 else s for s in shape)
+    return [shape], {"shape": target}
+
+
+def _getitem(draw, opdef, rng):
+    shape = draw(shapes(min_dims=1))
+    return [shape], {"index": _index(draw, shape, rng)}
+
+
+def _index_add(draw, opdef, rng):
+    shape = draw(shapes(min_dims=1))
+    index = _index(draw, shape, rng)
+    return [np.empty(shape)[index].shape], {"index": index, "shape": shape}
+
+
+def _cat(draw, opdef, rng):
+    shape = draw(shapes(min_dims=1))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    pieces = [shape[:axis % len(shape)] + (draw(st.integers(1, 3)),) + shape[axis % len(shape) + 1:]
+              for _ in range(draw(st.integers(1, 3)))]
+    return pieces, {"axis": axis}
+
+
+def _pad(draw, opdef, rng):
+    shape = draw(shapes(min_dims=1))
+    widths = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in shape)
+    return [shape], {"pad_width": widths, **_draw_params(draw, opdef)}
+
+
+CONV_KEYS = ("stride", "padding", "dilation", "groups")
+POOL_KEYS = ("kernel_size", "stride", "padding")
+
+
+def _conv2d(draw, opdef, rng):
+    c = draw(conv2d_configs())
+    conf = {k: c[k] for k in CONV_KEYS}
+    if opdef.shape_rule == "conv2d":
+        return [c["x_shape"], c["w_shape"]], conf
+    if opdef.shape_rule == "conv2d_input_grad":
+        return [c["out_shape"], c["w_shape"]], {"x_shape": c["x_shape"], **conf}
+    return [c["x_shape"], c["out_shape"]], {"w_shape": c["w_shape"], **conf}
+
+
+def _pool2d(draw, opdef, rng):
+    c = draw(pool2d_configs())
+    conf = {k: c[k] for k in POOL_KEYS}
+    if opdef.shape_rule == "pool2d":
+        return [c["x_shape"]], conf
+    return [c["out_shape"]], {"x_shape": c["x_shape"], **conf}
+
+
+def _where(draw, opdef, rng):
+    cond, x, y = draw(broadcastable_shapes(3))
+    return OpCase([rng.random(cond) < 0.5] + spread_values(rng, [x, y], *opdef.input_domain(1)),
+                  {})
+
+
+INPUT_BUILDERS: dict[str, Callable[..., Any]] = {
+    "elementwise": _elementwise, "reduce": _reduce, "softmax": _softmax, "matmul": _matmul,
+    "reshape": _reshape, "permute": _permute, "expand": _expand, "getitem": _getitem,
+    "index_add": _index_add, "cat": _cat, "pad": _pad, "conv2d": _conv2d,
+    "conv2d_input_grad": _conv2d, "conv2d_weight_grad": _conv2d, "pool2d": _pool2d,
+    "avg_pool2d_grad": _pool2d, "where": _where,
+}
+
+
+@st.composite
+def op_inputs(draw: Draw, op: OpDef | str, dtype: Any = np.float64) -> OpCase:
+    """Valid inputs for a registered op, from its shape rule and hints (domain, kinks, params).
+
+    Examples
+    --------
+    >>> from hypothesis import given
+    >>> import tinygrad_nd as tg
+    >>> @given(op_inputs("matmul"))
+    ... def test_matmul_runs(case):
+    ...     a, b = case.tensors(tg.OPS["matmul"])
+    ...     assert (a @ b).shape == np.matmul(case.arrays[0], case.arrays[1]).shape
+    >>> test_matmul_runs()
+    """
+    opdef = OPS[op] if isinstance(op, str) else op
+    builder = INPUT_BUILDERS.get(opdef.shape_rule)
+    if builder is None:
+        raise LookupError(f"op_inputs: no input strategy for shape rule {opdef.shape_rule!r} "
+                          f"of op {opdef.name!r}; add one to INPUT_BUILDERS")
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    built = builder(draw, opdef, rng)
+    if isinstance(built, OpCase):
+        built.arrays = [a.astype(dtype) if a.dtype.kind == "f" else a for a in built.arrays]
+        return built
+    input_shapes, params = built
+    n = len(input_shapes)
+    domains = [opdef.input_domain(i) for i in range(n)]
+    lows, highs = tuple(d[0] for d in domains), tuple(d[1] for d in domains)
+    return OpCase(spread_values(rng, input_shapes, lows, highs, opdef.kinks, dtype), params)
