@@ -10,7 +10,12 @@ Examples
 (3, 2)
 """
 
-from . import ops  # noqa: F401  (fills the registry)
+from . import (
+                        data,
+                        nn,
+                        ops,  # noqa: F401  (fills the registry)
+                        optim,
+)
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .dtypes import float32, float64, get_default_dtype, int64, set_default_dtype
 from .factories import (
@@ -50,6 +55,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .hooks import RemovableHandle
 from .registry import OPS, register_op, registry
 from .tensor import Tensor
+from .train import History, evaluate, fit
 
 __version__ = "0.1.0"
 
@@ -60,5 +66,6 @@ __all__ = [
     "int64", "is_grad_enabled", "log_softmax", "manual_seed", "max_pool2d", "maximum", "minimum",
     "no_grad", "ones", "ones_like", "rand", "rand_like", "randint", "randn", "randn_like",
     "register_op", "registry", "set_default_dtype", "set_grad_enabled", "softmax", "split",
-    "stack", "tensor", "where", "zeros", "zeros_like",
+    "stack", "tensor", "where", "zeros", "zeros_like", "data", "nn", "optim",
+    "History", "evaluate", "fit",
 ]

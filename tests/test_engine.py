@@ -1,0 +1,225 @@
+"""The backward engine: ordering, accumulation, graph release, grad mode, hooks, versions."""
+
+import gc
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_nd as tg
+from tinygrad_nd import Tensor
+
+
+def test_readme_example_runs_and_gives_tensor_grads():
+    x = Tensor(np.random.randn(4, 3), requires_grad=True)
+    w = Tensor(np.random.randn(3, 2), requires_grad=True)
+    loss = (x @ w).sigmoid().log().mean()
+    loss.backward()
+    assert isinstance(x.grad, Tensor) and x.grad.shape == (4, 3) and w.grad.shape == (3, 2)
+    assert x.dtype == np.float32 and x.grad.dtype == np.float32
+
+
+def test_chain_of_100k_ops_backprops_without_recursion():
+    x = Tensor([1.0], dtype=np.float64, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0000001
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [1.0000001 ** 100_000], rtol=1e-9)
+
+
+def test_tensor_used_twice_accumulates():
+    x = Tensor([2.0, 3.0], requires_grad=True)
+    (x * x + x).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [5.0, 7.0])
+
+
+def test_grad_accumulates_across_backward_calls_until_cleared():
+    x = Tensor([1.0], requires_grad=True)
+    (3 * x).sum().backward()
+    (3 * x).sum().backward()
+    assert x.grad.item() == 6.0
+    x.grad = None
+    (3 * x).sum().backward()
+    assert x.grad.item() == 3.0
+
+
+def test_intermediates_get_no_grad_unless_retained():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    k = h * 3
+    k.retain_grad()
+    (k * k).sum().backward()
+    assert h.grad is None
+    np.testing.assert_allclose(k.grad.data, 2 * k.data)
+
+
+def test_non_scalar_backward_needs_gradient():
+    y = Tensor([1.0, 2.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="only for scalar outputs.*shape \\(2,\\)"):
+        y.backward()
+    y.backward(gradient=np.array([1.0, -1.0]))
+
+
+def test_second_backward_through_freed_graph_raises_clearly():
+    x = Tensor([1.0], requires_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+
+
+def test_retain_graph_allows_second_backward():
+    x = Tensor([1.0], requires_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, 2 * 2 * np.e, rtol=1e-6)
+
+
+def test_saved_buffers_are_released_after_backward():
+    x = Tensor(np.ones(3), requires_grad=True)
+    y = x.sigmoid()
+    z = (y * x).sum()
+    z.backward()
+    ctx = y._ctx
+    assert ctx._freed and ctx._saved is None and not hasattr(ctx, "_output_data")
+    assert ctx.inputs[0] is x  # graph structure stays for drawing
+
+
+def test_no_grad_context_and_decorator():
+    w = Tensor([1.0], requires_grad=True)
+    with tg.no_grad():
+        assert not (w * 2).requires_grad
+        with tg.enable_grad():
+            assert (w * 2).requires_grad
+
+    @tg.no_grad()
+    def f(t):
+        return t * 2
+
+    assert not f(w).requires_grad and (w * 2).requires_grad
+
+
+def test_integer_tensors_cannot_require_grad():
+    with pytest.raises(TypeError, match="only floating-point tensors.*int64"):
+        Tensor([1, 2], requires_grad=True)
+
+
+def test_in_place_change_of_saved_tensor_is_detected():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    a = Tensor([3.0, 4.0])
+    y = (x * a).sum()
+    a.add_(1.0)
+    with pytest.raises(RuntimeError, match="mul: the input 1 .*modified in place"):
+        y.backward()
+
+
+def test_in_place_change_of_saved_output_is_detected():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    with tg.no_grad():
+        y.mul_(2.0)
+    with pytest.raises(RuntimeError, match="exp: the output .*modified in place"):
+        y.sum().backward()
+
+
+def test_in_place_on_tensor_requiring_grad_is_refused_outside_no_grad():
+    w = Tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="add_: in-place change"):
+        w.add_(1.0)
+    with tg.no_grad():
+        w.add_(1.0)
+    assert w.item() == 2.0
+
+
+def test_hessian_vector_product_with_create_graph():
+    x = Tensor([1.0, 2.0], dtype=np.float64, requires_grad=True)
+    f = (x ** 3).sum() + (x[0] * x[1])
+    (g,) = tg.grad(f, x, create_graph=True)
+    v = Tensor([1.0, -1.0], dtype=np.float64)
+    (hv,) = tg.grad((g * v).sum(), x)
+    hessian = np.array([[6 * 1.0, 1.0], [1.0, 6 * 2.0]])
+    np.testing.assert_allclose(hv.data, hessian @ v.data)
+
+
+def test_gradient_penalty_backward_reaches_parameters():
+    w = Tensor([[0.5, -1.0]], dtype=np.float64, requires_grad=True)
+    x = Tensor([[1.0], [2.0]], dtype=np.float64, requires_grad=True)
+    out = (w @ x).tanh().sum()
+    (gx,) = tg.grad(out, x, create_graph=True)
+    penalty = (gx * gx).sum()
+    penalty.backward()
+    assert w.grad is not None and np.isfinite(w.grad.data).all()
+    assert tg.gradcheck(lambda w: (tg.grad((w @ x).tanh().sum(), x, create_graph=True)[0] ** 2)
+                        .sum(), (w,))
+
+
+def test_grad_does_not_touch_dot_grad_and_reports_unused():
+    x = Tensor([1.0], requires_grad=True)
+    z = Tensor([1.0], requires_grad=True)
+    (gx,) = tg.grad((x * 2).sum(), x)
+    assert gx.item() == 2.0 and x.grad is None
+    with pytest.raises(RuntimeError, match="input 1 .*not used"):
+        tg.grad((x * 2).sum(), [x, z])
+    assert tg.grad((x * 2).sum(), [x, z], allow_unused=True)[1] is None
+
+
+def test_leaves_sharing_one_gradient_array_get_independent_grads():
+    a = Tensor([1.0], requires_grad=True)
+    b = Tensor([1.0], requires_grad=True)
+    (a + b).sum().backward()
+    with tg.no_grad():
+        a.grad.mul_(10.0)
+    assert b.grad.item() == 1.0
+
+
+def test_dtype_is_preserved_through_ops_and_grads():
+    for dtype in (np.float32, np.float64):
+        x = Tensor(np.ones((2, 3)), dtype=dtype, requires_grad=True)
+        y = (x * 2.5 + 1).sigmoid().sum(axis=0).mean()
+        assert y.dtype == dtype
+        y.backward()
+        assert x.grad.dtype == dtype
+
+
+def test_int_and_float_mix_computes_in_float32():
+    labels = Tensor([1, 2, 3])
+    x = Tensor([0.5, 0.5, 0.5], requires_grad=True)
+    assert (x * labels).dtype == np.float32 and (labels * x).dtype == np.float32
+    assert (labels * 0.5).dtype == np.float32
+
+
+def test_training_step_creates_no_reference_cycles():
+    w = Tensor(np.random.randn(5, 3), requires_grad=True)
+    x = Tensor(np.random.randn(8, 5))
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            loss = (x @ w).tanh().log_softmax(axis=1).mean()
+            loss.backward()
+            with tg.no_grad():
+                w.sub_(w.grad, alpha=0.1)
+            w.grad = None
+        del loss
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_stable_softmax_and_sigmoid_at_1e4_without_warnings():
+    x = Tensor([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4]], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = x.softmax(axis=1)
+        ls = x.log_softmax(axis=1)
+        sg = x.sigmoid()
+        sp = x.softplus()
+        el = x.elu()
+        (s.sum() + ls.sum() + sg.sum() + sp.sum() + el.sum()).backward()
+    np.testing.assert_allclose(s.data[0], [1.0, 0.0, 0.0])
+    np.testing.assert_allclose(s.data[1], [1 / 3] * 3, rtol=1e-6)
+    assert np.isfinite(ls.data).all() and ls.data[0, 1] == -2e4
+    np.testing.assert_allclose(sg.data[0], [1.0, 0.0, 0.5])
+    assert np.isfinite(x.grad.data).all()

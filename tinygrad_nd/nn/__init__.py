@@ -1,0 +1,27 @@
+"""Neural-network building blocks with PyTorch's names: modules, layers, losses, init."""
+
+from . import functional, init, utils
+from .activation import (
+                         ELU,
+                         GELU,
+                         Identity,
+                         LeakyReLU,
+                         LogSoftmax,
+                         ReLU,
+                         Sigmoid,
+                         Softmax,
+                         Softplus,
+                         Tanh,
+)
+from .containers import ModuleList, Residual, Sequential
+from .layers import AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .module import Module, Parameter
+
+__all__ = [
+    "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d",
+    "CrossEntropyLoss", "Dropout", "ELU", "Flatten", "GELU", "Identity", "LeakyReLU", "Linear",
+    "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU",
+    "Residual", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh", "functional", "init",
+    "utils",
+]

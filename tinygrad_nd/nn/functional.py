@@ -1,0 +1,192 @@
+"""Functional forms of layers and losses, built from registered ops (checked end to end).
+
+Also re-exports the tensor-level functions (``conv2d``, ``max_pool2d``, ``softmax`` ...), so
+``import tinygrad_nd.nn.functional as F`` reads like PyTorch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import factories
+from ..functional import avg_pool2d, cat, conv2d, log_softmax, max_pool2d, softmax, stack, where  # noqa: F401
+from ..tensor import Tensor
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _as_target(target: Any, like: Tensor) -> Tensor:
+    return target if isinstance(target, Tensor) else Tensor(target)
+
+
+def _check_same_shape(input: Tensor, target: Tensor, op: str) -> None:
+    if input.shape != target.shape:
+        raise ValueError(f"{op}: input shape {input.shape} and target shape {target.shape} "
+                         "must match")
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight.T + bias`` with a PyTorch-layout (out, in) weight."""
+    if x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input with {x.shape[-1]} features (shape {x.shape}) does not "
+                         f"match weight of shape {weight.shape} (expects {weight.shape[1]})")
+    out = x @ weight.T
+    return out if bias is None else out + bias
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0)."""
+    return x.relu()
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """Logistic function."""
+    return x.sigmoid()
+
+
+def tanh(x: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
+    return x.tanh()
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean", half: bool = False) -> Tensor:
+    """Quadratic loss (input - target)**2, reduced over all elements.
+
+    ``half=True`` multiplies by 1/2, the convention of Nielsen's quadratic cost
+    ``C = 1/(2n) sum_x ||y(x) - a||**2`` (which, unlike ``reduction="mean"``, sums over the
+    output units; use ``reduction="sum"`` divided by the batch size for exactly that).
+    """
+    target = _as_target(target, input)
+    _check_same_shape(input, target, "mse_loss")
+    diff = input - target
+    loss = _reduce(diff * diff, reduction, "mse_loss")
+    return loss * 0.5 if half else loss
+
+
+def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """-(y log p + (1 - y) log(1 - p)) for probabilities p; logs are clamped at -100 like
+    PyTorch, so p = 0 or 1 gives a finite loss."""
+    target = _as_target(target, input)
+    _check_same_shape(input, target, "binary_cross_entropy")
+    log_p = input.log().clip(min=-100.0)
+    log_q = (1 - input).log().clip(min=-100.0)
+    return _reduce(-(target * log_p + (1 - target) * log_q), reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any,
+                                     reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of sigmoid(z), computed stably as
+    ``max(z, 0) - z y + log(1 + e**-|z|)`` (no overflow for any z)."""
+    target = _as_target(target, input)
+    _check_same_shape(input, target, "binary_cross_entropy_with_logits")
+    loss = input.relu() - input * target + ((-input.abs()).exp() + 1).log()
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+def _class_indices(target: Any, n: int, classes: int, op: str) -> np.ndarray:
+    idx = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{op}: class-index targets must be integers, got dtype {idx.dtype}")
+    if idx.shape != (n,):
+        raise ValueError(f"{op}: expected {n} class indices (shape ({n},)), got shape "
+                         f"{idx.shape}")
+    if n and (idx.min() < 0 or idx.max() >= classes):
+        bad = idx[(idx < 0) | (idx >= classes)][0]
+        raise ValueError(f"{op}: target class {int(bad)} is out of range for {classes} classes")
+    return idx
+
+
+def nll_loss(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class indices under (N, C) log-probabilities."""
+    if log_probs.ndim != 2:
+        raise ValueError(f"nll_loss: expected (N, C) log-probabilities, got shape "
+                         f"{log_probs.shape}")
+    n, classes = log_probs.shape
+    idx = _class_indices(target, n, classes, "nll_loss")
+    return _reduce(-log_probs[np.arange(n), idx], reduction, "nll_loss")
+
+
+def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy of (N, C) logits, stable for any logit size.
+
+    ``target`` is either N class indices (integers) or an (N, C) array of class
+    probabilities / one-hot rows (floats).
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd.nn import functional as F
+    >>> round(F.cross_entropy(tg.zeros(2, 4), [1, 3]).item(), 4)   # log 4
+    1.3863
+    """
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: expected (N, C) logits, got shape {logits.shape}")
+    log_probs = logits.log_softmax(axis=1)
+    target_array = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if target_array.dtype.kind == "f":
+        probs = _as_target(target, logits)
+        _check_same_shape(logits, probs, "cross_entropy")
+        return _reduce(-(probs * log_probs).sum(axis=1), reduction, "cross_entropy")
+    return nll_loss(log_probs, target_array, reduction)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True,
+            generator: factories.Generator | None = None) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (inverted
+    dropout), so evaluation needs no rescaling."""
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1), got {p}")
+    if not training or p == 0.0:
+        return x
+    keep = factories.rng_of(generator).random(x.shape) >= p
+    return x * Tensor._make((keep / (1.0 - p)).astype(x.dtype), None)
+
+
+def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = True,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise over every axis but the channel axis 1, as BatchNorm1d/2d do.
+
+    In training, batch statistics are used and the running ones updated in place
+    (unbiased variance, PyTorch's convention); in evaluation, the running ones are used.
+    """
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected (N, C, ...) input, got shape {x.shape}")
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if training:
+        count = x.size // x.shape[1]
+        if count < 2:
+            raise ValueError(f"batch_norm: need more than one value per channel in training, "
+                             f"got input of shape {x.shape}")
+        mean = x.mean(axis=axes, keepdims=True)
+        var = x.var(axis=axes, keepdims=True)
+        if running_mean is not None and running_var is not None:
+            from ..autograd import no_grad
+
+            with no_grad():
+                running_mean.mul_(1 - momentum).add_(mean.data.reshape(-1), alpha=momentum)
+                unbiased = var.data.reshape(-1) * count / (count - 1)
+                running_var.mul_(1 - momentum).add_(unbiased, alpha=momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: evaluation mode needs running statistics")
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+    out = (x - mean) / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out

@@ -1,0 +1,191 @@
+"""Layers with parameters or modes: Linear, Conv2d, pooling, Flatten, Dropout, BatchNorm."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .. import factories
+from ..functional import _pair
+from ..tensor import Tensor
+from . import functional as F
+from .init import init_layer
+from .module import Module, Parameter
+
+Init = str | Callable[..., Any]
+
+
+class Linear(Module):
+    """``y = x W^T + b`` with ``W`` of shape (out_features, in_features).
+
+    Parameters
+    ----------
+    in_features, out_features : int
+    bias : bool
+    init : str or callable
+        A scheme of :mod:`tinygrad_nd.nn.init` (default ``"pytorch"``: U(+-1/sqrt(fan_in))
+        for weight and bias; ``"nielsen"``, ``"standard"``, ``"xavier_normal"``,
+        ``"kaiming_normal"`` ...) or ``fn(weight, bias)``.
+    generator : tinygrad_nd.Generator, optional
+        Source of the initial values (the default generator otherwise).
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd import nn
+    >>> nn.Linear(784, 30, init="nielsen")(tg.zeros(5, 784)).shape
+    (5, 30)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 init: Init = "pytorch", generator: factories.Generator | None = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(factories.zeros(out_features, in_features, dtype=dtype))
+        self.register_parameter("bias", Parameter(factories.zeros(out_features, dtype=dtype))
+                                if bias else None)
+        init_layer(self.weight, self.bias, init, generator)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Conv2d(Module):
+    """2-D convolution over (N, C, H, W) inputs; weight (out, in/groups, kh, kw).
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd import nn
+    >>> nn.Conv2d(1, 8, 5)(tg.zeros(2, 1, 28, 28)).shape
+    (2, 8, 24, 24)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
+                 dilation: int | tuple[int, int] = 1, groups: int = 1, bias: bool = True,
+                 init: Init = "pytorch", generator: factories.Generator | None = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"Conv2d: groups={groups} must divide in_channels={in_channels} "
+                             f"and out_channels={out_channels}")
+        kh, kw = _pair(kernel_size, "kernel_size", "Conv2d")
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, (kh, kw)
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        self.weight = Parameter(factories.zeros(out_channels, in_channels // groups, kh, kw,
+                                                dtype=dtype))
+        self.register_parameter("bias", Parameter(factories.zeros(out_channels, dtype=dtype))
+                                if bias else None)
+        init_layer(self.weight, self.bias, init, generator)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}")
+
+
+class _Pool2d(Module):
+    function: Callable[..., Tensor]
+
+    def __init__(self, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] | None = None,
+                 padding: int | tuple[int, int] = 0) -> None:
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def forward(self, x: Tensor) -> Tensor:
+        return type(self).function(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool2d):
+    """Max over windows; the gradient goes to each window's arg-max."""
+
+    function = staticmethod(F.max_pool2d)
+
+
+class AvgPool2d(_Pool2d):
+    """Mean over windows (zero padding counted); the gradient is spread evenly."""
+
+    function = staticmethod(F.avg_pool2d)
+
+
+class Flatten(Module):
+    """Merge axes ``start_dim..end_dim`` (by default all but the batch axis)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.flatten(self.start_dim, self.end_dim)
+
+
+class Dropout(Module):
+    """Inverted dropout: active in ``train()`` mode, the identity in ``eval()`` mode."""
+
+    def __init__(self, p: float = 0.5, generator: factories.Generator | None = None) -> None:
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
+        self.p, self.generator = p, generator
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout(x, self.p, self.training, self.generator)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class _BatchNorm(Module):
+    expected_dims: tuple[int, ...] = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, dtype: Any = None) -> None:
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.register_parameter("weight", Parameter(factories.ones(num_features, dtype=dtype))
+                                if affine else None)
+        self.register_parameter("bias", Parameter(factories.zeros(num_features, dtype=dtype))
+                                if affine else None)
+        self.register_buffer("running_mean", factories.zeros(num_features, dtype=dtype)
+                             if track_running_stats else None)
+        self.register_buffer("running_var", factories.ones(num_features, dtype=dtype)
+                             if track_running_stats else None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        name = type(self).__name__
+        if x.ndim not in self.expected_dims or x.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected input with {self.expected_dims} dims and "
+                             f"{self.num_features} channels on axis 1, got shape {x.shape}")
+        use_batch = self.training or self.running_mean is None
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            use_batch, self.momentum, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L) inputs per channel."""
+
+    expected_dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of (N, C, H, W) inputs per channel."""
+
+    expected_dims = (4,)
+
+

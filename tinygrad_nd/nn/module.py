@@ -1,0 +1,338 @@
+"""``Module`` and ``Parameter``: the tree of layers, its parameters, state and hooks."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from .. import autograd
+from ..hooks import RemovableHandle, add_hook
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A leaf tensor that a :class:`Module` registers as learnable (``requires_grad=True``).
+
+    Examples
+    --------
+    >>> from tinygrad_nd import nn
+    >>> nn.Parameter([1.0, 2.0]).requires_grad
+    True
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None) -> None:
+        super().__init__(data.data if isinstance(data, Tensor) else data,
+                         requires_grad=requires_grad, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return "Parameter" + super().__repr__()[len("Tensor"):]
+
+
+class _BackwardHookCall:
+    """Collects one module call's grad_output and grad_input, then runs the backward hooks."""
+
+    def __init__(self, module: Module, n_inputs: int) -> None:
+        self.module = module
+        self.grad_output: tuple[Tensor | None, ...] = (None,)
+        self.grad_input: list[Tensor | None] = [None] * n_inputs
+        self.pending = n_inputs
+
+    def on_output(self, g: Tensor) -> None:
+        self.grad_output = (g,)
+        if self.pending == 0:
+            self.fire()
+
+    def on_input(self, i: int) -> Callable[[Tensor], Tensor | None]:
+        def hook(g: Tensor) -> Tensor | None:
+            self.grad_input[i] = g
+            self.pending -= 1
+            if self.pending == 0:
+                replaced = self.fire()
+                if replaced is not None:
+                    return replaced[i]
+            return None
+        return hook
+
+    def fire(self) -> tuple[Tensor | None, ...] | None:
+        result = None
+        for hook in tuple(self.module._backward_hooks.values()):
+            out = hook(self.module, tuple(self.grad_input), self.grad_output)
+            if out is not None:
+                result = tuple(out)
+                self.grad_input = list(result)
+        return result
+
+
+class Module:
+    """Base class of layers and models, with PyTorch's names and habits.
+
+    Assigning a :class:`Parameter` or a ``Module`` as an attribute registers it; ``forward``
+    defines the computation and calling the module runs it with its hooks.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd import nn
+    >>> class Net(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.fc = nn.Linear(3, 2)
+    ...     def forward(self, x):
+    ...         return self.fc(x).relu()
+    >>> [name for name, _ in Net().named_parameters()]
+    ['fc.weight', 'fc.bias']
+    """
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", {})
+        object.__setattr__(self, "_forward_hooks", {})
+        object.__setattr__(self, "_backward_hooks", {})
+        object.__setattr__(self, "training", True)
+
+    # ---- registration -----------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}: call super().__init__() before "
+                               "assigning attributes")
+        for store in (self._parameters, self._modules, self._buffers):
+            store.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called when normal lookup fails: search the registries, else fail loudly.
+        for store in ("_parameters", "_modules", "_buffers"):
+            table = self.__dict__.get(store)
+            if table is not None and name in table:
+                return table[name]
+        raise AttributeError(f"{type(self).__name__!r} has no attribute {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        for store in (self._parameters, self._modules, self._buffers):
+            if name in store:
+                del store[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
+        """Register non-learnable state (e.g. BatchNorm running statistics) saved in state_dict."""
+        self.__dict__.pop(name, None)
+        self._buffers[name] = tensor
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` under ``name`` (``None`` registers no parameter, e.g. no bias)."""
+        if param is None:
+            object.__setattr__(self, name, None)
+        else:
+            self.__setattr__(name, param)
+
+    # ---- traversal --------------------------------------------------------------------
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and all below it, with dotted names (this one is ``""``)."""
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        seen: set[int] = set()
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{k}" if name else k, m) for k, m in module._modules.items()
+                        if m is not None]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        """This module and all below it."""
+        return (m for _, m in self.named_modules())
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Direct sub-modules with their attribute names."""
+        return ((k, m) for k, m in self._modules.items() if m is not None)
+
+    def children(self) -> Iterator[Module]:
+        """Direct sub-modules."""
+        return (m for _, m in self.named_children())
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """All parameters with dotted names such as ``layers.0.weight`` (shared ones once)."""
+        seen: set[int] = set()
+        for mod_name, module in self.named_modules(prefix):
+            for name, p in module._parameters.items():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self) -> Iterator[Parameter]:
+        """All parameters (for an optimizer)."""
+        return (p for _, p in self.named_parameters())
+
+    def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
+        """All buffers with dotted names."""
+        for mod_name, module in self.named_modules():
+            for name, b in module._buffers.items():
+                if b is not None:
+                    yield (f"{mod_name}.{name}" if mod_name else name), b
+
+    def num_parameters(self) -> int:
+        """Total number of learnable scalars."""
+        return sum(p.size for p in self.parameters())
+
+    # ---- modes and gradients ----------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (Dropout active, BatchNorm uses batch statistics) on all modules."""
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode; same as ``train(False)``."""
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        """Clear every parameter's ``.grad`` (set to None, as PyTorch does by default)."""
+        for p in self.parameters():
+            p.grad = None
+
+    # ---- calling and hooks --------------------------------------------------------------
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        for hook in tuple(self._forward_pre_hooks.values()):
+            replaced = hook(self, args)
+            if replaced is not None:
+                args = replaced if isinstance(replaced, tuple) else (replaced,)
+        call = None
+        if self._backward_hooks and autograd.is_grad_enabled():
+            call, args = self._attach_input_hooks(args)
+        output = self.forward(*args, **kwargs)
+        for hook in tuple(self._forward_hooks.values()):
+            replaced = hook(self, args, output)
+            if replaced is not None:
+                output = replaced
+        if call is not None and isinstance(output, Tensor) and output.requires_grad:
+            output = output.reshape(output.shape)  # a node of its own to hook
+            output.register_hook(call.on_output)
+        return output
+
+    def _attach_input_hooks(self, args: tuple[Any, ...]) -> tuple[_BackwardHookCall, tuple]:
+        # Inputs pass through an identity node each, so the hook sees only the gradient that
+        # flows through this module, not what other users of the same tensor add.
+        live = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        call = _BackwardHookCall(self, len(live))
+        args = list(args)
+        for slot, i in enumerate(live):
+            args[i] = args[i].reshape(args[i].shape)
+            args[i].register_hook(call.on_input(slot))
+        return call, tuple(args)
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, inputs)`` before forward; may return replacement inputs."""
+        return add_hook(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, inputs, output)`` after forward; may return a replacement output."""
+        return add_hook(self._forward_hooks, hook)
+
+    def register_full_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` once the gradients with respect to the
+        module's tensor inputs are known (``None`` for inputs that need no gradient); may
+        return replacement ``grad_input``."""
+        return add_hook(self._backward_hooks, hook)
+
+    # ---- state ------------------------------------------------------------------------
+    def state_dict(self) -> OrderedDict[str, Tensor]:
+        """Copies of all parameters and buffers, by dotted name."""
+        items = list(self.named_parameters()) + list(self.named_buffers())
+        return OrderedDict((k, Tensor(v.data.copy(), dtype=v.dtype)) for k, v in items)
+
+    def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
+        """Copy values from ``state`` into this model's parameters and buffers.
+
+        Everything is validated first (names when ``strict``, shapes and dtypes always); on
+        any error nothing is changed and the error names the offending key.
+        """
+        own = dict(list(self.named_parameters()) + list(self.named_buffers()))
+        if strict:
+            missing = sorted(set(own) - set(state))
+            unexpected = sorted(set(state) - set(own))
+            if missing or unexpected:
+                raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys "
+                               f"{unexpected}")
+        updates = []
+        for key, value in state.items():
+            if key not in own:
+                continue
+            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            target = own[key]
+            if array.shape != target.shape:
+                raise ValueError(f"load_state_dict: {key!r} has shape {array.shape} in the "
+                                 f"state dict but {target.shape} in the model")
+            if array.dtype != target.dtype:
+                raise TypeError(f"load_state_dict: {key!r} has dtype {array.dtype} in the state "
+                                f"dict but {target.dtype} in the model")
+            updates.append((target, array))
+        with autograd.no_grad():
+            for target, array in updates:
+                target.copy_(array)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the state dict to ``.safetensors`` (default) or ``.npz``, atomically
+        (a temporary file in the same folder, then a rename)."""
+        path = os.fspath(path)
+        arrays = {k: np.ascontiguousarray(v.data) for k, v in self.state_dict().items()}
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+        os.close(fd)
+        try:
+            if path.endswith(".npz"):
+                with open(tmp, "wb") as f:
+                    np.savez(f, **arrays)
+            else:
+                from safetensors.numpy import save_file
+
+                save_file(arrays, tmp)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+    def load(self, path: str | os.PathLike[str], strict: bool = True) -> None:
+        """Load a file written by :meth:`save` (validated as in :meth:`load_state_dict`)."""
+        path = os.fspath(path)
+        if path.endswith(".npz"):
+            with np.load(path) as f:
+                state = {k: f[k] for k in f.files}
+        else:
+            from safetensors.numpy import load_file
+
+            state = load_file(path)
+        self.load_state_dict(state, strict=strict)
+
+    # ---- display ------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """Layer settings shown inside the parentheses of ``repr``."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = [f"({name}): " + repr(m).replace("\n", "\n  ")
+                    for name, m in self.named_children()]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        body = head + ("\n  " + "\n  ".join(children) + "\n)" if children else ")")
+        if any(True for _ in self.named_children()):
+            body += f"  # {self.num_parameters():,} parameters"
+        return body

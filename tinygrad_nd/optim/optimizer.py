@@ -1,0 +1,116 @@
+"""The ``Optimizer`` base: parameter groups, atomic steps and state dicts.
+
+A step first computes every parameter's new value and state from numpy arrays, and only
+then writes them all, so an error half way (a bad gradient shape, say) leaves the model and
+the optimizer exactly as they were.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from .. import autograd
+from ..tensor import Tensor
+
+State = dict[str, Any]
+
+
+class Optimizer:
+    """Base class: subclasses implement :meth:`update` for one parameter.
+
+    Parameters
+    ----------
+    params : iterable of Tensors, or of dicts with a ``"params"`` key and per-group options
+    defaults : the subclass's hyper-parameters, overridable per group
+    """
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        self.defaults = defaults
+        self.param_groups: list[dict[str, Any]] = []
+        for group in groups:
+            unknown = set(group) - set(defaults) - {"params"}
+            if unknown:
+                raise TypeError(f"{type(self).__name__}: unknown options {sorted(unknown)}")
+            members = list(group["params"])
+            for p in members:
+                if not isinstance(p, Tensor) or not p.requires_grad or not p.is_leaf:
+                    raise TypeError(f"{type(self).__name__}: can only optimise leaf tensors "
+                                    "with requires_grad=True")
+            self.param_groups.append({**defaults, **group, "params": members})
+        self.state: dict[int, State] = {}
+
+    def update(self, param: np.ndarray, grad: np.ndarray, state: State,
+               group: dict[str, Any]) -> tuple[np.ndarray, State]:
+        """Return the parameter's new value and new state (fresh arrays; inputs unchanged)."""
+        raise NotImplementedError
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of all optimised parameters (to None, or to zeros)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none or p.grad is None:
+                    p.grad = None
+                else:
+                    p.grad = Tensor._make(np.zeros_like(p.data), None)
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient."""
+        pending = []
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad.data
+                if g.shape != p.shape:
+                    raise ValueError(f"{type(self).__name__}.step: gradient of shape {g.shape} "
+                                     f"for a parameter of shape {p.shape}")
+                value, state = self.update(p.data, g, self.state.get(id(p), {}), group)
+                pending.append((p, value, state))
+        with autograd.no_grad():
+            for p, value, state in pending:
+                p.copy_(value)
+                self.state[id(p)] = state
+
+    def _all_params(self) -> list[Tensor]:
+        return [p for group in self.param_groups for p in group["params"]]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Hyper-parameters and per-parameter state (copies), parameters by position."""
+        index = {id(p): i for i, p in enumerate(self._all_params())}
+        groups = [{**{k: v for k, v in g.items() if k != "params"},
+                   "params": [index[id(p)] for p in g["params"]]} for g in self.param_groups]
+        state = {index[k]: copy.deepcopy(v) for k, v in self.state.items() if k in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict`; validated first, nothing changes on error."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups) or any(
+                len(a["params"]) != len(b["params"]) for a, b in zip(groups, self.param_groups)):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: the parameter groups do "
+                             "not match this optimizer's (different sizes)")
+        params = self._all_params()
+        for i, st in state_dict["state"].items():
+            if not 0 <= int(i) < len(params):
+                raise ValueError(f"load_state_dict: state for parameter {i}, but there are only "
+                                 f"{len(params)}")
+            for key, value in st.items():
+                if isinstance(value, np.ndarray) and value.shape != params[int(i)].shape:
+                    raise ValueError(f"load_state_dict: state {key!r} of parameter {i} has "
+                                     f"shape {value.shape}, the parameter {params[int(i)].shape}")
+        for target, source in zip(self.param_groups, groups):
+            target.update({k: v for k, v in source.items() if k != "params"})
+        self.state = {id(params[int(i)]): copy.deepcopy(v)
+                      for i, v in state_dict["state"].items()}
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{k}={v}" for k, v in self.defaults.items())
+        return f"{type(self).__name__}({options})"

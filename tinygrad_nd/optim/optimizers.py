@@ -1,0 +1,136 @@
+"""SGD, Adam, AdamW, RMSprop and Adagrad with PyTorch's update rules and defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, State
+
+
+def _l2(grad: np.ndarray, param: np.ndarray, weight_decay: float) -> np.ndarray:
+    """Coupled weight decay: the gradient of (weight_decay / 2) * ||w||**2 added to g."""
+    return grad + weight_decay * param if weight_decay else grad
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum, Nesterov and weight decay.
+
+    ``w <- w - lr * (g + weight_decay * w)`` (plus momentum). Nielsen's L2-regularised rule
+    ``w <- (1 - eta*lambda/n) w - eta * g`` is ``SGD(lr=eta, weight_decay=lambda/n)``.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd import optim
+    >>> w = tg.ones(2, requires_grad=True)
+    >>> opt = optim.SGD([w], lr=0.1)
+    >>> (w * w).sum().backward(); opt.step(); w.tolist()
+    [0.800000011920929, 0.800000011920929]
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False) -> None:
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov))
+
+    def update(self, param, grad, state, group):
+        d = _l2(grad, param, group["weight_decay"])
+        new_state: State = {}
+        if group["momentum"]:
+            buf = state.get("momentum_buffer")
+            damped = (1 - group["dampening"]) * d
+            buf = d.copy() if buf is None else group["momentum"] * buf + damped
+            new_state["momentum_buffer"] = buf
+            d = d + group["momentum"] * buf if group["nesterov"] else buf
+        return param - group["lr"] * d, new_state
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015) with bias correction; ``weight_decay`` is coupled (L2)."""
+
+    decoupled = False
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad))
+
+    def update(self, param, grad, state, group):
+        beta1, beta2 = group["betas"]
+        lr, wd = group["lr"], group["weight_decay"]
+        if self.decoupled:
+            param = param * (1 - lr * wd)
+        else:
+            grad = _l2(grad, param, wd)
+        t = state.get("step", 0) + 1
+        m = beta1 * state.get("exp_avg", 0.0) + (1 - beta1) * grad
+        v = beta2 * state.get("exp_avg_sq", 0.0) + (1 - beta2) * grad * grad
+        new_state: State = {"step": t, "exp_avg": m, "exp_avg_sq": v}
+        if group["amsgrad"]:
+            v = np.maximum(state.get("max_exp_avg_sq", 0.0), v)
+            new_state["max_exp_avg_sq"] = v
+        denom = np.sqrt(v / (1 - beta2 ** t)) + group["eps"]
+        return (param - (lr / (1 - beta1 ** t)) * m / denom).astype(param.dtype), new_state
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019): ``w <- w (1 - lr wd)``."""
+
+    decoupled = True
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton): divide by a running RMS of gradients; optional momentum, centering."""
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
+                 centered: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered))
+
+    def update(self, param, grad, state, group):
+        alpha = group["alpha"]
+        grad = _l2(grad, param, group["weight_decay"])
+        sq = alpha * state.get("square_avg", 0.0) + (1 - alpha) * grad * grad
+        new_state: State = {"square_avg": sq}
+        avg = sq
+        if group["centered"]:
+            mean = alpha * state.get("grad_avg", 0.0) + (1 - alpha) * grad
+            new_state["grad_avg"] = mean
+            avg = sq - mean * mean
+        denom = np.sqrt(avg) + group["eps"]
+        if group["momentum"]:
+            buf = group["momentum"] * state.get("momentum_buffer", 0.0) + grad / denom
+            new_state["momentum_buffer"] = buf
+            return (param - group["lr"] * buf).astype(param.dtype), new_state
+        return (param - group["lr"] * grad / denom).astype(param.dtype), new_state
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al., 2011): per-coordinate steps shrinking with the sum of g**2."""
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
+                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+                 eps: float = 1e-10) -> None:
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      eps=eps))
+
+    def update(self, param, grad, state, group):
+        grad = _l2(grad, param, group["weight_decay"])
+        t = state.get("step", 0) + 1
+        total = state.get("sum", group["initial_accumulator_value"]) + grad * grad
+        clr = group["lr"] / (1 + (t - 1) * group["lr_decay"])
+        new_value = param - clr * grad / (np.sqrt(total) + group["eps"])
+        return new_value.astype(param.dtype), {"step": t, "sum": total}
