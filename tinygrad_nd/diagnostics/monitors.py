@@ -1,0 +1,202 @@
+"""Monitors that record per-layer gradient and activation statistics through hooks.
+
+``GradientMonitor`` hooks every weighted layer's parameters: each backward pass adds one row
+of ``||dC/db||`` (Nielsen's speed of learning ``||delta^l||``), ``||dC/dW||`` and the
+update-to-weight ratio of the step before it. ``ActivationMonitor`` hooks activation modules
+and records saturation and pre-activation statistics on every forward pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..hooks import RemovableHandle
+from ..nn.activation import ReLU, Sigmoid, Tanh
+from ..nn.module import Module
+from ..tensor import Tensor
+from .layers import activation_layers, weighted_layers
+
+METRICS = ("bias_grad", "weight_grad", "update_ratio")
+
+
+def vector_norm(a: np.ndarray, norm: str) -> float:
+    """L2 (default) or L1 norm of an array, in float64."""
+    a = np.asarray(a, dtype=np.float64)
+    return float(np.abs(a).sum()) if norm == "l1" else float(np.sqrt((a * a).sum()))
+
+
+class _Monitor:
+    """Shared plumbing: hook handles, removal, context-manager use."""
+
+    def __init__(self) -> None:
+        self.handles: list[RemovableHandle] = []
+
+    def remove(self) -> None:
+        """Remove every hook this monitor installed."""
+        for h in self.handles:
+            h.remove()
+        self.handles.clear()
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+class GradientMonitor(_Monitor):
+    """Record, per layer and per backward pass, gradient norms and update ratios.
+
+    Parameters
+    ----------
+    model : Module
+    norm : {"l2", "l1"}
+
+    Attributes
+    ----------
+    layers : list of layer names (dotted, e.g. ``"2"`` or ``"layers.0"``), input side first.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd import nn
+    >>> from tinygrad_nd.diagnostics import GradientMonitor
+    >>> net = nn.Sequential(nn.Linear(4, 3), nn.Sigmoid(), nn.Linear(3, 2))
+    >>> monitor = GradientMonitor(net)
+    >>> for _ in range(3):
+    ...     net(tg.randn(5, 4)).sum().backward()
+    >>> monitor.history["bias_grad"].shape      # (backward passes, layers)
+    (3, 2)
+    """
+
+    def __init__(self, model: Module, norm: str = "l2") -> None:
+        super().__init__()
+        if norm not in ("l1", "l2"):
+            raise ValueError(f"GradientMonitor: norm must be 'l1' or 'l2', got {norm!r}")
+        self.norm = norm
+        found = weighted_layers(model)
+        if not found:
+            raise ValueError("GradientMonitor: the model has no layer with a weight parameter")
+        self.layers = [name for name, _ in found]
+        self.modules = [m for _, m in found]
+        self._rows: list[dict[str, list[float]]] = []
+        self._pending: dict[tuple[int, str], float] = {}
+        self._last_weights = [m.weight.data.copy() for m in self.modules]
+        for i, m in enumerate(self.modules):
+            for kind in ("weight", "bias"):
+                p = m._parameters.get(kind)
+                if p is not None:
+                    self.handles.append(p.register_hook(self._hook(i, kind)))
+
+    def _hook(self, layer: int, kind: str):
+        def record(g: Tensor) -> None:
+            if (layer, kind) in self._pending:  # a new backward pass began
+                self._flush()
+            self._pending[(layer, kind)] = vector_norm(g.data, self.norm)
+        return record
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        row: dict[str, list[float]] = {k: [] for k in METRICS}
+        for i, m in enumerate(self.modules):
+            row["bias_grad"].append(self._pending.get((i, "bias"), np.nan))
+            row["weight_grad"].append(self._pending.get((i, "weight"), np.nan))
+            w = m.weight.data
+            change = vector_norm(w - self._last_weights[i], self.norm)
+            row["update_ratio"].append(change / max(vector_norm(w, self.norm), 1e-30)
+                                       if self._rows else np.nan)
+            self._last_weights[i] = w.copy()
+        self._rows.append(row)
+        self._pending = {}
+
+    @property
+    def history(self) -> dict[str, np.ndarray]:
+        """Each metric as an array of shape (backward passes, layers).
+
+        ``update_ratio`` in row k is ``||W_k - W_{k-1}|| / ||W_k||``, the relative change made
+        by the optimizer step between backward passes k-1 and k (NaN in row 0).
+        """
+        self._flush()
+        return {k: np.array([r[k] for r in self._rows]).reshape(len(self._rows), -1)
+                for k in METRICS}
+
+    def summary(self) -> str:
+        """A table of the latest values per layer, with each layer's speed relative to the
+        last layer's (the vanishing-gradient ratio)."""
+        h = self.history
+        if not len(h["bias_grad"]):
+            return "GradientMonitor: no backward pass recorded yet"
+        last = h["bias_grad"][-1]
+        lines = [f"{'layer':<14}{'||dC/db||':>12}{'||dC/dW||':>12}{'update/weight':>15}"
+                 f"{'speed vs last':>15}"]
+        for i, name in enumerate(self.layers):
+            lines.append(f"{name:<14}{last[i]:>12.4g}{h['weight_grad'][-1][i]:>12.4g}"
+                         f"{h['update_ratio'][-1][i]:>15.3g}{last[i] / last[-1]:>15.3g}")
+        return "\n".join(lines)
+
+    def plot(self, metric: str = "bias_grad", ax: Any = None, title: str | None = None) -> Any:
+        """Plot ``metric`` per layer against backward passes, log scale; returns the axes."""
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+
+        data = self.history[metric]
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4))
+        for i, name in enumerate(self.layers):
+            ax.plot(np.arange(1, len(data) + 1), data[:, i], label=f"layer {name}")
+        ax.set_yscale("log")
+        ax.set_xlabel("backward pass (training step)")
+        ax.set_ylabel({"bias_grad": "||dC/db||  (speed of learning)",
+                       "weight_grad": "||dC/dW||",
+                       "update_ratio": "||dW|| / ||W|| per step"}[metric])
+        ax.set_title(title or f"{metric} per layer")
+        ax.legend()
+        ax.grid(True, which="both", alpha=0.3)
+        return ax
+
+
+def saturation(module: Module, output: np.ndarray, tol: float = 1e-2) -> float:
+    """Fraction of saturated outputs: sigmoid within ``tol`` of 0 or 1, tanh of -1 or 1,
+    ReLU units dead (zero) for every example of the batch."""
+    if isinstance(module, Sigmoid):
+        return float(((output < tol) | (output > 1 - tol)).mean())
+    if isinstance(module, Tanh):
+        return float((np.abs(output) > 1 - tol).mean())
+    if isinstance(module, ReLU):
+        return float((output.reshape(output.shape[0], -1) <= 0).all(axis=0).mean())
+    return 0.0
+
+
+class ActivationMonitor(_Monitor):
+    """Record, per activation layer and forward pass, saturation and pre-activation stats.
+
+    ``history`` maps layer name to a list of dicts with keys ``saturated`` (fraction),
+    ``pre_mean``, ``pre_std`` (of the activation's input z) and ``out_mean``.
+    """
+
+    def __init__(self, model: Module, tol: float = 1e-2) -> None:
+        super().__init__()
+        self.tol = tol
+        found = activation_layers(model)
+        self.layers = [name for name, _ in found]
+        self.history: dict[str, list[dict[str, float]]] = {name: [] for name in self.layers}
+        for name, module in found:
+            self.handles.append(module.register_forward_hook(self._hook(name)))
+
+    def _hook(self, name: str):
+        def record(module: Module, inputs: tuple[Any, ...], output: Tensor) -> None:
+            z = inputs[0].data
+            self.history[name].append({
+                "saturated": saturation(module, output.data, self.tol),
+                "pre_mean": float(z.mean()), "pre_std": float(z.std()),
+                "out_mean": float(output.data.mean())})
+        return record
+
+    def latest(self) -> dict[str, dict[str, float]]:
+        """The most recent record of each layer."""
+        return {k: v[-1] for k, v in self.history.items() if v}

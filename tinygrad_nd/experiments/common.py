@@ -1,0 +1,148 @@
+"""Shared pieces of the chapter-5 experiments: Nielsen's networks, data, and report writing."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import data, nn
+from ..factories import Generator
+from ..tensor import Tensor
+
+ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+
+
+def build_net(sizes: list[int], activation: str = "sigmoid", init: str = "nielsen",
+              output: str | None = "sigmoid", seed: int = 0, batchnorm: bool = False,
+              residual: bool = False) -> nn.Sequential:
+    """A fully connected net ``sizes[0] -> ... -> sizes[-1]`` as in network2.py.
+
+    ``output="sigmoid"`` ends with a sigmoid layer (the book's nets); ``None`` leaves logits.
+    ``batchnorm`` inserts BatchNorm1d before each hidden activation; ``residual`` wraps each
+    hidden layer of equal width in/out in :class:`~tinygrad_nd.nn.Residual`.
+    """
+    gen = Generator(seed)
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        linear = nn.Linear(n_in, n_out, init=init, generator=gen)
+        if i == len(sizes) - 2:
+            layers.append(linear)
+            if output is not None:
+                layers.append(ACTIVATIONS[output]())
+            break
+        block: list[nn.Module] = [linear]
+        if batchnorm:
+            block.append(nn.BatchNorm1d(n_out))
+        block.append(ACTIVATIONS[activation]())
+        if residual and n_in == n_out:
+            layers.append(nn.Residual(nn.Sequential(*block)))
+        else:
+            layers.extend(block)
+    return nn.Sequential(*layers)
+
+
+def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:
+    """Rows of the identity, float32."""
+    return np.eye(classes, dtype=np.float32)[labels]
+
+
+def nielsen_cross_entropy(a: Tensor, y: Tensor) -> Tensor:
+    """network2's CrossEntropyCost: sum over output units of -[y ln a + (1-y) ln(1-a)],
+    averaged over the examples."""
+    return nn.functional.binary_cross_entropy(a, y, reduction="sum") / a.shape[0]
+
+
+def load_images(dataset: str, n_train: int, n_test: int = 1000,
+                seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+    """(x_train, y_train, x_test, y_test, description) with flat float32 images."""
+    if dataset == "digits":
+        if n_train + n_test > 5000:
+            n_test = 5000 - n_train
+        train, test = data.mnist_5k(split=(n_train, n_test), seed=seed)
+        label = "embedded MNIST digits (mnist-5k)"
+    elif dataset in ("fashion", "mnist"):
+        train, test = data.fashion_mnist() if dataset == "fashion" else data.mnist()
+        train, test = train.subset(range(n_train)), test.subset(range(min(n_test, len(test))))
+        label = "Fashion-MNIST" if dataset == "fashion" else "MNIST"
+    else:
+        raise ValueError(f"unknown dataset {dataset!r}; expected digits, fashion or mnist")
+    (x, y), (xt, yt) = train.arrays, test.arrays
+    return x, y, xt, yt, label
+
+
+def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
+    """Fraction of correct arg-max predictions."""
+    from ..autograd import no_grad
+
+    with no_grad():
+        was = model.training
+        model.eval()
+        out = model(Tensor(x))
+        model.train(was)
+    return float((out.data.argmax(axis=1) == y).mean())
+
+
+@dataclass
+class Report:
+    """A Markdown report with PNG figures, written to a folder."""
+
+    folder: Path
+    title: str
+    parts: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.folder = Path(self.folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def text(self, markdown: str) -> None:
+        """Add a paragraph."""
+        self.parts.append(markdown.strip() + "\n")
+
+    def table(self, headers: list[str], rows: list[list[Any]]) -> str:
+        """Add a table and return it as plain text (for printing)."""
+        md = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        md += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+        self.parts.append("\n".join(md) + "\n")
+        widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows)]
+        return "\n".join("  ".join(str(c).rjust(w) for c, w in zip(row, widths))
+                         for row in [headers, *rows])
+
+    def figure(self, fig: Any, name: str, caption: str) -> Path:
+        """Save a matplotlib figure as ``name``.png and embed it."""
+        import matplotlib.pyplot as plt
+
+        path = self.folder / f"{name}.png"
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        self.parts.append(f"![{caption}]({path.name})\n\n*{caption}*\n")
+        return path
+
+    def image(self, path: Path, caption: str) -> None:
+        """Embed an image file that already lies in the folder."""
+        self.parts.append(f"![{caption}]({Path(path).name})\n\n*{caption}*\n")
+
+    def write(self, results: dict[str, Any] | None = None) -> Path:
+        """Write ``report.md`` (and ``results.json`` when given); returns the report path."""
+        path = self.folder / "report.md"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(f"# {self.title}\n\n" + "\n".join(self.parts))
+        os.replace(tmp, path)
+        if results is not None:
+            (self.folder / "results.json").write_text(json.dumps(results, indent=2,
+                                                                 default=float))
+        return path
+
+
+def pyplot():
+    """matplotlib.pyplot with a non-interactive backend (no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
