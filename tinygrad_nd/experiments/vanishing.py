@@ -19,8 +19,7 @@ import numpy as np
 from .. import optim
 from ..diagnostics import GradientMonitor
 from ..tensor import Tensor
-from .common import (Report, accuracy, build_net, load_images, nielsen_cross_entropy, one_hot,
-                     pyplot)
+from .common import Report, accuracy, build_net, load_images, nielsen_cross_entropy, one_hot, pyplot
 
 NIELSEN_AT_INIT = {2: [0.07, 0.31], 3: [0.012, 0.060, 0.283], 4: [0.003, 0.017, 0.070, 0.285]}
 
