@@ -1,56 +1,82 @@
-"""The ``tinygrad-nd`` command: the chapter-5 experiments (and more) from the shell."""
+"""The ``tinygrad-nd`` command: the chapter-5 experiments from the shell.
+
+Every experiment's options are generated from the fields of its config dataclass, so a new
+setting appears on the command line without editing this file.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Callable
+from typing import Any
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], object]] = {}
+from .experiments import (
+    DepthConfig,
+    ExplodingConfig,
+    RemediesConfig,
+    VanishingConfig,
+    run_depth,
+    run_exploding,
+    run_remedies,
+    run_vanishing,
+)
+
+EXPERIMENTS: dict[str, tuple[type, Callable[..., Any], str]] = {
+    "vanishing": (VanishingConfig, run_vanishing,
+                  "speed of learning ||delta^l|| of each hidden layer of deep sigmoid nets, at "
+                  "initialisation (several seeds) and during 500 epochs of training"),
+    "exploding": (ExplodingConfig, run_exploding,
+                  "the w=100 one-neuron chain (25x per layer) and a wide net rescued by "
+                  "gradient clipping"),
+    "remedies": (RemediesConfig, run_remedies,
+                 "ReLU, tanh, Xavier/He init, BatchNorm, residual connections, clipping and "
+                 "Adam on the same deep net"),
+    "depth": (DepthConfig, run_depth, "Nielsen's accuracy-versus-depth table (1-4 hidden layers)"),
+}
+DATASET_HELP = ("digits: the embedded MNIST subset (offline); fashion: Fashion-MNIST from "
+                "Debian's dataset-fashion-mnist; mnist: full MNIST (downloaded once)")
 
 
-def _vanishing(args: argparse.Namespace) -> object:
-    from .experiments.vanishing import VanishingConfig, run_vanishing
-
-    cfg = VanishingConfig(depths=tuple(args.depths), images=args.images, seeds=args.seeds,
-                          epochs=args.epochs, dataset=args.dataset, seed=args.seed,
-                          eta=args.eta, lmbda=args.lmbda)
-    return run_vanishing(args.out, cfg)
+def _add_config_options(parser: argparse.ArgumentParser, config: type) -> None:
+    for f in dataclasses.fields(config):
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(f.default, tuple):
+            parser.add_argument(flag, type=type(f.default[0]), nargs="+", default=f.default)
+        elif f.name == "dataset":
+            parser.add_argument(flag, choices=["digits", "fashion", "mnist"], default=f.default,
+                                help=DATASET_HELP)
+        else:
+            parser.add_argument(flag, type=type(f.default), default=f.default,
+                                help=f"(default {f.default})")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with one sub-command per experiment or tool."""
+    """The argument parser with one sub-command per experiment."""
     parser = argparse.ArgumentParser(
         prog="tinygrad-nd",
-        description="See why deep nets are hard to train: experiments from chapter 5 of "
-                    "Nielsen's 'Neural Networks and Deep Learning', on real digits, offline.")
+        description="See why deep nets are hard to train: the experiments of chapter 5 of "
+                    "Nielsen's 'Neural Networks and Deep Learning', on real digits, offline. "
+                    "Each writes report.md with PNG figures to --out.")
     sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("vanishing", help="speed of learning of each layer of deep sigmoid nets",
-                       description="||delta^l|| per hidden layer at initialisation (several "
-                       "seeds) and during full-batch training, for 2-4 hidden layers.")
-    p.add_argument("--out", default="reports/vanishing", help="report folder")
-    p.add_argument("--dataset", choices=["digits", "fashion", "mnist"], default="digits",
-                   help="digits: embedded MNIST subset (offline); fashion: Debian's "
-                   "Fashion-MNIST; mnist: full MNIST (downloaded)")
-    p.add_argument("--depths", type=int, nargs="+", default=[2, 3, 4])
-    p.add_argument("--images", type=int, default=1000)
-    p.add_argument("--seeds", type=int, default=5)
-    p.add_argument("--epochs", type=int, default=500)
-    p.add_argument("--eta", type=float, default=0.1)
-    p.add_argument("--lmbda", type=float, default=5.0)
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(run=_vanishing)
+    for name, (config, _, help_text) in EXPERIMENTS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--out", default=f"reports/{name}", help="report folder")
+        _add_config_options(p, config)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``tinygrad-nd`` console script."""
-    args = build_parser().parse_args(argv)
+    args = vars(build_parser().parse_args(argv))
+    command, out = args.pop("command"), args.pop("out")
+    config, run, _ = EXPERIMENTS[command]
+    options = {k: tuple(v) if isinstance(v, list) else v for k, v in args.items()}
     try:
-        args.run(args)
+        run(out, config(**options))
     except (FileNotFoundError, ConnectionError) as e:
-        print(f"tinygrad-nd {args.command}: {e}", file=sys.stderr)
+        print(f"tinygrad-nd {command}: {e}", file=sys.stderr)
         return 2
     return 0
 

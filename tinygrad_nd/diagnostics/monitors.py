@@ -120,8 +120,8 @@ class GradientMonitor(_Monitor):
         by the optimizer step between backward passes k-1 and k (NaN in row 0).
         """
         self._flush()
-        return {k: np.array([r[k] for r in self._rows]).reshape(len(self._rows), -1)
-                for k in METRICS}
+        shape = (len(self._rows), len(self.layers))
+        return {k: np.array([r[k] for r in self._rows]).reshape(shape) for k in METRICS}
 
     def summary(self) -> str:
         """A table of the latest values per layer, with each layer's speed relative to the

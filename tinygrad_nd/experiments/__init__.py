@@ -1,5 +1,9 @@
-"""The chapter-5 experiments, each writing a Markdown report with figures."""
+"""The chapter-5 experiments, each writing a Markdown report with PNG figures."""
 
+from .depth import DepthConfig, run_depth
+from .exploding import ExplodingConfig, exploding_chain, run_exploding
+from .remedies import RemediesConfig, run_remedies
 from .vanishing import VanishingConfig, run_vanishing
 
-__all__ = ["VanishingConfig", "run_vanishing"]
+__all__ = ["DepthConfig", "ExplodingConfig", "RemediesConfig", "VanishingConfig",
+           "exploding_chain", "run_depth", "run_exploding", "run_remedies", "run_vanishing"]

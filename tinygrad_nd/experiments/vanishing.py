@@ -106,7 +106,7 @@ lambda={cfg.lmbda}, L2 as (1 - eta*lambda/n) w, n={cfg.images}). Reproduce with
 
     acc_rows = []
     curves = {}
-    for k in cfg.depths:
+    for k in cfg.depths if cfg.epochs else ():
         sizes = [784] + [cfg.width] * k + [10]
         history, model = train_full_batch(sizes, x, y, cfg, cfg.seed)
         curves[k] = history

@@ -38,11 +38,11 @@ class Parameter(Tensor):
 class _BackwardHookCall:
     """Collects one module call's grad_output and grad_input, then runs the backward hooks."""
 
-    def __init__(self, module: Module, n_inputs: int) -> None:
+    def __init__(self, module: Module, n_inputs: int, n_live: int) -> None:
         self.module = module
         self.grad_output: tuple[Tensor | None, ...] = (None,)
-        self.grad_input: list[Tensor | None] = [None] * n_inputs
-        self.pending = n_inputs
+        self.grad_input: list[Tensor | None] = [None] * n_inputs  # None: needs no gradient
+        self.pending = n_live
 
     def on_output(self, g: Tensor) -> None:
         self.grad_output = (g,)
@@ -232,10 +232,12 @@ class Module:
     def _attach_input_hooks(self, args: tuple[Any, ...]) -> tuple[_BackwardHookCall, tuple]:
         # Inputs pass through an identity node each, so the hook sees only the gradient that
         # flows through this module, not what other users of the same tensor add.
-        live = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-        call = _BackwardHookCall(self, len(live))
+        tensors = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        live = [slot for slot, i in enumerate(tensors) if args[i].requires_grad]
+        call = _BackwardHookCall(self, len(tensors), len(live))
         args = list(args)
-        for slot, i in enumerate(live):
+        for slot in live:
+            i = tensors[slot]
             args[i] = args[i].reshape(args[i].shape)
             args[i].register_hook(call.on_input(slot))
         return call, tuple(args)

@@ -1,0 +1,57 @@
+"""The ``tinygrad-nd`` experiments run end to end with tiny budgets and write valid reports."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tinygrad_nd import cli
+
+TINY = {
+    "vanishing": ["--epochs", "3", "--seeds", "2", "--images", "200"],
+    "exploding": ["--steps", "5"],
+    "remedies": ["--epochs", "1", "--images", "300"],
+    "depth": ["--epochs", "1", "--images", "300", "--depths", "1", "2"],
+}
+
+
+def assert_valid_png(path):
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.verify()
+    with Image.open(path) as image:
+        assert image.size[0] > 300 and image.size[1] > 200
+
+
+@pytest.mark.parametrize("command", sorted(cli.EXPERIMENTS))
+def test_experiment_writes_report_with_figures(command, tmp_path, capsys):
+    assert set(TINY) == set(cli.EXPERIMENTS)
+    out = tmp_path / command
+    assert cli.main([command, "--out", str(out), *TINY[command]]) == 0
+    report = (out / "report.md").read_text()
+    pngs = sorted(out.glob("*.png"))
+    assert pngs and all(p.name in report for p in pngs)
+    for png in pngs:
+        assert_valid_png(png)
+    results = json.loads((out / "results.json").read_text())
+    assert results["config"]
+    assert "report:" in capsys.readouterr().out
+
+
+def test_vanishing_numbers_have_the_chapters_shape(tmp_path):
+    cli.main(["vanishing", "--out", str(tmp_path), "--epochs", "0", "--seeds", "3"])
+    results = json.loads((tmp_path / "results.json").read_text())
+    for depth, stats in results["at_init"].items():
+        assert all(a < b for a, b in zip(stats["mean"], stats["mean"][1:])), (depth, stats)
+    assert results["at_init"]["4"]["first_over_last"] < 0.05
+
+
+def test_console_script_help_and_offline_error(tmp_path, monkeypatch):
+    proc = subprocess.run([sys.executable, "-m", "tinygrad_nd.cli", "--help"],
+                          capture_output=True, text=True, check=True)
+    assert "vanishing" in proc.stdout and "exploding" in proc.stdout
+    monkeypatch.setattr("tinygrad_nd.data.datasets.DEBIAN_FASHION", tmp_path / "none")
+    monkeypatch.delenv("TINYGRAD_ND_DATA", raising=False)
+    assert cli.main(["depth", "--dataset", "fashion", "--out", str(tmp_path)]) == 2

@@ -1,0 +1,278 @@
+"""``diagnose``: one call that gives each layer a verdict, the numbers behind it and a
+plain-language explanation; ``layer_gains``: the backward factor of each layer, term by term.
+
+In a chain of layers the gradient reaching layer l is (Nielsen's eq. BP2, unrolled)
+``delta^l = S'(z^l) (W^{l+1})^T S'(z^{l+1}) ... (W^L)^T S'(z^L) grad_a C``: every layer
+multiplies the gradient by a factor ``(W^{l+1})^T S'(z^l)``. ``layer_gains`` measures each
+factor's effect on the actual gradient and its largest possible gain (power iteration through
+the autograd), and splits it into the mean activation slope ``S'(z)`` and ``||W||``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import autograd
+from ..nn.activation import ELU, GELU, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from ..nn.module import Module
+from ..tensor import Tensor
+from .monitors import GradientMonitor, saturation
+
+SLOPES: dict[type, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    Sigmoid: lambda z, a: a * (1 - a),
+    Tanh: lambda z, a: 1 - a * a,
+    ReLU: lambda z, a: (z > 0).astype(np.float64),
+    LeakyReLU: lambda z, a: np.where(z > 0, 1.0, 0.01),
+    ELU: lambda z, a: np.where(z > 0, 1.0, a + 1),
+    Softplus: lambda z, a: 1 / (1 + np.exp(-np.clip(z, -50, 50))),
+    GELU: lambda z, a: np.ones_like(z),
+}
+SLOPE_MAX = {Sigmoid: 0.25, Tanh: 1.0}
+
+
+@dataclass
+class LayerReport:
+    """Verdict and numbers for one weighted layer."""
+
+    name: str
+    kind: str
+    verdict: str
+    numbers: dict[str, float] = field(default_factory=dict)
+    explanation: str = ""
+
+
+@dataclass
+class Diagnosis:
+    """Result of :func:`diagnose`: one :class:`LayerReport` per weighted layer."""
+
+    layers: list[LayerReport]
+
+    @property
+    def healthy(self) -> bool:
+        """True when every layer is healthy."""
+        return all(r.verdict == "healthy" for r in self.layers)
+
+    def verdicts(self) -> dict[str, str]:
+        """Layer name -> verdict."""
+        return {r.name: r.verdict for r in self.layers}
+
+    def __str__(self) -> str:
+        lines = [f"{'layer':<10}{'kind':<10}{'verdict':<11}{'||dC/db||':>11}{'vs last':>10}"
+                 f"{'slope':>8}{'sat.':>7}{'dead':>7}"]
+        for r in self.layers:
+            n = r.numbers
+            lines.append(f"{r.name:<10}{r.kind:<10}{r.verdict:<11}{n['grad_norm']:>11.3g}"
+                         f"{n['ratio_to_last']:>10.3g}{n.get('mean_slope', np.nan):>8.3f}"
+                         f"{n.get('saturated', np.nan):>7.2f}{n.get('dead', np.nan):>7.2f}")
+        lines += [f"  {r.name}: {r.explanation}" for r in self.layers if r.explanation]
+        return "\n".join(lines)
+
+
+def _activation_after(model: Module) -> dict[int, tuple[Module, Module]]:
+    """Map each weighted module (by id) to the activation module that follows it in
+    registration order, if any; (weighted, activation) pairs."""
+    order = [m for _, m in model.named_modules()]
+    pairs = {}
+    for i, m in enumerate(order):
+        if "weight" in m._parameters:
+            for nxt in order[i + 1:]:
+                if "weight" in nxt._parameters and not type(nxt).__name__.startswith("BatchNorm"):
+                    break
+                if type(nxt) in SLOPES:
+                    pairs[id(m)] = (m, nxt)
+                    break
+    return pairs
+
+
+def diagnose(model: Module, batch: tuple[Any, Any], loss_fn: Callable[[Tensor, Any], Tensor],
+             vanish_ratio: float = 0.1, explode_ratio: float = 10.0, vanish_abs: float = 1e-8,
+             explode_abs: float = 1e3, saturated: float = 0.5, dead: float = 0.5) -> Diagnosis:
+    """Run one forward/backward pass on ``batch`` and give each weighted layer a verdict:
+    ``nan``, ``exploding``, ``vanishing``, ``dead``, ``saturated`` or ``healthy``.
+
+    A layer vanishes when its ``||dC/db||`` is below ``vanish_ratio`` times the last layer's
+    (or below ``vanish_abs``), and explodes above ``explode_ratio`` times (or ``explode_abs``).
+    The model's ``.grad`` fields are left untouched.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd import nn
+    >>> from tinygrad_nd.diagnostics import diagnose
+    >>> net = nn.Sequential(nn.Linear(4, 8, init="kaiming_normal"), nn.ReLU(), nn.Linear(8, 3))
+    >>> report = diagnose(net, (tg.randn(64, 4), tg.randint(0, 3, (64,))),
+    ...                   nn.functional.cross_entropy)
+    >>> sorted(set(report.verdicts().values())) in (["healthy"], ["dead"], ["vanishing"])
+    True
+    """
+    x, y = batch
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    pairs = _activation_after(model)
+    captured: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    handles = []
+    for weighted, act in pairs.values():
+        handles.append(act.register_forward_hook(_store_activation(captured, id(weighted))))
+    monitor = GradientMonitor(model)
+    try:
+        loss = loss_fn(model(x), y)
+        params = list(model.parameters())
+        autograd.grad(loss, params, allow_unused=True)
+    finally:
+        monitor.remove()
+        for h in handles:
+            h.remove()
+    h = monitor.history
+    grad = np.where(np.isnan(h["bias_grad"][0]), h["weight_grad"][0], h["bias_grad"][0])
+    reports = []
+    for i, (name, module) in enumerate(zip(monitor.layers, monitor.modules)):
+        numbers = {"grad_norm": float(grad[i]), "ratio_to_last": float(grad[i] / grad[-1]),
+                   "weight_norm": spectral_norm(module.weight.data)}
+        act = pairs.get(id(module))
+        if id(module) in captured and act is not None:
+            z, a = captured[id(module)]
+            numbers["mean_slope"] = float(SLOPES[type(act[1])](z, a).mean())
+            numbers["saturated"] = saturation(act[1], a) if type(act[1]) in SLOPE_MAX else 0.0
+            numbers["dead"] = saturation(act[1], a) if isinstance(act[1], ReLU) else 0.0
+        verdict = _verdict(numbers, vanish_ratio, explode_ratio, vanish_abs, explode_abs,
+                           saturated, dead)
+        reports.append(LayerReport(name, type(module).__name__, verdict, numbers))
+    for i, r in enumerate(reports):
+        r.explanation = _explain(r, reports[i + 1:], act_name=_act_name(pairs, monitor, i))
+    return Diagnosis(reports)
+
+
+def _store_activation(store: dict[int, Any], key: int) -> Callable[..., None]:
+    """A forward hook that keeps an activation's input z and output a (float64) under key."""
+    def hook(module: Module, inputs: tuple[Any, ...], out: Tensor) -> None:
+        store[key] = (inputs[0].data.astype(np.float64), out.data.astype(np.float64))
+    return hook
+
+
+def _act_name(pairs: dict[int, Any], monitor: GradientMonitor, i: int) -> str:
+    act = pairs.get(id(monitor.modules[i]))
+    return type(act[1]).__name__ if act else ""
+
+
+def _verdict(n: dict[str, float], vanish_ratio: float, explode_ratio: float, vanish_abs: float,
+             explode_abs: float, saturated: float, dead: float) -> str:
+    if not np.isfinite(n["grad_norm"]) or not np.isfinite(n["ratio_to_last"]):
+        return "nan"
+    if n["grad_norm"] > explode_abs or n["ratio_to_last"] > explode_ratio:
+        return "exploding"
+    if n["grad_norm"] < vanish_abs or n["ratio_to_last"] < vanish_ratio:
+        return "vanishing"
+    if n.get("dead", 0.0) > dead:
+        return "dead"
+    if n.get("saturated", 0.0) > saturated:
+        return "saturated"
+    return "healthy"
+
+
+def _explain(r: LayerReport, later: list[LayerReport], act_name: str) -> str:
+    n = r.numbers
+    if r.verdict == "healthy":
+        return ""
+    if r.verdict == "nan":
+        return ("its gradient is NaN/inf; run the step inside diagnostics.grad_health(model) to "
+                "find the op where it first appears")
+    if r.verdict in ("dead", "saturated"):
+        frac = n.get("dead" if r.verdict == "dead" else "saturated", 0.0)
+        what = "ReLU units output 0 for the whole batch" if r.verdict == "dead" else \
+            f"{act_name} outputs are within 1e-2 of their bounds"
+        return f"{frac:.0%} of its {what}, so their slope is ~0 and no gradient passes them"
+    depth = len(later)
+    per_layer = n["ratio_to_last"] ** (1.0 / depth) if depth else float("nan")
+    direction = "shrinks" if r.verdict == "vanishing" else "grows"
+    slopes = [x.numbers.get("mean_slope") for x in [r, *later[:-1]] if "mean_slope" in x.numbers]
+    weights = [x.numbers["weight_norm"] for x in later]
+    slope, weight = (float(np.mean(slopes)) if slopes else float("nan"),
+                     float(np.mean(weights)) if weights else float("nan"))
+    if r.verdict == "vanishing":
+        culprits = [c for c, small in (("the activation slope S'(z)", slope < 0.5),
+                                       ("the weight norm", weight < 1.0)) if small]
+    else:
+        culprits = [c for c, big in (("the weight norm", weight > 1.0),
+                                     ("the activation slope S'(z)", slope > 1.0)) if big]
+    cause = " and ".join(culprits) if culprits else "their product"
+    return (f"gradient is {n['ratio_to_last']:.3g}x the last layer's: it {direction} by "
+            f"~{per_layer:.3g}x per layer over {depth} layer(s); mean S'(z) = {slope:.3g}"
+            f"{' (sigmoid max 0.25)' if act_name == 'Sigmoid' else ''}, mean ||W||_2 of the "
+            f"layers above = {weight:.3g}; the main factor is {cause}")
+
+
+def layer_gains(model: Module, x: Any, upstream: Tensor | None = None,
+                iterations: int = 20, seed: int = 0) -> list[dict[str, float]]:
+    """For each pair of consecutive weighted layers (l, l+1) with an activation between,
+    the backward factor ``J = d z^{l+1} / d z^l = W^{l+1} S'(z^l)`` of the pre-activations:
+
+    * ``realized``: ``||J^T delta^{l+1}|| / ||delta^{l+1}||`` for the actual gradient
+      ``delta^{l+1} = dC/dz^{l+1}`` of ``sum(output * upstream)`` (random ``upstream`` by
+      default): how much this layer shrinks or grows the gradient it receives;
+    * ``spectral``: the largest possible gain ``||J||_2`` over the batch, by power iteration
+      with vector-Jacobian products (J v is obtained as a VJP of a VJP);
+    * ``mean_slope`` and ``weight_norm`` (spectral norm of W^{l+1}): the two terms.
+    """
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    pairs = list(_activation_after(model).values())
+    later = [m for _, m in model.named_modules() if "weight" in m._parameters]
+    outputs: dict[int, Tensor] = {}
+    activations: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def keep_output(module: Module, inputs: tuple[Any, ...], out: Tensor) -> None:
+        outputs[id(module)] = out
+
+    handles = [w.register_forward_hook(keep_output) for w in later]
+    handles += [a.register_forward_hook(_store_activation(activations, id(w))) for w, a in pairs]
+    try:
+        with autograd.enable_grad():
+            out = model(x.detach())
+    finally:
+        for h in handles:
+            h.remove()
+    rng = np.random.default_rng(seed)
+    upstream = upstream if upstream is not None else Tensor(rng.standard_normal(out.shape),
+                                                           dtype=out.dtype)
+    gains = []
+    for w, act in pairs:
+        nxt = later[later.index(w) + 1] if later.index(w) + 1 < len(later) else None
+        if nxt is None or id(nxt) not in outputs:
+            continue
+        z, z_next = outputs[id(w)], outputs[id(nxt)]
+        (delta_next,) = autograd.grad(out, z_next, upstream, retain_graph=True)
+        (back,) = autograd.grad(z_next, z, delta_next, retain_graph=True)
+        realized = _norm(back) / max(_norm(delta_next), 1e-300)
+        u = Tensor(rng.standard_normal(z_next.shape), dtype=z_next.dtype, requires_grad=True)
+        v = Tensor(rng.standard_normal(z.shape), dtype=z.dtype)
+        sigma = 0.0
+        for _ in range(iterations):
+            (jt_u,) = autograd.grad(z_next, z, u, retain_graph=True, create_graph=True)
+            (j_v,) = autograd.grad((jt_u * v).sum(), u, retain_graph=True)  # J v
+            (jt_jv,) = autograd.grad(z_next, z, j_v, retain_graph=True)       # J^T J v
+            sigma = np.sqrt(_norm(jt_jv) / max(_norm(v), 1e-300))
+            v = Tensor(jt_jv.data / max(_norm(jt_jv), 1e-300), dtype=z.dtype)
+        gains.append({"layer": _name_of(model, w), "next": _name_of(model, nxt),
+                      "realized": realized, "spectral": float(sigma),
+                      "mean_slope": float(SLOPES[type(act)](*activations[id(w)]).mean()),
+                      "weight_norm": spectral_norm(nxt.weight.data)})
+    return gains
+
+
+def spectral_norm(weight: np.ndarray) -> float:
+    """Largest singular value of a weight viewed as (out, everything else)."""
+    w = np.asarray(weight, dtype=np.float64)
+    if not np.isfinite(w).all():
+        return float("nan")
+    return float(np.linalg.norm(w.reshape(w.shape[0], -1), 2)) if w.ndim > 1 else float(
+        np.abs(w).max())
+
+
+def _norm(t: Tensor) -> float:
+    return float(np.sqrt((t.data.astype(np.float64) ** 2).sum()))
+
+
+def _name_of(model: Module, module: Module) -> str:
+    return next((name or "model") for name, m in model.named_modules() if m is module)

@@ -1,0 +1,117 @@
+"""``grad_health``: an anomaly mode that checks magnitudes, not only NaNs, and names the
+layer and op where a gradient first goes wrong."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .. import autograd
+from ..nn.module import Module
+from ..tensor import Tensor
+
+
+class GradientHealthWarning(RuntimeWarning):
+    """A gradient vanished, exploded or became NaN/inf during backward."""
+
+
+def tag_graph(output: Tensor, inputs: tuple[Any, ...], label: str) -> None:
+    """Label the contexts of the ops between ``inputs`` and ``output`` with ``label``
+    (innermost module first: ops already labelled keep their label)."""
+    stop = {id(t) for t in inputs if isinstance(t, Tensor)}
+    stack, seen = [output], set()
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or id(t) in stop or t._ctx is None:
+            continue
+        seen.add(id(t))
+        if getattr(t._ctx, "module", None) is None:
+            t._ctx.module = label
+        stack.extend(t._ctx.inputs)
+
+
+class grad_health:
+    """Check every gradient the engine computes while the context is active.
+
+    Parameters
+    ----------
+    model : Module, optional
+        Ops run inside its modules are reported with the module's dotted name.
+    vanish, explode : float
+        A gradient whose L2 norm is below ``vanish`` (and not exactly zero) or above
+        ``explode`` is reported.
+    nan : bool
+        Report NaN/inf gradients (always raised with ``action="raise"``).
+    action : {"warn", "raise"}
+        Emit a :class:`GradientHealthWarning` (once per op and problem) or raise
+        ``FloatingPointError`` at the first problem.
+
+    Examples
+    --------
+    >>> import warnings, tinygrad_nd as tg
+    >>> from tinygrad_nd.diagnostics import grad_health
+    >>> x = tg.Tensor([0.0], requires_grad=True)
+    >>> with warnings.catch_warnings(record=True) as caught, grad_health():
+    ...     warnings.simplefilter("always")
+    ...     x.sqrt().sum().backward()
+    >>> any("computed by op 'sqrt'" in str(w.message) for w in caught)
+    True
+    """
+
+    def __init__(self, model: Module | None = None, vanish: float = 1e-6,
+                 explode: float = 1e3, nan: bool = True, action: str = "warn") -> None:
+        if action not in ("warn", "raise"):
+            raise ValueError(f"grad_health: action must be 'warn' or 'raise', got {action!r}")
+        self.model, self.vanish, self.explode, self.nan, self.action = (model, vanish, explode,
+                                                                         nan, action)
+        self.reports: list[str] = []
+        self._handles: list[Any] = []
+        self._seen: set[tuple[str, str]] = set()
+
+    def __enter__(self) -> grad_health:
+        autograd.backward_observers.append(self._observe)
+        if self.model is not None:
+            for name, module in self.model.named_modules():
+                label = f"{name or 'model'} ({type(module).__name__})"
+                self._handles.append(module.register_forward_hook(
+                    lambda m, inputs, out, label=label: tag_graph(out, inputs, label)
+                    if isinstance(out, Tensor) else None))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        autograd.backward_observers.remove(self._observe)
+        for h in self._handles:
+            h.remove()
+
+    def _observe(self, ctx: autograd.Context, g: Tensor, grads: tuple[Any, ...]) -> None:
+        op = ctx.function.op_name
+        where = f"op '{op}'" + (f" in layer {ctx.module}" if getattr(ctx, "module", None)
+                                else "")
+        for i, gi in enumerate(grads):
+            if gi is None or not ctx.needs_input_grad[i]:
+                continue
+            data = gi.data
+            if not np.isfinite(data).all():
+                if self.nan:
+                    self._report("non-finite", f"non-finite gradient (NaN/inf) computed by {where} "
+                                 f"for its input {i} (shape {data.shape}); the upstream gradient "
+                                 f"was {'finite' if np.isfinite(g.data).all() else 'non-finite'}",
+                                 op)
+                continue
+            norm = float(np.sqrt((data.astype(np.float64) ** 2).sum()))
+            if norm > self.explode:
+                self._report("explode", f"exploding gradient: norm {norm:.3g} > {self.explode:g} "
+                             f"from {where} (input {i}, shape {data.shape})", op)
+            elif 0 < norm < self.vanish:
+                self._report("vanish", f"vanishing gradient: norm {norm:.3g} < {self.vanish:g} "
+                             f"from {where} (input {i}, shape {data.shape})", op)
+
+    def _report(self, kind: str, message: str, op: str) -> None:
+        self.reports.append(message)
+        if self.action == "raise":
+            raise FloatingPointError("grad_health: " + message)
+        if (op, kind) not in self._seen:
+            self._seen.add((op, kind))
+            warnings.warn("grad_health: " + message, GradientHealthWarning, stacklevel=2)

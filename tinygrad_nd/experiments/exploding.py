@@ -1,0 +1,154 @@
+"""Exploding gradients: Nielsen's one-neuron chain with w = 100, and a wide net with large
+weights that diverges under SGD unless its gradients are clipped."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import autograd, nn, optim
+from ..nn.utils import clip_grad_norm_
+from ..tensor import Tensor
+from .common import Report, build_net, load_images, pyplot
+
+
+@dataclass
+class ExplodingConfig:
+    """Settings of :func:`run_exploding`."""
+
+    chain_length: int = 6
+    weight: float = 100.0
+    input_value: float = 0.5
+    target: float = 0.0
+    width: int = 100
+    hidden: int = 5
+    init_std: float = 0.5
+    lr: float = 0.05
+    steps: int = 60
+    clip: float = 1.0
+    dataset: str = "digits"
+    seed: int = 0
+
+
+def exploding_chain(length: int, weight: float = 100.0, x: float = 0.5, y: float = 0.0
+                    ) -> dict[str, Any]:
+    """A chain of ``length`` sigmoid neurons with w = ``weight`` and biases chosen so every
+    z_j = 0; cost (a_L - y)**2 / 2. Returns dC/db_j measured by the autograd and from the
+    closed form dC/db_1 = sigma'(0)**L w**(L-1) (a_L - y), with sigma'(0) = 1/4."""
+    a = Tensor([x], dtype=np.float64)
+    biases = []
+    for _ in range(length):
+        b = Tensor(-weight * a.data, dtype=np.float64, requires_grad=True)  # makes z = 0
+        biases.append(b)
+        a = (a * weight + b).sigmoid()
+    cost = ((a - y) ** 2).sum() * 0.5
+    grads = autograd.grad(cost, biases)
+    measured = np.array([g.item() for g in grads])
+    closed = np.array([0.25 ** (length - j) * weight ** (length - 1 - j) * (0.5 - y)
+                       for j in range(length)])
+    return {"measured": measured, "closed_form": closed,
+            "max_relative_error": float(np.max(np.abs(measured - closed) / np.abs(closed)))}
+
+
+def _wide_run(cfg: ExplodingConfig, x: Tensor, y: np.ndarray, clip: float | None
+              ) -> tuple[list[float], np.ndarray]:
+    """Train a wide ReLU net with N(0, init_std**2) weights; return losses and the per-layer
+    ||dC/db|| at the first step."""
+    from ..diagnostics import GradientMonitor
+
+    sizes = [784] + [cfg.width] * cfg.hidden + [10]
+    model = build_net(sizes, activation="relu", init="zeros", output=None, seed=cfg.seed)
+    gen = np.random.default_rng(cfg.seed)
+    with autograd.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.Linear):
+                m.weight.copy_(gen.normal(0, cfg.init_std, m.weight.shape))
+    opt = optim.SGD(model.parameters(), lr=cfg.lr)
+    losses = []
+    with GradientMonitor(model) as monitor:
+        for _ in range(cfg.steps):
+            with np.errstate(all="ignore"):
+                loss = nn.functional.cross_entropy(model(x), y)
+                opt.zero_grad()
+                loss.backward()
+                if clip is not None:
+                    clip_grad_norm_(model.parameters(), clip)
+                opt.step()
+            losses.append(float(loss.item()))
+            if not np.isfinite(losses[-1]):
+                break
+    return losses, monitor.history["bias_grad"][0]
+
+
+def run_exploding(out: str | Path = "reports/exploding", cfg: ExplodingConfig | None = None,
+                  verbose: bool = True) -> dict[str, Any]:
+    """Run both parts, write ``report.md`` with figures to ``out``; return the numbers."""
+    cfg = cfg or ExplodingConfig()
+    start = time.perf_counter()
+    report = Report(Path(out), "Exploding gradients")
+    chain = exploding_chain(cfg.chain_length, cfg.weight, cfg.input_value, cfg.target)
+    report.text(f"""
+## A chain of one-neuron layers (Nielsen, chapter 5)
+{cfg.chain_length} sigmoid neurons, every weight w = {cfg.weight:g}, every bias chosen as
+b_j = -w a_(j-1) so that z_j = 0 and sigma'(z_j) = 1/4: each layer multiplies the gradient by
+w sigma'(z) = {cfg.weight / 4:g}. Input {cfg.input_value}, cost (a_L - y)^2 / 2 with
+y = {cfg.target}.
+""")
+    rows = [[j + 1, f"{m:.6g}", f"{c:.6g}"] for j, (m, c) in
+            enumerate(zip(chain["measured"], chain["closed_form"]))]
+    text = report.table(["layer j", "dC/db_j (autograd)", "closed form"], rows)
+    text += f"\nmax relative error: {chain['max_relative_error']:.2e}"
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    layers = np.arange(1, cfg.chain_length + 1)
+    ax.semilogy(layers, np.abs(chain["measured"]), "o-", label="autograd")
+    ax.semilogy(layers, np.abs(chain["closed_form"]), "x:", label="closed form (w/4)^(L-j)/2")
+    ax.set_xlabel("layer j (1 = input side)")
+    ax.set_ylabel("|dC/db_j|")
+    ax.set_title(f"Gradient grows {cfg.weight / 4:g}x per layer towards the input")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    report.figure(fig, "chain", "Exploding gradient in the one-neuron chain")
+
+    xs, ys, _, _, label = load_images(cfg.dataset, 500, 0, seed=cfg.seed)
+    x = Tensor(xs)
+    plain, grads = _wide_run(cfg, x, ys, None)
+    clipped, _ = _wide_run(cfg, x, ys, cfg.clip)
+    report.text(f"""
+## A wide ReLU net with large weights
+[784, {cfg.width} x {cfg.hidden}, 10], ReLU, weights N(0, {cfg.init_std}^2) (He's choice would be
+{np.sqrt(2 / cfg.width):.3f}), softmax cross-entropy, full-batch SGD (lr = {cfg.lr}) on 500
+images of {label}, with and without `clip_grad_norm_(max_norm={cfg.clip})`.
+""")
+    text += "\n\n" + report.table(
+        ["layer", "||dC/db|| at step 1", "vs last layer"],
+        [[i + 1, f"{g:.3g}", f"{g / grads[-1]:.3g}"] for i, g in enumerate(grads)])
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    ax.plot(np.arange(1, len(plain) + 1), plain, label="plain SGD")
+    ax.plot(np.arange(1, len(clipped) + 1), clipped, label=f"SGD + clip_grad_norm_({cfg.clip})")
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss (cross-entropy)")
+    ax.set_title("Large initial weights: clipping keeps training finite")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    report.figure(fig, "clipping", "Loss with and without gradient clipping")
+    results = {"config": asdict(cfg),
+               "chain": {k: np.asarray(v).tolist() for k, v in chain.items()},
+               "wide": {"grad_at_init": grads.tolist(), "plain_losses": plain,
+                        "clipped_losses": clipped,
+                        "plain_diverged": bool(not np.isfinite(plain[-1]) or plain[-1] > plain[0]),
+                        "clipped_final": clipped[-1]}}
+    text += (f"\n\nplain SGD: loss {plain[0]:.3g} -> {plain[-1]:.3g} after {len(plain)} steps; "
+             f"clipped: {clipped[0]:.3g} -> {clipped[-1]:.3g}")
+    report.text(text.split("\n\n")[-1] + f"\n\nRun time: {time.perf_counter() - start:.1f} s.")
+    path = report.write(results)
+    results["report"] = str(path)
+    if verbose:
+        print(text)
+        print(f"\nreport: {path}")
+    return results
