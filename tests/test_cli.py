@@ -55,3 +55,18 @@ def test_console_script_help_and_offline_error(tmp_path, monkeypatch):
     monkeypatch.setattr("tinygrad_nd.data.datasets.DEBIAN_FASHION", tmp_path / "none")
     monkeypatch.delenv("TINYGRAD_ND_DATA", raising=False)
     assert cli.main(["depth", "--dataset", "fashion", "--out", str(tmp_path)]) == 2
+
+
+@pytest.mark.skipif(__import__("shutil").which("dot") is None, reason="needs graphviz's dot")
+@pytest.mark.parametrize("source", ["deep-sigmoid", "cnn", "examples/graph_model.py"])
+def test_graph_command_renders(source, tmp_path):
+    out = tmp_path / "graph.png"
+    assert cli.main(["graph", source, "--out", str(out), "--collapse"]) == 0
+    assert_valid_png(out)
+
+
+def test_graph_command_writes_dot_without_the_dot_program(tmp_path):
+    out = tmp_path / "graph.dot"
+    assert cli.main(["graph", "mlp", "--out", str(out)]) == 0
+    assert out.read_text().startswith("digraph")
+    assert cli.main(["graph", "no-such-model", "--out", str(out)]) == 2

@@ -162,10 +162,12 @@ class Context:
         """Name of the op this context belongs to."""
         return self.function.op_name
 
+    # Graph structure and drawing metadata survive release(); buffers do not.
+    KEEP = ("function", "inputs", "needs_input_grad", "module", "grad_norm")
+
     def release(self) -> None:
-        """Drop saved buffers; keep only the graph structure (op and inputs)."""
-        keep = {"function": self.function, "inputs": self.inputs,
-                "needs_input_grad": self.needs_input_grad}
+        """Drop saved buffers; keep only the graph structure (op, inputs, labels)."""
+        keep = {k: self.__dict__[k] for k in self.KEEP if k in self.__dict__}
         self.__dict__.clear()
         self.__dict__.update(keep)
         self._saved = None

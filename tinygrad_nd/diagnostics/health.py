@@ -11,25 +11,11 @@ import numpy as np
 from .. import autograd
 from ..nn.module import Module
 from ..tensor import Tensor
+from ..tracing import trace_modules
 
 
 class GradientHealthWarning(RuntimeWarning):
     """A gradient vanished, exploded or became NaN/inf during backward."""
-
-
-def tag_graph(output: Tensor, inputs: tuple[Any, ...], label: str) -> None:
-    """Label the contexts of the ops between ``inputs`` and ``output`` with ``label``
-    (innermost module first: ops already labelled keep their label)."""
-    stop = {id(t) for t in inputs if isinstance(t, Tensor)}
-    stack, seen = [output], set()
-    while stack:
-        t = stack.pop()
-        if id(t) in seen or id(t) in stop or t._ctx is None:
-            continue
-        seen.add(id(t))
-        if getattr(t._ctx, "module", None) is None:
-            t._ctx.module = label
-        stack.extend(t._ctx.inputs)
 
 
 class grad_health:
@@ -67,23 +53,19 @@ class grad_health:
         self.model, self.vanish, self.explode, self.nan, self.action = (model, vanish, explode,
                                                                          nan, action)
         self.reports: list[str] = []
-        self._handles: list[Any] = []
+        self._tracer = trace_modules(model) if model is not None else None
         self._seen: set[tuple[str, str]] = set()
 
     def __enter__(self) -> grad_health:
         autograd.backward_observers.append(self._observe)
-        if self.model is not None:
-            for name, module in self.model.named_modules():
-                label = f"{name or 'model'} ({type(module).__name__})"
-                self._handles.append(module.register_forward_hook(
-                    lambda m, inputs, out, label=label: tag_graph(out, inputs, label)
-                    if isinstance(out, Tensor) else None))
+        if self._tracer is not None:
+            self._tracer.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
         autograd.backward_observers.remove(self._observe)
-        for h in self._handles:
-            h.remove()
+        if self._tracer is not None:
+            self._tracer.__exit__()
 
     def _observe(self, ctx: autograd.Context, g: Tensor, grads: tuple[Any, ...]) -> None:
         op = ctx.function.op_name

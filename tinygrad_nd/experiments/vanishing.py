@@ -103,6 +103,7 @@ lambda={cfg.lmbda}, L2 as (1 - eta*lambda/n) w, n={cfg.images}). Reproduce with
                          "Nielsen (book)", "first/last"], rows)
     report.figure(_init_figure(results["at_init"], cfg), "speed_at_init",
                   "Speed of learning of each hidden layer at initialisation (log scale)")
+    _graph_figure(report, [784] + [cfg.width] * max(cfg.depths) + [10], x, y, cfg.seed)
 
     acc_rows = []
     curves = {}
@@ -132,6 +133,23 @@ lambda={cfg.lmbda}, L2 as (1 - eta*lambda/n) w, n={cfg.images}). Reproduce with
         print(text)
         print(f"\nreport: {path}")
     return results
+
+
+def _graph_figure(report: Report, sizes: list[int], x: Tensor, y: Tensor, seed: int) -> None:
+    """The deepest net's graph, one node per layer, coloured by log10 of its gradient norm."""
+    from .. import viz
+
+    graph = viz.draw_model(build_net(sizes, seed=seed), x, nielsen_cross_entropy, y,
+                           collapse=True)
+    caption = (f"Computation graph of the {len(sizes) - 2}-hidden-layer net (one node per "
+               "layer), coloured by the gradient norm of each node: the fade towards the input "
+               "is the vanishing gradient")
+    try:
+        graph.render(report.folder / "graph", format="png", cleanup=True)
+        report.image(report.folder / "graph.png", caption)
+    except RuntimeError as e:  # no `dot`: keep the DOT source and say how to render it
+        (report.folder / "graph.dot").write_text(graph.source)
+        report.text(f"Graph: `graph.dot` ({e})")
 
 
 def _init_figure(at_init: dict[int, Any], cfg: VanishingConfig):

@@ -1,0 +1,176 @@
+"""Graph drawing: DOT structure, gradient colours, module groups, rendering with `dot`."""
+
+import re
+import shutil
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+import tinygrad_nd as tg
+from tinygrad_nd import nn, optim, viz
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
+                               reason="graphviz's dot is not installed (CI installs it)")
+NODE = re.compile(r"^(n\d+) \[label=<<B>([^<]*)</B>")
+EDGE = re.compile(r"^(n\d+|m\d+) -> (n\d+|m\d+);$")
+
+
+def reference_graph(root):
+    """Tensors and (input, consumer) pairs reachable from root, walked independently."""
+    nodes, edges, stack = {}, set(), [root]
+    while stack:
+        t = stack.pop()
+        if id(t) in nodes:
+            continue
+        nodes[id(t)] = t
+        if t._ctx is not None:
+            for p in t._ctx.inputs:
+                edges.add((id(p), id(t)))
+                stack.append(p)
+    return nodes, edges
+
+
+def parse(dot):
+    lines = [ln.strip() for ln in dot.splitlines()]
+    nodes = [NODE.match(ln).groups() for ln in lines if NODE.match(ln)]
+    edges = [EDGE.match(ln).groups() for ln in lines if EDGE.match(ln)]
+    return nodes, edges
+
+
+def mlp_loss():
+    net = nn.Sequential(nn.Linear(4, 3), nn.Sigmoid(), nn.Linear(3, 2))
+    return net, nn.functional.cross_entropy(net(tg.randn(5, 4)), [0, 1, 1, 0, 1])
+
+
+def cnn_loss():
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                        nn.Linear(2 * 3 * 3, 3))
+    return net, net(tg.randn(2, 1, 8, 8)).sum()
+
+
+def residual_loss():
+    net = nn.Sequential(nn.Linear(3, 3), nn.Residual(nn.Sequential(nn.Linear(3, 3), nn.Tanh())))
+    return net, net(tg.randn(2, 3)).mean()
+
+
+def used_twice_loss():
+    w = tg.Tensor([1.0, 2.0], requires_grad=True, name="w")
+    return None, (w * w + w).sum()
+
+
+@pytest.mark.parametrize("build", [mlp_loss, cnn_loss, residual_loss, used_twice_loss])
+def test_dot_has_one_node_per_tensor_and_one_edge_per_dependency(build):
+    net, loss = build()
+    params = dict(net.named_parameters()) if net is not None else None
+    nodes, edges = parse(viz.to_dot(loss, params=params))
+    ref_nodes, ref_edges = reference_graph(loss)
+    assert len(nodes) == len(ref_nodes)
+    assert len(edges) == len(ref_edges)
+    ops = sorted(title for _, title in nodes if title in tg.OPS)
+    assert ops == sorted(t._ctx.function.op_name for t in ref_nodes.values() if t._ctx)
+    if net is not None:
+        titles = {title for _, title in nodes}
+        assert set(dict(net.named_parameters())) <= titles
+
+
+def test_colours_are_monotone_in_gradient_norm():
+    net = nn.Sequential(*[m for _ in range(4) for m in (nn.Linear(8, 8), nn.Sigmoid())])
+    loss = net(tg.randn(16, 8)).sum()
+    dot = viz.to_dot(loss, params=dict(net.named_parameters()), show_grads=True)
+    pairs = []
+    for line in dot.splitlines():
+        norm = re.search(r"‖grad‖ = ([0-9.e+-]+)", line)
+        fill = re.search(r'fillcolor="#([0-9a-f]{6})", fontcolor', line)
+        if norm and fill:
+            r, g, b = (int(fill.group(1)[i:i + 2], 16) for i in (0, 2, 4))
+            pairs.append((float(norm.group(1)), 0.299 * r + 0.587 * g + 0.114 * b))
+    assert len(pairs) > 10
+    pairs.sort()
+    lum = [p[1] for p in pairs]
+    assert all(b >= a - 2 for a, b in zip(lum, lum[1:])), pairs  # viridis brightens with norm
+
+
+def test_show_grads_after_backward_needs_retained_or_recorded_grads():
+    net, loss = mlp_loss()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="record_grads"):
+        viz.to_dot(loss, show_grads=True)
+    net, loss = mlp_loss()
+    with viz.record_grads():
+        loss.backward()
+    assert "‖grad‖" in viz.to_dot(loss, show_grads=True)  # drawn after buffers were freed
+    net, loss = mlp_loss()
+    loss.backward(retain_graph=True)
+    assert "‖grad‖" in viz.to_dot(loss, show_grads=True)
+
+
+def test_module_groups_and_collapse():
+    net, _ = residual_loss()
+    graph = viz.draw_model(net, tg.randn(2, 3), show_grads=False)
+    assert 'cluster_1.fn.0 (Linear)' in graph.source and "cluster_0 (Linear)" in graph.source
+    collapsed = viz.draw_model(net, tg.randn(2, 3), collapse=True)
+    nodes, edges = parse(collapsed.source)
+    boxes = re.findall(r"^(m\d+) \[label=<<B>([^<]*)</B>", collapsed.source, re.M)
+    assert sorted(t for _, t in boxes) == ["0 (Linear)", "1 (Residual)"]
+
+
+def test_max_nodes_truncates_with_a_marker_and_big_graphs_build():
+    x = tg.Tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001
+    dot = viz.to_dot(y, max_nodes=50)
+    nodes, _ = parse(dot)
+    assert len(nodes) == 50 and "9951 more nodes" in dot
+    assert len(parse(viz.to_dot(y))[0]) == 20_001  # 10,000 muls + their constants + x
+
+
+def test_higher_order_graphs_draw():
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    (g,) = tg.grad((x ** 3).sum(), x, create_graph=True)
+    nodes, _ = parse(viz.to_dot(g.sum(), show_grads=True))
+    assert len(nodes) > 5
+
+
+def test_to_dot_works_and_render_explains_when_dot_is_missing(monkeypatch, tmp_path):
+    net, loss = mlp_loss()
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert viz.to_dot(loss).startswith("digraph")
+    with pytest.raises(RuntimeError, match="apt-get install graphviz"):
+        viz.draw_graph(loss).render(tmp_path / "g", format="svg")
+
+
+@needs_dot
+def test_render_svg_and_png_for_real(tmp_path):
+    from PIL import Image
+
+    net, loss = cnn_loss()
+    graph = viz.draw_graph(loss, params=dict(net.named_parameters()), show_grads=True)
+    svg = graph.render(tmp_path / "g", format="svg", cleanup=True)
+    root = ET.parse(svg).getroot()
+    assert root.tag.endswith("svg") and len(open(svg).read()) > 5_000
+    png = graph.render(tmp_path / "g", format="png", cleanup=True)
+    with Image.open(png) as image:
+        assert image.size[0] > 300 and image.size[1] > 300
+    assert "image/svg+xml" in graph._repr_mimebundle_()  # Jupyter shows it inline
+
+
+@needs_dot
+def test_snapshots_share_a_colour_scale_and_write_sheet_and_gif(tmp_path):
+    from PIL import Image
+
+    tg.manual_seed(0)
+    net = nn.Sequential(nn.Linear(6, 6), nn.Sigmoid(), nn.Linear(6, 6), nn.Sigmoid(),
+                        nn.Linear(6, 2))
+    batches = [(tg.randn(8, 6), np.arange(8) % 2)]
+    graphs = viz.snapshots(net, nn.functional.cross_entropy, batches,
+                           optim.SGD(net.parameters(), lr=0.5), steps=[0, 3, 6],
+                           out=tmp_path / "sheet.png")
+    assert len(graphs) == 3 and "step 6" in graphs[2].source
+    with Image.open(tmp_path / "sheet.png") as sheet:
+        assert sheet.size[0] > 600
+    viz.snapshots(net, nn.functional.cross_entropy, batches,
+                  optim.SGD(net.parameters(), lr=0.5), steps=[0, 2], out=tmp_path / "a.gif")
+    with Image.open(tmp_path / "a.gif") as gif:
+        assert gif.n_frames == 2

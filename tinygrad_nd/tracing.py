@@ -1,0 +1,49 @@
+"""Label graph nodes with the module that created them (for grad_health and the drawer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .nn.module import Module
+from .tensor import Tensor
+
+
+def tag_graph(output: Any, inputs: tuple[Any, ...], label: str) -> None:
+    """Label the contexts of the ops between ``inputs`` and ``output`` with ``label``.
+
+    Inner modules finish their forward first, so the innermost module's label wins: ops that
+    already carry a label keep it.
+    """
+    if not isinstance(output, Tensor):
+        return
+    stop = {id(t) for t in inputs if isinstance(t, Tensor)}
+    stack, seen = [output], set()
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or id(t) in stop or t._ctx is None:
+            continue
+        seen.add(id(t))
+        if getattr(t._ctx, "module", None) is None:
+            t._ctx.module = label
+        stack.extend(t._ctx.inputs)
+
+
+class trace_modules:
+    """While active, every op run inside a module of ``model`` is labelled with the module's
+    dotted name and type, e.g. ``"2 (Linear)"`` (read back as ``tensor._ctx.module``)."""
+
+    def __init__(self, model: Module) -> None:
+        self.model = model
+        self.handles: list[Any] = []
+
+    def __enter__(self) -> trace_modules:
+        for name, module in self.model.named_modules():
+            label = f"{name or 'model'} ({type(module).__name__})"
+            self.handles.append(module.register_forward_hook(
+                lambda m, inputs, out, label=label: tag_graph(out, inputs, label)))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for h in self.handles:
+            h.remove()
+        self.handles.clear()

@@ -1,0 +1,379 @@
+"""Draw computation graphs with graphviz, coloured by gradient flow.
+
+``to_dot`` builds DOT source as text (no ``dot`` program needed); ``draw_graph`` wraps it in
+a ``graphviz.Digraph`` that renders to SVG/PNG and shows inline in Jupyter. With
+``show_grads=True`` every node is coloured by log10 of its gradient norm on the viridis map
+(dark = small), so a vanishing gradient shows as a fade from the output back to the input.
+
+Examples
+--------
+>>> import tinygrad_nd as tg
+>>> from tinygrad_nd import nn, viz
+>>> net = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid(), nn.Linear(4, 1))
+>>> loss = net(tg.randn(2, 3)).sum()
+>>> dot = viz.to_dot(loss, params=dict(net.named_parameters()))
+>>> "0.weight" in dot and "sigmoid" in dot
+True
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import graphviz
+import numpy as np
+
+from . import autograd
+from .nn.module import Module
+from .tensor import Tensor
+from .tracing import trace_modules
+
+INSTALL_HINT = ("graphviz's `dot` program is not installed: `apt-get install graphviz` "
+                "(Debian/Ubuntu), `brew install graphviz` (macOS) or `conda install graphviz`. "
+                "viz.to_dot() works without it.")
+STYLE = {
+    "input": 'shape=box, style="rounded,filled", fillcolor="#e8e8e8"',
+    "param": 'shape=box, style="rounded,filled", fillcolor="#cfe2ff"',
+    "op": 'shape=ellipse, style=filled, fillcolor="#ffffff"',
+    "output": 'shape=doubleoctagon, style=filled, fillcolor="#ffd8a8"',
+}
+
+
+class Graph(graphviz.Digraph):
+    """A ``graphviz.Digraph`` whose render errors say how to install ``dot``."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        try:
+            return super().render(*args, **kwargs)
+        except graphviz.ExecutableNotFound as e:
+            raise RuntimeError(INSTALL_HINT) from e
+
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().pipe(*args, **kwargs)
+        except graphviz.ExecutableNotFound as e:
+            raise RuntimeError(INSTALL_HINT) from e
+
+
+def collect(roots: Sequence[Tensor], max_nodes: int | None = None
+            ) -> tuple[list[Tensor], list[tuple[Tensor, Tensor]], int]:
+    """Tensors reachable from ``roots`` (outputs first, breadth first) and the data-flow edges
+    (input, consumer); stops after ``max_nodes`` and returns how many were left out."""
+    nodes: list[Tensor] = []
+    edges: list[tuple[Tensor, Tensor]] = []
+    seen = {id(r) for r in roots}
+    queue = list(roots)
+    head = 0
+    while head < len(queue):  # the walk is cheap; only drawing is limited by max_nodes
+        t = queue[head]
+        head += 1
+        if max_nodes is None or len(nodes) < max_nodes:
+            nodes.append(t)
+        if t._ctx is None:
+            continue
+        for parent in t._ctx.inputs:
+            edges.append((parent, t))
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                queue.append(parent)
+    kept = {id(n) for n in nodes}
+    omitted = len(queue) - len(nodes)
+    return nodes, [(a, b) for a, b in edges if id(a) in kept and id(b) in kept], omitted
+
+
+class record_grads:
+    """While active, every backward pass stores each op output's gradient norm in the graph,
+    so ``show_grads`` works after a plain ``backward()`` that freed the buffers."""
+
+    def __enter__(self) -> record_grads:
+        autograd.backward_observers.append(self._observe)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        autograd.backward_observers.remove(self._observe)
+
+    @staticmethod
+    def _observe(ctx: autograd.Context, g: Tensor, grads: tuple[Any, ...]) -> None:
+        ctx.grad_norm = _norm(g.data)  # leaves keep their .grad, which the drawer reads
+
+
+def _norm(a: np.ndarray) -> float:
+    return float(np.sqrt((np.asarray(a, dtype=np.float64) ** 2).sum()))
+
+
+def gradient_norms(roots: Sequence[Tensor], nodes: Sequence[Tensor]) -> dict[int, float]:
+    """Gradient norm of the (first) root with respect to every node, by id.
+
+    Uses norms recorded by :class:`record_grads` when present; otherwise differentiates the
+    graph once more (it must not have been freed: draw before ``backward`` or pass
+    ``retain_graph=True``). Leaves fall back to their ``.grad``.
+    """
+    norms: dict[int, float] = {}
+    for t in nodes:
+        if t._ctx is not None and hasattr(t._ctx, "grad_norm"):
+            norms[id(t)] = t._ctx.grad_norm
+        elif t._ctx is None and t.grad is not None:
+            norms[id(t)] = _norm(t.grad.data)
+    missing = [t for t in nodes if id(t) not in norms and t.requires_grad]
+    if missing:
+        root = roots[0]
+        if any(t._ctx is not None and t._ctx._freed for t in nodes):
+            raise RuntimeError("show_grads: the graph's buffers were freed by backward(). Draw "
+                               "before backward(), call backward(retain_graph=True), or run "
+                               "the backward inside `with viz.record_grads():`.")
+        seed = None if root.size == 1 else Tensor(np.ones(root.shape), dtype=root.dtype)
+        grads = autograd.grad(root, missing, seed, retain_graph=True, allow_unused=True)
+        for t, g in zip(missing, grads):
+            norms[id(t)] = _norm(g.data) if g is not None else 0.0
+    return norms
+
+
+def _colour(value: float, lo: float, hi: float) -> tuple[str, str]:
+    """Viridis fill and a readable font colour for log10 ``value`` in [lo, hi]."""
+    from matplotlib import colormaps
+
+    if not math.isfinite(value) or value <= 0:
+        return "#ff4d4d", "black"  # zero/NaN/inf gradients stand out in red
+    x = 0.5 if hi <= lo else (math.log10(value) - lo) / (hi - lo)
+    r, g, b, _ = colormaps["viridis"](min(max(x, 0.0), 1.0))
+    font = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+    return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}", font
+
+
+def _shape(t: Tensor) -> str:
+    return "×".join(map(str, t.shape)) if t.shape else "scalar"
+
+
+def _label(title: str, t: Tensor, norm: float | None) -> str:
+    rows = [f"<B>{html.escape(title)}</B>", f"{_shape(t)} {t.dtype}"]
+    if norm is not None:
+        rows.append(f"‖grad‖ = {norm:.3g}")
+    return "<" + "<BR/>".join(rows) + ">"
+
+
+def _legend(lo: float, hi: float, steps: int = 5) -> list[str]:
+    lines = ['subgraph cluster_legend { label="legend"; fontsize=10; style=dashed;',
+             'rankdir=LR; node [fontsize=9];']
+    for kind in ("input", "param", "op", "output"):
+        lines.append(f'legend_{kind} [label="{kind}", {STYLE[kind]}];')
+    if hi >= lo:
+        cells = []
+        for i in range(steps):
+            v = lo + (hi - lo) * i / max(steps - 1, 1)
+            fill, font = _colour(10 ** v, lo, hi)
+            cells.append(f'<TD BGCOLOR="{fill}"><FONT COLOR="{font}">1e{v:.1f}</FONT></TD>')
+        lines.append('legend_bar [shape=plaintext, label=<<TABLE BORDER="0" CELLSPACING="0">'
+                     f'<TR><TD COLSPAN="{steps}">‖grad‖ (log10, viridis)</TD></TR>'
+                     f'<TR>{"".join(cells)}</TR></TABLE>>];')
+    lines.append("}")
+    return lines
+
+
+def _node_line(nid: str, title: str, t: Tensor, kind: str, norm: float | None,
+               lo: float, hi: float, extra: str = "") -> str:
+    style = STYLE[kind]
+    if norm is not None:
+        fill, font = _colour(norm, lo, hi)
+        style += f', fillcolor="{fill}", fontcolor="{font}"'
+    return f'{nid} [label={_label(title, t, norm)}, {style}{extra}, tooltip="{_shape(t)}"];'
+
+
+def _groups(nodes: Sequence[Tensor], collapse: bool, depth: int) -> dict[int, str]:
+    """Module label per op node (from :func:`trace`), cut to ``depth`` levels when collapsing."""
+    tags = {id(t): getattr(t._ctx, "module", None) for t in nodes if t._ctx is not None}
+    tags = {k: v.partition(" ") for k, v in tags.items() if v is not None}
+    if not collapse:
+        return {k: f"{name} {kind}" for k, (name, _, kind) in tags.items()}
+    kinds = {name: kind for name, _, kind in tags.values()}
+    groups = {}
+    for k, (name, _, _) in tags.items():
+        prefix = ".".join(name.split(".")[:depth])
+        groups[k] = f"{prefix} {kinds[prefix]}" if prefix in kinds else prefix
+    return groups
+
+
+def dot_lines(
+    roots: Tensor | Sequence[Tensor],
+    params: dict[str, Tensor] | None = None,
+    show_grads: bool = False,
+    group_modules: bool = False,
+    collapse: bool = False,
+    collapse_depth: int = 1,
+    max_nodes: int | None = None,
+    legend: bool = True,
+    grad_range: tuple[float, float] | None = None,
+) -> list[str]:
+    """The body lines of the DOT graph (see :func:`to_dot` for the parameters)."""
+    roots = [roots] if isinstance(roots, Tensor) else list(roots)
+    names = {id(t): name for name, t in (params or {}).items()}
+    nodes, edges, omitted = collect(roots, max_nodes)
+    norms = gradient_norms(roots, nodes) if show_grads else {}
+    finite = [math.log10(v) for v in norms.values() if v > 0 and math.isfinite(v)]
+    lo, hi = grad_range or ((min(finite), max(finite)) if finite else (0.0, 0.0))
+    root_ids = {id(r) for r in roots}
+    groups = _groups(nodes, collapse, collapse_depth) if group_modules or collapse else {}
+    lines = ['graph [rankdir=BT, fontname="Helvetica", nodesep=0.25, ranksep=0.35];',
+             'node [fontname="Helvetica", fontsize=10];', 'edge [color="#555555"];']
+    node_id: dict[int, str] = {}
+    clusters: dict[str, list[str]] = {}
+    collapsed: dict[str, list[Tensor]] = {}
+    for t in nodes:
+        group = groups.get(id(t))
+        if collapse and group is not None:
+            node_id[id(t)] = f"m{len(collapsed)}" if group not in collapsed else \
+                node_id[id(collapsed[group][0])]
+            collapsed.setdefault(group, []).append(t)
+            continue
+        if t._ctx is not None:
+            kind, title = ("output" if id(t) in root_ids else "op"), t._ctx.function.op_name
+        elif id(t) in names:
+            kind, title = "param", names[id(t)]
+        else:
+            kind = "param" if t.requires_grad else "input"
+            title = t.name or ("leaf" if t.requires_grad else "input")
+        node_id[id(t)] = f"n{id(t)}"
+        clusters.setdefault(group or "", []).append(
+            _node_line(node_id[id(t)], title, t, kind, norms.get(id(t)), lo, hi))
+    for group, members in collapsed.items():
+        out = members[0]  # breadth-first from the output: the module's output comes first
+        lines.append(_node_line(node_id[id(out)], group, out, "op", norms.get(id(out)), lo, hi,
+                                ", shape=box"))
+    for group, members in clusters.items():
+        if group:
+            lines.append(f'subgraph "cluster_{group}" {{ label="{group}"; style="rounded";'
+                         ' color="#888888"; fontsize=10;')
+        lines += members
+        if group:
+            lines.append("}")
+    drawn = set()
+    for a, b in edges:
+        pair = (node_id[id(a)], node_id[id(b)])
+        if pair[0] != pair[1] and pair not in drawn:
+            drawn.add(pair)
+            lines.append(f"{pair[0]} -> {pair[1]};")
+    if omitted:
+        lines.append(f'truncated [label="… {omitted} more nodes (max_nodes={max_nodes})", '
+                     'shape=note, style=filled, fillcolor="#fff3bf"];')
+        for n in nodes:
+            if n._ctx is not None and any(id(p) not in node_id for p in n._ctx.inputs):
+                lines.append(f"truncated -> {node_id[id(n)]} [style=dashed];")
+    if legend:
+        lines += _legend(lo, hi) if show_grads else _legend(1.0, 0.0)
+    return lines
+
+
+def to_dot(roots: Tensor | Sequence[Tensor], params: dict[str, Tensor] | None = None,
+           show_grads: bool = False, group_modules: bool = False, collapse: bool = False,
+           collapse_depth: int = 1, max_nodes: int | None = None, legend: bool = True,
+           grad_range: tuple[float, float] | None = None) -> str:
+    """DOT source of the graph that produced ``roots`` (works without the ``dot`` program).
+
+    Parameters
+    ----------
+    roots : Tensor or sequence of Tensors
+        The output(s), usually the loss.
+    params : dict name -> Tensor, optional
+        Names for leaves, e.g. ``dict(model.named_parameters())``.
+    show_grads : bool
+        Colour nodes by log10 of their gradient norm and print the norm in the label.
+    group_modules, collapse : bool
+        Draw each module call as a labelled box, or as a single node (``collapse_depth``
+        levels of the dotted module name). Needs the forward to have run inside
+        :func:`trace` (or :func:`draw_model`, which does it for you).
+    max_nodes : int, optional
+        Stop after this many nodes and draw a "… N more nodes" marker.
+    grad_range : (lo, hi), optional
+        Fixed log10 range of the colour map, to compare several drawings.
+    """
+    lines = dot_lines(roots, params, show_grads, group_modules, collapse, collapse_depth,
+                      max_nodes, legend, grad_range)
+    return "digraph tinygrad_nd {\n" + "\n".join(lines) + "\n}\n"
+
+
+def draw_graph(roots: Tensor | Sequence[Tensor], params: dict[str, Tensor] | None = None,
+               show_grads: bool = False, group_modules: bool = False, collapse: bool = False,
+               collapse_depth: int = 1, max_nodes: int | None = None, legend: bool = True,
+               grad_range: tuple[float, float] | None = None) -> Graph:
+    """The graph as a ``graphviz.Digraph`` (``.render(path, format="svg")``, inline in
+    Jupyter); same parameters as :func:`to_dot`."""
+    lines = dot_lines(roots, params, show_grads, group_modules, collapse, collapse_depth,
+                      max_nodes, legend, grad_range)
+    return Graph("tinygrad_nd", body=[ln + "\n" for ln in lines])
+
+
+def trace(model: Module) -> trace_modules:
+    """Context manager: run the forward inside it so drawings can group ops by module."""
+    return trace_modules(model)
+
+
+def draw_model(model: Module, x: Any, loss_fn: Any = None, target: Any = None,
+               show_grads: bool = True, **options: Any) -> Graph:
+    """Run ``model`` on ``x`` (and ``loss_fn(output, target)``) and draw the graph with
+    parameter names, module groups and gradient colours; ``.grad`` fields are untouched."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    with trace(model):
+        out = model(x)
+    root = loss_fn(out, target) if loss_fn is not None else out
+    options.setdefault("group_modules", not options.get("collapse", False))
+    return draw_graph(root, params=dict(model.named_parameters()), show_grads=show_grads,
+                      **options)
+
+
+def snapshots(model: Module, loss_fn: Any, batches: Iterable[tuple[Any, Any]],
+              optimizer: Any, steps: Sequence[int] = (0, 10, 100), out: str | Path | None = None,
+              **options: Any) -> list[Graph]:
+    """Train ``model`` with ``optimizer`` on ``batches`` (cycled) and draw the gradient-coloured
+    graph at each step in ``steps``, on one shared colour scale. With ``out`` (a path ending
+    in ``.png`` or ``.gif``), also write the drawings side by side or as an animation."""
+    batches = list(batches)
+    drawings: list[tuple[int, Tensor, dict[str, Tensor]]] = []
+    wanted = sorted(set(steps))
+    step = 0
+    while wanted and step <= wanted[-1]:
+        xb, yb = batches[step % len(batches)]
+        with trace(model):
+            loss = loss_fn(model(xb), yb)
+        if step in wanted:
+            drawings.append((step, loss, dict(model.named_parameters())))
+        optimizer.zero_grad()
+        loss.backward(retain_graph=step in wanted)
+        optimizer.step()
+        step += 1
+    # Gradients are recomputed per drawing from each retained graph, at its own step.
+    all_norms = []
+    for _, loss, _ in drawings:
+        nodes, _, _ = collect([loss])
+        all_norms += [v for v in gradient_norms([loss], nodes).values() if v > 0]
+    logs = [math.log10(v) for v in all_norms if math.isfinite(v)]
+    grad_range = (min(logs), max(logs)) if logs else None
+    options.setdefault("group_modules", True)
+    graphs = []
+    for s, loss, params in drawings:
+        g = draw_graph(loss, params=params, show_grads=True, grad_range=grad_range, **options)
+        g.attr(label=f"step {s}", labelloc="t", fontsize="16")
+        graphs.append(g)
+    if out is not None:
+        _write_frames(graphs, Path(out))
+    return graphs
+
+
+def _write_frames(graphs: list[Graph], out: Path) -> None:
+    from io import BytesIO
+
+    from PIL import Image
+
+    frames = [Image.open(BytesIO(g.pipe(format="png"))).convert("RGB") for g in graphs]
+    if out.suffix == ".gif":
+        frames[0].save(out, save_all=True, append_images=frames[1:], duration=1200, loop=0)
+        return
+    height = max(f.height for f in frames)
+    sheet = Image.new("RGB", (sum(f.width for f in frames), height), "white")
+    x = 0
+    for f in frames:
+        sheet.paste(f, (x, 0))
+        x += f.width
+    sheet.save(out)
