@@ -223,3 +223,13 @@ def test_stable_softmax_and_sigmoid_at_1e4_without_warnings():
     assert np.isfinite(ls.data).all() and ls.data[0, 1] == -2e4
     np.testing.assert_allclose(sg.data[0], [1.0, 0.0, 0.5])
     assert np.isfinite(x.grad.data).all()
+
+
+def test_in_place_change_seen_through_a_view():
+    w = Tensor(np.ones((2, 3)), requires_grad=True)
+    x = Tensor(np.ones((4, 3)), requires_grad=True)
+    y = (x @ w.T).sum()  # matmul saves the transposed view of w
+    with tg.no_grad():
+        w.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()

@@ -55,6 +55,8 @@ TORCH = {
     "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
     "maximum": torch.maximum, "minimum": torch.minimum, "where": torch.where,
     "matmul": torch.matmul,
+    "linear": torch.nn.functional.linear,
+    "cross_entropy": torch.nn.functional.cross_entropy,
     "gelu": lambda x: F.gelu(x, approximate="tanh"),
     "leaky_relu": lambda x, negative_slope: F.leaky_relu(x, negative_slope),
     "elu": lambda x, alpha: F.elu(x, alpha),

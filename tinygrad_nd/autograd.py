@@ -213,9 +213,15 @@ class Function:
             scalar, out = out, np.asarray(out)
             if ctx._saved:
                 ctx._saved = tuple(out if s is scalar else s for s in ctx._saved)
-        if not (_grad_enabled and any(ctx.needs_input_grad)):
-            return _tensor_module.Tensor._make(out, None)
-        result = _tensor_module.Tensor._make(out, ctx)
+        recorded = _grad_enabled and any(ctx.needs_input_grad)
+        result = _tensor_module.Tensor._make(out, ctx if recorded else None)
+        if out.base is not None:  # a view (reshape, transpose ...): share the version counter
+            for t in inputs:
+                if out.base is t.data or out.base is t.data.base:
+                    result._version = t._version
+                    break
+        if not recorded:
+            return result
         if ctx._saved:
             ctx._input_versions = tuple(t._version[0] for t in inputs)
             ctx._output_data = out

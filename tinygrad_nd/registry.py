@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 SHAPE_RULES = (
     "elementwise", "reduce", "softmax", "matmul", "reshape", "permute", "expand", "getitem",
     "index_add", "cat", "pad", "conv2d", "conv2d_input_grad", "conv2d_weight_grad", "pool2d",
-    "avg_pool2d_grad", "where",
+    "avg_pool2d_grad", "where", "linear", "cross_entropy",
 )
 
 

@@ -206,12 +206,15 @@ def dot_lines(
     max_nodes: int | None = None,
     legend: bool = True,
     grad_range: tuple[float, float] | None = None,
+    norms: dict[int, float] | None = None,
 ) -> list[str]:
-    """The body lines of the DOT graph (see :func:`to_dot` for the parameters)."""
+    """The body lines of the DOT graph (see :func:`to_dot` for the parameters; ``norms``
+    gives precomputed gradient norms by tensor id)."""
     roots = [roots] if isinstance(roots, Tensor) else list(roots)
     names = {id(t): name for name, t in (params or {}).items()}
     nodes, edges, omitted = collect(roots, max_nodes)
-    norms = gradient_norms(roots, nodes) if show_grads else {}
+    if norms is None:
+        norms = gradient_norms(roots, nodes) if show_grads else {}
     finite = [math.log10(v) for v in norms.values() if v > 0 and math.isfinite(v)]
     lo, hi = grad_range or ((min(finite), max(finite)) if finite else (0.0, 0.0))
     root_ids = {id(r) for r in roots}
@@ -297,11 +300,12 @@ def to_dot(roots: Tensor | Sequence[Tensor], params: dict[str, Tensor] | None = 
 def draw_graph(roots: Tensor | Sequence[Tensor], params: dict[str, Tensor] | None = None,
                show_grads: bool = False, group_modules: bool = False, collapse: bool = False,
                collapse_depth: int = 1, max_nodes: int | None = None, legend: bool = True,
-               grad_range: tuple[float, float] | None = None) -> Graph:
+               grad_range: tuple[float, float] | None = None,
+               norms: dict[int, float] | None = None) -> Graph:
     """The graph as a ``graphviz.Digraph`` (``.render(path, format="svg")``, inline in
     Jupyter); same parameters as :func:`to_dot`."""
     lines = dot_lines(roots, params, show_grads, group_modules, collapse, collapse_depth,
-                      max_nodes, legend, grad_range)
+                      max_nodes, legend, grad_range, norms)
     return Graph("tinygrad_nd", body=[ln + "\n" for ln in lines])
 
 
@@ -330,30 +334,30 @@ def snapshots(model: Module, loss_fn: Any, batches: Iterable[tuple[Any, Any]],
     graph at each step in ``steps``, on one shared colour scale. With ``out`` (a path ending
     in ``.png`` or ``.gif``), also write the drawings side by side or as an animation."""
     batches = list(batches)
-    drawings: list[tuple[int, Tensor, dict[str, Tensor]]] = []
+    drawings: list[tuple[int, Tensor, dict[str, Tensor], dict[int, float]]] = []
     wanted = sorted(set(steps))
     step = 0
     while wanted and step <= wanted[-1]:
         xb, yb = batches[step % len(batches)]
         with trace(model):
             loss = loss_fn(model(xb), yb)
-        if step in wanted:
-            drawings.append((step, loss, dict(model.named_parameters())))
         optimizer.zero_grad()
-        loss.backward(retain_graph=step in wanted)
+        with record_grads():
+            loss.backward()
+        if step in wanted:  # norms now, before the optimizer changes the weights
+            nodes, _, _ = collect([loss])
+            drawings.append((step, loss, dict(model.named_parameters()),
+                             gradient_norms([loss], nodes)))
         optimizer.step()
         step += 1
-    # Gradients are recomputed per drawing from each retained graph, at its own step.
-    all_norms = []
-    for _, loss, _ in drawings:
-        nodes, _, _ = collect([loss])
-        all_norms += [v for v in gradient_norms([loss], nodes).values() if v > 0]
-    logs = [math.log10(v) for v in all_norms if math.isfinite(v)]
+    logs = [math.log10(v) for *_, norms in drawings for v in norms.values()
+            if v > 0 and math.isfinite(v)]
     grad_range = (min(logs), max(logs)) if logs else None
     options.setdefault("group_modules", True)
     graphs = []
-    for s, loss, params in drawings:
-        g = draw_graph(loss, params=params, show_grads=True, grad_range=grad_range, **options)
+    for s, loss, params, norms in drawings:
+        g = draw_graph(loss, params=params, show_grads=True, grad_range=grad_range,
+                       norms=norms, **options)
         g.attr(label=f"step {s}", labelloc="t", fontsize="16")
         graphs.append(g)
     if out is not None:

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import factories
 from ..functional import avg_pool2d, cat, conv2d, log_softmax, max_pool2d, softmax, stack, where  # noqa: F401
+from ..registry import apply
 from ..tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -42,8 +43,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input with {x.shape[-1]} features (shape {x.shape}) does not "
                          f"match weight of shape {weight.shape} (expects {weight.shape[1]})")
-    out = x @ weight.T
-    return out if bias is None else out + bias
+    if bias is None:
+        return x @ weight.T
+    return apply("linear", x, weight, bias)
 
 
 def relu(x: Tensor) -> Tensor:
@@ -133,13 +135,16 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     """
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: expected (N, C) logits, got shape {logits.shape}")
-    log_probs = logits.log_softmax(axis=1)
     target_array = target.data if isinstance(target, Tensor) else np.asarray(target)
     if target_array.dtype.kind == "f":
         probs = _as_target(target, logits)
         _check_same_shape(logits, probs, "cross_entropy")
-        return _reduce(-(probs * log_probs).sum(axis=1), reduction, "cross_entropy")
-    return nll_loss(log_probs, target_array, reduction)
+        return _reduce(-(logits.log_softmax(axis=1) * probs).sum(axis=1), reduction,
+                       "cross_entropy")
+    if reduction == "mean":  # the common case, as one fused op
+        idx = _class_indices(target_array, logits.shape[0], logits.shape[1], "cross_entropy")
+        return apply("cross_entropy", logits, Tensor._make(idx, None))
+    return nll_loss(logits.log_softmax(axis=1), target_array, reduction)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True,

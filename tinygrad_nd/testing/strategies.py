@@ -254,12 +254,25 @@ def _where(draw, opdef, rng):
                   {})
 
 
+def _linear(draw, opdef, rng):
+    n_in, n_out = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    batch = draw(shapes(min_dims=0, max_dims=2))
+    return [batch + (n_in,), (n_out, n_in), (n_out,)], {}
+
+
+def _cross_entropy(draw, opdef, rng):
+    n, classes = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    logits = spread_values(rng, [(n, classes)], *opdef.input_domain(0))[0]
+    return OpCase([logits, rng.integers(0, classes, n)], {})
+
+
 INPUT_BUILDERS: dict[str, Callable[..., Any]] = {
     "elementwise": _elementwise, "reduce": _reduce, "softmax": _softmax, "matmul": _matmul,
     "reshape": _reshape, "permute": _permute, "expand": _expand, "getitem": _getitem,
     "index_add": _index_add, "cat": _cat, "pad": _pad, "conv2d": _conv2d,
     "conv2d_input_grad": _conv2d, "conv2d_weight_grad": _conv2d, "pool2d": _pool2d,
-    "avg_pool2d_grad": _pool2d, "where": _where,
+    "avg_pool2d_grad": _pool2d, "where": _where, "linear": _linear,
+    "cross_entropy": _cross_entropy,
 }
 
 

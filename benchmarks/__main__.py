@@ -1,0 +1,240 @@
+"""Run the benchmark suite: tinygrad_nd next to hand-written numpy and PyTorch, interleaved in
+one process, printing medians and ratios (and peak memory where tracemalloc can see it).
+
+    python -m benchmarks              # one epoch of Fashion-MNIST (or the embedded digits)
+    python -m benchmarks --quick      # a smoke run on 2,000 images (what CI runs)
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import tinygrad_nd as tg
+from tinygrad_nd import data
+
+from . import workloads as W
+
+
+def load(n: int | None) -> tuple[np.ndarray, np.ndarray, str]:
+    try:
+        train, _ = data.fashion_mnist()
+        label = "Fashion-MNIST"
+    except FileNotFoundError:
+        train, _ = data.mnist_5k(split=(5000, 0))
+        label = "embedded digits (repeated)"
+    x, y = train.arrays
+    if n is not None and n > len(x):
+        x, y = np.tile(x, (n // len(x) + 1, 1))[:n], np.tile(y, n // len(y) + 1)[:n]
+    return np.ascontiguousarray(x[:n]), y[:n], label
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def peak_memory(fn: Callable[[], Any]) -> float:
+    """Peak bytes allocated through Python/numpy while ``fn`` runs (MiB)."""
+    gc.collect()
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def compare(name: str, impls: dict[str, Callable[[], Any]], repeats: int,
+            memory: dict[str, Callable[[], Any]] | None = None) -> list[str]:
+    """Interleave the implementations ``repeats`` times; one table row with medians/ratios."""
+    times: dict[str, list[float]] = {k: [] for k in impls}
+    for _ in range(repeats):
+        for key, fn in impls.items():
+            times[key].append(timed(fn))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    ours = med["tinygrad_nd"]
+    cells = [name] + [f"{med[k]:.3f} s" if k in med else "-" for k in
+                      ("tinygrad_nd", "numpy", "torch")]
+    cells += [f"{ours / med['torch']:.2f}x" if "torch" in med else "-",
+              f"{ours / med['numpy']:.2f}x" if "numpy" in med else "-"]
+    if memory:
+        cells.append(" / ".join(f"{peak_memory(fn):.1f}" for fn in memory.values()))
+    else:
+        cells.append("-")
+    return cells
+
+
+def chain_benchmark(n: int) -> list[str]:
+    """Backward through an n-op chain: time, peak memory, and what stays allocated after."""
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    x = tg.Tensor(np.ones(16, np.float32), requires_grad=True)
+    y = x
+    for _ in range(n):
+        y = y * 1.0001
+    start = time.perf_counter()
+    y.sum().backward()
+    elapsed = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    del y
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    return [f"{n:,}-op chain backward", f"{elapsed:.3f} s", f"peak {peak / 2**20:.1f} MiB",
+            f"left after del: {after / 2**10:.0f} KiB"]
+
+
+def conv_benchmarks(repeats: int, have_torch: bool) -> list[list[str]]:
+    rows = []
+    cases = [((64, 1, 28, 28), (8, 1, 5, 5), 0), ((64, 8, 12, 12), (16, 8, 5, 5), 0),
+             ((32, 16, 32, 32), (32, 16, 3, 3), 1)]
+    rng = np.random.default_rng(0)
+    for xs, ws, pad in cases:
+        x, w = rng.standard_normal(xs).astype(np.float32), rng.standard_normal(ws).astype(
+            np.float32)
+        impls = {"tinygrad_nd": lambda x=x, w=w, pad=pad: _ours_conv(x, w, pad)}
+        if have_torch:
+            impls["torch"] = lambda x=x, w=w, pad=pad: _torch_conv(x, w, pad)
+        rows.append(compare(f"conv2d {xs}*{ws[:2]}k{ws[2]} fwd+bwd x20", impls, repeats))
+    for xs in [(64, 8, 24, 24), (32, 32, 32, 32)]:
+        x = rng.standard_normal(xs).astype(np.float32)
+        impls = {"tinygrad_nd": lambda x=x: _ours_pool(x)}
+        if have_torch:
+            impls["torch"] = lambda x=x: _torch_pool(x)
+        rows.append(compare(f"max_pool2d {xs} 2x2 fwd+bwd x20", impls, repeats))
+    return rows
+
+
+def _ours_conv(x, w, pad):
+    for _ in range(20):
+        tx, tw = tg.Tensor(x, requires_grad=True), tg.Tensor(w, requires_grad=True)
+        tg.conv2d(tx, tw, padding=pad).sum().backward()
+
+
+def _torch_conv(x, w, pad):
+    import torch
+
+    for _ in range(20):
+        tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+        torch.nn.functional.conv2d(tx, tw, padding=pad).sum().backward()
+
+
+def _ours_pool(x):
+    for _ in range(20):
+        tx = tg.Tensor(x, requires_grad=True)
+        tg.max_pool2d(tx, 2).sum().backward()
+
+
+def _torch_pool(x):
+    import torch
+
+    for _ in range(20):
+        tx = torch.tensor(x, requires_grad=True)
+        torch.nn.functional.max_pool2d(tx, 2).sum().backward()
+
+
+def flat_memory(steps: int) -> list[str]:
+    """tracemalloc's current size during a long training loop: it should stay flat."""
+    tg.manual_seed(0)
+    model = tg.nn.Sequential(tg.nn.Linear(64, 32), tg.nn.Sigmoid(), tg.nn.Linear(32, 10))
+    opt = tg.optim.SGD(model.parameters(), lr=0.1)
+    x, y = tg.randn(16, 64), np.arange(16) % 10
+    samples = []
+    tracemalloc.start()
+    for step in range(1, steps + 1):
+        loss = tg.nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step in (steps // 10, steps):
+            samples.append(tracemalloc.get_traced_memory()[0] / 2**10)
+    tracemalloc.stop()
+    return [f"{steps:,} training steps", f"memory at {steps // 10:,}: {samples[0]:.0f} KiB",
+            f"at {steps:,}: {samples[1]:.0f} KiB"]
+
+
+def viz_benchmark() -> list[str]:
+    from tinygrad_nd import viz
+
+    x = tg.Tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001
+    return ["viz.to_dot, 10,000 ops", f"{timed(lambda: viz.to_dot(y)):.3f} s"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small smoke run (CI)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--images", type=int, default=None,
+                        help="images per epoch (default 60,000; 2,000 with --quick)")
+    parser.add_argument("--torch-threads", type=int, default=1)
+    parser.add_argument("--no-torch", action="store_true")
+    args = parser.parse_args(argv)
+    n = args.images or (2000 if args.quick else 60_000)
+    repeats = 1 if args.quick else args.repeats
+    have_torch = not args.no_torch
+    if have_torch:
+        try:
+            import torch
+
+            torch.set_num_threads(args.torch_threads)
+        except ImportError:
+            have_torch = False
+    x, y, label = load(n)
+    torch_note = f"{args.torch_threads} thread(s)" if have_torch else "absent"
+    print(f"data: {len(x):,} images of {label}; medians of {repeats} interleaved runs; "
+          f"torch {torch_note}; numpy {np.__version__}")
+    header = ["workload", "tinygrad_nd", "numpy", "torch", "ours/torch", "ours/numpy",
+              "peak MiB ours / numpy"]
+    rows = []
+    mem_n = min(n, 1000)
+    for name, (sizes, act, batch, lr) in {
+        "(a) MLP 784-30-30-10 sigmoid, batch 10": ([784, 30, 30, 10], "sigmoid", 10, 0.1),
+        "(b) MLP 784-100-100-10 relu, batch 64": ([784, 100, 100, 10], "relu", 64, 0.05),
+    }.items():
+        impls = {"tinygrad_nd": W.ours_mlp(sizes, act, batch, lr),
+                 "numpy": W.numpy_mlp(sizes, act, batch, lr)}
+        if have_torch:
+            impls["torch"] = W.torch_mlp(sizes, act, batch, lr)
+        rows.append(compare(name, {k: (lambda f=f: f(x, y)) for k, f in impls.items()}, repeats,
+                            memory={k: (lambda f=f: f(x[:mem_n], y[:mem_n])) for k, f in
+                                    impls.items() if k != "torch"}))
+    cnn = {"tinygrad_nd": W.ours_cnn(64, 0.05), "numpy": W.numpy_cnn(64, 0.05)}
+    if have_torch:
+        cnn["torch"] = W.torch_cnn(64, 0.05)
+    rows.append(compare("(c) CNN conv8-pool-conv16-pool-linear, batch 64",
+                        {k: (lambda f=f: f(x, y)) for k, f in cnn.items()}, repeats,
+                        memory={k: (lambda f=f: f(x[:mem_n], y[:mem_n])) for k, f in
+                                cnn.items() if k != "torch"}))
+    iters = 2000 if args.quick else 20_000
+    tiny = {k: W.tiny_graph(k, iters) for k in ("tinygrad_nd", "numpy", "torch")
+            if k != "torch" or have_torch}
+    row = compare(f"(d) tiny graph fwd+bwd x{iters:,}", tiny, repeats)
+    rows.append(row)
+    rows += conv_benchmarks(repeats, have_torch)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in
+                        enumerate(zip(r, widths))))
+    print()
+    for extra in (chain_benchmark(100_000), flat_memory(2000 if args.quick else 10_000),
+                  viz_benchmark()):
+        print("  ".join(extra))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
