@@ -55,6 +55,8 @@ TORCH = {
     "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
     "maximum": torch.maximum, "minimum": torch.minimum, "where": torch.where,
     "matmul": torch.matmul,
+    "sigmoid_backward": lambda g, s: torch.ops.aten.sigmoid_backward(g, s),
+    "tanh_backward": lambda g, t: torch.ops.aten.tanh_backward(g, t),
     "linear": torch.nn.functional.linear,
     "cross_entropy": torch.nn.functional.cross_entropy,
     "gelu": lambda x: F.gelu(x, approximate="tanh"),

@@ -118,12 +118,13 @@ class Context:
     Only save inputs, the output, or arrays whose derivative does not matter (masks, indices).
     """
 
+    _saved: tuple[np.ndarray, ...] | None = None
+    _freed = False
+    needs_input_grad: tuple[bool, ...] = ()
+
     def __init__(self, function: type[Function], inputs: tuple[Tensor, ...]) -> None:
         self.function = function
         self.inputs = inputs
-        self.needs_input_grad = tuple(t.requires_grad for t in inputs)
-        self._saved: tuple[np.ndarray, ...] | None = None
-        self._freed = False
 
     def save_for_backward(self, *arrays: np.ndarray) -> None:
         """Keep ``arrays`` (inputs, the output, or constants) for the backward pass."""
@@ -167,10 +168,8 @@ class Context:
 
     def release(self) -> None:
         """Drop saved buffers; keep only the graph structure (op, inputs, labels)."""
-        keep = {k: self.__dict__[k] for k in self.KEEP if k in self.__dict__}
-        self.__dict__.clear()
-        self.__dict__.update(keep)
-        self._saved = None
+        state = self.__dict__
+        self.__dict__ = {k: state[k] for k in self.KEEP if k in state}
         self._freed = True
 
 
@@ -213,7 +212,12 @@ class Function:
             scalar, out = out, np.asarray(out)
             if ctx._saved:
                 ctx._saved = tuple(out if s is scalar else s for s in ctx._saved)
-        recorded = _grad_enabled and any(ctx.needs_input_grad)
+        recorded = False
+        if _grad_enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    recorded = True
+                    break
         result = _tensor_module.Tensor._make(out, ctx if recorded else None)
         if out.base is not None:  # a view (reshape, transpose ...): share the version counter
             for t in inputs:
@@ -222,6 +226,7 @@ class Function:
                     break
         if not recorded:
             return result
+        ctx.needs_input_grad = tuple(t.requires_grad for t in inputs)
         if ctx._saved:
             ctx._input_versions = tuple(t._version[0] for t in inputs)
             ctx._output_data = out
@@ -322,7 +327,7 @@ def run_backward(
                 continue
             if ctx._freed:
                 raise RuntimeError(_freed_message(ctx.function.op_name))
-            _backprop_op(ctx, g, grads)
+            _backprop_op(ctx, g, grads, create_graph)
             if not retain_graph:
                 ctx.release()
     finally:
@@ -330,23 +335,29 @@ def run_backward(
     return captured if capture is not None else None
 
 
-def _backprop_op(ctx: Context, g: Tensor, grads: dict[int, Tensor]) -> None:
+def _backprop_op(ctx: Context, g: Tensor, grads: dict[int, Tensor], create_graph: bool) -> None:
     """Call one op's backward and add each input's reduced gradient into ``grads``."""
-    name = ctx.function.op_name
     input_grads = ctx.function.backward(ctx, g)
     if len(input_grads) != len(ctx.inputs):
-        raise RuntimeError(f"{name}.backward returned {len(input_grads)} gradients for "
-                           f"{len(ctx.inputs)} inputs")
+        raise RuntimeError(f"{ctx.function.op_name}.backward returned {len(input_grads)} "
+                           f"gradients for {len(ctx.inputs)} inputs")
     for observer in backward_observers:
         observer(ctx, g, input_grads)
     for inp, gi, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad):
         if gi is None or not needed:
             continue
-        gi = unbroadcast(gi, inp.shape, name)
-        if gi.dtype != inp.dtype:
-            gi = gi.astype(inp.dtype)
+        data, target = gi.data, inp.data
+        if data.shape != target.shape:
+            gi = unbroadcast(gi, target.shape, ctx.function.op_name)
+        if data.dtype is not target.dtype and data.dtype != target.dtype:
+            gi = gi.astype(target.dtype)
         previous = grads.get(id(inp))
-        grads[id(inp)] = gi if previous is None else previous + gi
+        if previous is None:
+            grads[id(inp)] = gi
+        elif create_graph:
+            grads[id(inp)] = previous + gi
+        else:  # no graph to record: plain numpy, out of place
+            grads[id(inp)] = _tensor_module.Tensor._make(previous.data + gi.data, None)
 
 
 def _accumulate_grad(node: Tensor, g: Tensor, create_graph: bool, stored: set[int]) -> None:

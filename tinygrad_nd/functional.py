@@ -241,3 +241,13 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """Log-softmax along ``axis`` (stable)."""
     return x.log_softmax(axis)
+
+
+def sigmoid_backward(g: Tensor, s: Tensor) -> Tensor:
+    """Sigmoid's vector-Jacobian product ``g * s * (1 - s)`` given its output ``s``."""
+    return apply("sigmoid_backward", g, s)
+
+
+def tanh_backward(g: Tensor, t: Tensor) -> Tensor:
+    """Tanh's vector-Jacobian product ``g * (1 - t**2)`` given its output ``t``."""
+    return apply("tanh_backward", g, t)

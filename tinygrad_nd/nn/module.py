@@ -212,6 +212,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks):
+            return self.forward(*args, **kwargs)  # the common case: no hooks at all
         for hook in tuple(self._forward_pre_hooks.values()):
             replaced = hook(self, args)
             if replaced is not None:

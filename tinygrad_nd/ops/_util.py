@@ -18,6 +18,8 @@ def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
     """Turn ``axis`` (None, int or sequence, possibly negative) into sorted positive axes."""
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and 0 <= axis < ndim:  # the common case, fast
+        return (axis,)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for a in axes:

@@ -16,7 +16,7 @@ GELU_A = 0.044715
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     """1 / (1 + e**-x) without overflow: e**-|x| never exceeds 1."""
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    return (np.where(x >= 0, 1, e) / (1 + e)).astype(x.dtype, copy=False)
 
 
 def _softmax_reference(x, axis):
@@ -38,7 +38,25 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx, g):
         (s,) = ctx.saved_tensors
-        return (g * s * (1 - s),)
+        return (SigmoidBackward.apply(g, s),)
+
+
+@register_op("sigmoid_backward", nin=2, domain=((-3.0, 3.0), (0.01, 0.99)),
+             reference=lambda g, s: g * s * (1 - s))
+class SigmoidBackward(Function):
+    """z = g s (1 - s), sigmoid's vjp as one op;  dz/dg = s (1 - s),  dz/ds = g (1 - 2 s)"""
+
+    @staticmethod
+    def forward(ctx, g, s):
+        ctx.save_for_backward(g, s)
+        return g * s * (1 - s)
+
+    @staticmethod
+    def backward(ctx, u):
+        g, s = ctx.saved_tensors
+        need_g, need_s = ctx.needs_input_grad
+        return (SigmoidBackward.apply(u, s) if need_g else None,
+                u * g * (1 - 2 * s) if need_s else None)
 
 
 @register_op("tanh", nin=1, reference=np.tanh, torch_name="tanh")
@@ -54,7 +72,25 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, g):
         (t,) = ctx.saved_tensors
-        return (g * (1 - t * t),)
+        return (TanhBackward.apply(g, t),)
+
+
+@register_op("tanh_backward", nin=2, domain=((-3.0, 3.0), (-0.99, 0.99)),
+             reference=lambda g, t: g * (1 - t * t))
+class TanhBackward(Function):
+    """z = g (1 - t**2), tanh's vjp as one op;  dz/dg = 1 - t**2,  dz/dt = -2 g t"""
+
+    @staticmethod
+    def forward(ctx, g, t):
+        ctx.save_for_backward(g, t)
+        return g * (1 - t * t)
+
+    @staticmethod
+    def backward(ctx, u):
+        g, t = ctx.saved_tensors
+        need_g, need_t = ctx.needs_input_grad
+        return (TanhBackward.apply(u, t) if need_g else None,
+                u * g * t * -2 if need_t else None)
 
 
 @register_op("relu", nin=1, kinks=(0.0,), reference=lambda x: np.maximum(x, 0),

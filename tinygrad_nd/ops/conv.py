@@ -84,6 +84,15 @@ def _unrows(rows: np.ndarray, n: int, out_hw: Pair) -> np.ndarray:
 CONV_PARAMS = ("stride", "padding", "dilation", "groups")
 
 
+def conv_forward(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Pair, dilation: Pair,
+                 groups: int) -> np.ndarray:
+    """Cross-correlation of arrays: im2col, then one batched GEMM over the groups."""
+    oh, ow = output_hw(x.shape[2:], w.shape[2:], stride, padding, dilation)
+    cols = _im2col(x, w.shape[2:], stride, padding, dilation, groups)
+    wmat = w.reshape(groups, w.shape[0] // groups, -1).transpose(0, 2, 1)
+    return _unrows(cols @ wmat, x.shape[0], (oh, ow))
+
+
 @register_op("conv2d", nin=2, shape_rule="conv2d", torch_name="nn.functional.conv2d")
 class Conv2d(Function):
     """y = x (*) w (cross-correlation);  dy/dx = conv2d_input_grad,  dy/dw = conv2d_weight_grad"""
@@ -92,10 +101,7 @@ class Conv2d(Function):
     def forward(ctx, x, w, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
         ctx.save_for_backward(x, w)
         ctx.conf = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-        oh, ow = output_hw(x.shape[2:], w.shape[2:], stride, padding, dilation)
-        cols = _im2col(x, w.shape[2:], stride, padding, dilation, groups)
-        wmat = w.reshape(groups, w.shape[0] // groups, -1).transpose(0, 2, 1)
-        return _unrows(cols @ wmat, x.shape[0], (oh, ow))
+        return conv_forward(x, w, stride, padding, dilation, groups)
 
     @staticmethod
     def backward(ctx, g):

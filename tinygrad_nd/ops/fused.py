@@ -12,6 +12,9 @@ import numpy as np
 from ..autograd import Function, is_grad_enabled
 from ..registry import register_op
 from ._util import const
+from .linalg import MatMul
+from .movement import Permute
+from .reduce import Sum
 
 
 def _linear_reference(x, w, b):
@@ -45,12 +48,12 @@ class Linear(Function):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         rows = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
-        gx = g @ w if need_x else None
+        gx = MatMul.apply(g, w) if need_x else None
         gw = None
         if need_w:
             flat_x = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-            gw = rows.T @ flat_x
-        gb = rows.sum(axis=0) if need_b else None
+            gw = MatMul.apply(Permute.apply(rows, axes=(1, 0)), flat_x)
+        gb = Sum.apply(rows, axis=0) if need_b else None
         return gx, gw, gb
 
 
@@ -68,15 +71,19 @@ class CrossEntropy(Function):
         rows = np.arange(len(x))
         ctx.target, ctx.probs = target, exp / total
         ctx.save_for_backward(x)
-        return (np.log(total[:, 0]) - shifted[rows, target]).mean(dtype=x.dtype)
+        losses = np.log(total[:, 0]) - shifted[rows, target]
+        return losses.sum() * x.dtype.type(1.0 / len(x))
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         n = x.shape[0]
+        rows = np.arange(n)
+        if not is_grad_enabled():  # the usual path: reuse the forward's probabilities
+            probs = ctx.probs.copy()
+            probs[rows, ctx.target] -= 1
+            return const(probs * (1.0 / n)) * g, None
+        # Recorded (create_graph): softmax recomputed from x so it differentiates again.
         onehot = np.zeros(x.shape, dtype=x.dtype)
-        onehot[np.arange(n), ctx.target] = 1
-        # Recorded (create_graph): softmax recomputed from x so it can be differentiated
-        # again. Otherwise the forward's probabilities are reused (the cheap, usual path).
-        probs = x.softmax(axis=1) if is_grad_enabled() else const(ctx.probs)
-        return (probs - const(onehot)) * (g * (1.0 / n)), None
+        onehot[rows, ctx.target] = 1
+        return (x.softmax(axis=1) - const(onehot)) * (g * (1.0 / n)), None

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..registry import register_op
+from .movement import Permute
 
 
 def _check_matmul_shapes(a: np.ndarray, b: np.ndarray) -> None:
@@ -17,11 +18,12 @@ def _check_matmul_shapes(a: np.ndarray, b: np.ndarray) -> None:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: "
                          f"{a.shape[-1]} (last dim of the first) != {inner_b} "
                          f"({'first' if b.ndim == 1 else 'second-to-last'} dim of the second)")
-    try:
-        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    except ValueError:
-        raise ValueError(f"matmul: batch dims of {a.shape} and {b.shape} do not "
-                         "broadcast") from None
+    if a.ndim > 2 and b.ndim > 2:
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise ValueError(f"matmul: batch dims of {a.shape} and {b.shape} do not "
+                             "broadcast") from None
 
 
 @register_op("matmul", nin=2, shape_rule="matmul", reference=np.matmul, torch_name="matmul")
@@ -44,9 +46,15 @@ class MatMul(Function):
         need_a, need_b = ctx.needs_input_grad
         ga = gb = None
         if need_a:
-            ga = g2 @ b2.mT
+            ga = MatMul.apply(g2, _swap_last(b2))
             ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:]) if a.ndim == 1 else ga
         if need_b:
-            gb = a2.mT @ g2
+            gb = MatMul.apply(_swap_last(a2), g2)
             gb = gb.reshape(gb.shape[:-1]) if b.ndim == 1 else gb
         return ga, gb
+
+
+def _swap_last(t):
+    """t.mT through the registered permute op (its axes built once per call)."""
+    axes = tuple(range(t.ndim - 2)) + (t.ndim - 1, t.ndim - 2)
+    return Permute.apply(t, axes=axes)

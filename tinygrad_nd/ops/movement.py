@@ -42,11 +42,14 @@ class Permute(Function):
 
     @staticmethod
     def forward(ctx, x, axes):
-        if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
-            raise ValueError(f"permute: axes {tuple(axes)} are not a permutation of the "
-                             f"{x.ndim} axes of a tensor of shape {x.shape}")
-        ctx.inverse = tuple(np.argsort([a % x.ndim for a in axes]))
-        return np.transpose(x, axes)
+        inverse = [-1] * x.ndim
+        for position, a in enumerate(axes):
+            if len(axes) != x.ndim or not -x.ndim <= a < x.ndim or inverse[a] != -1:
+                raise ValueError(f"permute: axes {tuple(axes)} are not a permutation of the "
+                                 f"{x.ndim} axes of a tensor of shape {x.shape}")
+            inverse[a] = position
+        ctx.inverse = tuple(inverse)
+        return x.transpose(axes)
 
     @staticmethod
     def backward(ctx, g):

@@ -8,6 +8,7 @@ from ..autograd import Function
 from ..registry import register_op
 from ..tensor import Tensor
 from ._util import const, normalize_axes
+from .movement import Expand, Reshape
 
 REDUCE_PARAMS = {"keepdims": (False, True)}
 
@@ -16,8 +17,8 @@ def _spread(g: Tensor, input_shape: tuple[int, ...], axes: tuple[int, ...],
             keepdims: bool) -> Tensor:
     """Broadcast a reduced gradient back to the input's shape."""
     if not keepdims:
-        g = g.reshape(tuple(1 if i in axes else s for i, s in enumerate(input_shape)))
-    return g.expand(input_shape)
+        g = Reshape.apply(g, shape=tuple(1 if i in axes else s for i, s in enumerate(input_shape)))
+    return Expand.apply(g, shape=input_shape)
 
 
 @register_op("sum", nin=1, shape_rule="reduce", params=REDUCE_PARAMS,
@@ -29,7 +30,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.axes, ctx.keepdims, ctx.shape = normalize_axes(axis, x.ndim, "sum"), keepdims, x.shape
-        return np.sum(x, axis=ctx.axes, keepdims=keepdims)
+        return x.sum(axis=ctx.axes, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, g):

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from .. import autograd
 from ..tensor import Tensor
 
 State = dict[str, Any]
@@ -74,10 +73,10 @@ class Optimizer:
                                      f"for a parameter of shape {p.shape}")
                 value, state = self.update(p.data, g, self.state.get(id(p), {}), group)
                 pending.append((p, value, state))
-        with autograd.no_grad():
-            for p, value, state in pending:
-                p.copy_(value)
-                self.state[id(p)] = state
+        for p, value, state in pending:  # commit: nothing above changed the model
+            np.copyto(p.data, value, casting="unsafe")
+            p._version[0] += 1
+            self.state[id(p)] = state
 
     def _all_params(self) -> list[Tensor]:
         return [p for group in self.param_groups for p in group["params"]]

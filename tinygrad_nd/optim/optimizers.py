@@ -39,6 +39,8 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov))
 
     def update(self, param, grad, state, group):
+        if not (group["momentum"] or group["weight_decay"]):
+            return param - group["lr"] * grad, state  # plain SGD, the hot path
         d = _l2(grad, param, group["weight_decay"])
         new_state: State = {}
         if group["momentum"]:
