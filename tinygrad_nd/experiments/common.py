@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,7 @@ class Report:
     folder: Path
     title: str
     parts: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self) -> None:
         self.folder = Path(self.folder)
@@ -136,6 +138,17 @@ class Report:
             (self.folder / "results.json").write_text(json.dumps(results, indent=2,
                                                                  default=float))
         return path
+
+
+def finish(report: Report, results: dict[str, Any], text: str, verbose: bool) -> dict[str, Any]:
+    """Add the run time, write the report and results, print the tables; return results."""
+    report.text(f"Run time: {time.perf_counter() - report.started:.1f} s.")
+    path = report.write(results)
+    results["report"] = str(path)
+    if verbose:
+        print(text)
+        print(f"\nreport: {path}")
+    return results
 
 
 def pyplot():

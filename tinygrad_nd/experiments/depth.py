@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import data
 from ..factories import manual_seed
-from .common import Report, accuracy, build_net, load_images, nielsen_cross_entropy, one_hot, pyplot
+from .common import (
+    Report,
+    accuracy,
+    build_net,
+    finish,
+    load_images,
+    nielsen_cross_entropy,
+    one_hot,
+    pyplot,
+)
 from .vanishing import nielsen_optimizer
 
 NIELSEN_ACCURACY = {1: 96.48, 2: 96.90, 3: 96.57, 4: 96.53}
@@ -34,7 +42,6 @@ def run_depth(out: str | Path = "reports/depth", cfg: DepthConfig | None = None,
               verbose: bool = True) -> dict[str, Any]:
     """Train [784, 30 x k, 10] for each k; write the table and a figure; return accuracies."""
     cfg = cfg or DepthConfig()
-    start = time.perf_counter()
     xs, ys, xt, yt, label = load_images(cfg.dataset, cfg.images, seed=cfg.seed)
     report = Report(Path(out), "Accuracy versus depth (Nielsen, chapter 5)")
     report.text(f"""
@@ -74,13 +81,7 @@ held-out images. Nielsen's numbers are for the full 50,000/10,000 MNIST split.
     ax.grid(True, alpha=0.3)
     ax.legend()
     report.figure(fig, "depth", "Held-out accuracy per epoch for 1-4 hidden layers")
-    report.text(f"Run time: {time.perf_counter() - start:.1f} s.")
-    path = report.write(results)
-    results["report"] = str(path)
-    if verbose:
-        print(text)
-        print(f"\nreport: {path}")
-    return results
+    return finish(report, results, text, verbose)
 
 
 

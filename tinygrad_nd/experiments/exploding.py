@@ -3,7 +3,6 @@ weights that diverges under SGD unless its gradients are clipped."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import numpy as np
 from .. import autograd, nn, optim
 from ..nn.utils import clip_grad_norm_
 from ..tensor import Tensor
-from .common import Report, build_net, load_images, pyplot
+from .common import Report, build_net, finish, load_images, pyplot
 
 
 @dataclass
@@ -88,7 +87,6 @@ def run_exploding(out: str | Path = "reports/exploding", cfg: ExplodingConfig | 
                   verbose: bool = True) -> dict[str, Any]:
     """Run both parts, write ``report.md`` with figures to ``out``; return the numbers."""
     cfg = cfg or ExplodingConfig()
-    start = time.perf_counter()
     report = Report(Path(out), "Exploding gradients")
     chain = exploding_chain(cfg.chain_length, cfg.weight, cfg.input_value, cfg.target)
     report.text(f"""
@@ -145,10 +143,5 @@ images of {label}, with and without `clip_grad_norm_(max_norm={cfg.clip})`.
                         "clipped_final": clipped[-1]}}
     text += (f"\n\nplain SGD: loss {plain[0]:.3g} -> {plain[-1]:.3g} after {len(plain)} steps; "
              f"clipped: {clipped[0]:.3g} -> {clipped[-1]:.3g}")
-    report.text(text.split("\n\n")[-1] + f"\n\nRun time: {time.perf_counter() - start:.1f} s.")
-    path = report.write(results)
-    results["report"] = str(path)
-    if verbose:
-        print(text)
-        print(f"\nreport: {path}")
-    return results
+    report.text(text.split("\n\n")[-1])
+    return finish(report, results, text, verbose)

@@ -3,7 +3,6 @@ BatchNorm, residual connections, gradient clipping and Adam."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from .. import data, nn, optim
 from ..diagnostics import GradientMonitor
 from ..factories import manual_seed
 from ..nn.utils import clip_grad_norm_
-from .common import Report, accuracy, build_net, load_images, pyplot
+from .common import Report, accuracy, build_net, finish, load_images, pyplot
 
 # name -> (build_net options, optimizer, clip)
 VARIANTS: dict[str, tuple[dict[str, Any], str, float | None]] = {
@@ -79,7 +78,6 @@ def run_remedies(out: str | Path = "reports/remedies", cfg: RemediesConfig | Non
                  verbose: bool = True) -> dict[str, Any]:
     """Train every variant, write ``report.md`` with a table and a figure; return the numbers."""
     cfg = cfg or RemediesConfig()
-    start = time.perf_counter()
     xs, ys, xt, yt, label = load_images(cfg.dataset, cfg.images, seed=cfg.seed)
     report = Report(Path(out), "Remedies for vanishing gradients")
     report.text(f"""
@@ -121,10 +119,4 @@ relative weight updates ||dW||/||W|| matters more, since Adam rescales every coo
                 "the vanishing ratio of the sigmoid net unchanged. Adam rescales each "
                 "coordinate, so early layers get sizeable *updates* although their gradients "
                 "stay small.")
-    report.text(f"Run time: {time.perf_counter() - start:.1f} s.")
-    path = report.write(results)
-    results["report"] = str(path)
-    if verbose:
-        print(text)
-        print(f"\nreport: {path}")
-    return results
+    return finish(report, results, text, verbose)

@@ -9,7 +9,6 @@ of full-batch gradient descent (eta = 0.1, lambda = 5.0 in the book's L2 form).
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,16 @@ import numpy as np
 from .. import optim
 from ..diagnostics import GradientMonitor
 from ..tensor import Tensor
-from .common import Report, accuracy, build_net, load_images, nielsen_cross_entropy, one_hot, pyplot
+from .common import (
+    Report,
+    accuracy,
+    build_net,
+    finish,
+    load_images,
+    nielsen_cross_entropy,
+    one_hot,
+    pyplot,
+)
 
 NIELSEN_AT_INIT = {2: [0.07, 0.31], 3: [0.012, 0.060, 0.283], 4: [0.003, 0.017, 0.070, 0.285]}
 
@@ -73,7 +81,6 @@ def run_vanishing(out: str | Path = "reports/vanishing", cfg: VanishingConfig | 
                   verbose: bool = True) -> dict[str, Any]:
     """Run the experiment, write ``report.md`` with figures to ``out``; return the numbers."""
     cfg = cfg or VanishingConfig()
-    start = time.perf_counter()
     xs, ys, xt, yt, label = load_images(cfg.dataset, cfg.images, seed=cfg.seed)
     x, y = Tensor(xs), Tensor(one_hot(ys))
     report = Report(Path(out), "Why are deep sigmoid nets hard to train? (Nielsen, chapter 5)")
@@ -126,13 +133,7 @@ lambda={cfg.lmbda}, L2 as (1 - eta*lambda/n) w, n={cfg.images}). Reproduce with
             ["net", "min first/last speed", "final first/last", "train acc (full-batch GD)",
              "held-out acc"],
             acc_rows)
-    report.text(f"Run time: {time.perf_counter() - start:.1f} s.")
-    path = report.write(results)
-    results["report"] = str(path)
-    if verbose:
-        print(text)
-        print(f"\nreport: {path}")
-    return results
+    return finish(report, results, text, verbose)
 
 
 def _graph_figure(report: Report, sizes: list[int], x: Tensor, y: Tensor, seed: int) -> None:
