@@ -60,6 +60,9 @@ def compare(name: str, impls: dict[str, Callable[[], Any]], repeats: int,
     Each runs once untimed first (imports, caches, allocator warm-up)."""
     for fn in (memory or {}).values():
         fn()
+    if repeats < 3:  # too few runs for a median to hide first-call costs: warm up fully
+        for fn in impls.values():
+            fn()
     times: dict[str, list[float]] = {k: [] for k in impls}
     for _ in range(repeats):
         for key, fn in impls.items():
