@@ -159,6 +159,11 @@ class Context:
         return tuple(out)
 
     @property
+    def recording(self) -> bool:
+        """Whether this call will be recorded (a forward may then keep extra buffers)."""
+        return _grad_enabled and any(t.requires_grad for t in self.inputs)
+
+    @property
     def op_name(self) -> str:
         """Name of the op this context belongs to."""
         return self.function.op_name

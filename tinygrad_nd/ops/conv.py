@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..registry import register_op
+from ._util import const
 from .movement import IndexAdd
 
 Pair = tuple[int, int]
@@ -29,14 +30,18 @@ def windows(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: 
 
 
 def col2im(cols: np.ndarray, padded_hw: Pair, stride: Pair, dilation: Pair) -> np.ndarray:
-    """Adjoint of :func:`windows`: add each window entry back to its pixel."""
-    n, c, oh, ow, kh, kw = cols.shape
+    """Adjoint of :func:`windows`: add each window entry back to its pixel.
+
+    ``cols`` has the layout (N, C, KH, KW, OH, OW): each kernel offset is one contiguous
+    (N, C, OH, OW) block, added to a strided slice of the output.
+    """
+    n, c, kh, kw, oh, ow = cols.shape
     out = np.zeros((n, c, *padded_hw), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
             r, q = i * dilation[0], j * dilation[1]
             out[:, :, r:r + stride[0] * (oh - 1) + 1:stride[0],
-                q:q + stride[1] * (ow - 1) + 1:stride[1]] += cols[:, :, :, :, i, j]
+                q:q + stride[1] * (ow - 1) + 1:stride[1]] += cols[:, :, i, j]
     return out
 
 
@@ -59,38 +64,39 @@ def _crop_hw(xp: np.ndarray, padding: Pair, hw: Pair) -> np.ndarray:
 
 def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
             groups: int) -> np.ndarray:
-    """(N, C, H, W) -> (groups, N*OH*OW, C/groups*KH*KW): one GEMM row per output pixel."""
+    """(N, C, H, W) -> (N, groups, C/groups*KH*KW, OH*OW): one GEMM operand per image and
+    group, laid out so that the product with the weights is already NCHW."""
     n, c, h, w = x.shape
     oh, ow = output_hw((h, w), kernel, stride, padding, dilation)
     win = windows(_pad_hw(x, padding), kernel, stride, dilation, (oh, ow))
-    win = win.reshape(n, groups, c // groups, oh, ow, *kernel)
-    return win.transpose(1, 0, 3, 4, 2, 5, 6).reshape(groups, n * oh * ow, -1)
+    win = win.transpose(0, 1, 4, 5, 2, 3)                    # N, C, KH, KW, OH, OW
+    return win.reshape(n, groups, -1, oh * ow)
 
 
-def _rows(y: np.ndarray, groups: int) -> np.ndarray:
-    """(N, O, OH, OW) -> (groups, N*OH*OW, O/groups), the GEMM layout of an output."""
+def _grouped(y: np.ndarray, groups: int) -> np.ndarray:
+    """(N, O, OH, OW) -> (N, groups, O/groups, OH*OW), a view."""
     n, o, oh, ow = y.shape
-    return y.reshape(n, groups, o // groups, oh, ow).transpose(1, 0, 3, 4, 2).reshape(
-        groups, n * oh * ow, o // groups)
-
-
-def _unrows(rows: np.ndarray, n: int, out_hw: Pair) -> np.ndarray:
-    """Inverse of :func:`_rows`."""
-    groups, _, og = rows.shape
-    out = rows.reshape(groups, n, *out_hw, og).transpose(1, 0, 4, 2, 3)
-    return np.ascontiguousarray(out.reshape(n, groups * og, *out_hw))
+    return y.reshape(n, groups, o // groups, oh * ow)
 
 
 CONV_PARAMS = ("stride", "padding", "dilation", "groups")
 
 
 def conv_forward(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Pair, dilation: Pair,
-                 groups: int) -> np.ndarray:
-    """Cross-correlation of arrays: im2col, then one batched GEMM over the groups."""
+                 groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cross-correlation of arrays: im2col, then one batched GEMM over the groups.
+    Returns the output and the im2col matrix (reusable for the weight gradient)."""
     oh, ow = output_hw(x.shape[2:], w.shape[2:], stride, padding, dilation)
     cols = _im2col(x, w.shape[2:], stride, padding, dilation, groups)
-    wmat = w.reshape(groups, w.shape[0] // groups, -1).transpose(0, 2, 1)
-    return _unrows(cols @ wmat, x.shape[0], (oh, ow))
+    wmat = w.reshape(groups, w.shape[0] // groups, -1)       # G, Og, Cg*KH*KW
+    return (wmat @ cols).reshape(x.shape[0], w.shape[0], oh, ow), cols
+
+
+def weight_grad(g: np.ndarray, cols: np.ndarray, w_shape: tuple[int, ...],
+                groups: int) -> np.ndarray:
+    """dL/dw from the upstream gradient and the input's im2col matrix."""
+    per_image = _grouped(g, groups) @ cols.transpose(0, 1, 3, 2)  # N, G, Og, Cg*KH*KW
+    return per_image.sum(axis=0).reshape(w_shape)
 
 
 @register_op("conv2d", nin=2, shape_rule="conv2d", torch_name="nn.functional.conv2d")
@@ -101,14 +107,21 @@ class Conv2d(Function):
     def forward(ctx, x, w, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
         ctx.save_for_backward(x, w)
         ctx.conf = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-        return conv_forward(x, w, stride, padding, dilation, groups)
+        out, cols = conv_forward(x, w, stride, padding, dilation, groups)
+        if ctx.recording:  # reused by the usual (first-order) weight gradient
+            ctx.cols = cols
+        return out
 
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need_x, need_w = ctx.needs_input_grad
         gx = Conv2dInputGrad.apply(g, w, x_shape=x.shape, **ctx.conf) if need_x else None
-        gw = Conv2dWeightGrad.apply(x, g, w_shape=w.shape, **ctx.conf) if need_w else None
+        gw = None
+        if need_w and not is_grad_enabled():  # first order: no graph, reuse im2col
+            gw = const(weight_grad(g.data, ctx.cols, w.shape, ctx.conf["groups"]))
+        elif need_w:
+            gw = Conv2dWeightGrad.apply(x, g, w_shape=w.shape, **ctx.conf)
         return gx, gw
 
 
@@ -124,9 +137,8 @@ class Conv2dInputGrad(Function):
         kh, kw = w.shape[2:]
         oh, ow = g.shape[2:]
         wmat = w.reshape(groups, w.shape[0] // groups, -1)
-        cols = _rows(g, groups) @ wmat                                  # (G, N*OH*OW, Cg*KH*KW)
-        cols = cols.reshape(groups, n, oh, ow, c // groups, kh, kw)
-        cols = cols.transpose(1, 0, 4, 2, 3, 5, 6).reshape(n, c, oh, ow, kh, kw)
+        cols = wmat.transpose(0, 2, 1) @ _grouped(g, groups)  # N, G, Cg*KH*KW, OH*OW
+        cols = cols.reshape(n, c, kh, kw, oh, ow)
         padded = (h + 2 * padding[0], wd + 2 * padding[1])
         return np.ascontiguousarray(_crop_hw(col2im(cols, padded, stride, dilation), padding,
                                              (h, wd)))
@@ -149,8 +161,7 @@ class Conv2dWeightGrad(Function):
         ctx.save_for_backward(x, g)
         ctx.conf = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         cols = _im2col(x, w_shape[2:], stride, padding, dilation, groups)
-        gw = cols.transpose(0, 2, 1) @ _rows(g, groups)                 # (G, Cg*KH*KW, Og)
-        return np.ascontiguousarray(gw.transpose(0, 2, 1).reshape(w_shape))
+        return weight_grad(g, cols, w_shape, groups)
 
     @staticmethod
     def backward(ctx, v):
@@ -173,16 +184,27 @@ class MaxPool2d(Function):
         n, c, h, w = x.shape
         oh, ow = output_hw((h, w), kernel_size, stride, padding, dilation)
         win = windows(_pad_hw(x, padding, -np.inf), kernel_size, stride, dilation, (oh, ow))
-        win = win.reshape(n, c, oh, ow, -1)
-        arg = win.argmax(axis=-1)
-        out = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
-        # Flat index of each winner in x: the gradient is scattered there by index_add.
-        rows = (np.arange(oh)[:, None] * stride[0] + (arg // kernel_size[1]) * dilation[0]
-                - padding[0])
-        cols = (np.arange(ow)[None, :] * stride[1] + (arg % kernel_size[1]) * dilation[1]
-                - padding[1])
-        planes = np.arange(n * c).reshape(n, c, 1, 1)
-        ctx.flat_index = ((planes * h + rows) * w + cols).reshape(-1)
+        # One vectorised pass per kernel offset (no per-window argmax): the running maximum,
+        # then the first offset that attains it (PyTorch's choice on ties).
+        kh, kw = kernel_size
+        views = [win[:, :, :, :, k // kw, k % kw] for k in range(kh * kw)]
+        out = views[0].copy()
+        for v in views[1:]:
+            np.maximum(out, v, out=out)
+        arg = np.zeros(out.shape, dtype=np.intp)
+        found = views[0] == out
+        for k, v in enumerate(views[1:], start=1):
+            first = (v == out) & ~found
+            arg += first * k
+            found |= first
+        # Flat index of each winner in x: window origin plus the winning offset. The
+        # gradient is scattered there by index_add.
+        origin = ((np.arange(n * c).reshape(n, c, 1, 1) * h
+                   + np.arange(oh).reshape(oh, 1) * stride[0] - padding[0]) * w
+                  + np.arange(ow) * stride[1] - padding[1])
+        offsets = np.array([(k // kw) * dilation[0] * w + (k % kw) * dilation[1]
+                            for k in range(kh * kw)])
+        ctx.flat_index = (origin + offsets[arg]).reshape(-1)
         ctx.size, ctx.shape = x.size, x.shape
         return out
 
@@ -218,7 +240,8 @@ class AvgPool2dGrad(Function):
         ctx.conf = dict(kernel_size=kernel_size, stride=stride, padding=padding)
         h, w = x_shape[2:]
         scale = 1.0 / (kernel_size[0] * kernel_size[1])
-        cols = np.broadcast_to((g * scale)[..., None, None], g.shape + tuple(kernel_size))
+        cols = np.broadcast_to((g * scale)[:, :, None, None], g.shape[:2] + tuple(kernel_size)
+                               + g.shape[2:])
         padded = (h + 2 * padding[0], w + 2 * padding[1])
         return np.ascontiguousarray(_crop_hw(col2im(cols, padded, stride, (1, 1)), padding,
                                              (h, w)))
