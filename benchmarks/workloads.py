@@ -32,16 +32,35 @@ def ours_mlp(sizes: list[int], act: str, batch: int, lr: float) -> Runner:
             layers.append(lin)
             if k < len(sizes) - 2:
                 layers.append(nn.Sigmoid() if act == "sigmoid" else nn.ReLU())
-        model = nn.Sequential(*layers)
-        opt = optim.SGD(model.parameters(), lr=lr)
-        loss = None
-        for s in range(0, len(x) - batch + 1, batch):
-            loss = nn.functional.cross_entropy(model(tg.Tensor(x[s:s + batch])), y[s:s + batch])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        return float(loss.item())
+        return train_ours(nn.Sequential(*layers), x, y, batch, lr)
     return run
+
+
+def train_ours(model: nn.Module, x: np.ndarray, y: np.ndarray, batch: int, lr: float) -> float:
+    """One pass of plain SGD in tinygrad_nd; returns the last loss."""
+    opt = optim.SGD(model.parameters(), lr=lr)
+    loss = None
+    for s in range(0, len(x) - batch + 1, batch):
+        loss = nn.functional.cross_entropy(model(tg.Tensor(x[s:s + batch])), y[s:s + batch])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return float(loss.item())
+
+
+def train_torch(model: Any, x: np.ndarray, y: np.ndarray, batch: int, lr: float) -> float:
+    """The same pass in PyTorch."""
+    import torch
+
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    loss = None
+    for s in range(0, len(x) - batch + 1, batch):
+        loss = torch.nn.functional.cross_entropy(model(xt[s:s + batch]), yt[s:s + batch])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return float(loss.item())
 
 
 def numpy_mlp(sizes: list[int], act: str, batch: int, lr: float) -> Runner:
@@ -91,16 +110,7 @@ def torch_mlp(sizes: list[int], act: str, batch: int, lr: float) -> Runner:
             layers.append(lin)
             if k < len(sizes) - 2:
                 layers.append(torch.nn.Sigmoid() if act == "sigmoid" else torch.nn.ReLU())
-        model = torch.nn.Sequential(*layers)
-        opt = torch.optim.SGD(model.parameters(), lr=lr)
-        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-        loss = None
-        for s in range(0, len(x) - batch + 1, batch):
-            loss = torch.nn.functional.cross_entropy(model(xt[s:s + batch]), yt[s:s + batch])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        return float(loss.item())
+        return train_torch(torch.nn.Sequential(*layers), x, y, batch, lr)
     return run
 
 
@@ -120,15 +130,7 @@ def ours_cnn(batch: int, lr: float) -> Runner:
                               nn.Linear(256, 10))
         for p, v in zip(model.parameters(), cnn_params()):
             p.data[...] = v
-        opt = optim.SGD(model.parameters(), lr=lr)
-        x4 = x.reshape(-1, 1, 28, 28)
-        loss = None
-        for s in range(0, len(x) - batch + 1, batch):
-            loss = nn.functional.cross_entropy(model(tg.Tensor(x4[s:s + batch])), y[s:s + batch])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        return float(loss.item())
+        return train_ours(model, x.reshape(-1, 1, 28, 28), y, batch, lr)
     return run
 
 
@@ -143,15 +145,7 @@ def torch_cnn(batch: int, lr: float) -> Runner:
         with torch.no_grad():
             for p, v in zip(model.parameters(), cnn_params()):
                 p.copy_(torch.from_numpy(v))
-        opt = torch.optim.SGD(model.parameters(), lr=lr)
-        xt, yt = torch.from_numpy(x.reshape(-1, 1, 28, 28)), torch.from_numpy(y)
-        loss = None
-        for s in range(0, len(x) - batch + 1, batch):
-            loss = tnn.functional.cross_entropy(model(xt[s:s + batch]), yt[s:s + batch])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        return float(loss.item())
+        return train_torch(model, x.reshape(-1, 1, 28, 28), y, batch, lr)
     return run
 
 

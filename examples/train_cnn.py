@@ -12,7 +12,7 @@ import tinygrad_nd as tg
 from tinygrad_nd import data, nn, optim
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from train_mlp import load  # noqa: E402
+from train_mlp import load, report  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> float:
@@ -35,9 +35,7 @@ def main(argv: list[str] | None = None) -> float:
     history = tg.fit(model, nn.functional.cross_entropy, optim.Adam(model.parameters(), args.lr),
                      data.DataLoader(train, args.batch_size, shuffle=True, seed=args.seed),
                      epochs=args.epochs, val=test, progress=sys.stderr.isatty())
-    for epoch, (loss, acc) in enumerate(zip(history.loss, history.val_accuracy), 1):
-        print(f"epoch {epoch}: train loss {loss:.4f}  test accuracy {acc:.2%}")
-    return history.val_accuracy[-1]
+    return report(history)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,11 @@ def main(argv: list[str] | None = None) -> float:
     history = tg.fit(model, nn.functional.cross_entropy, opt,
                      data.DataLoader(train, args.batch_size, shuffle=True, seed=args.seed),
                      epochs=args.epochs, val=test, progress=sys.stderr.isatty())
+    return report(history)
+
+
+def report(history: tg.History) -> float:
+    """Print one line per epoch; return the final test accuracy."""
     for epoch, (loss, acc) in enumerate(zip(history.loss, history.val_accuracy), 1):
         print(f"epoch {epoch}: train loss {loss:.4f}  test accuracy {acc:.2%}")
     return history.val_accuracy[-1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -11,14 +12,16 @@ from ..factories import Generator, rng_of
 from ..tensor import Tensor
 
 
-class Dataset:
+class Dataset(ABC):
     """Anything with ``__len__`` and ``__getitem__(i)`` returning a tuple of arrays/tensors."""
 
+    @abstractmethod
     def __len__(self) -> int:
-        raise NotImplementedError
+        """Number of examples."""
 
+    @abstractmethod
     def __getitem__(self, index: int) -> tuple[Any, ...]:
-        raise NotImplementedError
+        """Example ``index`` as a tuple (e.g. image, label)."""
 
 
 class TensorDataset(Dataset):

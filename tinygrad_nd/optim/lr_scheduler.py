@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from typing import Any
 
 from .optimizer import Optimizer
 
 
-class LRScheduler:
+class LRScheduler(ABC):
     """Base class: ``step()`` once per epoch sets each group's ``lr`` to :meth:`lr_at`."""
 
     def __init__(self, optimizer: Optimizer) -> None:
@@ -16,8 +17,9 @@ class LRScheduler:
         self.base_lrs = [g["lr"] for g in optimizer.param_groups]
         self.last_epoch = 0
 
+    @abstractmethod
     def lr_at(self, base_lr: float, epoch: int) -> float:
-        raise NotImplementedError
+        """The learning rate of a group with initial rate ``base_lr`` after ``epoch`` steps."""
 
     def step(self) -> None:
         """Advance one epoch and update the optimizer's learning rates."""

@@ -8,6 +8,7 @@ the optimizer exactly as they were.
 from __future__ import annotations
 
 import copy
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,7 +19,7 @@ from ..tensor import Tensor
 State = dict[str, Any]
 
 
-class Optimizer:
+class Optimizer(ABC):
     """Base class: subclasses implement :meth:`update` for one parameter.
 
     Parameters
@@ -46,10 +47,10 @@ class Optimizer:
             self.param_groups.append({**defaults, **group, "params": members})
         self.state: dict[int, State] = {}
 
+    @abstractmethod
     def update(self, param: np.ndarray, grad: np.ndarray, state: State,
                group: dict[str, Any]) -> tuple[np.ndarray, State]:
         """Return the parameter's new value and new state (fresh arrays; inputs unchanged)."""
-        raise NotImplementedError
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of all optimised parameters (to None, or to zeros)."""
