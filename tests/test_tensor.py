@@ -157,3 +157,13 @@ def test_setitem_and_in_place_methods_bump_version():
     assert t.tolist() == [2.0, 12.0, 2.0] and t._version[0] == 3
     t.zero_()
     assert t.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_pytorch_dim_alias_everywhere_it_applies():
+    x = tg.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(x.softmax(dim=0).data, x.softmax(axis=0).data)
+    np.testing.assert_allclose(x.log_softmax(dim=1).data, x.log_softmax(1).data)
+    assert x.unsqueeze(dim=1).shape == (2, 1, 3) and x.squeeze(dim=0).shape == (2, 3)
+    assert x.mean(dim=1).tolist() == [1.0, 4.0]
+    with pytest.raises(TypeError, match="either axis= or its alias dim="):
+        x.sum(axis=0, dim=1)

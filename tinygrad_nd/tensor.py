@@ -458,11 +458,11 @@ class Tensor:
 
     def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         """exp(x) / sum(exp(x)) along ``axis``, shifted by the max for stability."""
-        return apply("softmax", self, axis=_pick_axis(axis if dim is None else None, dim))
+        return apply("softmax", self, axis=axis if dim is None else dim)
 
     def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         """x - logsumexp(x) along ``axis``, stable for |x| up to float max."""
-        return apply("log_softmax", self, axis=_pick_axis(axis if dim is None else None, dim))
+        return apply("log_softmax", self, axis=axis if dim is None else dim)
 
     # ---- reductions -------------------------------------------------------------------
     def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
@@ -544,11 +544,13 @@ class Tensor:
         return self.reshape(tuple(s for i, s in enumerate(self.shape)
                                   if not (i in drop and s == 1)))
 
-    def unsqueeze(self, axis: int, *, dim: int | None = None) -> Tensor:
-        """Insert a size-1 axis at position ``axis``."""
-        axis = _pick_axis(axis if dim is None else None, dim)  # type: ignore[assignment]
-        axis = axis if axis >= 0 else axis + self.ndim + 1  # type: ignore[operator]
-        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+    def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """Insert a size-1 axis at position ``axis`` (``dim`` is PyTorch's name for it)."""
+        position = _pick_axis(axis, dim)
+        if not isinstance(position, int):
+            raise TypeError(f"unsqueeze: expected one integer axis, got {position!r}")
+        position = position if position >= 0 else position + self.ndim + 1
+        return self.reshape(self.shape[:position] + (1,) + self.shape[position:])
 
     def expand(self, *shape: int | Sequence[int]) -> Tensor:
         """Broadcast to ``shape`` without copying (PyTorch name; -1 keeps a size)."""
