@@ -190,3 +190,19 @@ def test_gradient_monitor_update_ratio_and_summary():
     ax = monitor.plot()
     assert ax.get_yscale() == "log" and len(ax.get_lines()) == 2
     monitor.remove()
+
+
+def test_grad_health_names_the_op_and_layer_where_a_nan_first_appears_in_forward():
+    net = nn.Sequential(nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1))
+
+    def loss_fn(out):
+        return (out - 10.0).log().sum()  # log of a negative number: NaN in the forward
+
+    with pytest.raises(FloatingPointError, match="first produced by op 'log'"):
+        with np.errstate(invalid="ignore"), grad_health(net, action="raise"):
+            loss_fn(net(tg.ones(2, 3)))
+    with pytest.raises(FloatingPointError, match="op 'linear' in layer 0 \\(Linear\\)"):
+        with tg.no_grad():
+            net[0].weight.data[0, :] = 3e38  # finite, but x @ W.T overflows float32
+        with np.errstate(all="ignore"), grad_health(net, action="raise"):
+            net(tg.ones(2, 3))

@@ -105,6 +105,10 @@ class enable_grad(_GradMode):
     mode = True
 
 
+# Callbacks ``fn(function, inputs, output_array)`` run after every op's forward (empty, and
+# free, unless a diagnostic such as ``grad_health`` is active).
+forward_observers: list[Callable[[Any, tuple[Any, ...], np.ndarray], None]] = []
+
 # --------------------------------------------------------------------------------------------
 # Context and Function
 # --------------------------------------------------------------------------------------------
@@ -217,6 +221,9 @@ class Function:
             scalar, out = out, np.asarray(out)
             if ctx._saved:
                 ctx._saved = tuple(out if s is scalar else s for s in ctx._saved)
+        if forward_observers:
+            for observer in forward_observers:
+                observer(cls, inputs, out)
         recorded = False
         if _grad_enabled:
             for t in inputs:

@@ -35,13 +35,26 @@ class trace_modules:
     def __init__(self, model: Module) -> None:
         self.model = model
         self.handles: list[Any] = []
+        self.stack: list[str] = []  # labels of the module calls under way, innermost last
+
+    @property
+    def current(self) -> str | None:
+        """Label of the innermost module whose forward is running, if any."""
+        return self.stack[-1] if self.stack else None
 
     def __enter__(self) -> trace_modules:
         for name, module in self.model.named_modules():
             label = f"{name or 'model'} ({type(module).__name__})"
-            self.handles.append(module.register_forward_hook(
-                lambda m, inputs, out, label=label: tag_graph(out, inputs, label)))
+            self.handles.append(module.register_forward_pre_hook(
+                lambda m, inputs, label=label: self.stack.append(label)))
+            self.handles.append(module.register_forward_hook(self._leave(label)))
         return self
+
+    def _leave(self, label: str) -> Any:
+        def hook(module: Module, inputs: tuple[Any, ...], out: Any) -> None:
+            self.stack.pop()
+            tag_graph(out, inputs, label)
+        return hook
 
     def __exit__(self, *exc: object) -> None:
         for h in self.handles:

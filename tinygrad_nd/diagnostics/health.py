@@ -29,7 +29,8 @@ class grad_health:
         A gradient whose L2 norm is below ``vanish`` (and not exactly zero) or above
         ``explode`` is reported.
     nan : bool
-        Report NaN/inf gradients (always raised with ``action="raise"``).
+        Report NaN/inf gradients, and the first op whose *forward* output turns NaN/inf
+        from finite inputs (where a NaN loss usually starts).
     action : {"warn", "raise"}
         Emit a :class:`GradientHealthWarning` (once per op and problem) or raise
         ``FloatingPointError`` at the first problem.
@@ -58,14 +59,30 @@ class grad_health:
 
     def __enter__(self) -> grad_health:
         autograd.backward_observers.append(self._observe)
+        if self.nan:
+            autograd.forward_observers.append(self._observe_forward)
         if self._tracer is not None:
             self._tracer.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
         autograd.backward_observers.remove(self._observe)
+        if self.nan:
+            autograd.forward_observers.remove(self._observe_forward)
         if self._tracer is not None:
             self._tracer.__exit__()
+
+    def _observe_forward(self, function: Any, inputs: tuple[Tensor, ...], out: Any) -> None:
+        """Name the first op whose output is NaN/inf although its inputs are finite."""
+        if out.dtype.kind not in "fc" or np.isfinite(out).all():
+            return
+        if all(np.isfinite(t.data).all() for t in inputs if t.dtype.kind in "fc"):
+            layer = self._tracer.current if self._tracer is not None else None
+            where = f"op '{function.op_name}'" + (f" in layer {layer}" if layer else "")
+            shapes = ", ".join(str(t.shape) for t in inputs)
+            self._report("forward", f"non-finite values (NaN/inf) first produced by {where} "
+                         f"in the forward pass, from finite inputs of shapes {shapes}",
+                         function.op_name)
 
     def _observe(self, ctx: autograd.Context, g: Tensor, grads: tuple[Any, ...]) -> None:
         op = ctx.function.op_name
