@@ -91,11 +91,15 @@ def test_colours_are_monotone_in_gradient_norm():
     assert all(b >= a - 2 for a, b in zip(lum, lum[1:])), pairs  # viridis brightens with norm
 
 
-def test_show_grads_after_backward_needs_retained_or_recorded_grads():
+def test_show_grads_works_after_a_plain_backward_by_replaying_the_graph():
     net, loss = mlp_loss()
-    loss.backward()
-    with pytest.raises(RuntimeError, match="record_grads"):
-        viz.to_dot(loss, show_grads=True)
+    expected = viz.gradient_norms([loss], viz.collect([loss])[0])
+    loss.backward()  # frees the saved buffers
+    after = viz.gradient_norms([loss], viz.collect([loss])[0])
+    assert after.keys() == expected.keys()
+    np.testing.assert_allclose([after[k] for k in expected], list(expected.values()),
+                               rtol=1e-6)
+    assert "‖grad‖" in viz.to_dot(loss, show_grads=True)
     net, loss = mlp_loss()
     with viz.record_grads():
         loss.backward()

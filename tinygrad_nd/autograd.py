@@ -173,7 +173,7 @@ class Context:
         return self.function.op_name
 
     # Graph structure and drawing metadata survive release(); buffers do not.
-    KEEP = ("function", "inputs", "needs_input_grad", "module", "grad_norm")
+    KEEP = ("function", "inputs", "needs_input_grad", "params", "module", "grad_norm")
 
     def release(self) -> None:
         """Drop saved buffers; keep only the graph structure (op, inputs, labels)."""
@@ -239,6 +239,7 @@ class Function:
         if not recorded:
             return result
         ctx.needs_input_grad = tuple(t.requires_grad for t in inputs)
+        ctx.params = params  # kept after release(), so a freed graph can be replayed
         if ctx._saved:
             ctx._input_versions = tuple(t._version[0] for t in inputs)
             ctx._output_data = out
@@ -283,6 +284,22 @@ def toposort(roots: Iterable[Tensor]) -> list[Tensor]:
 # Callbacks ``fn(ctx, grad_output, grad_inputs)`` run after every op's backward; the
 # diagnostics' grad_health mode uses this to name the op where a gradient goes wrong.
 backward_observers: list[Callable[[Context, Tensor, tuple[Any, ...]], None]] = []
+
+
+def replay(roots: Sequence[Tensor]) -> dict[int, Tensor]:
+    """Re-run the forward of every op of a (possibly freed) graph, from the same leaves.
+
+    Returns a map from each original node's id to its fresh twin, whose context holds saved
+    buffers again, so the graph can be differentiated after ``backward()`` freed it.
+    """
+    twins: dict[int, Tensor] = {}
+    for node in toposort(roots):
+        ctx = node._ctx
+        if ctx is None:
+            continue
+        inputs = [twins.get(id(t), t) for t in ctx.inputs]
+        twins[id(node)] = ctx.function.apply(*inputs, **ctx.params)
+    return twins
 
 
 def unbroadcast(g: Tensor, shape: tuple[int, ...], op_name: str) -> Tensor:

@@ -108,9 +108,9 @@ def _norm(a: np.ndarray) -> float:
 def gradient_norms(roots: Sequence[Tensor], nodes: Sequence[Tensor]) -> dict[int, float]:
     """Gradient norm of the (first) root with respect to every node, by id.
 
-    Uses norms recorded by :class:`record_grads` when present; otherwise differentiates the
-    graph once more (it must not have been freed: draw before ``backward`` or pass
-    ``retain_graph=True``). Leaves fall back to their ``.grad``.
+    Uses norms recorded by :class:`record_grads` when present and the ``.grad`` of leaves;
+    otherwise differentiates the graph once more, replaying its forward first when
+    ``backward()`` has freed its buffers (so drawing after a plain backward just works).
     """
     norms: dict[int, float] = {}
     for t in nodes:
@@ -121,12 +121,13 @@ def gradient_norms(roots: Sequence[Tensor], nodes: Sequence[Tensor]) -> dict[int
     missing = [t for t in nodes if id(t) not in norms and t.requires_grad]
     if missing:
         root = roots[0]
+        twins: dict[int, Tensor] = {}
         if any(t._ctx is not None and t._ctx._freed for t in nodes):
-            raise RuntimeError("show_grads: the graph's buffers were freed by backward(). Draw "
-                               "before backward(), call backward(retain_graph=True), or run "
-                               "the backward inside `with viz.record_grads():`.")
+            # backward() freed the buffers: rebuild them by replaying the forward.
+            twins = autograd.replay([root])
         seed = None if root.size == 1 else Tensor(np.ones(root.shape), dtype=root.dtype)
-        grads = autograd.grad(root, missing, seed, retain_graph=True, allow_unused=True)
+        grads = autograd.grad(twins.get(id(root), root), [twins.get(id(t), t) for t in missing],
+                              seed, retain_graph=True, allow_unused=True)
         for t, g in zip(missing, grads):
             norms[id(t)] = _norm(g.data) if g is not None else 0.0
     return norms
