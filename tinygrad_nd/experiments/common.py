@@ -106,7 +106,12 @@ class Report:
         self.parts.append(markdown.strip() + "\n")
 
     def table(self, headers: list[str], rows: list[list[Any]]) -> str:
-        """Add a table and return it as plain text (for printing)."""
+        """Add a table and return it as plain text (for printing). Cells must not contain
+        ``|``, Markdown's column separator (write norms as ‖x‖)."""
+        for cell in [*headers, *(c for row in rows for c in row)]:
+            if "|" in str(cell):
+                raise ValueError(f"Report.table: cell {cell!r} contains '|', which would split "
+                                 "the Markdown column; use ‖ for norms")
         md = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
         md += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
         self.parts.append("\n".join(md) + "\n")

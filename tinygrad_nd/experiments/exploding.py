@@ -123,7 +123,7 @@ y = {cfg.target}.
 images of {label}, with and without `clip_grad_norm_(max_norm={cfg.clip})`.
 """)
     text += "\n\n" + report.table(
-        ["layer", "||dC/db|| at step 1", "vs last layer"],
+        ["layer", "‖dC/db‖ at step 1", "vs last layer"],
         [[i + 1, f"{g:.3g}", f"{g / grads[-1]:.3g}"] for i, g in enumerate(grads)])
     fig, ax = plt.subplots(figsize=(6, 3.8))
     ax.plot(np.arange(1, len(plain) + 1), plain, label="plain SGD")

@@ -106,7 +106,7 @@ lambda={cfg.lmbda}, L2 as (1 - eta*lambda/n) w, n={cfg.images}). Reproduce with
         rows.append([f"{k} hidden", ", ".join(f"{m:.3f}±{s:.3f}" for m, s in zip(mean, std)),
                      ", ".join(map(str, book)) if book else "-",
                      f"{results['at_init'][k]['first_over_last']:.3f}"])
-    text = report.table(["net", "||delta^l|| at init, layer 1..k (mean±sd over seeds)",
+    text = report.table(["net", "‖δˡ‖ at init, layer 1..k (mean±sd over seeds)",
                          "Nielsen (book)", "first/last"], rows)
     report.figure(_init_figure(results["at_init"], cfg), "speed_at_init",
                   "Speed of learning of each hidden layer at initialisation (log scale)")
