@@ -394,7 +394,7 @@ def _accumulate_grad(node: Tensor, g: Tensor, create_graph: bool, stored: set[in
         # Two leaves may receive the very same array (e.g. both inputs of an add); copy so an
         # in-place change of one ``.grad`` can never leak into another.
         base = g.data.base if g.data.base is not None else g.data
-        if id(base) in stored:
+        if id(base) in stored or not g.data.flags.writeable:  # shared, or a broadcast view
             g = _tensor_module.Tensor._make(g.data.copy(), None)
         else:
             stored.add(id(base))

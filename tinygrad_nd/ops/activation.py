@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..registry import register_op
 from ._util import const
 from .elementwise import Where
@@ -17,6 +17,16 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     """1 / (1 + e**-x) without overflow: e**-|x| never exceeds 1."""
     e = np.exp(-np.abs(x))
     return (np.where(x >= 0, 1, e) / (1 + e)).astype(x.dtype, copy=False)
+
+
+def sigmoid_vjp(g: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """g * s * (1 - s): sigmoid's vector-Jacobian product from its output s."""
+    return g * s * (1 - s)
+
+
+def tanh_vjp(g: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """g * (1 - t**2): tanh's vector-Jacobian product from its output t."""
+    return g * (1 - t * t)
 
 
 def _softmax_reference(x, axis):
@@ -38,6 +48,8 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx, g):
         (s,) = ctx.saved_tensors
+        if not is_grad_enabled():  # first order: one numpy expression, nothing recorded
+            return (const(sigmoid_vjp(g.data, s.data)),)
         return (SigmoidBackward.apply(g, s),)
 
 
@@ -49,7 +61,7 @@ class SigmoidBackward(Function):
     @staticmethod
     def forward(ctx, g, s):
         ctx.save_for_backward(g, s)
-        return g * s * (1 - s)
+        return sigmoid_vjp(g, s)
 
     @staticmethod
     def backward(ctx, u):
@@ -72,6 +84,8 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, g):
         (t,) = ctx.saved_tensors
+        if not is_grad_enabled():  # first order: one numpy expression, nothing recorded
+            return (const(tanh_vjp(g.data, t.data)),)
         return (TanhBackward.apply(g, t),)
 
 
@@ -83,7 +97,7 @@ class TanhBackward(Function):
     @staticmethod
     def forward(ctx, g, t):
         ctx.save_for_backward(g, t)
-        return g * (1 - t * t)
+        return tanh_vjp(g, t)
 
     @staticmethod
     def backward(ctx, u):
@@ -105,6 +119,8 @@ class ReLU(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if not is_grad_enabled():
+            return (const(g.data * ctx.positive),)
         return (g * const(ctx.positive.astype(g.dtype)),)
 
 

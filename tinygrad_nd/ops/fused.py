@@ -47,6 +47,12 @@ class Linear(Function):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
+        if not is_grad_enabled():  # first order, nothing recorded: three numpy products
+            gd, xd = g.data, x.data
+            rows = gd.reshape(-1, gd.shape[-1])
+            return (const(gd @ w.data) if need_x else None,
+                    const(rows.T @ xd.reshape(-1, xd.shape[-1])) if need_w else None,
+                    const(rows.sum(axis=0)) if need_b else None)
         rows = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
         gx = MatMul.apply(g, w) if need_x else None
         gw = None
@@ -82,7 +88,8 @@ class CrossEntropy(Function):
         if not is_grad_enabled():  # the usual path: reuse the forward's probabilities
             probs = ctx.probs.copy()
             probs[rows, ctx.target] -= 1
-            return const(probs * (1.0 / n)) * g, None
+            probs *= g.data * (1.0 / n)
+            return const(probs), None
         # Recorded (create_graph): softmax recomputed from x so it differentiates again.
         onehot = np.zeros(x.shape, dtype=x.dtype)
         onehot[rows, ctx.target] = 1

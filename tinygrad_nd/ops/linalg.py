@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..registry import register_op
+from ._util import const
 from .movement import Permute
 
 
@@ -39,22 +40,30 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
+        fast = not is_grad_enabled()
+        if fast:  # first order, nothing recorded: the same algebra on plain arrays
+            a, b, g = a.data, b.data, g.data
         a2 = a.reshape(1, -1) if a.ndim == 1 else a
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b
         g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 else g
         g2 = g2.reshape(g2.shape + (1,)) if b.ndim == 1 else g2
         need_a, need_b = ctx.needs_input_grad
+        product = np.matmul if fast else MatMul.apply
         ga = gb = None
         if need_a:
-            ga = MatMul.apply(g2, _swap_last(b2))
+            ga = product(g2, _swap_last(b2))
             ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:]) if a.ndim == 1 else ga
         if need_b:
-            gb = MatMul.apply(_swap_last(a2), g2)
+            gb = product(_swap_last(a2), g2)
             gb = gb.reshape(gb.shape[:-1]) if b.ndim == 1 else gb
+        if fast:
+            return (None if ga is None else const(ga)), (None if gb is None else const(gb))
         return ga, gb
 
 
 def _swap_last(t):
-    """t.mT through the registered permute op (its axes built once per call)."""
+    """Swap the last two axes: a view for arrays, the registered permute op for Tensors."""
+    if isinstance(t, np.ndarray):
+        return t.swapaxes(-1, -2)
     axes = tuple(range(t.ndim - 2)) + (t.ndim - 1, t.ndim - 2)
     return Permute.apply(t, axes=axes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..registry import register_op
 from ..tensor import Tensor
 from ._util import const, normalize_axes
@@ -16,6 +16,10 @@ REDUCE_PARAMS = {"keepdims": (False, True)}
 def _spread(g: Tensor, input_shape: tuple[int, ...], axes: tuple[int, ...],
             keepdims: bool) -> Tensor:
     """Broadcast a reduced gradient back to the input's shape."""
+    if not is_grad_enabled():  # first order: a broadcast view, nothing to record
+        kept = g.data if keepdims else g.data.reshape(
+            tuple(1 if i in axes else s for i, s in enumerate(input_shape)))
+        return const(np.broadcast_to(kept, input_shape))
     if not keepdims:
         g = Reshape.apply(g, shape=tuple(1 if i in axes else s for i, s in enumerate(input_shape)))
     return Expand.apply(g, shape=input_shape)
