@@ -112,7 +112,12 @@ def test_show_grads_works_after_a_plain_backward_by_replaying_the_graph():
 def test_module_groups_and_collapse():
     net, _ = residual_loss()
     graph = viz.draw_model(net, tg.randn(2, 3), show_grads=False)
-    assert 'cluster_1.fn.0 (Linear)' in graph.source and "cluster_0 (Linear)" in graph.source
+    boxes = re.findall(r'subgraph "cluster_([^"]+)" \{ label="([^"]+)"', graph.source)
+    assert ("0", "0 (Linear)") in boxes and ("1.fn.0", "1.fn.0 (Linear)") in boxes
+    # Nested like the module tree: Residual 1 opens, its Sequential 1.fn, then 1.fn.0.
+    names = [name for name, _ in boxes]
+    assert names.index("1") < names.index("1.fn") < names.index("1.fn.0")
+    assert graph.source.count("subgraph") == graph.source.count("\n}") - 1  # all closed
     collapsed = viz.draw_model(net, tg.randn(2, 3), collapse=True)
     nodes, edges = parse(collapsed.source)
     boxes = re.findall(r"^(m\d+) \[label=<<B>([^<]*)</B>", collapsed.source, re.M)

@@ -197,6 +197,33 @@ def _groups(nodes: Sequence[Tensor], collapse: bool, depth: int) -> dict[int, st
     return groups
 
 
+def _nested_clusters(clusters: dict[str, list[str]]) -> list[str]:
+    """Node lines wrapped in one subgraph per module, nested like the module tree.
+
+    ``clusters`` maps a label such as ``"1.fn.0 (Linear)"`` (or ``""`` for nodes outside any
+    module) to its node lines; a module's box contains the boxes of its sub-modules, so a
+    Residual shows its wrapped layers inside it.
+    """
+    kinds = {label.split(" ")[0]: label for label in clusters if label}
+    names = set()
+    for name in kinds:  # every ancestor gets a box, typed when it ran ops of its own
+        parts = name.split(".")
+        names.update(".".join(parts[:k]) for k in range(1, len(parts) + 1))
+    lines = list(clusters.get("", []))
+    open_names: list[str] = []
+    for name in sorted(names, key=lambda n: n.split(".")):
+        while open_names and not name.startswith(open_names[-1] + "."):
+            open_names.pop()
+            lines.append("}")
+        label = kinds.get(name, name)
+        lines.append(f'subgraph "cluster_{name}" {{ label="{label}"; style="rounded";'
+                     ' color="#888888"; fontsize=10;')
+        lines += clusters.get(label, [])
+        open_names.append(name)
+    lines += ["}"] * len(open_names)
+    return lines
+
+
 def dot_lines(
     roots: Tensor | Sequence[Tensor],
     params: dict[str, Tensor] | None = None,
@@ -246,13 +273,7 @@ def dot_lines(
         out = members[0]  # breadth-first from the output: the module's output comes first
         lines.append(_node_line(node_id[id(out)], group, out, "op", norms.get(id(out)), lo, hi,
                                 ", shape=box"))
-    for group, members in clusters.items():
-        if group:
-            lines.append(f'subgraph "cluster_{group}" {{ label="{group}"; style="rounded";'
-                         ' color="#888888"; fontsize=10;')
-        lines += members
-        if group:
-            lines.append("}")
+    lines += _nested_clusters(clusters)
     drawn = set()
     for a, b in edges:
         pair = (node_id[id(a)], node_id[id(b)])
