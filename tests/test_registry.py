@@ -101,3 +101,10 @@ def test_a_wrong_backward_is_caught_with_the_element_named():
 def test_unknown_shape_rule_is_refused():
     with pytest.raises(ValueError, match="unknown shape_rule"):
         register_op("x", nin=1, shape_rule="nonsense")
+
+
+def test_subpackages_are_reachable_from_the_top_level():
+    assert callable(tg.viz.draw_graph) and callable(tg.diagnostics.diagnose)
+    assert callable(tg.experiments.run_vanishing) and callable(tg.testing.op_inputs)
+    with pytest.raises(AttributeError, match="no attribute 'vizz'"):
+        tg.vizz  # noqa: B018

@@ -59,6 +59,17 @@ from .train import History, evaluate, fit
 
 __version__ = "0.1.0"
 
+# Heavier subpackages load on first use (`tg.viz`, `tg.diagnostics` ...), keeping import fast.
+_LAZY = ("diagnostics", "experiments", "network2", "testing", "viz")
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'tinygrad_nd' has no attribute {name!r}")
+
 __all__ = [
     "OPS", "Generator", "GradcheckError", "RemovableHandle", "Tensor", "arange", "avg_pool2d",
     "cat", "concatenate", "conv2d", "default_generator", "enable_grad", "eye", "float32",
