@@ -39,77 +39,85 @@ def _softmax_reference(x, axis):
     return e / e.sum(axis=axis, keepdims=True)
 
 
-@register_op("sigmoid", nin=1, domain=(-8.0, 8.0), reference=lambda x: 1 / (1 + np.exp(-x)),
-             torch_name="sigmoid")
-class Sigmoid(Function):
-    """s = 1 / (1 + e**-x);  ds/dx = s (1 - s)"""
+class _SlopeProduct(Function):
+    """z = g * f'(y) for an activation whose slope f' is a function of its output y.
+
+    Subclasses set ``vjp`` (the numpy product) and ``slope_derivative`` (d f'(y) / dy, in
+    Tensor ops), which makes the product differentiable again (grad-of-grad).
+    """
+
+    vjp = staticmethod(lambda g, y: g)
+    slope_derivative = staticmethod(lambda y: y)
+
+    @staticmethod
+    def forward(ctx, g, y):
+        ctx.save_for_backward(g, y)
+        return ctx.function.vjp(g, y)
+
+    @staticmethod
+    def backward(ctx, u):
+        g, y = ctx.saved_tensors
+        need_g, need_y = ctx.needs_input_grad
+        fn = ctx.function
+        return (fn.apply(u, y) if need_g else None,
+                u * g * fn.slope_derivative(y) if need_y else None)
+
+
+class _OutputSlope(Function):
+    """y = f(x) whose derivative is written with y (sigmoid, tanh): the output is saved and
+    the vector-Jacobian product is the registered ``slope_op``."""
+
+    activate = staticmethod(lambda x: x)
+    slope_op: type[_SlopeProduct] = _SlopeProduct
 
     @staticmethod
     def forward(ctx, x):
-        out = stable_sigmoid(x)
+        out = ctx.function.activate(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        (s,) = ctx.saved_tensors
+        (y,) = ctx.saved_tensors
+        op = ctx.function.slope_op
         if not is_grad_enabled():  # first order: one numpy expression, nothing recorded
-            return (const(sigmoid_vjp(g.data, s.data)),)
-        return (SigmoidBackward.apply(g, s),)
+            return (const(op.vjp(g.data, y.data)),)
+        return (op.apply(g, y),)
 
 
 @register_op("sigmoid_backward", nin=2, domain=((-3.0, 3.0), (0.01, 0.99)),
              reference=lambda g, s: g * s * (1 - s))
-class SigmoidBackward(Function):
+class SigmoidBackward(_SlopeProduct):
     """z = g s (1 - s), sigmoid's vjp as one op;  dz/dg = s (1 - s),  dz/ds = g (1 - 2 s)"""
 
-    @staticmethod
-    def forward(ctx, g, s):
-        ctx.save_for_backward(g, s)
-        return sigmoid_vjp(g, s)
-
-    @staticmethod
-    def backward(ctx, u):
-        g, s = ctx.saved_tensors
-        need_g, need_s = ctx.needs_input_grad
-        return (SigmoidBackward.apply(u, s) if need_g else None,
-                u * g * (1 - 2 * s) if need_s else None)
+    vjp = staticmethod(sigmoid_vjp)
+    slope_derivative = staticmethod(lambda s: 1 - 2 * s)
 
 
-@register_op("tanh", nin=1, reference=np.tanh, torch_name="tanh")
-class Tanh(Function):
-    """t = tanh x;  dt/dx = 1 - t**2"""
+@register_op("sigmoid", nin=1, domain=(-8.0, 8.0), reference=lambda x: 1 / (1 + np.exp(-x)),
+             torch_name="sigmoid")
+class Sigmoid(_OutputSlope):
+    """s = 1 / (1 + e**-x);  ds/dx = s (1 - s)"""
 
-    @staticmethod
-    def forward(ctx, x):
-        out = np.tanh(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (t,) = ctx.saved_tensors
-        if not is_grad_enabled():  # first order: one numpy expression, nothing recorded
-            return (const(tanh_vjp(g.data, t.data)),)
-        return (TanhBackward.apply(g, t),)
+    activate = staticmethod(stable_sigmoid)
+    slope_op = SigmoidBackward
 
 
 @register_op("tanh_backward", nin=2, domain=((-3.0, 3.0), (-0.99, 0.99)),
              reference=lambda g, t: g * (1 - t * t))
-class TanhBackward(Function):
+class TanhBackward(_SlopeProduct):
     """z = g (1 - t**2), tanh's vjp as one op;  dz/dg = 1 - t**2,  dz/dt = -2 g t"""
 
-    @staticmethod
-    def forward(ctx, g, t):
-        ctx.save_for_backward(g, t)
-        return tanh_vjp(g, t)
+    vjp = staticmethod(tanh_vjp)
+    slope_derivative = staticmethod(lambda t: t * -2)
 
-    @staticmethod
-    def backward(ctx, u):
-        g, t = ctx.saved_tensors
-        need_g, need_t = ctx.needs_input_grad
-        return (TanhBackward.apply(u, t) if need_g else None,
-                u * g * t * -2 if need_t else None)
+
+@register_op("tanh", nin=1, reference=np.tanh, torch_name="tanh")
+class Tanh(_OutputSlope):
+    """t = tanh x;  dt/dx = 1 - t**2"""
+
+    activate = staticmethod(np.tanh)
+    slope_op = TanhBackward
 
 
 @register_op("relu", nin=1, kinks=(0.0,), reference=lambda x: np.maximum(x, 0),
