@@ -39,7 +39,6 @@ class OpDef:
     params : example keyword arguments, each a tuple of values tests choose from.
     reference : an independent numpy implementation of the forward, for value checks.
     smooth : whether grad-of-grad tests apply (false for ops with kinks).
-    torch_name : dotted name of the equivalent PyTorch callable, for oracle tests.
     """
 
     name: str
@@ -52,7 +51,6 @@ class OpDef:
     params: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     reference: Callable[..., Any] | None = None
     smooth: bool = True
-    torch_name: str | None = None
 
     def input_domain(self, i: int) -> tuple[float, float]:
         """Domain of input ``i`` (the shared one when a single interval was given)."""

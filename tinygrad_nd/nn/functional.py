@@ -28,7 +28,7 @@ def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
     raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
-def _as_target(target: Any, like: Tensor) -> Tensor:
+def _as_target(target: Any) -> Tensor:
     return target if isinstance(target, Tensor) else Tensor(target)
 
 
@@ -70,7 +70,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean", half: bool = F
     ``C = 1/(2n) sum_x ||y(x) - a||**2`` (which, unlike ``reduction="mean"``, sums over the
     output units; use ``reduction="sum"`` divided by the batch size for exactly that).
     """
-    target = _as_target(target, input)
+    target = _as_target(target)
     _check_same_shape(input, target, "mse_loss")
     diff = input - target
     loss = _reduce(diff * diff, reduction, "mse_loss")
@@ -80,7 +80,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean", half: bool = F
 def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """-(y log p + (1 - y) log(1 - p)) for probabilities p; logs are clamped at -100 like
     PyTorch, so p = 0 or 1 gives a finite loss."""
-    target = _as_target(target, input)
+    target = _as_target(target)
     _check_same_shape(input, target, "binary_cross_entropy")
     log_p = input.log().clip(min=-100.0)
     log_q = (1 - input).log().clip(min=-100.0)
@@ -91,7 +91,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any,
                                      reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of sigmoid(z), computed stably as
     ``max(z, 0) - z y + log(1 + e**-|z|)`` (no overflow for any z)."""
-    target = _as_target(target, input)
+    target = _as_target(target)
     _check_same_shape(input, target, "binary_cross_entropy_with_logits")
     loss = input.relu() - input * target + ((-input.abs()).exp() + 1).log()
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
@@ -137,7 +137,7 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
         raise ValueError(f"cross_entropy: expected (N, C) logits, got shape {logits.shape}")
     target_array = target.data if isinstance(target, Tensor) else np.asarray(target)
     if target_array.dtype.kind == "f":
-        probs = _as_target(target, logits)
+        probs = _as_target(target)
         _check_same_shape(logits, probs, "cross_entropy")
         return _reduce(-(logits.log_softmax(axis=1) * probs).sum(axis=1), reduction,
                        "cross_entropy")

@@ -94,8 +94,7 @@ class SigmoidBackward(_SlopeProduct):
     slope_derivative = staticmethod(lambda s: 1 - 2 * s)
 
 
-@register_op("sigmoid", nin=1, domain=(-8.0, 8.0), reference=lambda x: 1 / (1 + np.exp(-x)),
-             torch_name="sigmoid")
+@register_op("sigmoid", nin=1, domain=(-8.0, 8.0), reference=lambda x: 1 / (1 + np.exp(-x)))
 class Sigmoid(_OutputSlope):
     """s = 1 / (1 + e**-x);  ds/dx = s (1 - s)"""
 
@@ -112,7 +111,7 @@ class TanhBackward(_SlopeProduct):
     slope_derivative = staticmethod(lambda t: t * -2)
 
 
-@register_op("tanh", nin=1, reference=np.tanh, torch_name="tanh")
+@register_op("tanh", nin=1, reference=np.tanh)
 class Tanh(_OutputSlope):
     """t = tanh x;  dt/dx = 1 - t**2"""
 
@@ -120,8 +119,7 @@ class Tanh(_OutputSlope):
     slope_op = TanhBackward
 
 
-@register_op("relu", nin=1, kinks=(0.0,), reference=lambda x: np.maximum(x, 0),
-             torch_name="relu")
+@register_op("relu", nin=1, kinks=(0.0,), reference=lambda x: np.maximum(x, 0))
 class ReLU(Function):
     """z = max(x, 0);  dz/dx = 1 for x > 0, else 0 (0 at the kink, as in PyTorch)"""
 
@@ -138,8 +136,7 @@ class ReLU(Function):
 
 
 @register_op("leaky_relu", nin=1, kinks=(0.0,), params={"negative_slope": (0.01, 0.2)},
-             reference=lambda x, negative_slope: np.where(x > 0, x, negative_slope * x),
-             torch_name="nn.functional.leaky_relu")
+             reference=lambda x, negative_slope: np.where(x > 0, x, negative_slope * x))
 class LeakyReLU(Function):
     """z = x for x > 0, else a x;  dz/dx = 1 or a"""
 
@@ -154,8 +151,7 @@ class LeakyReLU(Function):
 
 
 @register_op("elu", nin=1, kinks=(0.0,), params={"alpha": (1.0, 0.5)},
-             reference=lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(x)),
-             torch_name="nn.functional.elu")
+             reference=lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(x)))
 class ELU(Function):
     """z = x for x > 0, else a (e**x - 1);  dz/dx = 1 or a e**x"""
 
@@ -174,8 +170,7 @@ class ELU(Function):
 
 
 @register_op("softplus", nin=1, params={"beta": (1.0, 2.0)},
-             reference=lambda x, beta: np.log1p(np.exp(beta * x)) / beta,
-             torch_name="nn.functional.softplus")
+             reference=lambda x, beta: np.log1p(np.exp(beta * x)) / beta)
 class Softplus(Function):
     """z = log(1 + e**(b x)) / b;  dz/dx = sigmoid(b x)"""
 
@@ -192,8 +187,7 @@ class Softplus(Function):
 
 
 @register_op("gelu", nin=1,
-             reference=lambda x: 0.5 * x * (1 + np.tanh(GELU_C * (x + GELU_A * x**3))),
-             torch_name="nn.functional.gelu")
+             reference=lambda x: 0.5 * x * (1 + np.tanh(GELU_C * (x + GELU_A * x**3))))
 class GELU(Function):
     """z = x/2 (1 + t), t = tanh(c (x + a x**3));  dz/dx = (1+t)/2 + x/2 (1-t**2) c (1+3a x**2)"""
 
@@ -210,8 +204,7 @@ class GELU(Function):
         return (g * ((1 + t) * 0.5 + x * (1 - t * t) * (0.5 * GELU_C) * (1 + x2 * (3 * GELU_A))),)
 
 
-@register_op("softmax", nin=1, shape_rule="softmax", reference=_softmax_reference,
-             torch_name="softmax")
+@register_op("softmax", nin=1, shape_rule="softmax", reference=_softmax_reference)
 class Softmax(Function):
     """s = e**x / sum e**x;  vjp: s (g - sum(g s))"""
 
@@ -230,8 +223,7 @@ class Softmax(Function):
 
 
 @register_op("log_softmax", nin=1, shape_rule="softmax",
-             reference=lambda x, axis: np.log(_softmax_reference(x, axis)),
-             torch_name="log_softmax")
+             reference=lambda x, axis: np.log(_softmax_reference(x, axis)))
 class LogSoftmax(Function):
     """y = x - logsumexp x;  vjp: g - e**y sum g"""
 

@@ -79,9 +79,6 @@ def _grouped(y: np.ndarray, groups: int) -> np.ndarray:
     return y.reshape(n, groups, o // groups, oh * ow)
 
 
-CONV_PARAMS = ("stride", "padding", "dilation", "groups")
-
-
 def conv_forward(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Pair, dilation: Pair,
                  groups: int) -> tuple[np.ndarray, np.ndarray]:
     """Cross-correlation of arrays: im2col, then one batched GEMM over the groups.
@@ -99,7 +96,7 @@ def weight_grad(g: np.ndarray, cols: np.ndarray, w_shape: tuple[int, ...],
     return per_image.sum(axis=0).reshape(w_shape)
 
 
-@register_op("conv2d", nin=2, shape_rule="conv2d", torch_name="nn.functional.conv2d")
+@register_op("conv2d", nin=2, shape_rule="conv2d")
 class Conv2d(Function):
     """y = x (*) w (cross-correlation);  dy/dx = conv2d_input_grad,  dy/dw = conv2d_weight_grad"""
 
@@ -172,10 +169,7 @@ class Conv2dWeightGrad(Function):
         return gx, gg
 
 
-POOL_PARAMS = ("kernel_size", "stride", "padding")
-
-
-@register_op("max_pool2d", nin=1, shape_rule="pool2d", torch_name="nn.functional.max_pool2d")
+@register_op("max_pool2d", nin=1, shape_rule="pool2d")
 class MaxPool2d(Function):
     """y = max over each window;  dy/dx = 1 at the window's first arg-max (as PyTorch), else 0"""
 
@@ -214,7 +208,7 @@ class MaxPool2d(Function):
         return (flat.reshape(ctx.shape),)
 
 
-@register_op("avg_pool2d", nin=1, shape_rule="pool2d", torch_name="nn.functional.avg_pool2d")
+@register_op("avg_pool2d", nin=1, shape_rule="pool2d")
 class AvgPool2d(Function):
     """y = mean over each window (padding counted);  dy/dx = avg_pool2d_grad"""
 

@@ -11,7 +11,7 @@ from ._util import const
 POSITIVE = (0.2, 3.0)  # keeps log/sqrt/pow away from their singularity at 0
 
 
-@register_op("add", nin=2, reference=np.add, torch_name="add")
+@register_op("add", nin=2, reference=np.add)
 class Add(Function):
     """z = x + y;  dz/dx = 1,  dz/dy = 1"""
 
@@ -24,7 +24,7 @@ class Add(Function):
         return g, g
 
 
-@register_op("sub", nin=2, reference=np.subtract, torch_name="sub")
+@register_op("sub", nin=2, reference=np.subtract)
 class Sub(Function):
     """z = x - y;  dz/dx = 1,  dz/dy = -1"""
 
@@ -37,7 +37,7 @@ class Sub(Function):
         return g, (-g if ctx.needs_input_grad[1] else None)
 
 
-@register_op("mul", nin=2, reference=np.multiply, torch_name="mul")
+@register_op("mul", nin=2, reference=np.multiply)
 class Mul(Function):
     """z = x * y;  dz/dx = y,  dz/dy = x"""
 
@@ -53,8 +53,7 @@ class Mul(Function):
         return (g * y if need_x else None), (g * x if need_y else None)
 
 
-@register_op("div", nin=2, domain=((-3.0, 3.0), (0.5, 3.0)), reference=np.divide,
-             torch_name="div")
+@register_op("div", nin=2, domain=((-3.0, 3.0), (0.5, 3.0)), reference=np.divide)
 class Div(Function):
     """z = x / y;  dz/dx = 1/y,  dz/dy = -x/y**2"""
 
@@ -72,7 +71,7 @@ class Div(Function):
         return gx, gy
 
 
-@register_op("pow", nin=2, domain=(POSITIVE, (-2.0, 2.0)), reference=np.power, torch_name="pow")
+@register_op("pow", nin=2, domain=(POSITIVE, (-2.0, 2.0)), reference=np.power)
 class Pow(Function):
     """z = x ** y;  dz/dx = y x**(y-1),  dz/dy = z log x"""
 
@@ -91,7 +90,7 @@ class Pow(Function):
         return gx, gy
 
 
-@register_op("neg", nin=1, reference=np.negative, torch_name="neg")
+@register_op("neg", nin=1, reference=np.negative)
 class Neg(Function):
     """z = -x;  dz/dx = -1"""
 
@@ -104,7 +103,7 @@ class Neg(Function):
         return (-g,)
 
 
-@register_op("exp", nin=1, reference=np.exp, torch_name="exp")
+@register_op("exp", nin=1, reference=np.exp)
 class Exp(Function):
     """z = e**x;  dz/dx = z"""
 
@@ -120,7 +119,7 @@ class Exp(Function):
         return (g * out,)
 
 
-@register_op("log", nin=1, domain=(1e-3, 1e3), reference=np.log, torch_name="log")
+@register_op("log", nin=1, domain=(1e-3, 1e3), reference=np.log)
 class Log(Function):
     """z = log x;  dz/dx = 1/x"""
 
@@ -135,7 +134,7 @@ class Log(Function):
         return (g / x,)
 
 
-@register_op("sqrt", nin=1, domain=POSITIVE, reference=np.sqrt, torch_name="sqrt")
+@register_op("sqrt", nin=1, domain=POSITIVE, reference=np.sqrt)
 class Sqrt(Function):
     """z = sqrt x;  dz/dx = 1 / (2 z)"""
 
@@ -151,7 +150,7 @@ class Sqrt(Function):
         return (g / (out * 2),)
 
 
-@register_op("abs", nin=1, kinks=(0.0,), reference=np.abs, torch_name="abs")
+@register_op("abs", nin=1, kinks=(0.0,), reference=np.abs)
 class Abs(Function):
     """z = |x|;  dz/dx = sign x (0 at the kink x = 0, as in PyTorch)"""
 
@@ -166,7 +165,7 @@ class Abs(Function):
 
 
 @register_op("clip", nin=1, kinks=(-0.5, 0.5), params={"min": (-0.5, None), "max": (0.5,)},
-             reference=lambda x, min, max: np.clip(x, min, max), torch_name="clamp")
+             reference=lambda x, min, max: np.clip(x, min, max))
 class Clip(Function):
     """z = min(max(x, lo), hi);  dz/dx = 1 for lo <= x <= hi, else 0"""
 
@@ -206,7 +205,7 @@ class _Extremum(Function):
         return g * share, g * (1 - share)
 
 
-@register_op("maximum", nin=2, reference=np.maximum, torch_name="maximum")
+@register_op("maximum", nin=2, reference=np.maximum)
 class Maximum(_Extremum):
     """z = max(x, y);  dz/dx = 1 where x > y, 1/2 on ties (PyTorch's choice), else 0"""
 
@@ -214,7 +213,7 @@ class Maximum(_Extremum):
     pick = staticmethod(np.maximum)
 
 
-@register_op("minimum", nin=2, reference=np.minimum, torch_name="minimum")
+@register_op("minimum", nin=2, reference=np.minimum)
 class Minimum(_Extremum):
     """z = min(x, y);  dz/dx = 1 where x < y, 1/2 on ties, else 0"""
 
@@ -223,7 +222,7 @@ class Minimum(_Extremum):
 
 
 @register_op("where", nin=3, shape_rule="where", differentiable=(False, True, True),
-             reference=np.where, torch_name="where")
+             reference=np.where)
 class Where(Function):
     """z = x if cond else y;  dz/dx = cond,  dz/dy = not cond"""
 

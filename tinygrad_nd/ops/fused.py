@@ -27,8 +27,7 @@ def _cross_entropy_reference(x, target):
     return -logp[np.arange(len(x)), target].mean()
 
 
-@register_op("linear", nin=3, shape_rule="linear", reference=_linear_reference,
-             torch_name="nn.functional.linear")
+@register_op("linear", nin=3, shape_rule="linear", reference=_linear_reference)
 class Linear(Function):
     """y = x W^T + b;  dy/dx = g W,  dy/dW = g^T x (summed over batch axes),  dy/db = sum g"""
 
@@ -64,8 +63,7 @@ class Linear(Function):
 
 
 @register_op("cross_entropy", nin=2, shape_rule="cross_entropy",
-             differentiable=(True, False), reference=_cross_entropy_reference,
-             torch_name="nn.functional.cross_entropy")
+             differentiable=(True, False), reference=_cross_entropy_reference)
 class CrossEntropy(Function):
     """L = mean_n -log softmax(x_n)[t_n];  dL/dx = (softmax(x) - onehot(t)) / N"""
 

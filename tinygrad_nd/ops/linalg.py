@@ -27,7 +27,7 @@ def _check_matmul_shapes(a: np.ndarray, b: np.ndarray) -> None:
                              "broadcast") from None
 
 
-@register_op("matmul", nin=2, shape_rule="matmul", reference=np.matmul, torch_name="matmul")
+@register_op("matmul", nin=2, shape_rule="matmul", reference=np.matmul)
 class MatMul(Function):
     """z = a @ b;  dz/da = g @ b^T,  dz/db = a^T @ g (1-D operands promoted, then squeezed)"""
 

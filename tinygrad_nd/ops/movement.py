@@ -17,7 +17,7 @@ def _is_basic_index(index: tuple[Any, ...]) -> bool:
 
 
 @register_op("reshape", nin=1, shape_rule="reshape",
-             reference=lambda x, shape: np.reshape(x, shape), torch_name="reshape")
+             reference=lambda x, shape: np.reshape(x, shape))
 class Reshape(Function):
     """z = x with a new shape;  dz/dx: the gradient reshaped back"""
 
@@ -36,7 +36,7 @@ class Reshape(Function):
 
 
 @register_op("permute", nin=1, shape_rule="permute",
-             reference=lambda x, axes: np.transpose(x, axes), torch_name="permute")
+             reference=lambda x, axes: np.transpose(x, axes))
 class Permute(Function):
     """z = x with axes reordered;  dz/dx: the gradient with the inverse order"""
 
@@ -57,7 +57,7 @@ class Permute(Function):
 
 
 @register_op("expand", nin=1, shape_rule="expand",
-             reference=lambda x, shape: np.broadcast_to(x, shape), torch_name="expand")
+             reference=lambda x, shape: np.broadcast_to(x, shape))
 class Expand(Function):
     """z = x broadcast to a shape;  dz/dx: the gradient summed over the broadcast axes"""
 
@@ -76,7 +76,7 @@ class Expand(Function):
 
 
 @register_op("getitem", nin=1, shape_rule="getitem",
-             reference=lambda x, index: x[index], torch_name="__getitem__")
+             reference=lambda x, index: x[index])
 class GetItem(Function):
     """z = x[index];  dz/dx: the gradient scattered back, repeats adding up"""
 
@@ -113,7 +113,7 @@ class IndexAdd(Function):
 
 
 @register_op("cat", nin=None, shape_rule="cat",
-             reference=lambda *xs, axis: np.concatenate(xs, axis=axis), torch_name="cat")
+             reference=lambda *xs, axis: np.concatenate(xs, axis=axis))
 class Cat(Function):
     """z = the inputs joined along an axis;  dz/dx_i: the matching slice of the gradient"""
 

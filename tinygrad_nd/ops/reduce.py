@@ -26,8 +26,7 @@ def _spread(g: Tensor, input_shape: tuple[int, ...], axes: tuple[int, ...],
 
 
 @register_op("sum", nin=1, shape_rule="reduce", params=REDUCE_PARAMS,
-             reference=lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
-             torch_name="sum")
+             reference=lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims))
 class Sum(Function):
     """z = sum x over axes;  dz/dx = 1 (the gradient is broadcast back)"""
 
@@ -42,8 +41,7 @@ class Sum(Function):
 
 
 @register_op("mean", nin=1, shape_rule="reduce", params=REDUCE_PARAMS,
-             reference=lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
-             torch_name="mean")
+             reference=lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims))
 class Mean(Function):
     """z = mean x over axes;  dz/dx = 1/n"""
 
@@ -85,8 +83,7 @@ class _Extremum(Function):
 
 
 @register_op("max", nin=1, shape_rule="reduce", params=REDUCE_PARAMS,
-             reference=lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
-             torch_name="amax")
+             reference=lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims))
 class Max(_Extremum):
     """z = max x over axes;  dz/dx = 1 at the maximum (shared equally between ties), else 0"""
 
@@ -94,8 +91,7 @@ class Max(_Extremum):
 
 
 @register_op("min", nin=1, shape_rule="reduce", params=REDUCE_PARAMS,
-             reference=lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
-             torch_name="amin")
+             reference=lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims))
 class Min(_Extremum):
     """z = min x over axes;  dz/dx = 1 at the minimum (shared equally between ties), else 0"""
 
