@@ -76,6 +76,18 @@ def load_images(dataset: str, n_train: int, n_test: int = 1000,
     return x, y, xt, yt, label
 
 
+def train_step(model: nn.Module, loss_fn: Any, optimizer: Any, x: Tensor, y: Any,
+               clip: float | None = None) -> float:
+    """One step of the explicit loop (optionally with gradient-norm clipping); the loss."""
+    loss = loss_fn(model(x), y)
+    optimizer.zero_grad()
+    loss.backward()
+    if clip is not None:
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+    optimizer.step()
+    return float(loss.item())
+
+
 def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
     """Fraction of correct arg-max predictions."""
     from ..autograd import no_grad

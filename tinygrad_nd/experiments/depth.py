@@ -17,6 +17,7 @@ from .common import (
     nielsen_cross_entropy,
     one_hot,
     pyplot,
+    train_step,
 )
 from .vanishing import nielsen_optimizer
 
@@ -61,10 +62,7 @@ held-out images. Nielsen's numbers are for the full 50,000/10,000 MNIST split.
         curve = []
         for _ in range(cfg.epochs):
             for xb, yb in loader:
-                loss = nielsen_cross_entropy(model(xb), yb)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
+                train_step(model, nielsen_cross_entropy, opt, xb, yb)
             curve.append(accuracy(model, xt, yt))
         results["accuracy"][k] = curve[-1] if curve else accuracy(model, xt, yt)
         results["curves"][k] = curve

@@ -10,9 +10,8 @@ from typing import Any
 import numpy as np
 
 from .. import autograd, nn, optim
-from ..nn.utils import clip_grad_norm_
 from ..tensor import Tensor
-from .common import Report, build_net, finish, load_images, pyplot
+from .common import Report, build_net, finish, load_images, pyplot, train_step
 
 
 @dataclass
@@ -71,13 +70,7 @@ def _wide_run(cfg: ExplodingConfig, x: Tensor, y: np.ndarray, clip: float | None
     with GradientMonitor(model) as monitor:
         for _ in range(cfg.steps):
             with np.errstate(all="ignore"):
-                loss = nn.functional.cross_entropy(model(x), y)
-                opt.zero_grad()
-                loss.backward()
-                if clip is not None:
-                    clip_grad_norm_(model.parameters(), clip)
-                opt.step()
-            losses.append(float(loss.item()))
+                losses.append(train_step(model, nn.functional.cross_entropy, opt, x, y, clip))
             if not np.isfinite(losses[-1]):
                 break
     return losses, monitor.history["bias_grad"][0]

@@ -12,8 +12,7 @@ import numpy as np
 from .. import data, nn, optim
 from ..diagnostics import GradientMonitor
 from ..factories import manual_seed
-from ..nn.utils import clip_grad_norm_
-from .common import Report, accuracy, build_net, finish, load_images, pyplot
+from .common import Report, accuracy, build_net, finish, load_images, pyplot, train_step
 
 # name -> (build_net options, optimizer, clip)
 VARIANTS: dict[str, tuple[dict[str, Any], str, float | None]] = {
@@ -60,12 +59,7 @@ def run_variant(options: dict[str, Any], opt_name: str, clip: float | None,
         hidden = [i for i, m in enumerate(monitor.modules) if isinstance(m, nn.Linear)][:-1]
         for _ in range(cfg.epochs):
             for xb, yb in loader:
-                loss = nn.functional.cross_entropy(model(xb), yb)
-                opt.zero_grad()
-                loss.backward()
-                if clip is not None:
-                    clip_grad_norm_(model.parameters(), clip)
-                opt.step()
+                train_step(model, nn.functional.cross_entropy, opt, xb, yb, clip)
     grad = monitor.history["bias_grad"][:, hidden]
     update = monitor.history["update_ratio"][1:, hidden]
     return {"grad_ratio_init": float(grad[0, 0] / grad[0, -1]),

@@ -27,6 +27,7 @@ from .common import (
     nielsen_cross_entropy,
     one_hot,
     pyplot,
+    train_step,
 )
 
 NIELSEN_AT_INIT = {2: [0.07, 0.31], 3: [0.012, 0.060, 0.283], 4: [0.003, 0.017, 0.070, 0.285]}
@@ -70,10 +71,7 @@ def train_full_batch(sizes: list[int], x: Tensor, y: Tensor, cfg: VanishingConfi
     opt = nielsen_optimizer(model, cfg.eta, cfg.lmbda, len(x))
     with GradientMonitor(model) as monitor:
         for _ in range(cfg.epochs):
-            loss = nielsen_cross_entropy(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            train_step(model, nielsen_cross_entropy, opt, x, y)
     return monitor.history["bias_grad"][:, :-1], model
 
 
