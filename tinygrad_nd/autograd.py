@@ -122,13 +122,17 @@ class Context:
     Only save inputs, the output, or arrays whose derivative does not matter (masks, indices).
     """
 
-    _saved: tuple[np.ndarray, ...] | None = None
-    _freed = False
-    needs_input_grad: tuple[bool, ...] = ()
+    # The engine's own fields are slots; what an op's forward attaches (axes, masks ...) lives
+    # in ``__dict__``, so releasing the buffers is one ``clear()``.
+    __slots__ = ("function", "inputs", "needs_input_grad", "params", "module", "grad_norm",
+                 "_saved", "_freed", "_input_versions", "_output_data", "_output_version",
+                 "__dict__")
 
     def __init__(self, function: type[Function], inputs: tuple[Tensor, ...]) -> None:
         self.function = function
         self.inputs = inputs
+        self._saved: tuple[np.ndarray, ...] | None = None
+        self._freed = False
 
     def save_for_backward(self, *arrays: np.ndarray) -> None:
         """Keep ``arrays`` (inputs, the output, or constants) for the backward pass."""
@@ -139,7 +143,7 @@ class Context:
         """The saved arrays as Tensors, checked against in-place modification."""
         if self._freed:
             raise RuntimeError(_freed_message(self.function.op_name))
-        Tensor = _tensor_module.Tensor
+        make = _tensor_module.Tensor._make
         out = []
         for arr in self._saved or ():
             for i, t in enumerate(self.inputs):
@@ -157,9 +161,9 @@ class Context:
                                                             arr.shape))
                     # Re-attach the output to this op so grad-of-grad sees its dependence on
                     # the inputs; a fresh Tensor avoids a context -> output reference cycle.
-                    out.append(Tensor._make(arr, self if _grad_enabled else None))
+                    out.append(make(arr, self if _grad_enabled else None))
                 else:
-                    out.append(Tensor._make(arr, None))
+                    out.append(make(arr, None))
         return tuple(out)
 
     @property
@@ -172,13 +176,10 @@ class Context:
         """Name of the op this context belongs to."""
         return self.function.op_name
 
-    # Graph structure and drawing metadata survive release(); buffers do not.
-    KEEP = ("function", "inputs", "needs_input_grad", "params", "module", "grad_norm")
-
     def release(self) -> None:
-        """Drop saved buffers; keep only the graph structure (op, inputs, labels)."""
-        state = self.__dict__
-        self.__dict__ = {k: state[k] for k in self.KEEP if k in state}
+        """Drop saved buffers; keep only the graph structure (op, inputs, params, labels)."""
+        self.__dict__.clear()
+        self._saved = self._output_data = None
         self._freed = True
 
 
@@ -212,6 +213,8 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
         """Run the op on tensors, recording it in the graph when a gradient may be needed."""
+        # This is the hottest function of the library (every op of every step passes here),
+        # hence list comprehensions over generator expressions and no helper calls.
         ctx = Context(cls, inputs)
         try:
             out = cls.forward(ctx, *[t.data for t in inputs], **params)
@@ -220,30 +223,26 @@ class Function:
         if type(out) is not np.ndarray:  # numpy returns scalars for 0-d results
             scalar, out = out, np.asarray(out)
             if ctx._saved:
-                ctx._saved = tuple(out if s is scalar else s for s in ctx._saved)
+                ctx._saved = tuple([out if s is scalar else s for s in ctx._saved])
         if forward_observers:
             for observer in forward_observers:
                 observer(cls, inputs, out)
-        recorded = False
-        if _grad_enabled:
-            for t in inputs:
-                if t.requires_grad:
-                    recorded = True
-                    break
+        needs_grad = [t.requires_grad for t in inputs]
+        recorded = _grad_enabled and True in needs_grad
         result = _tensor_module.Tensor._make(out, ctx if recorded else None)
-        if out.base is not None:  # a view (reshape, transpose ...): share the version counter
+        base = out.base
+        if base is not None:  # a view (reshape, transpose ...): share the version counter
             for t in inputs:
-                if out.base is t.data or out.base is t.data.base:
+                if base is t.data or base is t.data.base:
                     result._version = t._version
                     break
-        if not recorded:
-            return result
-        ctx.needs_input_grad = tuple(t.requires_grad for t in inputs)
-        ctx.params = params  # kept after release(), so a freed graph can be replayed
-        if ctx._saved:
-            ctx._input_versions = tuple(t._version[0] for t in inputs)
-            ctx._output_data = out
-            ctx._output_version = (result._version, result._version[0])
+        if recorded:
+            ctx.needs_input_grad = tuple(needs_grad)
+            ctx.params = params  # kept after release(), so a freed graph can be replayed
+            if ctx._saved:
+                ctx._input_versions = tuple([t._version[0] for t in inputs])
+                ctx._output_data = out
+                ctx._output_version = (result._version, result._version[0])
         return result
 
 
@@ -262,22 +261,30 @@ def _named_error(op_name: str, error: Exception, inputs: tuple[Tensor, ...]) -> 
 def toposort(roots: Iterable[Tensor]) -> list[Tensor]:
     """Tensors reachable from ``roots`` that require grad, inputs before the tensors using them.
 
-    Iterative depth-first post-order; deterministic (inputs visited in argument order).
+    Iterative depth-first post-order (a stack of input iterators, no recursion); deterministic,
+    inputs are visited in argument order.
     """
     order: list[Tensor] = []
     seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(r, False) for r in roots]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
+    finish = order.append
+    for root in roots:
+        if id(root) in seen or not root.requires_grad:
             continue
-        if id(node) in seen or not node.requires_grad:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        if node._ctx is not None:
-            stack.extend((p, False) for p in reversed(node._ctx.inputs) if id(p) not in seen)
+        seen.add(id(root))
+        stack = [(root, iter(root._ctx.inputs if root._ctx is not None else ()))]
+        while stack:
+            node, parents = stack[-1]
+            for p in parents:
+                if p.requires_grad and id(p) not in seen:
+                    seen.add(id(p))
+                    if p._ctx is None:
+                        finish(p)  # a leaf is finished as soon as it is reached
+                    else:
+                        stack.append((p, iter(p._ctx.inputs)))
+                        break
+            else:  # every input is finished
+                stack.pop()
+                finish(node)
     return order
 
 
@@ -342,10 +349,11 @@ def run_backward(
             g = grads.pop(id(node), None)
             if g is None:
                 continue
-            for hook in tuple(node._hooks.values()) if node._hooks else ():
-                replaced = hook(g)
-                if replaced is not None:
-                    g = _checked_hook_result(replaced, node)
+            if node._hooks:
+                for hook in tuple(node._hooks.values()):
+                    replaced = hook(g)
+                    if replaced is not None:
+                        g = _checked_hook_result(replaced, node)
             if capture is not None:
                 if id(node) in capture:
                     captured[capture[id(node)]] = g
@@ -399,7 +407,7 @@ def _accumulate_grad(node: Tensor, g: Tensor, create_graph: bool, stored: set[in
         else:
             stored.add(id(base))
     if node.grad is None:
-        node.grad = g if create_graph else g.detach()
+        node.grad = g if create_graph or not g.requires_grad else g.detach()
     else:
         node.grad = node.grad + g
 

@@ -319,9 +319,10 @@ class Tensor:
         return Tensor(arr)
 
     def _binary(self, name: str, other: Any, reverse: bool = False) -> Tensor:
-        other = self._operand(other)
-        if other.dtype.kind == "f" and self.dtype.kind != "f":
-            return other._binary(name, self, not reverse)
+        if type(other) is not Tensor or other.data.dtype is not self.data.dtype:
+            other = self._operand(other)
+            if other.dtype.kind == "f" and self.dtype.kind != "f":
+                return other._binary(name, self, not reverse)
         return apply(name, other, self) if reverse else apply(name, self, other)
 
     # ---- arithmetic ---------------------------------------------------------------------

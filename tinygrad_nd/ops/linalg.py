@@ -33,9 +33,15 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        _check_matmul_shapes(a, b)
+        if a.ndim == 0 or b.ndim == 0:
+            _check_matmul_shapes(a, b)
+        try:
+            out = np.matmul(a, b)
+        except ValueError:
+            _check_matmul_shapes(a, b)  # a message that names the mismatched dims
+            raise
         ctx.save_for_backward(a, b)
-        return np.matmul(a, b)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -43,6 +49,10 @@ class MatMul(Function):
         fast = not is_grad_enabled()
         if fast:  # first order, nothing recorded: the same algebra on plain arrays
             a, b, g = a.data, b.data, g.data
+            if a.ndim == 2 and b.ndim == 2:  # the common case, no reshaping
+                need_a, need_b = ctx.needs_input_grad
+                return (const(g @ b.T) if need_a else None,
+                        const(a.T @ g) if need_b else None)
         a2 = a.reshape(1, -1) if a.ndim == 1 else a
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b
         g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 else g
