@@ -30,6 +30,19 @@ def test_unknown_attribute_raises_instead_of_returning_none():
         nn.Linear(2, 2).wieght  # noqa: B018
 
 
+def test_assigning_and_deleting_registered_attributes_keeps_the_registries_in_step():
+    lin = nn.Linear(2, 2)
+    lin.weight = nn.Parameter(tg.zeros(2, 2))
+    assert lin.weight is dict(lin.named_parameters())["weight"]
+    lin.weight = tg.ones(2, 2)  # a plain tensor is an attribute, no longer a parameter
+    assert [n for n, _ in lin.named_parameters()] == ["bias"]
+    del lin.bias
+    assert list(lin.named_parameters()) == [] and not hasattr(lin, "bias")
+    bn = nn.BatchNorm1d(3)
+    bn.running_mean = tg.ones(3)  # assigning to a buffer replaces it, as in PyTorch
+    assert dict(bn.named_buffers())["running_mean"] is bn.running_mean
+
+
 def test_zero_grad_clears_parameter_grads():
     net = mlp()
     net(tg.ones(1, 4)).sum().backward()

@@ -110,3 +110,12 @@ def test_lr_schedules(make, expected):
         sched.step()
         lrs.append(sched.get_last_lr()[0])
     np.testing.assert_allclose(lrs, expected, rtol=1e-6)
+
+
+def test_step_that_traps_a_floating_point_error_changes_nothing():
+    a, b = tg.ones(2, requires_grad=True), tg.ones(2, requires_grad=True)
+    opt = optim.SGD([a, b], lr=1e30)
+    a.grad, b.grad = tg.ones(2), tg.full((2,), 1e30)  # lr * grad overflows float32 for b only
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        opt.step()
+    assert a.tolist() == [1.0, 1.0] and b.tolist() == [1.0, 1.0] and opt.state == {}

@@ -335,6 +335,7 @@ def run_backward(
     untouched; otherwise accumulate into the ``.grad`` of leaves and retaining tensors.
     """
     global _grad_enabled
+    make = _tensor_module.Tensor._make
     grads: dict[int, Tensor] = {}
     stored_arrays: set[int] = set()
     for r, g in zip(roots, root_grads):
@@ -350,21 +351,40 @@ def run_backward(
             if g is None:
                 continue
             if node._hooks:
-                for hook in tuple(node._hooks.values()):
-                    replaced = hook(g)
-                    if replaced is not None:
-                        g = _checked_hook_result(replaced, node)
+                g = _run_tensor_hooks(node, g)
+            ctx = node._ctx
             if capture is not None:
                 if id(node) in capture:
                     captured[capture[id(node)]] = g
-            elif node._ctx is None or node._retains_grad:
+            elif ctx is None or node._retains_grad:
                 _accumulate_grad(node, g, create_graph, stored_arrays)
-            ctx = node._ctx
             if ctx is None:
                 continue
+            # Call the op's backward, then reduce each input's gradient to the input's shape
+            # and dtype and add it into ``grads``; this loop body is the engine's hot path.
             if ctx._freed:
                 raise RuntimeError(_freed_message(ctx.function.op_name))
-            _backprop_op(ctx, g, grads, create_graph)
+            input_grads = ctx.function.backward(ctx, g)
+            if len(input_grads) != len(ctx.inputs):
+                raise RuntimeError(f"{ctx.function.op_name}.backward returned "
+                                   f"{len(input_grads)} gradients for {len(ctx.inputs)} inputs")
+            for observer in backward_observers:
+                observer(ctx, g, input_grads)
+            for inp, gi, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad):
+                if gi is None or not needed:
+                    continue
+                data, target = gi.data, inp.data
+                if data.shape != target.shape:
+                    gi = unbroadcast(gi, target.shape, ctx.function.op_name)
+                if data.dtype is not target.dtype and data.dtype != target.dtype:
+                    gi = gi.astype(target.dtype)
+                previous = grads.get(id(inp))
+                if previous is None:
+                    grads[id(inp)] = gi
+                elif create_graph:
+                    grads[id(inp)] = previous + gi
+                else:  # no graph to record: plain numpy, out of place
+                    grads[id(inp)] = make(previous.data + gi.data, None)
             if not retain_graph:
                 ctx.release()
     finally:
@@ -372,29 +392,13 @@ def run_backward(
     return captured if capture is not None else None
 
 
-def _backprop_op(ctx: Context, g: Tensor, grads: dict[int, Tensor], create_graph: bool) -> None:
-    """Call one op's backward and add each input's reduced gradient into ``grads``."""
-    input_grads = ctx.function.backward(ctx, g)
-    if len(input_grads) != len(ctx.inputs):
-        raise RuntimeError(f"{ctx.function.op_name}.backward returned {len(input_grads)} "
-                           f"gradients for {len(ctx.inputs)} inputs")
-    for observer in backward_observers:
-        observer(ctx, g, input_grads)
-    for inp, gi, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad):
-        if gi is None or not needed:
-            continue
-        data, target = gi.data, inp.data
-        if data.shape != target.shape:
-            gi = unbroadcast(gi, target.shape, ctx.function.op_name)
-        if data.dtype is not target.dtype and data.dtype != target.dtype:
-            gi = gi.astype(target.dtype)
-        previous = grads.get(id(inp))
-        if previous is None:
-            grads[id(inp)] = gi
-        elif create_graph:
-            grads[id(inp)] = previous + gi
-        else:  # no graph to record: plain numpy, out of place
-            grads[id(inp)] = _tensor_module.Tensor._make(previous.data + gi.data, None)
+def _run_tensor_hooks(node: Tensor, g: Tensor) -> Tensor:
+    """Run ``node``'s hooks in registration order; each may replace the gradient."""
+    for hook in tuple(node._hooks.values()):
+        replaced = hook(g)
+        if replaced is not None:
+            g = _checked_hook_result(replaced, node)
+    return g
 
 
 def _accumulate_grad(node: Tensor, g: Tensor, create_graph: bool, stored: set[int]) -> None:

@@ -1,15 +1,16 @@
 """The ``Optimizer`` base: parameter groups, atomic steps and state dicts.
 
-A step first computes every parameter's new value and state from numpy arrays, and only
-then writes them all, so an error half way (a bad gradient shape, say) leaves the model and
-the optimizer exactly as they were.
+A step first computes every parameter's change and new state from numpy arrays, and only
+then adds them all in place, so an error half way (a bad gradient shape, say) leaves the
+model and the optimizer exactly as they were.
 """
 
 from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,8 @@ import numpy as np
 from ..tensor import Tensor
 
 State = dict[str, Any]
+# The state of a parameter not updated yet; ``update`` never mutates its state argument.
+_NO_STATE: Mapping[str, Any] = MappingProxyType({})
 
 
 class Optimizer(ABC):
@@ -48,9 +51,13 @@ class Optimizer(ABC):
         self.state: dict[int, State] = {}
 
     @abstractmethod
-    def update(self, param: np.ndarray, grad: np.ndarray, state: State,
+    def update(self, param: np.ndarray, grad: np.ndarray, state: Mapping[str, Any],
                group: dict[str, Any]) -> tuple[np.ndarray, State]:
-        """Return the parameter's new value and new state (fresh arrays; inputs unchanged)."""
+        """Return the change to add to the parameter, and its new state.
+
+        Both are fresh arrays; ``param``, ``grad`` and ``state`` are left unchanged, so that a
+        step that fails for one parameter has changed nothing.
+        """
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of all optimised parameters (to None, or to zeros)."""
@@ -63,21 +70,24 @@ class Optimizer(ABC):
 
     def step(self) -> None:
         """Update every parameter that has a gradient."""
-        pending = []
+        updates = []
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                grad = p.grad
+                if grad is None:
                     continue
-                g = p.grad.data
-                if g.shape != p.shape:
-                    raise ValueError(f"{type(self).__name__}.step: gradient of shape {g.shape} "
-                                     f"for a parameter of shape {p.shape}")
-                value, state = self.update(p.data, g, self.state.get(id(p), {}), group)
-                pending.append((p, value, state))
-        for p, value, state in pending:  # commit: nothing above changed the model
-            np.copyto(p.data, value, casting="unsafe")
-            p._version[0] += 1
-            self.state[id(p)] = state
+                if grad.data.shape != p.data.shape:
+                    raise ValueError(f"{type(self).__name__}.step: gradient of shape "
+                                     f"{grad.data.shape} for a parameter of shape {p.shape}")
+                state = self.state.get(id(p), _NO_STATE)
+                updates.append((p, self.update(p.data, grad.data, state, group)))
+        # Commit. Nothing above changed the model, and nothing below can fail half way: the
+        # shapes fit, and floating-point traps (np.seterr(all="raise")) are off for the adds.
+        with np.errstate(all="ignore"):
+            for p, (change, state) in updates:
+                np.add(p.data, change, out=p.data, casting="unsafe")
+                p._version[0] += 1
+                self.state[id(p)] = state
 
     def _all_params(self) -> list[Tensor]:
         return [p for group in self.param_groups for p in group["params"]]

@@ -39,8 +39,8 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov))
 
     def update(self, param, grad, state, group):
-        if not (group["momentum"] or group["weight_decay"]):
-            return param - group["lr"] * grad, state  # plain SGD, the hot path
+        if not (group["momentum"] or group["weight_decay"]):  # plain SGD, the hot path
+            return np.multiply(grad, -group["lr"]), {}
         d = _l2(grad, param, group["weight_decay"])
         new_state: State = {}
         if group["momentum"]:
@@ -49,7 +49,7 @@ class SGD(Optimizer):
             buf = d.copy() if buf is None else group["momentum"] * buf + damped
             new_state["momentum_buffer"] = buf
             d = d + group["momentum"] * buf if group["nesterov"] else buf
-        return param - group["lr"] * d, new_state
+        return -group["lr"] * d, new_state
 
 
 class Adam(Optimizer):
@@ -66,9 +66,7 @@ class Adam(Optimizer):
     def update(self, param, grad, state, group):
         beta1, beta2 = group["betas"]
         lr, wd = group["lr"], group["weight_decay"]
-        if self.decoupled:
-            param = param * (1 - lr * wd)
-        else:
+        if not self.decoupled:
             grad = _l2(grad, param, wd)
         t = state.get("step", 0) + 1
         m = beta1 * state.get("exp_avg", 0.0) + (1 - beta1) * grad
@@ -78,7 +76,10 @@ class Adam(Optimizer):
             v = np.maximum(state.get("max_exp_avg_sq", 0.0), v)
             new_state["max_exp_avg_sq"] = v
         denom = np.sqrt(v / (1 - beta2 ** t)) + group["eps"]
-        return (param - (lr / (1 - beta1 ** t)) * m / denom).astype(param.dtype), new_state
+        change = (-lr / (1 - beta1 ** t)) * m / denom
+        if self.decoupled:  # w <- w (1 - lr wd) - step, written as a change of w
+            change -= (lr * wd) * param
+        return change, new_state
 
 
 class AdamW(Adam):
@@ -115,8 +116,8 @@ class RMSprop(Optimizer):
         if group["momentum"]:
             buf = group["momentum"] * state.get("momentum_buffer", 0.0) + grad / denom
             new_state["momentum_buffer"] = buf
-            return (param - group["lr"] * buf).astype(param.dtype), new_state
-        return (param - group["lr"] * grad / denom).astype(param.dtype), new_state
+            return -group["lr"] * buf, new_state
+        return -group["lr"] * grad / denom, new_state
 
 
 class Adagrad(Optimizer):
@@ -134,5 +135,4 @@ class Adagrad(Optimizer):
         t = state.get("step", 0) + 1
         total = state.get("sum", group["initial_accumulator_value"]) + grad * grad
         clr = group["lr"] / (1 + (t - 1) * group["lr_decay"])
-        new_value = param - clr * grad / (np.sqrt(total) + group["eps"])
-        return new_value.astype(param.dtype), {"step": t, "sum": total}
+        return -clr * grad / (np.sqrt(total) + group["eps"]), {"step": t, "sum": total}
