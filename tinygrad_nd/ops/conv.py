@@ -9,6 +9,8 @@ No Python loop runs over pixels or channels; col2im loops over the kernel offset
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -30,19 +32,31 @@ def windows(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: 
 
 
 def col2im(cols: np.ndarray, padded_hw: Pair, stride: Pair, dilation: Pair) -> np.ndarray:
-    """Adjoint of :func:`windows`: add each window entry back to its pixel.
+    """Adjoint of :func:`windows`, on batch-last arrays: add each window entry back to its pixel.
 
-    ``cols`` has the layout (N, C, KH, KW, OH, OW): each kernel offset is one contiguous
-    (N, C, OH, OW) block, added to a strided slice of the output.
+    ``cols`` has the layout (C, KH, KW, OH, OW, N) and the result (C, Hp, Wp, N). Batch-last,
+    because each kernel offset's block is then added in contiguous runs of OW * N values
+    rather than OW (numpy's per-run overhead made the NCHW version twice as slow).
     """
-    n, c, kh, kw, oh, ow = cols.shape
-    out = np.zeros((n, c, *padded_hw), dtype=cols.dtype)
+    c, kh, kw, oh, ow, n = cols.shape
+    out = np.zeros((c, *padded_hw, n), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
             r, q = i * dilation[0], j * dilation[1]
-            out[:, :, r:r + stride[0] * (oh - 1) + 1:stride[0],
-                q:q + stride[1] * (ow - 1) + 1:stride[1]] += cols[:, :, i, j]
+            out[:, r:r + stride[0] * (oh - 1) + 1:stride[0],
+                q:q + stride[1] * (ow - 1) + 1:stride[1]] += cols[:, i, j]
     return out
+
+
+def _batch_last(x: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) -> contiguous (C, H, W, N)."""
+    return np.ascontiguousarray(x.transpose(1, 2, 3, 0))
+
+
+def _batch_first(xt: np.ndarray, padding: Pair, hw: Pair) -> np.ndarray:
+    """Padded batch-last (C, Hp, Wp, N) -> the cropped, contiguous (N, C, H, W)."""
+    cropped = xt[:, padding[0]:padding[0] + hw[0], padding[1]:padding[1] + hw[1]]
+    return np.ascontiguousarray(cropped.transpose(3, 0, 1, 2))
 
 
 def output_hw(hw: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> Pair:
@@ -56,10 +70,6 @@ def _pad_hw(x: np.ndarray, padding: Pair, value: float = 0.0) -> np.ndarray:
         return x
     return np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2),
                   constant_values=value)
-
-
-def _crop_hw(xp: np.ndarray, padding: Pair, hw: Pair) -> np.ndarray:
-    return xp[:, :, padding[0]:padding[0] + hw[0], padding[1]:padding[1] + hw[1]]
 
 
 def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
@@ -131,14 +141,13 @@ class Conv2dInputGrad(Function):
         ctx.save_for_backward(g, w)
         ctx.conf = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         n, c, h, wd = x_shape
-        kh, kw = w.shape[2:]
+        o, _, kh, kw = w.shape
         oh, ow = g.shape[2:]
-        wmat = w.reshape(groups, w.shape[0] // groups, -1)
-        cols = wmat.transpose(0, 2, 1) @ _grouped(g, groups)  # N, G, Cg*KH*KW, OH*OW
-        cols = cols.reshape(n, c, kh, kw, oh, ow)
+        wmat = w.reshape(groups, o // groups, -1)
+        g_last = _batch_last(g).reshape(groups, o // groups, -1)  # G, Og, OH*OW*N
+        cols = (wmat.transpose(0, 2, 1) @ g_last).reshape(c, kh, kw, oh, ow, n)
         padded = (h + 2 * padding[0], wd + 2 * padding[1])
-        return np.ascontiguousarray(_crop_hw(col2im(cols, padded, stride, dilation), padding,
-                                             (h, wd)))
+        return _batch_first(col2im(cols, padded, stride, dilation), padding, (h, wd))
 
     @staticmethod
     def backward(ctx, u):
@@ -169,42 +178,67 @@ class Conv2dWeightGrad(Function):
         return gx, gg
 
 
+@functools.lru_cache(maxsize=8)
+def _window_origins(shape: tuple[int, ...], out_hw: Pair, stride: Pair,
+                    padding: Pair) -> np.ndarray:
+    """Flat index in x of each window's top-left pixel, (N, C, OH, OW), read-only.
+
+    Cached: it depends on shapes alone, a training loop asks for the same few every step, and
+    computing it took half of max-pooling's forward time.
+    """
+    n, c, h, w = shape
+    oh, ow = out_hw
+    origin = ((np.arange(n * c).reshape(n, c, 1, 1) * h
+               + np.arange(oh).reshape(oh, 1) * stride[0] - padding[0]) * w
+              + np.arange(ow) * stride[1] - padding[1])
+    origin.flags.writeable = False
+    return origin
+
+
 @register_op("max_pool2d", nin=1, shape_rule="pool2d")
 class MaxPool2d(Function):
     """y = max over each window;  dy/dx = 1 at the window's first arg-max (as PyTorch), else 0"""
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding=(0, 0), dilation=(1, 1)):
-        n, c, h, w = x.shape
-        oh, ow = output_hw((h, w), kernel_size, stride, padding, dilation)
+        oh, ow = output_hw(x.shape[2:], kernel_size, stride, padding, dilation)
         win = windows(_pad_hw(x, padding, -np.inf), kernel_size, stride, dilation, (oh, ow))
         # One vectorised pass per kernel offset (no per-window argmax): the running maximum,
-        # then the first offset that attains it (PyTorch's choice on ties).
+        # then, only if a backward may follow, the first offset attaining it (PyTorch's
+        # choice on ties) as a small integer per window.
         kh, kw = kernel_size
         views = [win[:, :, :, :, k // kw, k % kw] for k in range(kh * kw)]
         out = views[0].copy()
         for v in views[1:]:
             np.maximum(out, v, out=out)
-        arg = np.zeros(out.shape, dtype=np.intp)
-        found = views[0] == out
-        for k, v in enumerate(views[1:], start=1):
-            first = (v == out) & ~found
-            arg += first * k
-            found |= first
-        # Flat index of each winner in x: window origin plus the winning offset. The
-        # gradient is scattered there by index_add.
-        origin = ((np.arange(n * c).reshape(n, c, 1, 1) * h
-                   + np.arange(oh).reshape(oh, 1) * stride[0] - padding[0]) * w
-                  + np.arange(ow) * stride[1] - padding[1])
-        offsets = np.array([(k // kw) * dilation[0] * w + (k % kw) * dilation[1]
-                            for k in range(kh * kw)])
-        ctx.flat_index = (origin + offsets[arg]).reshape(-1)
-        ctx.size, ctx.shape = x.size, x.shape
+        if ctx.recording:
+            offset_type = np.min_scalar_type(-len(views)).type  # int8 for up to 128 offsets
+            arg = np.zeros(out.shape, dtype=offset_type)
+            found = views[0] == out
+            for k, v in enumerate(views[1:], start=1):
+                first = np.equal(v, out)
+                np.greater(first, found, out=first)  # attains the max, no earlier offset did
+                arg += first * offset_type(k)
+                found |= first
+            ctx.arg = arg
+        ctx.conf = dict(kernel_size=kernel_size, stride=stride, padding=padding,
+                        dilation=dilation)
+        ctx.shape = x.shape
         return out
 
     @staticmethod
     def backward(ctx, g):
-        flat = IndexAdd.apply(g.reshape(-1), index=(ctx.flat_index,), shape=(ctx.size,))
+        # Flat index of each winner in x: window origin plus the winning offset; the gradient
+        # is scattered there by index_add.
+        kernel, dilation = ctx.conf["kernel_size"], ctx.conf["dilation"]
+        width = ctx.shape[3]
+        origin = _window_origins(ctx.shape, g.shape[2:], ctx.conf["stride"],
+                                 ctx.conf["padding"])
+        offsets = np.array([(k // kernel[1]) * dilation[0] * width + (k % kernel[1]) * dilation[1]
+                            for k in range(kernel[0] * kernel[1])])
+        flat_index = (origin + offsets[ctx.arg]).reshape(-1)
+        size = int(np.prod(ctx.shape))
+        flat = IndexAdd.apply(g.reshape(-1), index=(flat_index,), shape=(size,))
         return (flat.reshape(ctx.shape),)
 
 
@@ -234,11 +268,11 @@ class AvgPool2dGrad(Function):
         ctx.conf = dict(kernel_size=kernel_size, stride=stride, padding=padding)
         h, w = x_shape[2:]
         scale = 1.0 / (kernel_size[0] * kernel_size[1])
-        cols = np.broadcast_to((g * scale)[:, :, None, None], g.shape[:2] + tuple(kernel_size)
-                               + g.shape[2:])
+        g_last = _batch_last(g * scale)                       # C, OH, OW, N
+        cols = np.broadcast_to(g_last[:, None, None], g_last.shape[:1] + tuple(kernel_size)
+                               + g_last.shape[1:])
         padded = (h + 2 * padding[0], w + 2 * padding[1])
-        return np.ascontiguousarray(_crop_hw(col2im(cols, padded, stride, (1, 1)), padding,
-                                             (h, w)))
+        return _batch_first(col2im(cols, padded, stride, (1, 1)), padding, (h, w))
 
     @staticmethod
     def backward(ctx, u):
