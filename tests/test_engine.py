@@ -124,6 +124,27 @@ def test_in_place_change_of_saved_output_is_detected():
         y.sum().backward()
 
 
+@pytest.mark.parametrize("build", [
+    lambda x, w: x @ w,                              # matmul's first-order fast path
+    lambda x, w: tg.nn.functional.linear(x, w, tg.zeros(2)),  # linear's
+])
+def test_in_place_change_is_detected_by_numpy_fast_paths_too(build):
+    x, w = Tensor(np.ones((3, 2))), Tensor(np.ones((2, 2)), requires_grad=True)
+    y = build(x, w).sum()
+    x.add_(1.0)
+    with pytest.raises(RuntimeError, match="the input 0 .*modified in place"):
+        y.backward()
+
+
+def test_in_place_change_of_sigmoid_output_is_detected():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x.sigmoid()
+    with tg.no_grad():
+        y.mul_(2.0)
+    with pytest.raises(RuntimeError, match="sigmoid: the output .*modified in place"):
+        y.sum().backward()
+
+
 def test_in_place_on_tensor_requiring_grad_is_refused_outside_no_grad():
     w = Tensor([1.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="add_: in-place change"):

@@ -167,6 +167,24 @@ class Context:
         return tuple(out)
 
     @property
+    def saved_arrays(self) -> tuple[np.ndarray, ...]:
+        """The saved arrays themselves, after the same in-place modification check.
+
+        For first-order backwards that compute with numpy directly (no Tensor wrappers).
+        """
+        if self._freed:
+            raise RuntimeError(_freed_message(self.function.op_name))
+        saved = self._saved or ()
+        for i, t in enumerate(self.inputs):
+            if t._version[0] != self._input_versions[i] and any(t.data is a for a in saved):
+                raise RuntimeError(_version_message(self.function.op_name, f"input {i}", t.shape))
+        counter, version = self._output_version
+        if counter[0] != version and any(self._output_data is a for a in saved):
+            raise RuntimeError(_version_message(self.function.op_name, "output",
+                                                self._output_data.shape))
+        return saved
+
+    @property
     def recording(self) -> bool:
         """Whether this call will be recorded (a forward may then keep extra buffers)."""
         return _grad_enabled and any(t.requires_grad for t in self.inputs)
@@ -265,18 +283,20 @@ def toposort(roots: Iterable[Tensor]) -> list[Tensor]:
     inputs are visited in argument order.
     """
     order: list[Tensor] = []
-    seen: set[int] = set()
+    # Tensors hash by identity (their == is elementwise, but a set never calls it for
+    # distinct live objects, whose identity hashes differ), so they are their own keys.
+    seen: set[Tensor] = set()
     finish = order.append
     for root in roots:
-        if id(root) in seen or not root.requires_grad:
+        if root in seen or not root.requires_grad:
             continue
-        seen.add(id(root))
+        seen.add(root)
         stack = [(root, iter(root._ctx.inputs if root._ctx is not None else ()))]
         while stack:
             node, parents = stack[-1]
             for p in parents:
-                if p.requires_grad and id(p) not in seen:
-                    seen.add(id(p))
+                if p.requires_grad and p not in seen:
+                    seen.add(p)
                     if p._ctx is None:
                         finish(p)  # a leaf is finished as soon as it is reached
                     else:
@@ -336,26 +356,26 @@ def run_backward(
     """
     global _grad_enabled
     make = _tensor_module.Tensor._make
-    grads: dict[int, Tensor] = {}
+    grads: dict[Tensor, Tensor] = {}  # keyed by the tensors themselves (identity hash)
     stored_arrays: set[int] = set()
     for r, g in zip(roots, root_grads):
-        grads[id(r)] = g if id(r) not in grads else grads[id(r)] + g
+        grads[r] = g if r not in grads else grads[r] + g
         stored_arrays.add(id(g.data))
-    capture = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
+    capture = {t: i for i, t in enumerate(inputs)} if inputs is not None else None
     captured: list[Tensor | None] = [None] * len(inputs or ())
     order = toposort(roots)
     prev_mode, _grad_enabled = _grad_enabled, create_graph
     try:
         for node in reversed(order):
-            g = grads.pop(id(node), None)
+            g = grads.pop(node, None)
             if g is None:
                 continue
             if node._hooks:
                 g = _run_tensor_hooks(node, g)
             ctx = node._ctx
             if capture is not None:
-                if id(node) in capture:
-                    captured[capture[id(node)]] = g
+                if node in capture:
+                    captured[capture[node]] = g
             elif ctx is None or node._retains_grad:
                 _accumulate_grad(node, g, create_graph, stored_arrays)
             if ctx is None:
@@ -368,8 +388,9 @@ def run_backward(
             if len(input_grads) != len(ctx.inputs):
                 raise RuntimeError(f"{ctx.function.op_name}.backward returned "
                                    f"{len(input_grads)} gradients for {len(ctx.inputs)} inputs")
-            for observer in backward_observers:
-                observer(ctx, g, input_grads)
+            if backward_observers:
+                for observer in backward_observers:
+                    observer(ctx, g, input_grads)
             for inp, gi, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad):
                 if gi is None or not needed:
                     continue
@@ -378,13 +399,13 @@ def run_backward(
                     gi = unbroadcast(gi, target.shape, ctx.function.op_name)
                 if data.dtype is not target.dtype and data.dtype != target.dtype:
                     gi = gi.astype(target.dtype)
-                previous = grads.get(id(inp))
+                previous = grads.get(inp)
                 if previous is None:
-                    grads[id(inp)] = gi
+                    grads[inp] = gi
                 elif create_graph:
-                    grads[id(inp)] = previous + gi
+                    grads[inp] = previous + gi
                 else:  # no graph to record: plain numpy, out of place
-                    grads[id(inp)] = make(previous.data + gi.data, None)
+                    grads[inp] = make(previous.data + gi.data, None)
             if not retain_graph:
                 ctx.release()
     finally:

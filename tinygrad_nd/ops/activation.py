@@ -83,10 +83,11 @@ class _OutputSlope(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (y,) = ctx.saved_tensors
         op = ctx.function.slope_op
         if not is_grad_enabled():  # first order: one numpy expression, nothing recorded
-            return (const(op.vjp(g.data, y.data)),)
+            (y,) = ctx.saved_arrays
+            return (const(op.vjp(g.data, y)),)
+        (y,) = ctx.saved_tensors
         return (op.apply(g, y),)
 
 

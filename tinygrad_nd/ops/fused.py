@@ -44,14 +44,15 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         if not is_grad_enabled():  # first order, nothing recorded: three numpy products
-            gd, xd = g.data, x.data
+            xd, wd = ctx.saved_arrays
+            gd = g.data
             rows = gd.reshape(-1, gd.shape[-1])
-            return (const(gd @ w.data) if need_x else None,
+            return (const(gd @ wd) if need_x else None,
                     const(rows.T @ xd.reshape(-1, xd.shape[-1])) if need_w else None,
                     const(rows.sum(axis=0)) if need_b else None)
+        x, w = ctx.saved_tensors
         rows = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
         gx = MatMul.apply(g, w) if need_x else None
         gw = None

@@ -45,14 +45,16 @@ class MatMul(Function):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
         fast = not is_grad_enabled()
         if fast:  # first order, nothing recorded: the same algebra on plain arrays
-            a, b, g = a.data, b.data, g.data
+            a, b = ctx.saved_arrays
+            g = g.data
             if a.ndim == 2 and b.ndim == 2:  # the common case, no reshaping
                 need_a, need_b = ctx.needs_input_grad
                 return (const(g @ b.T) if need_a else None,
                         const(a.T @ g) if need_b else None)
+        else:
+            a, b = ctx.saved_tensors
         a2 = a.reshape(1, -1) if a.ndim == 1 else a
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b
         g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 else g
