@@ -73,11 +73,11 @@ class CrossEntropy(Function):
         shifted = x - x.max(axis=1, keepdims=True)
         exp = np.exp(shifted)
         total = exp.sum(axis=1, keepdims=True)
-        rows = np.arange(len(x))
-        ctx.target, ctx.probs = target, exp / total
+        picked = shifted[np.arange(len(x)), target]
+        exp /= total  # the probabilities, kept for the backward
+        ctx.target, ctx.probs = target, exp
         ctx.save_for_backward(x)
-        losses = np.log(total[:, 0]) - shifted[rows, target]
-        return losses.sum() * x.dtype.type(1.0 / len(x))
+        return (np.log(total).sum() - picked.sum()) * x.dtype.type(1.0 / len(x))
 
     @staticmethod
     def backward(ctx, g):
