@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import factories
 from ..functional import avg_pool2d, cat, conv2d, log_softmax, max_pool2d, softmax, stack, where  # noqa: F401
+from ..ops.fused import check_linear_shapes
 from ..registry import apply
 from ..tensor import Tensor
 
@@ -40,12 +41,10 @@ def _check_same_shape(input: Tensor, target: Tensor, op: str) -> None:
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` with a PyTorch-layout (out, in) weight."""
-    if x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input with {x.shape[-1]} features (shape {x.shape}) does not "
-                         f"match weight of shape {weight.shape} (expects {weight.shape[1]})")
-    if bias is None:
-        return x @ weight.T
-    return apply("linear", x, weight, bias)
+    if bias is not None:
+        return apply("linear", x, weight, bias)  # checks the shapes itself
+    check_linear_shapes(x.shape, weight.shape)
+    return x @ weight.T
 
 
 def relu(x: Tensor) -> Tensor:

@@ -27,16 +27,26 @@ def _cross_entropy_reference(x, target):
     return -logp[np.arange(len(x)), target].mean()
 
 
+def check_linear_shapes(x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> None:
+    """Raise a clear error unless an input of ``x_shape`` fits an (out, in) weight."""
+    if len(w_shape) != 2:
+        raise ValueError(f"linear: expected an (out, in) weight, got shape {w_shape}")
+    if not x_shape or x_shape[-1] != w_shape[1]:
+        features = x_shape[-1] if x_shape else 0
+        raise ValueError(f"linear: input with {features} features (shape {x_shape}) does not "
+                         f"match weight of shape {w_shape} (expects {w_shape[1]})")
+
+
 @register_op("linear", nin=3, shape_rule="linear", reference=_linear_reference)
 class Linear(Function):
     """y = x W^T + b;  dy/dx = g W,  dy/dW = g^T x (summed over batch axes),  dy/db = sum g"""
 
     @staticmethod
     def forward(ctx, x, w, b):
-        if x.shape[-1] != w.shape[1] or b.shape != (w.shape[0],):
-            raise ValueError(f"linear: input of shape {x.shape}, weight {w.shape} and bias "
-                             f"{b.shape} do not fit (expected (..., {w.shape[1]}), (out, in) and "
-                             f"({w.shape[0]},))")
+        check_linear_shapes(x.shape, w.shape)
+        if b.shape != (w.shape[0],):
+            raise ValueError(f"linear: bias of shape {b.shape} does not match weight of shape "
+                             f"{w.shape} (expects ({w.shape[0]},))")
         ctx.save_for_backward(x, w)
         out = np.matmul(x, w.T)
         out += b

@@ -17,8 +17,9 @@ def _spread(g: Tensor, input_shape: tuple[int, ...], axes: tuple[int, ...],
             keepdims: bool) -> Tensor:
     """Broadcast a reduced gradient back to the input's shape."""
     if not is_grad_enabled():  # first order: nothing to record
-        kept = g.data if keepdims else g.data.reshape(
-            tuple(1 if i in axes else s for i, s in enumerate(input_shape)))
+        kept = g.data
+        if not keepdims and kept.ndim:  # (a 0-d gradient broadcasts as it is)
+            kept = kept.reshape(tuple(1 if i in axes else s for i, s in enumerate(input_shape)))
         # A filled array, not np.broadcast_to: that costs ~3 us of Python per call, and
         # a read-only view would be copied anyway before it lands in a leaf's .grad.
         spread = np.empty(input_shape, dtype=kept.dtype)
