@@ -174,7 +174,9 @@ class Context:
         """
         if self._freed:
             raise RuntimeError(_freed_message(self.function.op_name))
-        saved = self._saved or ()
+        saved = self._saved
+        if not saved:
+            return ()
         for i, t in enumerate(self.inputs):
             if t._version[0] != self._input_versions[i] and any(t.data is a for a in saved):
                 raise RuntimeError(_version_message(self.function.op_name, f"input {i}", t.shape))
@@ -355,7 +357,6 @@ def run_backward(
     untouched; otherwise accumulate into the ``.grad`` of leaves and retaining tensors.
     """
     global _grad_enabled
-    make = _tensor_module.Tensor._make
     grads: dict[Tensor, Tensor] = {}  # keyed by the tensors themselves (identity hash)
     stored_arrays: set[int] = set()
     for r, g in zip(roots, root_grads):
@@ -380,37 +381,41 @@ def run_backward(
                 _accumulate_grad(node, g, create_graph, stored_arrays)
             if ctx is None:
                 continue
-            # Call the op's backward, then reduce each input's gradient to the input's shape
-            # and dtype and add it into ``grads``; this loop body is the engine's hot path.
             if ctx._freed:
                 raise RuntimeError(_freed_message(ctx.function.op_name))
-            input_grads = ctx.function.backward(ctx, g)
-            if len(input_grads) != len(ctx.inputs):
-                raise RuntimeError(f"{ctx.function.op_name}.backward returned "
-                                   f"{len(input_grads)} gradients for {len(ctx.inputs)} inputs")
-            if backward_observers:
-                for observer in backward_observers:
-                    observer(ctx, g, input_grads)
-            for inp, gi, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad):
-                if gi is None or not needed:
-                    continue
-                data, target = gi.data, inp.data
-                if data.shape != target.shape:
-                    gi = unbroadcast(gi, target.shape, ctx.function.op_name)
-                if data.dtype is not target.dtype and data.dtype != target.dtype:
-                    gi = gi.astype(target.dtype)
-                previous = grads.get(inp)
-                if previous is None:
-                    grads[inp] = gi
-                elif create_graph:
-                    grads[inp] = previous + gi
-                else:  # no graph to record: plain numpy, out of place
-                    grads[inp] = make(previous.data + gi.data, None)
+            _backprop_op(ctx, g, grads, create_graph)
             if not retain_graph:
                 ctx.release()
     finally:
         _grad_enabled = prev_mode
     return captured if capture is not None else None
+
+
+def _backprop_op(ctx: Context, g: Tensor, grads: dict[Tensor, Tensor],
+                 create_graph: bool) -> None:
+    """Call one op's backward and add each input's reduced gradient into ``grads``."""
+    input_grads = ctx.function.backward(ctx, g)
+    if len(input_grads) != len(ctx.inputs):
+        raise RuntimeError(f"{ctx.function.op_name}.backward returned {len(input_grads)} "
+                           f"gradients for {len(ctx.inputs)} inputs")
+    if backward_observers:
+        for observer in backward_observers:
+            observer(ctx, g, input_grads)
+    for inp, gi, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad):
+        if gi is None or not needed:
+            continue
+        data, target = gi.data, inp.data
+        if data.shape != target.shape:
+            gi = unbroadcast(gi, target.shape, ctx.function.op_name)
+        if data.dtype is not target.dtype and data.dtype != target.dtype:
+            gi = gi.astype(target.dtype)
+        previous = grads.get(inp)
+        if previous is None:
+            grads[inp] = gi
+        elif create_graph:
+            grads[inp] = previous + gi
+        else:  # no graph to record: plain numpy, out of place
+            grads[inp] = _tensor_module.Tensor._make(previous.data + gi.data, None)
 
 
 def _run_tensor_hooks(node: Tensor, g: Tensor) -> Tensor:
