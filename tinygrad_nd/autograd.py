@@ -431,11 +431,12 @@ def _accumulate_grad(node: Tensor, g: Tensor, create_graph: bool, stored: set[in
     if not create_graph:
         # Two leaves may receive the very same array (e.g. both inputs of an add); copy so an
         # in-place change of one ``.grad`` can never leak into another.
-        base = g.data.base if g.data.base is not None else g.data
-        if id(base) in stored or not g.data.flags.writeable:  # shared, or a broadcast view
-            g = _tensor_module.Tensor._make(g.data.copy(), None)
+        data = g.data
+        owner = id(data if data.base is None else data.base)
+        if owner in stored or not data.flags.writeable:  # shared, or a broadcast view
+            g = _tensor_module.Tensor._make(data.copy(), None)
         else:
-            stored.add(id(base))
+            stored.add(owner)
     if node.grad is None:
         node.grad = g if create_graph or not g.requires_grad else g.detach()
     else:
@@ -467,7 +468,8 @@ def _seed_gradients(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | Non
                 raise RuntimeError(f"{caller}: grad can be implicitly created only for scalar "
                                    f"outputs, but output {i} has shape {out.shape}; pass "
                                    "gradient= (a tensor of that shape)")
-            given = Tensor._make(np.ones(out.shape, dtype=out.dtype), None)
+            # (np.array + reshape: a third of np.ones' cost, which matters for tiny graphs)
+            given = Tensor._make(np.array(1, dtype=out.dtype).reshape(out.shape), None)
         elif not isinstance(given, Tensor):
             given = Tensor(given, dtype=out.dtype)
         if given.shape != out.shape:
