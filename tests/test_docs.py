@@ -8,7 +8,7 @@ import pytest
 
 matplotlib.use("Agg")
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-PAGES = sorted((DOCS / "tutorials").glob("*.md")) + [DOCS / "index.md"]
+PAGES = sorted((DOCS / "tutorials").glob("*.md")) + [DOCS / "index.md", DOCS / "performance.md"]
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
 
