@@ -101,6 +101,27 @@ def test_no_grad_context_and_decorator():
     assert not f(w).requires_grad and (w * 2).requires_grad
 
 
+def test_grad_mode_is_per_thread():
+    import threading
+
+    w = Tensor([1.0], requires_grad=True)
+    inside_no_grad, may_continue, seen = threading.Event(), threading.Event(), {}
+
+    def evaluate():
+        with tg.no_grad():
+            inside_no_grad.set()
+            may_continue.wait(timeout=10)
+            seen["evaluation records"] = (w * 2).requires_grad
+
+    thread = threading.Thread(target=evaluate)
+    thread.start()
+    assert inside_no_grad.wait(timeout=10)
+    seen["training records"] = (w * 2).requires_grad  # while the other thread is in no_grad
+    may_continue.set()
+    thread.join()
+    assert seen == {"evaluation records": False, "training records": True}
+
+
 def test_integer_tensors_cannot_require_grad():
     with pytest.raises(TypeError, match="only floating-point tensors.*int64"):
         Tensor([1, 2], requires_grad=True)

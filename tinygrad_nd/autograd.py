@@ -14,6 +14,7 @@ Design notes
 
 from __future__ import annotations
 
+import contextvars
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -28,18 +29,24 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 # --------------------------------------------------------------------------------------------
-# grad mode (process-wide, like a single-threaded PyTorch; not thread-local)
+# grad mode: per thread, as in PyTorch (an evaluation thread under no_grad() must not
+# switch off recording for a training thread)
 # --------------------------------------------------------------------------------------------
-_grad_enabled = True
+# A context variable is per thread (and per asyncio task), and reads cost a third of a
+# threading.local attribute's; the engine reads it once per op.
+_grad_mode: contextvars.ContextVar[bool] = contextvars.ContextVar("tinygrad_nd_grad_mode",
+                                                                  default=True)
+_grad_enabled = _grad_mode.get
+_set_grad_mode = _grad_mode.set
 
 
 def is_grad_enabled() -> bool:
-    """Whether new operations are recorded for differentiation."""
-    return _grad_enabled
+    """Whether new operations are recorded for differentiation (in this thread)."""
+    return _grad_enabled()
 
 
 class set_grad_enabled:
-    """Context manager (and function) that turns graph recording on or off.
+    """Context manager (and function) that turns graph recording on or off in this thread.
 
     Examples
     --------
@@ -50,29 +57,25 @@ class set_grad_enabled:
     """
 
     def __init__(self, mode: bool) -> None:
-        global _grad_enabled
-        self.prev = _grad_enabled
-        _grad_enabled = bool(mode)
+        self.prev = _grad_enabled()
+        _set_grad_mode(bool(mode))
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self.prev
+        _set_grad_mode(self.prev)
 
 
 class _GradMode:
     mode: ClassVar[bool]
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self.prev = _grad_enabled
-        _grad_enabled = self.mode
+        self.prev = _grad_enabled()
+        _set_grad_mode(self.mode)
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self.prev
+        _set_grad_mode(self.prev)
 
     def __call__(self, fn: F) -> F:
         @functools.wraps(fn)
@@ -161,7 +164,7 @@ class Context:
                                                             arr.shape))
                     # Re-attach the output to this op so grad-of-grad sees its dependence on
                     # the inputs; a fresh Tensor avoids a context -> output reference cycle.
-                    out.append(make(arr, self if _grad_enabled else None))
+                    out.append(make(arr, self if _grad_enabled() else None))
                 else:
                     out.append(make(arr, None))
         return tuple(out)
@@ -189,7 +192,7 @@ class Context:
     @property
     def recording(self) -> bool:
         """Whether this call will be recorded (a forward may then keep extra buffers)."""
-        return _grad_enabled and any(t.requires_grad for t in self.inputs)
+        return _grad_enabled() and any(t.requires_grad for t in self.inputs)
 
     @property
     def op_name(self) -> str:
@@ -248,7 +251,7 @@ class Function:
             for observer in forward_observers:
                 observer(cls, inputs, out)
         needs_grad = [t.requires_grad for t in inputs]
-        recorded = _grad_enabled and True in needs_grad
+        recorded = _grad_enabled() and True in needs_grad
         result = _tensor_module.Tensor._make(out, ctx if recorded else None)
         base = out.base
         if base is not None:  # a view (reshape, transpose ...): share the version counter
@@ -356,7 +359,6 @@ def run_backward(
     With ``inputs`` given, return their gradients (as :func:`grad` does) and leave ``.grad``
     untouched; otherwise accumulate into the ``.grad`` of leaves and retaining tensors.
     """
-    global _grad_enabled
     grads: dict[Tensor, Tensor] = {}  # keyed by the tensors themselves (identity hash)
     stored_arrays: set[int] = set()
     for r, g in zip(roots, root_grads):
@@ -365,7 +367,8 @@ def run_backward(
     capture = {t: i for i, t in enumerate(inputs)} if inputs is not None else None
     captured: list[Tensor | None] = [None] * len(inputs or ())
     order = toposort(roots)
-    prev_mode, _grad_enabled = _grad_enabled, create_graph
+    prev_mode = _grad_enabled()
+    _set_grad_mode(create_graph)
     try:
         for node in reversed(order):
             g = grads.pop(node, None)
@@ -387,7 +390,7 @@ def run_backward(
             if not retain_graph:
                 ctx.release()
     finally:
-        _grad_enabled = prev_mode
+        _set_grad_mode(prev_mode)
     return captured if capture is not None else None
 
 
