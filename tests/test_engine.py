@@ -250,6 +250,25 @@ def test_training_step_creates_no_reference_cycles():
         gc.enable()
 
 
+@pytest.mark.parametrize("shape", [(200, 10), (64, 3), (10, 10), (5, 40)])
+def test_softmax_and_cross_entropy_over_few_classes_match_numpy(shape):
+    # (200, 10) and (64, 3) take reduce_keepdims' transposed path, the others numpy's own.
+    from tinygrad_nd.ops._util import reduce_keepdims
+
+    x = np.random.default_rng(0).normal(size=shape) * 30
+    for ufunc, reduce in ((np.maximum, np.max), (np.add, np.sum)):
+        np.testing.assert_allclose(reduce_keepdims(ufunc, x, 1), reduce(x, axis=1, keepdims=True),
+                                   rtol=1e-12)
+    shifted = x - x.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    t = Tensor(x, dtype=np.float64)
+    np.testing.assert_allclose(t.log_softmax(axis=1).data, logp, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(t.softmax(axis=-1).data, np.exp(logp), rtol=1e-12, atol=1e-300)
+    target = np.arange(shape[0]) % shape[1]
+    np.testing.assert_allclose(tg.nn.functional.cross_entropy(t, target).item(),
+                               -logp[np.arange(shape[0]), target].mean(), rtol=1e-12)
+
+
 def test_stable_softmax_and_sigmoid_at_1e4_without_warnings():
     x = Tensor([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4]], requires_grad=True)
     with warnings.catch_warnings():

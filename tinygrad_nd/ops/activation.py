@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autograd import Function, is_grad_enabled
 from ..registry import register_op
-from ._util import const
+from ._util import const, reduce_keepdims
 from .elementwise import Where
 
 GELU_C = float(np.sqrt(2.0 / np.pi))
@@ -217,8 +217,8 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
         ctx.axis = axis
-        e = np.exp(x - x.max(axis=axis, keepdims=True))  # shift: e**x never overflows
-        out = e / e.sum(axis=axis, keepdims=True)
+        e = np.exp(x - reduce_keepdims(np.maximum, x, axis))  # shift: e**x never overflows
+        out = e / reduce_keepdims(np.add, e, axis)
         ctx.save_for_backward(out)
         return out
 
@@ -236,8 +236,8 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
         ctx.axis = axis
-        shifted = x - x.max(axis=axis, keepdims=True)
-        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        shifted = x - reduce_keepdims(np.maximum, x, axis)
+        out = shifted - np.log(reduce_keepdims(np.add, np.exp(shifted), axis))
         ctx.save_for_backward(out)
         return out
 

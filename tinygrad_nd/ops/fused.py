@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd import Function, is_grad_enabled
 from ..registry import register_op
-from ._util import const
+from ._util import const, reduce_keepdims
 from .linalg import MatMul
 from .movement import Permute
 from .reduce import Sum
@@ -80,9 +80,9 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, x, target):
-        shifted = x - x.max(axis=1, keepdims=True)
+        shifted = x - reduce_keepdims(np.maximum, x, 1)
         exp = np.exp(shifted)
-        total = exp.sum(axis=1, keepdims=True)
+        total = reduce_keepdims(np.add, exp, 1)
         picked = shifted[np.arange(len(x)), target]
         exp /= total  # the probabilities, kept for the backward
         ctx.target, ctx.probs = target, exp
