@@ -131,14 +131,16 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.positive = x > 0
-        return np.maximum(x, 0)  # NaN stays NaN
+        out = np.maximum(x, 0)  # NaN stays NaN
+        ctx.save_for_backward(out)  # x > 0 exactly where out > 0: no mask kept
+        return out
 
     @staticmethod
     def backward(ctx, g):
+        (out,) = ctx.saved_arrays
         if not is_grad_enabled():
-            return (const(g.data * ctx.positive),)
-        return (g * const(ctx.positive.astype(g.dtype)),)
+            return (const(g.data * (out > 0)),)
+        return (g * const((out > 0).astype(g.dtype)),)
 
 
 @register_op("leaky_relu", nin=1, kinks=(0.0,), params={"negative_slope": (0.01, 0.2)},
