@@ -138,9 +138,11 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_arrays
+        slope = (out > 0).astype(g.dtype)  # a float mask: float * bool casts in a slow loop
         if not is_grad_enabled():
-            return (const(g.data * (out > 0)),)
-        return (g * const((out > 0).astype(g.dtype)),)
+            slope *= g.data
+            return (const(slope),)
+        return (g * const(slope),)
 
 
 @register_op("leaky_relu", nin=1, kinks=(0.0,), params={"negative_slope": (0.01, 0.2)},
