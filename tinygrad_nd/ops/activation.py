@@ -14,7 +14,7 @@ GELU_A = 0.044715
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + e**-x), correct to rounding for every x, in four in-place ufuncs.
+    """1 / (1 + e**-x), within a few ulps for every x, in four in-place ufuncs.
 
     For x below about -88 (float32) e**-x overflows to inf and 1 / (1 + inf) is exactly 0,
     the correctly rounded answer; only that expected overflow warning is silenced. Branching
