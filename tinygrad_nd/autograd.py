@@ -127,13 +127,17 @@ class Context:
 
     # The engine's own fields are slots; what an op's forward attaches (axes, masks ...) lives
     # in ``__dict__``, so releasing the buffers is one ``clear()``.
-    __slots__ = ("function", "inputs", "needs_input_grad", "params", "module", "grad_norm",
-                 "_saved", "_freed", "_input_versions", "_output_data", "_output_version",
-                 "__dict__")
+    __slots__ = ("function", "inputs", "recording", "needs_input_grad", "params", "module",
+                 "grad_norm", "_saved", "_freed", "_input_versions", "_output_data",
+                 "_output_version", "__dict__")
 
-    def __init__(self, function: type[Function], inputs: tuple[Tensor, ...]) -> None:
+    def __init__(self, function: type[Function], inputs: tuple[Tensor, ...],
+                 recording: bool = False) -> None:
         self.function = function
         self.inputs = inputs
+        # Whether this call is recorded (a forward may then keep extra buffers); decided once,
+        # by Function.apply.
+        self.recording = recording
         self._saved: tuple[np.ndarray, ...] | None = None
         self._freed = False
 
@@ -144,29 +148,18 @@ class Context:
     @property
     def saved_tensors(self) -> tuple[Tensor, ...]:
         """The saved arrays as Tensors, checked against in-place modification."""
-        if self._freed:
-            raise RuntimeError(_freed_message(self.function.op_name))
         make = _tensor_module.Tensor._make
         out = []
-        for arr in self._saved or ():
-            for i, t in enumerate(self.inputs):
+        for arr in self.saved_arrays:  # (which does the checks)
+            for t in self.inputs:
                 if t.data is arr:
-                    if t._version[0] != self._input_versions[i]:
-                        raise RuntimeError(_version_message(self.function.op_name, f"input {i}",
-                                                            t.shape))
                     out.append(t)
                     break
             else:
-                if arr is self._output_data:
-                    counter, version = self._output_version
-                    if counter[0] != version:
-                        raise RuntimeError(_version_message(self.function.op_name, "output",
-                                                            arr.shape))
-                    # Re-attach the output to this op so grad-of-grad sees its dependence on
-                    # the inputs; a fresh Tensor avoids a context -> output reference cycle.
-                    out.append(make(arr, self if _grad_enabled() else None))
-                else:
-                    out.append(make(arr, None))
+                # Re-attach the output to this op so grad-of-grad sees its dependence on the
+                # inputs; a fresh Tensor avoids a context -> output reference cycle.
+                is_output = arr is self._output_data and _grad_enabled()
+                out.append(make(arr, self if is_output else None))
         return tuple(out)
 
     @property
@@ -188,11 +181,6 @@ class Context:
             raise RuntimeError(_version_message(self.function.op_name, "output",
                                                 self._output_data.shape))
         return saved
-
-    @property
-    def recording(self) -> bool:
-        """Whether this call will be recorded (a forward may then keep extra buffers)."""
-        return _grad_enabled() and any(t.requires_grad for t in self.inputs)
 
     @property
     def op_name(self) -> str:
@@ -243,7 +231,8 @@ class Function:
             arrays.append(t.data)
             needs_grad.append(t.requires_grad)
             versions.append(t._version[0])
-        ctx = Context(cls, inputs)
+        recorded = _grad_enabled() and True in needs_grad
+        ctx = Context(cls, inputs, recorded)
         try:
             out = cls.forward(ctx, *arrays, **params)
         except (ValueError, IndexError, TypeError) as e:
@@ -255,7 +244,6 @@ class Function:
         if forward_observers:
             for observer in forward_observers:
                 observer(cls, inputs, out)
-        recorded = _grad_enabled() and True in needs_grad
         result = _tensor_module.Tensor._make(out, ctx if recorded else None)
         base = out.base
         if base is not None:  # a view (reshape, transpose ...): share the version counter
