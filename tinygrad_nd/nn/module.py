@@ -104,8 +104,9 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before "
                                "assigning attributes")
-        if name in self._buffers and (value is None or isinstance(value, Tensor)) and not (
-                isinstance(value, Parameter)):
+        replaces_buffer = name in self._buffers and (
+            value is None or (isinstance(value, Tensor) and not isinstance(value, Parameter)))
+        if replaces_buffer:
             self._buffers[name] = value  # assigning to a buffer replaces it, as in PyTorch
         else:
             for store in (self._parameters, self._modules, self._buffers):
