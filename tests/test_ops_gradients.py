@@ -68,3 +68,25 @@ def test_grad_of_grad(name, data):
         return tuple(g if g is not None else w * 0.0 for g, w in zip(grads, wrt))
 
     assert_grad_close(first_derivatives, [*inputs, v], mode="central", atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", OP_NAMES)
+@given(data=st.data())
+def test_first_order_backward_matches_recorded_backward(name, data):
+    """An op's numpy ``backward_arrays`` (first-order passes) and its Tensor ``backward``
+    (recorded under create_graph=True) compute the same vector-Jacobian product."""
+    opdef = tg.OPS[name]
+    case = data.draw(op_inputs(opdef), label="case")
+    inputs = case.tensors(opdef)
+    live = [t for t in inputs if t.requires_grad]
+    if not live:
+        return
+    out = apply(name, *inputs, **case.params)
+    v = tg.Tensor(np.random.default_rng(2).standard_normal(out.shape), dtype=out.dtype)
+    first = tg.grad(out, live, v, retain_graph=True, allow_unused=True)
+    recorded = tg.grad(out, live, v, create_graph=True, allow_unused=True)
+    for a, b in zip(first, recorded):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert not a.requires_grad and a.dtype == b.dtype
+            np.testing.assert_allclose(a.data, b.data, rtol=1e-10, atol=1e-12)

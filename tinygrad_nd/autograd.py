@@ -8,8 +8,12 @@ Design notes
 * ``backward`` walks a post-order of the graph built with an explicit stack (no recursion,
   so chains of 100,000 ops work) and pushes gradients through a local dict. Only leaves and
   tensors that called ``retain_grad()`` receive ``.grad``.
-* Op backwards are written with Tensor operations. When ``create_graph`` is off they run under
-  ``no_grad`` (no graph is recorded); when it is on they are recorded, giving grad-of-grad.
+* Op backwards are written with Tensor operations; under ``create_graph=True`` they are
+  recorded, giving grad-of-grad. A first-order pass (the usual case) records nothing, so it
+  pushes plain numpy arrays between ops instead: each op's optional ``backward_arrays``
+  computes the same vector-Jacobian product with numpy, and ops without one run their
+  Tensor backward under ``no_grad`` on a wrapped gradient. Gradients become Tensors only
+  where a user sees them (``.grad``, hooks, :func:`grad`'s results).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 F = TypeVar("F", bound=Callable[..., Any])
+G = TypeVar("G")  # a gradient: a Tensor in recorded passes, a numpy array in first-order ones
 
 # --------------------------------------------------------------------------------------------
 # grad mode: per thread, as in PyTorch (an evaluation thread under no_grad() must not
@@ -215,11 +220,19 @@ class Function:
     ``backward(ctx, g: Tensor) -> tuple[Tensor | None, ...]``
         returns one vector-Jacobian product per tensor input (``None`` for no gradient),
         each of the *output's* broadcast shape; the engine reduces and accumulates it.
+
+    and optionally a third, for ops on hot paths:
+
+    ``backward_arrays(ctx, g: np.ndarray) -> tuple[np.ndarray | None, ...]``
+        the same products computed with numpy (from ``ctx.saved_arrays``), used by
+        first-order passes, which then skip the Tensor wrappers of every gradient. The
+        generic tests check that it agrees with ``backward``.
     """
 
     op_name: ClassVar[str] = "function"
     forward: ClassVar[Callable[..., np.ndarray]]
     backward: ClassVar[Callable[..., tuple[Any, ...]]]
+    backward_arrays: ClassVar[Callable[..., tuple[Any, ...]] | None] = None
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
@@ -259,6 +272,15 @@ class Function:
                 ctx._output_data = out
                 ctx._output_version = (result._version, result._version[0])
         return result
+
+    @classmethod
+    def on_arrays(cls, *arrays: np.ndarray, **params: Any) -> np.ndarray:
+        """The op's forward on plain arrays, nothing recorded.
+
+        How one op's ``backward_arrays`` uses another op (conv2d's uses
+        ``conv2d_input_grad``), without wrapping anything in Tensors.
+        """
+        return cls.forward(Context(cls, ()), *arrays, **params)
 
 
 def _named_error(op_name: str, error: Exception, inputs: tuple[Tensor, ...]) -> Exception:
@@ -305,8 +327,9 @@ def toposort(roots: Iterable[Tensor]) -> list[Tensor]:
     return order
 
 
-# Callbacks ``fn(ctx, grad_output, grad_inputs)`` run after every op's backward; the
-# diagnostics' grad_health mode uses this to name the op where a gradient goes wrong.
+# Callbacks ``fn(ctx, grad_output, grad_inputs)`` run after every op's backward, on numpy
+# arrays (``None`` for an input without gradient); the diagnostics' grad_health mode uses
+# this to name the op where a gradient goes wrong.
 backward_observers: list[Callable[[Context, Tensor, tuple[Any, ...]], None]] = []
 
 
@@ -326,8 +349,9 @@ def replay(roots: Sequence[Tensor]) -> dict[int, Tensor]:
     return twins
 
 
-def unbroadcast(g: Tensor, shape: tuple[int, ...], op_name: str) -> Tensor:
-    """Sum ``g`` over the axes that broadcasting added, so it has the input's ``shape``."""
+def unbroadcast(g: G, shape: tuple[int, ...], op_name: str) -> G:
+    """Sum ``g`` (a Tensor or an array) over the axes that broadcasting added, so it has the
+    input's ``shape``."""
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
@@ -351,11 +375,16 @@ def run_backward(
     With ``inputs`` given, return their gradients (as :func:`grad` does) and leave ``.grad``
     untouched; otherwise accumulate into the ``.grad`` of leaves and retaining tensors.
     """
-    grads: dict[Tensor, Tensor] = {}  # keyed by the tensors themselves (identity hash)
+    # Gradients travel as Tensors when the pass is recorded, as arrays otherwise; ``to_user``
+    # turns one into what a user sees (a Tensor), ``from_user`` back.
+    to_user: Callable[[Any], Tensor] = _same if create_graph else _as_tensor
+    from_user: Callable[[Tensor], Any] = _same if create_graph else _data
+    grads: dict[Tensor, Any] = {}  # keyed by the tensors themselves (identity hash)
     stored_arrays: set[int] = set()
     for r, g in zip(roots, root_grads):
-        grads[r] = g if r not in grads else grads[r] + g
         stored_arrays.add(id(g.data))
+        g = from_user(g)
+        grads[r] = g if r not in grads else grads[r] + g
     capture = {t: i for i, t in enumerate(inputs)} if inputs is not None else None
     captured: list[Tensor | None] = [None] * len(inputs or ())
     order = toposort(roots)
@@ -367,11 +396,11 @@ def run_backward(
             if g is None:
                 continue
             if node._hooks:
-                g = _run_tensor_hooks(node, g)
+                g = from_user(_run_tensor_hooks(node, to_user(g)))
             ctx = node._ctx
             if capture is not None:
                 if node in capture:
-                    captured[capture[node]] = g
+                    captured[capture[node]] = to_user(g)
             elif ctx is None or node._retains_grad:
                 _accumulate_grad(node, g, create_graph, stored_arrays)
             if ctx is None:
@@ -386,31 +415,56 @@ def run_backward(
     return captured if capture is not None else None
 
 
-def _backprop_op(ctx: Context, g: Tensor, grads: dict[Tensor, Tensor],
-                 create_graph: bool) -> None:
+def _same(g: Any) -> Any:
+    return g
+
+
+def _as_tensor(g: Any) -> Tensor:
+    return _tensor_module.Tensor._make(np.asarray(g), None)
+
+
+def _data(t: Tensor) -> np.ndarray:
+    return t.data
+
+
+def _backprop_op(ctx: Context, g: Any, grads: dict[Tensor, Any], create_graph: bool) -> None:
     """Call one op's backward and add each input's reduced gradient into ``grads``."""
-    input_grads = ctx.function.backward(ctx, g)
+    function = ctx.function
+    if create_graph:
+        input_grads = function.backward(ctx, g)
+    elif function.backward_arrays is not None:
+        input_grads = function.backward_arrays(ctx, g)
+    else:  # a Tensor-only backward, run unrecorded on a wrapped gradient
+        input_grads = tuple([None if gi is None else gi.data
+                             for gi in function.backward(ctx, _as_tensor(g))])
     if len(input_grads) != len(ctx.inputs):
-        raise RuntimeError(f"{ctx.function.op_name}.backward returned {len(input_grads)} "
+        raise RuntimeError(f"{function.op_name}.backward returned {len(input_grads)} "
                            f"gradients for {len(ctx.inputs)} inputs")
     if backward_observers:
-        for observer in backward_observers:
-            observer(ctx, g, input_grads)
+        _notify_backward_observers(ctx, g, input_grads, create_graph)
     for inp, gi, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad):
         if gi is None or not needed:
             continue
-        data, target = gi.data, inp.data
-        if data.shape != target.shape:
-            gi = unbroadcast(gi, target.shape, ctx.function.op_name)
-        if data.dtype is not target.dtype and data.dtype != target.dtype:
+        target = inp.data
+        if not create_graph and type(gi) is not np.ndarray:  # numpy's 0-d results are scalars
+            gi = np.asarray(gi)
+        if gi.shape != target.shape:
+            gi = unbroadcast(gi, target.shape, function.op_name)
+        if gi.dtype is not target.dtype and gi.dtype != target.dtype:
             gi = gi.astype(target.dtype)
         previous = grads.get(inp)
-        if previous is None:
-            grads[inp] = gi
-        elif create_graph:
-            grads[inp] = previous + gi
-        else:  # no graph to record: plain numpy, out of place
-            grads[inp] = _tensor_module.Tensor._make(previous.data + gi.data, None)
+        # (out of place: the same array may be another input's gradient too)
+        grads[inp] = gi if previous is None else previous + gi
+
+
+def _notify_backward_observers(ctx: Context, g: Any, input_grads: Sequence[Any],
+                               create_graph: bool) -> None:
+    if create_graph:
+        g = g.data
+        input_grads = [None if gi is None else gi.data for gi in input_grads]
+    arrays = tuple(None if gi is None else np.asarray(gi) for gi in input_grads)
+    for observer in backward_observers:
+        observer(ctx, np.asarray(g), arrays)
 
 
 def _run_tensor_hooks(node: Tensor, g: Tensor) -> Tensor:
@@ -422,20 +476,22 @@ def _run_tensor_hooks(node: Tensor, g: Tensor) -> Tensor:
     return g
 
 
-def _accumulate_grad(node: Tensor, g: Tensor, create_graph: bool, stored: set[int]) -> None:
-    if not create_graph:
-        # Two leaves may receive the very same array (e.g. both inputs of an add); copy so an
-        # in-place change of one ``.grad`` can never leak into another.
-        data = g.data
-        owner = id(data if data.base is None else data.base)
-        if owner in stored or not data.flags.writeable:  # shared, or a broadcast view
-            g = _tensor_module.Tensor._make(data.copy(), None)
-        else:
-            stored.add(owner)
-    if node.grad is None:
-        node.grad = g if create_graph or not g.requires_grad else g.detach()
+def _accumulate_grad(node: Tensor, g: Any, create_graph: bool, stored: set[int]) -> None:
+    """Add ``g`` (a Tensor when ``create_graph``, else an array) into ``node.grad``."""
+    if create_graph:
+        node.grad = g if node.grad is None else node.grad + g
+        return
+    # Two leaves may receive the very same array (e.g. both inputs of an add); copy so an
+    # in-place change of one ``.grad`` can never leak into another.
+    data = np.asarray(g)
+    owner = id(data if data.base is None else data.base)
+    if owner in stored or not data.flags.writeable:  # shared, or a broadcast view
+        data = data.copy()
     else:
-        node.grad = node.grad + g
+        stored.add(owner)
+    if node.grad is not None:
+        data = node.grad.data + data
+    node.grad = _tensor_module.Tensor._make(data, None)
 
 
 def _checked_hook_result(result: Any, node: Tensor) -> Tensor:

@@ -97,8 +97,8 @@ class record_grads:
         autograd.backward_observers.remove(self._observe)
 
     @staticmethod
-    def _observe(ctx: autograd.Context, g: Tensor, grads: tuple[Any, ...]) -> None:
-        ctx.grad_norm = _norm(g.data)  # leaves keep their .grad, which the drawer reads
+    def _observe(ctx: autograd.Context, g: np.ndarray, grads: tuple[Any, ...]) -> None:
+        ctx.grad_norm = _norm(g)  # leaves keep their .grad, which the drawer reads
 
 
 def _norm(a: np.ndarray) -> float:

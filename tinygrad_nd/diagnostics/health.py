@@ -84,19 +84,19 @@ class grad_health:
                          f"in the forward pass, from finite inputs of shapes {shapes}",
                          function.op_name)
 
-    def _observe(self, ctx: autograd.Context, g: Tensor, grads: tuple[Any, ...]) -> None:
+    def _observe(self, ctx: autograd.Context, g: np.ndarray,
+                 grads: tuple[np.ndarray | None, ...]) -> None:
         op = ctx.function.op_name
         where = f"op '{op}'" + (f" in layer {ctx.module}" if getattr(ctx, "module", None)
                                 else "")
-        for i, gi in enumerate(grads):
-            if gi is None or not ctx.needs_input_grad[i]:
+        for i, data in enumerate(grads):
+            if data is None or not ctx.needs_input_grad[i]:
                 continue
-            data = gi.data
             if not np.isfinite(data).all():
                 if self.nan:
                     self._report("non-finite", f"non-finite gradient (NaN/inf) computed by {where} "
                                  f"for its input {i} (shape {data.shape}); the upstream gradient "
-                                 f"was {'finite' if np.isfinite(g.data).all() else 'non-finite'}",
+                                 f"was {'finite' if np.isfinite(g).all() else 'non-finite'}",
                                  op)
                 continue
             norm = float(np.sqrt((data.astype(np.float64) ** 2).sum()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function
 from ..registry import register_op
 from ._util import const, reduce_keepdims
 from .elementwise import Where
@@ -82,13 +82,14 @@ class _OutputSlope(Function):
         return out
 
     @staticmethod
+    def backward_arrays(ctx, g):
+        (y,) = ctx.saved_arrays
+        return (ctx.function.slope_op.vjp(g, y),)
+
+    @staticmethod
     def backward(ctx, g):
-        op = ctx.function.slope_op
-        if not is_grad_enabled():  # first order: one numpy expression, nothing recorded
-            (y,) = ctx.saved_arrays
-            return (const(op.vjp(g.data, y)),)
         (y,) = ctx.saved_tensors
-        return (op.apply(g, y),)
+        return (ctx.function.slope_op.apply(g, y),)
 
 
 @register_op("sigmoid_backward", nin=2, domain=((-3.0, 3.0), (0.01, 0.99)),
@@ -136,13 +137,16 @@ class ReLU(Function):
         return out
 
     @staticmethod
-    def backward(ctx, g):
+    def backward_arrays(ctx, g):
         (out,) = ctx.saved_arrays
         slope = (out > 0).astype(g.dtype)  # a float mask: float * bool casts in a slow loop
-        if not is_grad_enabled():
-            slope *= g.data
-            return (const(slope),)
-        return (g * const(slope),)
+        slope *= g
+        return (slope,)
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_arrays  # (a mask, whose derivative does not matter)
+        return (g * const((out > 0).astype(g.dtype)),)
 
 
 @register_op("leaky_relu", nin=1, kinks=(0.0,), params={"negative_slope": (0.01, 0.2)},

@@ -14,9 +14,8 @@ import functools
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function
 from ..registry import register_op
-from ._util import const
 from .movement import IndexAdd
 
 Pair = tuple[int, int]
@@ -120,15 +119,18 @@ class Conv2d(Function):
         return out
 
     @staticmethod
+    def backward_arrays(ctx, g):
+        x, w = ctx.saved_arrays
+        need_x, need_w = ctx.needs_input_grad
+        return (Conv2dInputGrad.on_arrays(g, w, x_shape=x.shape, **ctx.conf) if need_x else None,
+                weight_grad(g, ctx.cols, w.shape, ctx.conf["groups"]) if need_w else None)
+
+    @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need_x, need_w = ctx.needs_input_grad
         gx = Conv2dInputGrad.apply(g, w, x_shape=x.shape, **ctx.conf) if need_x else None
-        gw = None
-        if need_w and not is_grad_enabled():  # first order: no graph, reuse im2col
-            gw = const(weight_grad(g.data, ctx.cols, w.shape, ctx.conf["groups"]))
-        elif need_w:
-            gw = Conv2dWeightGrad.apply(x, g, w_shape=w.shape, **ctx.conf)
+        gw = Conv2dWeightGrad.apply(x, g, w_shape=w.shape, **ctx.conf) if need_w else None
         return gx, gw
 
 
@@ -227,19 +229,27 @@ class MaxPool2d(Function):
         return out
 
     @staticmethod
-    def backward(ctx, g):
-        # Flat index of each winner in x: window origin plus the winning offset; the gradient
-        # is scattered there by index_add.
-        kernel, dilation = ctx.conf["kernel_size"], ctx.conf["dilation"]
-        width = ctx.shape[3]
-        origin = _window_origins(ctx.shape, g.shape[2:], ctx.conf["stride"],
-                                 ctx.conf["padding"])
-        offsets = np.array([(k // kernel[1]) * dilation[0] * width + (k % kernel[1]) * dilation[1]
-                            for k in range(kernel[0] * kernel[1])])
-        flat_index = (origin + offsets[ctx.arg]).reshape(-1)
-        size = int(np.prod(ctx.shape))
-        flat = IndexAdd.apply(g.reshape(-1), index=(flat_index,), shape=(size,))
+    def backward_arrays(ctx, g):
+        flat = IndexAdd.on_arrays(g.reshape(-1), index=_winners(ctx, g.shape[2:]),
+                                  shape=(int(np.prod(ctx.shape)),))
         return (flat.reshape(ctx.shape),)
+
+    @staticmethod
+    def backward(ctx, g):
+        flat = IndexAdd.apply(g.reshape(-1), index=_winners(ctx, g.shape[2:]),
+                              shape=(int(np.prod(ctx.shape)),))
+        return (flat.reshape(ctx.shape),)
+
+
+def _winners(ctx, out_hw: Pair) -> tuple[np.ndarray]:
+    """Flat index in x of each window's winner (window origin plus the winning offset), where
+    max-pool's gradient is scattered."""
+    kernel, dilation = ctx.conf["kernel_size"], ctx.conf["dilation"]
+    width = ctx.shape[3]
+    origin = _window_origins(ctx.shape, out_hw, ctx.conf["stride"], ctx.conf["padding"])
+    offsets = np.array([(k // kernel[1]) * dilation[0] * width + (k % kernel[1]) * dilation[1]
+                        for k in range(kernel[0] * kernel[1])])
+    return ((origin + offsets[ctx.arg]).reshape(-1),)
 
 
 @register_op("avg_pool2d", nin=1, shape_rule="pool2d")
@@ -253,6 +263,10 @@ class AvgPool2d(Function):
         oh, ow = output_hw(x.shape[2:], kernel_size, stride, padding, (1, 1))
         win = windows(_pad_hw(x, padding), kernel_size, stride, (1, 1), (oh, ow))
         return win.mean(axis=(-2, -1)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward_arrays(ctx, g):
+        return (AvgPool2dGrad.on_arrays(g, x_shape=ctx.shape, **ctx.conf),)
 
     @staticmethod
     def backward(ctx, g):

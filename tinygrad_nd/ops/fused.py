@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function
 from ..registry import register_op
 from ._util import const, reduce_keepdims
 from .linalg import MatMul
@@ -53,16 +53,18 @@ class Linear(Function):
         return out
 
     @staticmethod
-    def backward(ctx, g):
+    def backward_arrays(ctx, g):
+        x, w = ctx.saved_arrays
         need_x, need_w, need_b = ctx.needs_input_grad
-        if not is_grad_enabled():  # first order, nothing recorded: three numpy products
-            xd, wd = ctx.saved_arrays
-            gd = g.data
-            rows = gd.reshape(-1, gd.shape[-1])
-            return (const(gd @ wd) if need_x else None,
-                    const(rows.T @ xd.reshape(-1, xd.shape[-1])) if need_w else None,
-                    const(rows.sum(axis=0)) if need_b else None)
+        rows = g.reshape(-1, g.shape[-1])
+        return (g @ w if need_x else None,
+                rows.T @ x.reshape(-1, x.shape[-1]) if need_w else None,
+                rows.sum(axis=0) if need_b else None)
+
+    @staticmethod
+    def backward(ctx, g):
         x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
         rows = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
         gx = MatMul.apply(g, w) if need_x else None
         gw = None
@@ -90,16 +92,17 @@ class CrossEntropy(Function):
         return (np.log(total).sum() - picked.sum()) * x.dtype.type(1.0 / len(x))
 
     @staticmethod
+    def backward_arrays(ctx, g):
+        (x,) = ctx.saved_arrays
+        probs = ctx.probs.copy()  # (kept intact for a retain_graph=True second pass)
+        probs[np.arange(len(x)), ctx.target] -= 1
+        probs *= g * (1.0 / len(x))
+        return probs, None
+
+    @staticmethod
     def backward(ctx, g):
+        # Softmax recomputed from x (not the forward's probabilities) so it differentiates again.
         (x,) = ctx.saved_tensors
-        n = x.shape[0]
-        rows = np.arange(n)
-        if not is_grad_enabled():  # the usual path: reuse the forward's probabilities
-            probs = ctx.probs.copy()
-            probs[rows, ctx.target] -= 1
-            probs *= g.data * (1.0 / n)
-            return const(probs), None
-        # Recorded (create_graph): softmax recomputed from x so it differentiates again.
         onehot = np.zeros(x.shape, dtype=x.dtype)
-        onehot[rows, ctx.target] = 1
-        return (x.softmax(axis=1) - const(onehot)) * (g * (1.0 / n)), None
+        onehot[np.arange(len(x)), ctx.target] = 1
+        return (x.softmax(axis=1) - const(onehot)) * (g * (1.0 / len(x))), None

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function
 from ..registry import register_op
-from ._util import const
 from .movement import Permute
 
 
@@ -44,33 +43,34 @@ class MatMul(Function):
         return out
 
     @staticmethod
-    def backward(ctx, g):
-        fast = not is_grad_enabled()
-        if fast:  # first order, nothing recorded: the same algebra on plain arrays
-            a, b = ctx.saved_arrays
-            g = g.data
-            if a.ndim == 2 and b.ndim == 2:  # the common case, no reshaping
-                need_a, need_b = ctx.needs_input_grad
-                return (const(g @ b.T) if need_a else None,
-                        const(a.T @ g) if need_b else None)
-        else:
-            a, b = ctx.saved_tensors
-        a2 = a.reshape(1, -1) if a.ndim == 1 else a
-        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
-        g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 else g
-        g2 = g2.reshape(g2.shape + (1,)) if b.ndim == 1 else g2
+    def backward_arrays(ctx, g):
+        a, b = ctx.saved_arrays
         need_a, need_b = ctx.needs_input_grad
-        product = np.matmul if fast else MatMul.apply
-        ga = gb = None
-        if need_a:
-            ga = product(g2, _swap_last(b2))
-            ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:]) if a.ndim == 1 else ga
-        if need_b:
-            gb = product(_swap_last(a2), g2)
-            gb = gb.reshape(gb.shape[:-1]) if b.ndim == 1 else gb
-        if fast:
-            return (None if ga is None else const(ga)), (None if gb is None else const(gb))
-        return ga, gb
+        if a.ndim == 2 and b.ndim == 2:  # the common case, no reshaping
+            return (g @ b.T if need_a else None), (a.T @ g if need_b else None)
+        return _matmul_vjp(a, b, g, need_a, need_b, np.matmul)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return _matmul_vjp(a, b, g, *ctx.needs_input_grad, MatMul.apply)
+
+
+def _matmul_vjp(a, b, g, need_a, need_b, product):
+    """(g @ b^T, a^T @ g) with 1-D operands promoted and squeezed back, for arrays or Tensors
+    (``product`` is np.matmul or the recorded op)."""
+    a2 = a.reshape(1, -1) if a.ndim == 1 else a
+    b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+    g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 else g
+    g2 = g2.reshape(g2.shape + (1,)) if b.ndim == 1 else g2
+    ga = gb = None
+    if need_a:
+        ga = product(g2, _swap_last(b2))
+        ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:]) if a.ndim == 1 else ga
+    if need_b:
+        gb = product(_swap_last(a2), g2)
+        gb = gb.reshape(gb.shape[:-1]) if b.ndim == 1 else gb
+    return ga, gb
 
 
 def _swap_last(t):

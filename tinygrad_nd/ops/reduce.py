@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function
 from ..registry import register_op
 from ..tensor import Tensor
 from ._util import const, normalize_axes
@@ -13,21 +13,27 @@ from .movement import Expand, Reshape
 REDUCE_PARAMS = {"keepdims": (False, True)}
 
 
-def _spread(g: Tensor, input_shape: tuple[int, ...], axes: tuple[int, ...],
-            keepdims: bool) -> Tensor:
-    """Broadcast a reduced gradient back to the input's shape."""
-    if not is_grad_enabled():  # first order: nothing to record
-        kept = g.data
-        if not keepdims and kept.ndim:  # (a 0-d gradient broadcasts as it is)
-            kept = kept.reshape(tuple(1 if i in axes else s for i, s in enumerate(input_shape)))
-        # A filled array, not np.broadcast_to: that costs ~3 us of Python per call, and
-        # a read-only view would be copied anyway before it lands in a leaf's .grad.
-        spread = np.empty(input_shape, dtype=kept.dtype)
-        spread[...] = kept
-        return const(spread)
-    if not keepdims:
-        g = Reshape.apply(g, shape=tuple(1 if i in axes else s for i, s in enumerate(input_shape)))
-    return Expand.apply(g, shape=input_shape)
+def _kept_shape(ctx) -> tuple[int, ...]:
+    """The input's shape with the reduced axes kept as 1s."""
+    return tuple(1 if i in ctx.axes else s for i, s in enumerate(ctx.shape))
+
+
+def _spread_array(ctx, g: np.ndarray) -> np.ndarray:
+    """Broadcast a reduced gradient array back to the input's shape, as a fresh array."""
+    if not ctx.keepdims and g.ndim:  # (a 0-d gradient broadcasts as it is)
+        g = g.reshape(_kept_shape(ctx))
+    # A filled array, not np.broadcast_to: that costs ~3 us of Python per call, and a
+    # read-only view would be copied anyway before it lands in a leaf's .grad.
+    spread = np.empty(ctx.shape, dtype=g.dtype)
+    spread[...] = g
+    return spread
+
+
+def _spread(ctx, g: Tensor) -> Tensor:
+    """Broadcast a reduced gradient back to the input's shape, recorded."""
+    if not ctx.keepdims:
+        g = Reshape.apply(g, shape=_kept_shape(ctx))
+    return Expand.apply(g, shape=ctx.shape)
 
 
 @register_op("sum", nin=1, shape_rule="reduce", params=REDUCE_PARAMS,
@@ -41,8 +47,12 @@ class Sum(Function):
         return x.sum(axis=ctx.axes, keepdims=keepdims)
 
     @staticmethod
+    def backward_arrays(ctx, g):
+        return (_spread_array(ctx, g),)
+
+    @staticmethod
     def backward(ctx, g):
-        return (_spread(g, ctx.shape, ctx.axes, ctx.keepdims),)
+        return (_spread(ctx, g),)
 
 
 @register_op("mean", nin=1, shape_rule="reduce", params=REDUCE_PARAMS,
@@ -60,8 +70,14 @@ class Mean(Function):
         return np.mean(x, axis=ctx.axes, keepdims=keepdims)
 
     @staticmethod
+    def backward_arrays(ctx, g):
+        spread = _spread_array(ctx, g)
+        spread *= 1.0 / ctx.count
+        return (spread,)
+
+    @staticmethod
     def backward(ctx, g):
-        return (_spread(g, ctx.shape, ctx.axes, ctx.keepdims) * (1.0 / ctx.count),)
+        return (_spread(ctx, g) * (1.0 / ctx.count),)
 
 
 class _Extremum(Function):
@@ -83,8 +99,14 @@ class _Extremum(Function):
                                                     if i not in ctx.axes])
 
     @staticmethod
+    def backward_arrays(ctx, g):
+        spread = _spread_array(ctx, g)
+        spread *= ctx.share
+        return (spread,)
+
+    @staticmethod
     def backward(ctx, g):
-        return (_spread(g, ctx.shape, ctx.axes, ctx.keepdims) * const(ctx.share),)
+        return (_spread(ctx, g) * const(ctx.share),)
 
 
 @register_op("max", nin=1, shape_rule="reduce", params=REDUCE_PARAMS,
