@@ -71,23 +71,26 @@ class Optimizer(ABC):
     def step(self) -> None:
         """Update every parameter that has a gradient."""
         updates = []
+        states, update = self.state, self.update
         for group in self.param_groups:
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
-                if grad.data.shape != p.data.shape:
+                data, grad = p.data, grad.data
+                if grad.shape != data.shape:
                     raise ValueError(f"{type(self).__name__}.step: gradient of shape "
-                                     f"{grad.data.shape} for a parameter of shape {p.shape}")
-                state = self.state.get(id(p), _NO_STATE)
-                updates.append((p, self.update(p.data, grad.data, state, group)))
+                                     f"{grad.shape} for a parameter of shape {data.shape}")
+                change, state = update(data, grad, states.get(id(p), _NO_STATE), group)
+                updates.append((p, change, state))
         # Commit. Nothing above changed the model, and nothing below can fail half way: the
         # shapes fit, and floating-point traps (np.seterr(all="raise")) are off for the adds.
         with np.errstate(all="ignore"):
-            for p, (change, state) in updates:
+            for p, change, state in updates:
                 np.add(p.data, change, out=p.data, casting="unsafe")
                 p._version[0] += 1
-                self.state[id(p)] = state
+                if state or id(p) in states:  # (stateless optimizers keep no entries)
+                    states[id(p)] = state
 
     def _all_params(self) -> list[Tensor]:
         return [p for group in self.param_groups for p in group["params"]]
