@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import tinygrad_nd as tg
+from tinygrad_nd.ops import conv as conv_ops
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -14,11 +15,15 @@ CONV_CASES = [  # x shape, w shape, stride, padding, dilation, groups
     ((1, 4, 10, 10), (6, 2, 3, 3), (1, 2), (2, 1), 2, 2),
     ((3, 4, 7, 7), (4, 1, 5, 5), 1, 2, 1, 4),  # depthwise
     ((2, 1, 28, 28), (8, 1, 5, 5), 1, 0, 1, 1),  # the benchmark CNN's first layer
+    ((17, 4, 8, 8), (6, 2, 3, 3), 1, 1, 1, 2),  # images 2 KiB apart: blocked batch-last copies
 ]
 
 
+@pytest.mark.parametrize("batch_last_max_width", [0, 10**6], ids=["nchw", "batch_last"])
 @pytest.mark.parametrize("xs, ws, stride, padding, dilation, groups", CONV_CASES)
-def test_conv2d_matches_torch_forward_and_backward(xs, ws, stride, padding, dilation, groups):
+def test_conv2d_matches_torch_forward_and_backward(xs, ws, stride, padding, dilation, groups,
+                                                   batch_last_max_width, monkeypatch):
+    monkeypatch.setattr(conv_ops, "BATCH_LAST_MAX_WIDTH", batch_last_max_width)
     rng = np.random.default_rng(0)
     x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
     tx, tw, tb = (tg.Tensor(a, dtype=np.float64, requires_grad=True) for a in (x, w, b))
