@@ -225,8 +225,9 @@ class Function:
 
     ``backward_arrays(ctx, g: np.ndarray) -> tuple[np.ndarray | None, ...]``
         the same products computed with numpy (from ``ctx.saved_arrays``), used by
-        first-order passes, which then skip the Tensor wrappers of every gradient. The
-        generic tests check that it agrees with ``backward``.
+        first-order passes, which then skip the Tensor wrappers of every gradient. It must
+        not change ``g`` in place (``g`` may also be a tensor's ``.grad``). The generic tests
+        check that it agrees with ``backward``.
     """
 
     op_name: ClassVar[str] = "function"
@@ -330,7 +331,7 @@ def toposort(roots: Iterable[Tensor]) -> list[Tensor]:
 # Callbacks ``fn(ctx, grad_output, grad_inputs)`` run after every op's backward, on numpy
 # arrays (``None`` for an input without gradient); the diagnostics' grad_health mode uses
 # this to name the op where a gradient goes wrong.
-backward_observers: list[Callable[[Context, Tensor, tuple[Any, ...]], None]] = []
+backward_observers: list[Callable[[Context, np.ndarray, tuple[np.ndarray | None, ...]], None]] = []
 
 
 def replay(roots: Sequence[Tensor]) -> dict[int, Tensor]:
