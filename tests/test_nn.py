@@ -182,6 +182,11 @@ def test_losses_are_stable_at_huge_logits():
 def test_cross_entropy_refuses_bad_labels():
     with pytest.raises(ValueError, match="target class 10 is out of range for 10 classes"):
         F.cross_entropy(tg.zeros(2, 10), [3, 10])
+    for dtype in (np.int8, np.int64):  # negative labels, whatever the integer width
+        with pytest.raises(ValueError, match="target class -1 is out of range for 10 classes"):
+            F.cross_entropy(tg.zeros(2, 10), np.array([3, -1], dtype=dtype))
+    with pytest.raises(ValueError, match="target class 200 is out of range"):
+        F.cross_entropy(tg.zeros(2, 10), np.array([3, 200], dtype=np.uint8))
     with pytest.raises(ValueError, match="expected 2 class indices"):
         F.cross_entropy(tg.zeros(2, 10), [3, 1, 2])
     with pytest.raises(ValueError, match="linear: input with 5 features"):

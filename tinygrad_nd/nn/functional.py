@@ -96,6 +96,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any,
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
 def _class_indices(target: Any, n: int, classes: int, op: str) -> np.ndarray:
     idx = target.data if isinstance(target, Tensor) else np.asarray(target)
     if idx.dtype.kind not in "iu":
@@ -103,7 +106,10 @@ def _class_indices(target: Any, n: int, classes: int, op: str) -> np.ndarray:
     if idx.shape != (n,):
         raise ValueError(f"{op}: expected {n} class indices (shape ({n},)), got shape "
                          f"{idx.shape}")
-    if n and (idx.min() < 0 or idx.max() >= classes):
+    # One pass: viewed as unsigned, negative indices become huge, so the maximum alone finds
+    # an index out of range at either end (this check runs on every training step).
+    unsigned = idx if idx.dtype.kind == "u" else idx.view(_UNSIGNED[idx.dtype.itemsize])
+    if n and unsigned.max() >= classes:
         bad = idx[(idx < 0) | (idx >= classes)][0]
         raise ValueError(f"{op}: target class {int(bad)} is out of range for {classes} classes")
     return idx
