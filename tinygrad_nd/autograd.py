@@ -187,6 +187,12 @@ class Context:
                                                 self._output_data.shape))
         return saved
 
+    def saved_like(self, g: Any) -> tuple[Any, ...]:
+        """The saved values as arrays if ``g`` is an array (a first-order pass), else as
+        :attr:`saved_tensors`: for backwards written in plain arithmetic, which then serve
+        as ``backward_arrays`` too."""
+        return self.saved_arrays if type(g) is np.ndarray else self.saved_tensors
+
     @property
     def op_name(self) -> str:
         """Name of the op this context belongs to."""

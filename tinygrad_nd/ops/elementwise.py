@@ -23,6 +23,8 @@ class Add(Function):
     def backward(ctx, g):
         return g, g
 
+    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
+
 
 @register_op("sub", nin=2, reference=np.subtract)
 class Sub(Function):
@@ -36,6 +38,8 @@ class Sub(Function):
     def backward(ctx, g):
         return g, (-g if ctx.needs_input_grad[1] else None)
 
+    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
+
 
 @register_op("mul", nin=2, reference=np.multiply)
 class Mul(Function):
@@ -48,9 +52,11 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved_tensors
+        x, y = ctx.saved_like(g)
         need_x, need_y = ctx.needs_input_grad
         return (g * y if need_x else None), (g * x if need_y else None)
+
+    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
 
 
 @register_op("div", nin=2, domain=((-3.0, 3.0), (0.5, 3.0)), reference=np.divide)
@@ -64,11 +70,13 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved_tensors
+        x, y = ctx.saved_like(g)
         need_x, need_y = ctx.needs_input_grad
         gx = g / y if need_x else None
         gy = -g * x / (y * y) if need_y else None
         return gx, gy
+
+    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
 
 
 @register_op("pow", nin=2, domain=(POSITIVE, (-2.0, 2.0)), reference=np.power)
@@ -102,6 +110,8 @@ class Neg(Function):
     def backward(ctx, g):
         return (-g,)
 
+    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
+
 
 @register_op("exp", nin=1, reference=np.exp)
 class Exp(Function):
@@ -115,8 +125,10 @@ class Exp(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (out,) = ctx.saved_tensors
+        (out,) = ctx.saved_like(g)
         return (g * out,)
+
+    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
 
 
 @register_op("log", nin=1, domain=(1e-3, 1e3), reference=np.log)
@@ -130,8 +142,10 @@ class Log(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
+        (x,) = ctx.saved_like(g)
         return (g / x,)
+
+    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
 
 
 @register_op("sqrt", nin=1, domain=POSITIVE, reference=np.sqrt)
@@ -146,8 +160,10 @@ class Sqrt(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (out,) = ctx.saved_tensors
+        (out,) = ctx.saved_like(g)
         return (g / (out * 2),)
+
+    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
 
 
 @register_op("abs", nin=1, kinks=(0.0,), reference=np.abs)
@@ -161,7 +177,9 @@ class Abs(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return (g * const(ctx.sign),)
+        return (g * ctx.sign,)
+
+    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
 
 
 @register_op("clip", nin=1, kinks=(-0.5, 0.5), params={"min": (-0.5, None), "max": (0.5,)},
@@ -183,7 +201,9 @@ class Clip(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return (g * const(ctx.inside.astype(g.dtype)),)
+        return (g * ctx.inside.astype(g.dtype),)
+
+    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
 
 
 class _Extremum(Function):
@@ -201,8 +221,9 @@ class _Extremum(Function):
 
     @staticmethod
     def backward(ctx, g):
-        share = const(ctx.share)
-        return g * share, g * (1 - share)
+        return g * ctx.share, g * (1 - ctx.share)
+
+    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
 
 
 @register_op("maximum", nin=2, reference=np.maximum)
@@ -253,3 +274,5 @@ class Cast(Function):
     @staticmethod
     def backward(ctx, g):
         return (g.astype(ctx.input_dtype),)
+
+    backward_arrays = backward  # plain arithmetic: the same code runs on arrays

@@ -34,6 +34,8 @@ class Reshape(Function):
     def backward(ctx, g):
         return (g.reshape(ctx.shape),)
 
+    backward_arrays = backward  # (the same code runs on arrays)
+
 
 @register_op("permute", nin=1, shape_rule="permute",
              reference=lambda x, axes: np.transpose(x, axes))
@@ -50,6 +52,10 @@ class Permute(Function):
             inverse[a] = position
         ctx.inverse = tuple(inverse)
         return x.transpose(axes)
+
+    @staticmethod
+    def backward_arrays(ctx, g):
+        return (g.transpose(ctx.inverse),)
 
     @staticmethod
     def backward(ctx, g):
@@ -74,6 +80,8 @@ class Expand(Function):
     def backward(ctx, g):
         return (unbroadcast(g, ctx.shape, "expand"),)
 
+    backward_arrays = backward  # (the same code runs on arrays)
+
 
 @register_op("getitem", nin=1, shape_rule="getitem",
              reference=lambda x, index: x[index])
@@ -87,6 +95,10 @@ class GetItem(Function):
             return x[index]
         except IndexError as e:
             raise IndexError(f"getitem: {e} (tensor of shape {x.shape})") from None
+
+    @staticmethod
+    def backward_arrays(ctx, g):
+        return (IndexAdd.on_arrays(g, index=ctx.index, shape=ctx.shape),)
 
     @staticmethod
     def backward(ctx, g):
@@ -106,6 +118,10 @@ class IndexAdd(Function):
         else:
             np.add.at(out, index, x)
         return out
+
+    @staticmethod
+    def backward_arrays(ctx, g):
+        return (g[ctx.index],)
 
     @staticmethod
     def backward(ctx, g):
