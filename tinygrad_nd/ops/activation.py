@@ -161,7 +161,9 @@ class LeakyReLU(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return (g * const(ctx.slope),)
+        return (g * ctx.slope,)
+
+    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
 
 
 @register_op("elu", nin=1, kinks=(0.0,), params={"alpha": (1.0, 0.5)},
@@ -232,8 +234,10 @@ class Softmax(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (s,) = ctx.saved_tensors
+        (s,) = ctx.saved_like(g)
         return (s * (g - (g * s).sum(axis=ctx.axis, keepdims=True)),)
+
+    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
 
 
 @register_op("log_softmax", nin=1, shape_rule="softmax",
@@ -248,6 +252,11 @@ class LogSoftmax(Function):
         out = shifted - np.log(reduce_keepdims(np.add, np.exp(shifted), axis))
         ctx.save_for_backward(out)
         return out
+
+    @staticmethod
+    def backward_arrays(ctx, g):
+        (y,) = ctx.saved_arrays
+        return (g - np.exp(y) * g.sum(axis=ctx.axis, keepdims=True),)
 
     @staticmethod
     def backward(ctx, g):
