@@ -4,7 +4,8 @@ Convolution's two backward products are themselves registered ops (``conv2d_inpu
 ``conv2d_weight_grad``), each the adjoint of ``conv2d`` in one argument, so the three close
 under differentiation and grad-of-grad works through convolutions. Average pooling pairs with
 ``avg_pool2d_grad`` the same way; max pooling routes its gradient with ``index_add``.
-No Python loop runs over pixels or channels; col2im loops over the kernel offsets only.
+No Python loop runs over pixels or channels; col2im loops over the kernel offsets, and
+some batch-last copies over blocks of eight images.
 """
 
 from __future__ import annotations
