@@ -46,17 +46,24 @@ def test_forward_matches_reference_and_keeps_dtype(name, data):
 SMOOTH = [n for n in OP_NAMES if tg.OPS[n].smooth]
 
 
-@pytest.mark.parametrize("name", SMOOTH)
-@given(data=st.data())
-def test_grad_of_grad(name, data):
-    """Backwards are recorded under create_graph=True, so they differentiate again."""
+def _differentiable_call(name, data):
+    """Draw inputs for op ``name`` and call it: (case, inputs, inputs needing grad, output);
+    the output is None when no input needs a gradient."""
     opdef = tg.OPS[name]
     case = data.draw(op_inputs(opdef), label="case")
     inputs = case.tensors(opdef)
     live = [t for t in inputs if t.requires_grad]
+    out = apply(name, *inputs, **case.params) if live else None
+    return case, inputs, live, out
+
+
+@pytest.mark.parametrize("name", SMOOTH)
+@given(data=st.data())
+def test_grad_of_grad(name, data):
+    """Backwards are recorded under create_graph=True, so they differentiate again."""
+    case, inputs, live, out = _differentiable_call(name, data)
     if not live:
         return
-    out = apply(name, *inputs, **case.params)
     v = tg.Tensor(np.random.default_rng(1).standard_normal(out.shape), dtype=np.float64,
                   requires_grad=True)
 
@@ -75,13 +82,9 @@ def test_grad_of_grad(name, data):
 def test_first_order_backward_matches_recorded_backward(name, data):
     """An op's numpy ``backward_arrays`` (first-order passes) and its Tensor ``backward``
     (recorded under create_graph=True) compute the same vector-Jacobian product."""
-    opdef = tg.OPS[name]
-    case = data.draw(op_inputs(opdef), label="case")
-    inputs = case.tensors(opdef)
-    live = [t for t in inputs if t.requires_grad]
+    _, _, live, out = _differentiable_call(name, data)
     if not live:
         return
-    out = apply(name, *inputs, **case.params)
     v = tg.Tensor(np.random.default_rng(2).standard_normal(out.shape), dtype=out.dtype)
     first = tg.grad(out, live, v, retain_graph=True, allow_unused=True)
     recorded = tg.grad(out, live, v, create_graph=True, allow_unused=True)

@@ -183,8 +183,9 @@ class Conv2d(Function):
     def backward_arrays(ctx, g):
         x, w = ctx.saved_arrays
         need_x, need_w = ctx.needs_input_grad
-        # Both products may start from the batch-last gradient; transpose it once.
-        g_last = _batch_last(g) if need_x or (need_w and ctx.cols.ndim == 3) else None
+        # Both products may start from the batch-last gradient: transpose it once (weight_grad
+        # makes its own if it needs one and the input gradient did not).
+        g_last = _batch_last(g) if need_x else None
         return (input_grad(g_last, w, x.shape, **ctx.conf) if need_x else None,
                 weight_grad(g, ctx.cols, w.shape, ctx.conf["groups"], g_last) if need_w else None)
 
