@@ -16,6 +16,7 @@ CONV_CASES = [  # x shape, w shape, stride, padding, dilation, groups
     ((3, 4, 7, 7), (4, 1, 5, 5), 1, 2, 1, 4),  # depthwise
     ((2, 1, 28, 28), (8, 1, 5, 5), 1, 0, 1, 1),  # the benchmark CNN's first layer
     ((17, 4, 8, 8), (6, 2, 3, 3), 1, 1, 1, 2),  # images 2 KiB apart: blocked batch-last copies
+    ((4, 2, 24, 24), (3, 2, 3, 3), 1, 1, 1, 1),  # channels big enough for per-channel copies
 ]
 
 

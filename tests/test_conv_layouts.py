@@ -47,3 +47,15 @@ def test_batch_last_copy_is_a_transpose(shape, dtype):
     np.testing.assert_array_equal(conv_ops._batch_last(x), x.transpose(1, 2, 3, 0))
     strided = x[:, :, ::2]  # a non-contiguous input
     np.testing.assert_array_equal(conv_ops._batch_last(strided), strided.transpose(1, 2, 3, 0))
+
+
+@pytest.mark.parametrize("shape, padding", [((3, 6, 6, 4), (1, 1)), ((2, 34, 34, 8), (1, 1)),
+                                            ((3, 12, 10, 40), (0, 2))])
+def test_batch_first_crops_and_transposes(shape, padding):
+    """One copy for small channels, channel by channel for big ones: both exact."""
+    xt = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    hw = (shape[1] - 2 * padding[0], shape[2] - 2 * padding[1])
+    expected = xt[:, padding[0]:padding[0] + hw[0], padding[1]:padding[1] + hw[1]]
+    result = conv_ops._batch_first(xt, padding, hw)
+    assert result.flags.c_contiguous
+    np.testing.assert_array_equal(result, expected.transpose(3, 0, 1, 2))
