@@ -286,3 +286,20 @@ def test_in_place_change_seen_through_a_view():
         w.mul_(2.0)
     with pytest.raises(RuntimeError, match="modified in place"):
         y.backward()
+
+
+def test_first_order_pass_keeps_zero_dim_gradients_as_arrays():
+    """Two 0-d gradients meeting at one tensor add to a numpy scalar; the pass must keep
+    arrays, so the next op's backward takes its numpy path (and gives the right answer)."""
+    x = Tensor([1.0, 2.0], dtype=np.float64, requires_grad=True)
+    y = x.sum() * Tensor(2.0, dtype=np.float64)
+    seen = []
+    observe = lambda ctx, g, grads: seen.append(type(g))  # noqa: E731
+    tg.autograd.backward_observers.append(observe)
+    try:
+        (y * y).backward()
+    finally:
+        tg.autograd.backward_observers.remove(observe)
+    np.testing.assert_allclose(x.grad.data, [24.0, 24.0])
+    assert type(x.grad.data) is np.ndarray
+    assert seen and all(t is np.ndarray for t in seen)

@@ -188,10 +188,10 @@ class Context:
         return saved
 
     def saved_like(self, g: Any) -> tuple[Any, ...]:
-        """The saved values as arrays if ``g`` is an array (a first-order pass), else as
-        :attr:`saved_tensors`: for backwards written in plain arithmetic, which then serve
-        as ``backward_arrays`` too."""
-        return self.saved_arrays if type(g) is np.ndarray else self.saved_tensors
+        """The saved values as :attr:`saved_tensors` if ``g`` is a Tensor (a recorded pass),
+        else as arrays: for backwards written in plain arithmetic, which then serve as
+        ``backward_arrays`` too."""
+        return self.saved_tensors if isinstance(g, _tensor_module.Tensor) else self.saved_arrays
 
     @property
     def op_name(self) -> str:
@@ -382,8 +382,9 @@ def run_backward(
     With ``inputs`` given, return their gradients (as :func:`grad` does) and leave ``.grad``
     untouched; otherwise accumulate into the ``.grad`` of leaves and retaining tensors.
     """
-    # Gradients travel as Tensors when the pass is recorded, as arrays otherwise; ``to_user``
-    # turns one into what a user sees (a Tensor), ``from_user`` back.
+    # Gradients travel as Tensors when the pass is recorded, as ndarrays otherwise (never
+    # numpy scalars: _backprop_op makes sure); ``to_user`` turns one into what a user sees (a
+    # Tensor), ``from_user`` back.
     to_user: Callable[[Any], Tensor] = _same if create_graph else _as_tensor
     from_user: Callable[[Tensor], Any] = _same if create_graph else _data
     grads: dict[Tensor, Any] = {}  # keyed by the tensors themselves (identity hash)
@@ -426,8 +427,8 @@ def _same(g: Any) -> Any:
     return g
 
 
-def _as_tensor(g: Any) -> Tensor:
-    return _tensor_module.Tensor._make(np.asarray(g), None)
+def _as_tensor(g: np.ndarray) -> Tensor:
+    return _tensor_module.Tensor._make(g, None)
 
 
 def _data(t: Tensor) -> np.ndarray:
@@ -453,15 +454,16 @@ def _backprop_op(ctx: Context, g: Any, grads: dict[Tensor, Any], create_graph: b
         if gi is None or not needed:
             continue
         target = inp.data
-        if not create_graph and type(gi) is not np.ndarray:  # numpy's 0-d results are scalars
-            gi = np.asarray(gi)
         if gi.shape != target.shape:
             gi = unbroadcast(gi, target.shape, function.op_name)
         if gi.dtype is not target.dtype and gi.dtype != target.dtype:
             gi = gi.astype(target.dtype)
         previous = grads.get(inp)
-        # (out of place: the same array may be another input's gradient too)
-        grads[inp] = gi if previous is None else previous + gi
+        if previous is not None:
+            gi = previous + gi  # (out of place: the same array may be another input's too)
+        if not create_graph and type(gi) is not np.ndarray:  # numpy's 0-d results are scalars
+            gi = np.asarray(gi)
+        grads[inp] = gi
 
 
 def _notify_backward_observers(ctx: Context, g: Any, input_grads: Sequence[Any],
@@ -471,7 +473,7 @@ def _notify_backward_observers(ctx: Context, g: Any, input_grads: Sequence[Any],
         input_grads = [None if gi is None else gi.data for gi in input_grads]
     arrays = tuple(None if gi is None else np.asarray(gi) for gi in input_grads)
     for observer in backward_observers:
-        observer(ctx, np.asarray(g), arrays)
+        observer(ctx, g, arrays)
 
 
 def _run_tensor_hooks(node: Tensor, g: Tensor) -> Tensor:
@@ -490,7 +492,7 @@ def _accumulate_grad(node: Tensor, g: Any, create_graph: bool, stored: set[int])
         return
     # Two leaves may receive the very same array (e.g. both inputs of an add); copy so an
     # in-place change of one ``.grad`` can never leak into another.
-    data = np.asarray(g)
+    data = g
     owner = id(data if data.base is None else data.base)
     if owner in stored or not data.flags.writeable:  # shared, or a broadcast view
         data = data.copy()
