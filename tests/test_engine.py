@@ -294,12 +294,8 @@ def test_first_order_pass_keeps_zero_dim_gradients_as_arrays():
     x = Tensor([1.0, 2.0], dtype=np.float64, requires_grad=True)
     y = x.sum() * Tensor(2.0, dtype=np.float64)
     seen = []
-    observe = lambda ctx, g, grads: seen.append(type(g))  # noqa: E731
-    tg.autograd.backward_observers.append(observe)
-    try:
+    with tg.autograd.observe(backward=lambda ctx, g, grads: seen.append(type(g))):
         (y * y).backward()
-    finally:
-        tg.autograd.backward_observers.remove(observe)
     np.testing.assert_allclose(x.grad.data, [24.0, 24.0])
     assert type(x.grad.data) is np.ndarray
     assert seen and all(t is np.ndarray for t in seen)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -113,9 +114,71 @@ class enable_grad(_GradMode):
     mode = True
 
 
-# Callbacks ``fn(function, inputs, output_array)`` run after every op's forward (empty, and
-# free, unless a diagnostic such as ``grad_health`` is active).
-forward_observers: list[Callable[[Any, tuple[Any, ...], np.ndarray], None]] = []
+# --------------------------------------------------------------------------------------------
+# observers: per thread, like grad mode (a diagnostic that raises in one thread must not abort
+# another thread's backward)
+# --------------------------------------------------------------------------------------------
+ForwardObserver = Callable[[Any, tuple[Any, ...], np.ndarray], None]
+BackwardObserver = Callable[["Context", np.ndarray, tuple[np.ndarray | None, ...]], None]
+_observers: contextvars.ContextVar[tuple[tuple[ForwardObserver, ...],
+                                         tuple[BackwardObserver, ...]]] = contextvars.ContextVar(
+    "tinygrad_nd_observers", default=((), ()))
+# How many observe() blocks are open in any thread: while none is, the engine skips even the
+# context-variable read.
+_open_observers = 0
+# Guards the few read-modify-writes shared between threads: that counter, and the
+# accumulation of gradients into a leaf's .grad (two threads backpropagating into one shared
+# parameter must both land).
+_engine_lock = threading.RLock()
+
+
+class observe:
+    """Context manager that runs callbacks on every op of this thread while it is open.
+
+    ``forward(function, inputs, output_array)`` runs after each op's forward and
+    ``backward(ctx, grad_output, grad_inputs)`` after each op's backward, on numpy arrays
+    (``None`` for an input without gradient). Other threads are not observed, so a diagnostic
+    that raises in one thread never aborts another thread's work.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd.autograd import observe
+    >>> seen = []
+    >>> with observe(forward=lambda fn, inputs, out: seen.append(fn.op_name)):
+    ...     _ = tg.ones(2).exp()
+    >>> seen
+    ['exp']
+    """
+
+    def __init__(self, forward: ForwardObserver | None = None,
+                 backward: BackwardObserver | None = None) -> None:
+        self.forward, self.backward = forward, backward
+
+    def __enter__(self) -> observe:
+        global _open_observers
+        forward, backward = _observers.get()
+        _observers.set((forward + ((self.forward,) if self.forward else ()),
+                        backward + ((self.backward,) if self.backward else ())))
+        with _engine_lock:
+            _open_observers += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _open_observers
+        # Remove exactly this block's callbacks, whatever was opened or closed in between.
+        forward, backward = _observers.get()
+        _observers.set((_without(forward, self.forward), _without(backward, self.backward)))
+        with _engine_lock:
+            _open_observers -= 1
+
+
+def _without(callbacks: tuple[Any, ...], callback: Any) -> tuple[Any, ...]:
+    if callback is None or callback not in callbacks:
+        return callbacks
+    i = len(callbacks) - 1 - callbacks[::-1].index(callback)
+    return callbacks[:i] + callbacks[i + 1:]
+
 
 # --------------------------------------------------------------------------------------------
 # Context and Function
@@ -261,8 +324,8 @@ class Function:
             scalar, out = out, np.asarray(out)
             if ctx._saved:
                 ctx._saved = tuple([out if s is scalar else s for s in ctx._saved])
-        if forward_observers:
-            for observer in forward_observers:
+        if _open_observers:
+            for observer in _observers.get()[0]:
                 observer(cls, inputs, out)
         result = _tensor_module.Tensor._make(out, ctx if recorded else None)
         base = out.base
@@ -334,12 +397,6 @@ def toposort(roots: Iterable[Tensor]) -> list[Tensor]:
     return order
 
 
-# Callbacks ``fn(ctx, grad_output, grad_inputs)`` run after every op's backward, on numpy
-# arrays (``None`` for an input without gradient); the diagnostics' grad_health mode uses
-# this to name the op where a gradient goes wrong.
-backward_observers: list[Callable[[Context, np.ndarray, tuple[np.ndarray | None, ...]], None]] = []
-
-
 def replay(roots: Sequence[Tensor]) -> dict[int, Tensor]:
     """Re-run the forward of every op of a (possibly freed) graph, from the same leaves.
 
@@ -396,12 +453,15 @@ def run_backward(
     capture = {t: i for i, t in enumerate(inputs)} if inputs is not None else None
     captured: list[Tensor | None] = [None] * len(inputs or ())
     order = toposort(roots)
+    placeholders: dict[Tensor, Tensor] = {}
     prev_mode = _grad_enabled()
     _set_grad_mode(create_graph)
     try:
         for node in reversed(order):
             g = grads.pop(node, None)
             if g is None:
+                if not retain_graph and node._ctx is not None:  # reached by no gradient
+                    _release(node._ctx, placeholders)
                 continue
             if node._hooks:
                 g = from_user(_run_tensor_hooks(node, to_user(g)))
@@ -417,10 +477,50 @@ def run_backward(
                 raise RuntimeError(_freed_message(ctx.function.op_name))
             _backprop_op(ctx, g, grads, create_graph)
             if not retain_graph:
-                ctx.release()
+                _release(ctx, placeholders)
     finally:
         _set_grad_mode(prev_mode)
     return captured if capture is not None else None
+
+
+def _release(ctx: Context, placeholders: dict[Tensor, Tensor]) -> None:
+    """Free an op's saved buffers, and swap its intermediate inputs for placeholders that keep
+    their place in the graph (op, shape, dtype, name; drawing and replay still work) but no
+    values, so a ``loss`` kept after ``backward()`` does not pin that step's activations.
+    Leaves (parameters, data) are kept as they are."""
+    ctx.release()
+    inputs = ctx.inputs
+    for t in inputs:
+        if t._ctx is not None:
+            break
+    else:
+        return
+    swapped = []
+    for t in inputs:
+        if t._ctx is not None:
+            stand_in = placeholders.get(t)
+            if stand_in is None:
+                stand_in = placeholders[t] = _placeholder(t)
+            t = stand_in
+        swapped.append(t)
+    ctx.inputs = tuple(swapped)
+
+
+_ONE_VALUE: dict[np.dtype, np.ndarray] = {}  # a read-only element per dtype, for placeholders
+
+
+def _placeholder(t: Tensor) -> Tensor:
+    """A tensor of ``t``'s shape, dtype, op and name whose data is one repeated element (a
+    zero-strided view: no memory, and read-only)."""
+    dtype = t.data.dtype
+    one = _ONE_VALUE.get(dtype)
+    if one is None:
+        one = _ONE_VALUE[dtype] = np.zeros(1, dtype)
+        one.flags.writeable = False
+    data = np.ndarray(t.data.shape, dtype, buffer=one, strides=(0,) * t.data.ndim)
+    stand_in = _tensor_module.Tensor._make(data, t._ctx)
+    stand_in.name = t.name
+    return stand_in
 
 
 def _same(g: Any) -> Any:
@@ -448,7 +548,7 @@ def _backprop_op(ctx: Context, g: Any, grads: dict[Tensor, Any], create_graph: b
     if len(input_grads) != len(ctx.inputs):
         raise RuntimeError(f"{function.op_name}.backward returned {len(input_grads)} "
                            f"gradients for {len(ctx.inputs)} inputs")
-    if backward_observers:
+    if _open_observers:
         _notify_backward_observers(ctx, g, input_grads, create_graph)
     for inp, gi, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad):
         if gi is None or not needed:
@@ -472,7 +572,7 @@ def _notify_backward_observers(ctx: Context, g: Any, input_grads: Sequence[Any],
         g = g.data
         input_grads = [None if gi is None else gi.data for gi in input_grads]
     arrays = tuple(None if gi is None else np.asarray(gi) for gi in input_grads)
-    for observer in backward_observers:
+    for observer in _observers.get()[1]:
         observer(ctx, g, arrays)
 
 
@@ -488,7 +588,8 @@ def _run_tensor_hooks(node: Tensor, g: Tensor) -> Tensor:
 def _accumulate_grad(node: Tensor, g: Any, create_graph: bool, stored: set[int]) -> None:
     """Add ``g`` (a Tensor when ``create_graph``, else an array) into ``node.grad``."""
     if create_graph:
-        node.grad = g if node.grad is None else node.grad + g
+        with _engine_lock:
+            node.grad = g if node.grad is None else node.grad + g
         return
     # Two leaves may receive the very same array (e.g. both inputs of an add); copy so an
     # in-place change of one ``.grad`` can never leak into another.
@@ -498,9 +599,10 @@ def _accumulate_grad(node: Tensor, g: Any, create_graph: bool, stored: set[int])
         data = data.copy()
     else:
         stored.add(owner)
-    if node.grad is not None:
-        data = node.grad.data + data
-    node.grad = _tensor_module.Tensor._make(data, None)
+    with _engine_lock:  # read, add and store as one step: another thread may do the same
+        if node.grad is not None:
+            data = node.grad.data + data
+        node.grad = _tensor_module.Tensor._make(data, None)
 
 
 def _checked_hook_result(result: Any, node: Tensor) -> Tensor:

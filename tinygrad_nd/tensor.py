@@ -162,6 +162,19 @@ class Tensor:
     def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
         return self.data if dtype is None else self.data.astype(dtype)
 
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """``np.exp(t)``, ``arr * t``: the registered op, recorded (see array_protocol)."""
+        from . import array_protocol
+
+        return array_protocol.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Callable[..., Any], types: Any, args: tuple[Any, ...],
+                           kwargs: dict[str, Any]) -> Any:
+        """``np.sum(t)``, ``np.where(m, t, 0)``: the Tensor equivalent (see array_protocol)."""
+        from . import array_protocol
+
+        return array_protocol.array_function(func, args, kwargs)
+
     def item(self) -> Scalar:
         """The value of a one-element tensor as a Python number."""
         if self.size != 1:

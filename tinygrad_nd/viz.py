@@ -89,12 +89,15 @@ class record_grads:
     """While active, every backward pass stores each op output's gradient norm in the graph,
     so ``show_grads`` works after a plain ``backward()`` that freed the buffers."""
 
+    def __init__(self) -> None:
+        self._observing = autograd.observe(backward=self._observe)
+
     def __enter__(self) -> record_grads:
-        autograd.backward_observers.append(self._observe)
+        self._observing.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        autograd.backward_observers.remove(self._observe)
+        self._observing.__exit__()
 
     @staticmethod
     def _observe(ctx: autograd.Context, g: np.ndarray, grads: tuple[Any, ...]) -> None:

@@ -58,17 +58,16 @@ class grad_health:
         self._seen: set[tuple[str, str]] = set()
 
     def __enter__(self) -> grad_health:
-        autograd.backward_observers.append(self._observe)
-        if self.nan:
-            autograd.forward_observers.append(self._observe_forward)
+        # Observers are per thread: raising here never aborts another thread's backward.
+        self._observing = autograd.observe(
+            forward=self._observe_forward if self.nan else None, backward=self._observe)
+        self._observing.__enter__()
         if self._tracer is not None:
             self._tracer.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        autograd.backward_observers.remove(self._observe)
-        if self.nan:
-            autograd.forward_observers.remove(self._observe_forward)
+        self._observing.__exit__()
         if self._tracer is not None:
             self._tracer.__exit__()
 
