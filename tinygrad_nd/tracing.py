@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from .nn.module import Module
@@ -43,17 +44,26 @@ class trace_modules:
         return self.stack[-1] if self.stack else None
 
     def __enter__(self) -> trace_modules:
+        # Like the engine's observers, tracing is per thread: the same model run by another
+        # thread meanwhile is neither labelled nor allowed to disturb this thread's stack.
+        self.thread = threading.get_ident()
         for name, module in self.model.named_modules():
             label = f"{name or 'model'} ({type(module).__name__})"
-            self.handles.append(module.register_forward_pre_hook(
-                lambda m, inputs, label=label: self.stack.append(label)))
-            self.handles.append(module.register_forward_hook(self._leave(label)))
+            self.handles.append(module.register_forward_pre_hook(self._enter_module(label)))
+            self.handles.append(module.register_forward_hook(self._leave_module(label)))
         return self
 
-    def _leave(self, label: str) -> Any:
+    def _enter_module(self, label: str) -> Any:
+        def hook(module: Module, inputs: tuple[Any, ...]) -> None:
+            if threading.get_ident() == self.thread:
+                self.stack.append(label)
+        return hook
+
+    def _leave_module(self, label: str) -> Any:
         def hook(module: Module, inputs: tuple[Any, ...], out: Any) -> None:
-            self.stack.pop()
-            tag_graph(out, inputs, label)
+            if threading.get_ident() == self.thread:
+                self.stack.pop()
+                tag_graph(out, inputs, label)
         return hook
 
     def __exit__(self, *exc: object) -> None:

@@ -202,3 +202,27 @@ def test_two_trainers_in_threads_match_sequential_runs(fast_switching):
     for i in range(2):
         for a, b in zip(got[i], expected[i]):
             np.testing.assert_array_equal(a, b)
+
+
+def test_module_tracing_labels_only_the_entering_threads_graph():
+    from tinygrad_nd.tracing import trace_modules
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh())
+    outputs = {}
+    barrier = threading.Barrier(2)
+
+    def work(i):
+        x = Tensor(np.ones((2, 3), np.float32), requires_grad=True)
+        if i == 0:
+            with trace_modules(model):
+                barrier.wait(timeout=60)
+                outputs[i] = model(x)
+                barrier.wait(timeout=60)
+        else:
+            barrier.wait(timeout=60)
+            outputs[i] = model(x)
+            barrier.wait(timeout=60)
+
+    assert run_in_threads(work) == []
+    assert getattr(outputs[0]._ctx, "module", None) == "1 (Tanh)"
+    assert getattr(outputs[1]._ctx, "module", None) is None
