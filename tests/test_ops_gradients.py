@@ -80,8 +80,9 @@ def test_grad_of_grad(name, data):
 @pytest.mark.parametrize("name", OP_NAMES)
 @given(data=st.data())
 def test_first_order_backward_matches_recorded_backward(name, data):
-    """An op's numpy ``backward_arrays`` (first-order passes) and its Tensor ``backward``
-    (recorded under create_graph=True) compute the same vector-Jacobian product."""
+    """An op's backward run on arrays (first-order passes; or its declared first-order
+    ``backward_arrays``) and run on Tensors (recorded under create_graph=True) compute the
+    same vector-Jacobian product."""
     _, _, live, out = _differentiable_call(name, data)
     if not live:
         return

@@ -108,3 +108,13 @@ def test_subpackages_are_reachable_from_the_top_level():
     assert callable(tg.experiments.run_vanishing) and callable(tg.testing.op_inputs)
     with pytest.raises(AttributeError, match="no attribute 'vizz'"):
         tg.vizz  # noqa: B018
+
+
+def test_a_separate_first_order_backward_is_a_declared_exception():
+    """One backward per op; an op that adds ``backward_arrays`` says why in its docstring."""
+    separate = sorted(name for name, op in OPS.items()
+                      if op.function.backward_arrays is not None)
+    for name in separate:
+        doc = OPS[name].function.backward_arrays.__doc__ or ""
+        assert "first-order" in doc.lower(), f"{name}.backward_arrays does not say why"
+    assert len(separate) <= 3, separate

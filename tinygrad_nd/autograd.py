@@ -8,12 +8,11 @@ Design notes
 * ``backward`` walks a post-order of the graph built with an explicit stack (no recursion,
   so chains of 100,000 ops work) and pushes gradients through a local dict. Only leaves and
   tensors that called ``retain_grad()`` receive ``.grad``.
-* Op backwards are written with Tensor operations; under ``create_graph=True`` they are
-  recorded, giving grad-of-grad. A first-order pass (the usual case) records nothing, so it
-  pushes plain numpy arrays between ops instead: each op's optional ``backward_arrays``
-  computes the same vector-Jacobian product with numpy, and ops without one run their
-  Tensor backward under ``no_grad`` on a wrapped gradient. Gradients become Tensors only
-  where a user sees them (``.grad``, hooks, :func:`grad`'s results).
+* Each op's backward is written once, in a vocabulary that numpy arrays and Tensors share.
+  A first-order pass (the usual case) records nothing, so it runs every backward on plain
+  numpy arrays; under ``create_graph=True`` the same backwards run on Tensors and are
+  recorded, giving grad-of-grad. Gradients become Tensors only where a user sees them
+  (``.grad``, hooks, :func:`grad`'s results).
 """
 
 from __future__ import annotations
@@ -214,11 +213,20 @@ class Context:
         self._saved = arrays
 
     @property
-    def saved_tensors(self) -> tuple[Tensor, ...]:
-        """The saved arrays as Tensors, checked against in-place modification."""
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """The saved values, checked against in-place modification, in the form of the pass
+        that asks: numpy arrays in a first-order backward (nothing is recorded), Tensors in a
+        recorded one (``create_graph=True``), so one backward body serves both.
+
+        In a recorded pass a saved input is the input tensor itself and the saved output is
+        re-attached to this op, so the backward can be differentiated again.
+        """
+        saved = self._checked_saved()
+        if not _grad_enabled():
+            return saved
         make = _tensor_module.Tensor._make
         out = []
-        for arr in self.saved_arrays:  # (which does the checks)
+        for arr in saved:
             for t in self.inputs:
                 if t.data is arr:
                     out.append(t)
@@ -226,16 +234,11 @@ class Context:
             else:
                 # Re-attach the output to this op so grad-of-grad sees its dependence on the
                 # inputs; a fresh Tensor avoids a context -> output reference cycle.
-                is_output = arr is self._output_data and _grad_enabled()
-                out.append(make(arr, self if is_output else None))
+                out.append(make(arr, self if arr is self._output_data else None))
         return tuple(out)
 
-    @property
-    def saved_arrays(self) -> tuple[np.ndarray, ...]:
-        """The saved arrays themselves, after the same in-place modification check.
-
-        For first-order backwards that compute with numpy directly (no Tensor wrappers).
-        """
+    def _checked_saved(self) -> tuple[np.ndarray, ...]:
+        """The saved arrays, after checking that none was freed or modified in place."""
         if self._freed:
             raise RuntimeError(_freed_message(self.function.op_name))
         saved = self._saved
@@ -249,12 +252,6 @@ class Context:
             raise RuntimeError(_version_message(self.function.op_name, "output",
                                                 self._output_data.shape))
         return saved
-
-    def saved_like(self, g: Any) -> tuple[Any, ...]:
-        """The saved values as :attr:`saved_tensors` if ``g`` is a Tensor (a recorded pass),
-        else as arrays: for backwards written in plain arithmetic, which then serve as
-        ``backward_arrays`` too."""
-        return self.saved_tensors if isinstance(g, _tensor_module.Tensor) else self.saved_arrays
 
     @property
     def op_name(self) -> str:
@@ -280,23 +277,30 @@ def _version_message(op_name: str, what: str, shape: tuple[int, ...]) -> str:
 
 
 class Function:
-    """Base class of registered ops: ``forward`` on arrays and ``backward`` on Tensors.
+    """Base class of registered ops: ``forward`` on arrays, ``backward`` written once.
 
     Subclasses define two static methods:
 
     ``forward(ctx, *arrays, **params) -> np.ndarray``
         computes the output from numpy arrays and saves what backward needs on ``ctx``;
-    ``backward(ctx, g: Tensor) -> tuple[Tensor | None, ...]``
+    ``backward(ctx, g) -> tuple[gradient | None, ...]``
         returns one vector-Jacobian product per tensor input (``None`` for no gradient),
-        each of the *output's* broadcast shape; the engine reduces and accumulates it.
+        each of the *output's* broadcast shape; the engine reduces and accumulates it. It
+        must not change ``g`` in place (``g`` may also be a tensor's ``.grad``).
 
-    and optionally a third, for ops on hot paths:
+    ``backward`` is the one place an op's derivative is written, and it runs in two passes:
+    on numpy arrays in a first-order ``backward()`` (``g`` and ``ctx.saved_tensors`` are
+    arrays; fast, nothing recorded), and on Tensors under ``create_graph=True`` (recorded, so
+    grad-of-grad works). Write it in the vocabulary both understand: operators, ``.T``,
+    ``.reshape``, ``.sum(axis=, keepdims=)``, ``.astype``, numpy functions (``np.exp``,
+    ``np.where``, ``np.tanh`` ..., which dispatch to registered ops on Tensors, see
+    :mod:`tinygrad_nd.array_protocol`), another op's ``Op.apply(...)`` (which accepts arrays
+    too) and the helpers of ``tinygrad_nd.ops._util``.
 
-    ``backward_arrays(ctx, g: np.ndarray) -> tuple[np.ndarray | None, ...]``
-        the same products computed with numpy (from ``ctx.saved_arrays``), used by
-        first-order passes, which then skip the Tensor wrappers of every gradient. It must
-        not change ``g`` in place (``g`` may also be a tensor's ``.grad``). The generic tests
-        check that it agrees with ``backward``.
+    An op whose first-order gradient is a genuinely different algorithm (conv2d reusing its
+    forward's im2col, cross-entropy its saved probabilities) may also declare
+    ``backward_arrays(ctx, g)``, used by first-order passes instead; its docstring says why,
+    and the generic tests compare it with ``backward``.
     """
 
     op_name: ClassVar[str] = "function"
@@ -305,9 +309,17 @@ class Function:
     backward_arrays: ClassVar[Callable[..., tuple[Any, ...]] | None] = None
 
     @classmethod
-    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
-        """Run the op on tensors, recording it in the graph when a gradient may be needed."""
+    def apply(cls, *inputs: Any, **params: Any) -> Any:
+        """Run the op on tensors, recording it in the graph when a gradient may be needed.
+
+        On numpy arrays (how one op's backward uses another in a first-order pass) it runs
+        the forward alone and returns an array.
+        """
+        if inputs and isinstance(inputs[0], (np.ndarray, np.generic)):
+            out = cls.forward(Context(cls, ()), *[np.asarray(a) for a in inputs], **params)
+            return out if type(out) is np.ndarray else np.asarray(out)
         # This is the hottest function of the library (every op of every step passes here),
+        # hence one plain loop over the inputs (a comprehension costs a frame) and no helpers.
         # hence one plain loop over the inputs (a comprehension costs a frame) and no helpers.
         arrays, needs_grad, versions = [], [], []
         for t in inputs:
@@ -342,15 +354,6 @@ class Function:
                 ctx._output_data = out
                 ctx._output_version = (result._version, result._version[0])
         return result
-
-    @classmethod
-    def on_arrays(cls, *arrays: np.ndarray, **params: Any) -> np.ndarray:
-        """The op's forward on plain arrays, nothing recorded.
-
-        How one op's ``backward_arrays`` uses another op (conv2d's uses
-        ``conv2d_input_grad``), without wrapping anything in Tensors.
-        """
-        return cls.forward(Context(cls, ()), *arrays, **params)
 
 
 def _named_error(op_name: str, error: Exception, inputs: tuple[Tensor, ...]) -> Exception:
@@ -538,13 +541,10 @@ def _data(t: Tensor) -> np.ndarray:
 def _backprop_op(ctx: Context, g: Any, grads: dict[Tensor, Any], create_graph: bool) -> None:
     """Call one op's backward and add each input's reduced gradient into ``grads``."""
     function = ctx.function
-    if create_graph:
-        input_grads = function.backward(ctx, g)
-    elif function.backward_arrays is not None:
+    if create_graph or function.backward_arrays is None:
+        input_grads = function.backward(ctx, g)  # on Tensors or on arrays, as g is
+    else:  # an op's declared first-order algorithm
         input_grads = function.backward_arrays(ctx, g)
-    else:  # a Tensor-only backward, run unrecorded on a wrapped gradient
-        input_grads = tuple([None if gi is None else gi.data
-                             for gi in function.backward(ctx, _as_tensor(g))])
     if len(input_grads) != len(ctx.inputs):
         raise RuntimeError(f"{function.op_name}.backward returned {len(input_grads)} "
                            f"gradients for {len(ctx.inputs)} inputs")

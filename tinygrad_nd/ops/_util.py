@@ -14,6 +14,17 @@ def const(array: Any) -> Tensor:
     return Tensor._make(np.asarray(array), None)
 
 
+def permute(x: Any, axes: tuple[int, ...]) -> Any:
+    """Reorder the axes of an array (a view) or of a Tensor (the recorded op): part of the
+    vocabulary that op backwards share between first-order and recorded passes."""
+    return x.transpose(axes) if isinstance(x, np.ndarray) else x.permute(axes)
+
+
+def swap_last(x: Any) -> Any:
+    """Swap the last two axes of an array (a view) or of a Tensor (the recorded op)."""
+    return permute(x, tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2))
+
+
 def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
     """Turn ``axis`` (None, int or sequence, possibly negative) into sorted positive axes."""
     if axis is None:

@@ -6,8 +6,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..registry import register_op
-from ._util import const, reduce_keepdims
-from .elementwise import Where
+from ._util import reduce_keepdims
 
 GELU_C = float(np.sqrt(2.0 / np.pi))
 GELU_A = 0.044715
@@ -82,11 +81,6 @@ class _OutputSlope(Function):
         return out
 
     @staticmethod
-    def backward_arrays(ctx, g):
-        (y,) = ctx.saved_arrays
-        return (ctx.function.slope_op.vjp(g, y),)
-
-    @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         return (ctx.function.slope_op.apply(g, y),)
@@ -137,16 +131,11 @@ class ReLU(Function):
         return out
 
     @staticmethod
-    def backward_arrays(ctx, g):
-        (out,) = ctx.saved_arrays
-        slope = (out > 0).astype(g.dtype)  # a float mask: float * bool casts in a slow loop
-        slope *= g
-        return (slope,)
-
-    @staticmethod
     def backward(ctx, g):
-        (out,) = ctx.saved_arrays  # (a mask, whose derivative does not matter)
-        return (g * const((out > 0).astype(g.dtype)),)
+        (out,) = ctx.saved_tensors
+        slope = (out > 0).astype(g.dtype)  # a float mask: float * bool casts in a slow loop
+        slope *= g  # in place on arrays; on Tensors, Python makes it a new (recorded) product
+        return (slope,)
 
 
 @register_op("leaky_relu", nin=1, kinks=(0.0,), params={"negative_slope": (0.01, 0.2)},
@@ -162,8 +151,6 @@ class LeakyReLU(Function):
     @staticmethod
     def backward(ctx, g):
         return (g * ctx.slope,)
-
-    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
 
 
 @register_op("elu", nin=1, kinks=(0.0,), params={"alpha": (1.0, 0.5)},
@@ -181,8 +168,8 @@ class ELU(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        negative_branch = g * (x.clip(max=0.0).exp() * ctx.alpha)
-        return (Where.apply(const(x.data > 0), g, negative_branch),)
+        # e**min(x, 0): the discarded branch never overflows
+        return (np.where(x > 0, g, g * (np.exp(np.minimum(x, 0)) * ctx.alpha)),)
 
 
 @register_op("softplus", nin=1, params={"beta": (1.0, 2.0)},
@@ -199,7 +186,7 @@ class Softplus(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return (g * (x * ctx.beta).sigmoid(),)
+        return (g * Sigmoid.apply(x * ctx.beta),)
 
 
 @register_op("gelu", nin=1,
@@ -216,7 +203,7 @@ class GELU(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         x2 = x * x
-        t = (x * (1 + x2 * GELU_A) * GELU_C).tanh()
+        t = np.tanh(x * (1 + x2 * GELU_A) * GELU_C)
         return (g * ((1 + t) * 0.5 + x * (1 - t * t) * (0.5 * GELU_C) * (1 + x2 * (3 * GELU_A))),)
 
 
@@ -234,10 +221,8 @@ class Softmax(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (s,) = ctx.saved_like(g)
+        (s,) = ctx.saved_tensors
         return (s * (g - (g * s).sum(axis=ctx.axis, keepdims=True)),)
-
-    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
 
 
 @register_op("log_softmax", nin=1, shape_rule="softmax",
@@ -254,11 +239,6 @@ class LogSoftmax(Function):
         return out
 
     @staticmethod
-    def backward_arrays(ctx, g):
-        (y,) = ctx.saved_arrays
-        return (g - np.exp(y) * g.sum(axis=ctx.axis, keepdims=True),)
-
-    @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return (g - y.exp() * g.sum(axis=ctx.axis, keepdims=True),)
+        return (g - np.exp(y) * g.sum(axis=ctx.axis, keepdims=True),)

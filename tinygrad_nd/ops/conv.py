@@ -187,22 +187,24 @@ class Conv2d(Function):
         return out
 
     @staticmethod
-    def backward_arrays(ctx, g):
-        x, w = ctx.saved_arrays
-        need_x, need_w = ctx.needs_input_grad
-        # Both products may start from the batch-last gradient: transpose it once (weight_grad
-        # makes its own if it needs one and the input gradient did not).
-        g_last = _batch_last(g) if need_x else None
-        return (input_grad(g_last, w, x.shape, **ctx.conf) if need_x else None,
-                weight_grad(g, ctx.cols, w.shape, ctx.conf["groups"], g_last) if need_w else None)
-
-    @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need_x, need_w = ctx.needs_input_grad
         gx = Conv2dInputGrad.apply(g, w, x_shape=x.shape, **ctx.conf) if need_x else None
         gw = Conv2dWeightGrad.apply(x, g, w_shape=w.shape, **ctx.conf) if need_w else None
         return gx, gw
+
+    @staticmethod
+    def backward_arrays(ctx, g):
+        """First-order passes reuse the forward's im2col columns for the weight gradient (the
+        general backward rebuilds them) and transpose the gradient once for both products."""
+        x, w = ctx.saved_tensors
+        need_x, need_w = ctx.needs_input_grad
+        # weight_grad makes its own batch-last copy if it needs one and the input gradient
+        # did not.
+        g_last = _batch_last(g) if need_x else None
+        return (input_grad(g_last, w, x.shape, **ctx.conf) if need_x else None,
+                weight_grad(g, ctx.cols, w.shape, ctx.conf["groups"], g_last) if need_w else None)
 
 
 @register_op("conv2d_input_grad", nin=2, shape_rule="conv2d_input_grad")
@@ -293,12 +295,6 @@ class MaxPool2d(Function):
         return out
 
     @staticmethod
-    def backward_arrays(ctx, g):
-        flat = IndexAdd.on_arrays(g.reshape(-1), index=_winners(ctx, g.shape[2:]),
-                                  shape=(int(np.prod(ctx.shape)),))
-        return (flat.reshape(ctx.shape),)
-
-    @staticmethod
     def backward(ctx, g):
         flat = IndexAdd.apply(g.reshape(-1), index=_winners(ctx, g.shape[2:]),
                               shape=(int(np.prod(ctx.shape)),))
@@ -327,10 +323,6 @@ class AvgPool2d(Function):
         oh, ow = output_hw(x.shape[2:], kernel_size, stride, padding, (1, 1))
         win = windows(_pad_hw(x, padding), kernel_size, stride, (1, 1), (oh, ow))
         return win.mean(axis=(-2, -1)).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward_arrays(ctx, g):
-        return (AvgPool2dGrad.on_arrays(g, x_shape=ctx.shape, **ctx.conf),)
 
     @staticmethod
     def backward(ctx, g):

@@ -6,7 +6,6 @@ import numpy as np
 
 from ..autograd import Function
 from ..registry import register_op
-from ._util import const
 
 POSITIVE = (0.2, 3.0)  # keeps log/sqrt/pow away from their singularity at 0
 
@@ -23,8 +22,6 @@ class Add(Function):
     def backward(ctx, g):
         return g, g
 
-    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
-
 
 @register_op("sub", nin=2, reference=np.subtract)
 class Sub(Function):
@@ -38,8 +35,6 @@ class Sub(Function):
     def backward(ctx, g):
         return g, (-g if ctx.needs_input_grad[1] else None)
 
-    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
-
 
 @register_op("mul", nin=2, reference=np.multiply)
 class Mul(Function):
@@ -52,11 +47,9 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved_like(g)
+        x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
         return (g * y if need_x else None), (g * x if need_y else None)
-
-    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
 
 
 @register_op("div", nin=2, domain=((-3.0, 3.0), (0.5, 3.0)), reference=np.divide)
@@ -70,13 +63,11 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved_like(g)
+        x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
         gx = g / y if need_x else None
         gy = -g * x / (y * y) if need_y else None
         return gx, gy
-
-    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
 
 
 @register_op("pow", nin=2, domain=(POSITIVE, (-2.0, 2.0)), reference=np.power)
@@ -94,7 +85,7 @@ class Pow(Function):
         need_x, need_y = ctx.needs_input_grad
         gx = g * y * x ** (y - 1) if need_x else None
         # Only evaluated when the exponent needs a gradient, so x may be negative otherwise.
-        gy = g * x ** y * x.log() if need_y else None
+        gy = g * x ** y * np.log(x) if need_y else None
         return gx, gy
 
 
@@ -110,8 +101,6 @@ class Neg(Function):
     def backward(ctx, g):
         return (-g,)
 
-    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
-
 
 @register_op("exp", nin=1, reference=np.exp)
 class Exp(Function):
@@ -125,10 +114,8 @@ class Exp(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (out,) = ctx.saved_like(g)
+        (out,) = ctx.saved_tensors
         return (g * out,)
-
-    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
 
 
 @register_op("log", nin=1, domain=(1e-3, 1e3), reference=np.log)
@@ -142,10 +129,8 @@ class Log(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_like(g)
+        (x,) = ctx.saved_tensors
         return (g / x,)
-
-    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
 
 
 @register_op("sqrt", nin=1, domain=POSITIVE, reference=np.sqrt)
@@ -160,10 +145,8 @@ class Sqrt(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (out,) = ctx.saved_like(g)
+        (out,) = ctx.saved_tensors
         return (g / (out * 2),)
-
-    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
 
 
 @register_op("abs", nin=1, kinks=(0.0,), reference=np.abs)
@@ -178,8 +161,6 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, g):
         return (g * ctx.sign,)
-
-    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
 
 
 @register_op("clip", nin=1, kinks=(-0.5, 0.5), params={"min": (-0.5, None), "max": (0.5,)},
@@ -203,8 +184,6 @@ class Clip(Function):
     def backward(ctx, g):
         return (g * ctx.inside.astype(g.dtype),)
 
-    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
-
 
 class _Extremum(Function):
     """Shared forward/backward of maximum and minimum; subclasses set ``wins``."""
@@ -222,8 +201,6 @@ class _Extremum(Function):
     @staticmethod
     def backward(ctx, g):
         return g * ctx.share, g * (1 - ctx.share)
-
-    backward_arrays = backward  # plain arithmetic: the same code runs on arrays
 
 
 @register_op("maximum", nin=2, reference=np.maximum)
@@ -254,11 +231,10 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx, g):
-        cond, zero = const(ctx.cond), const(np.zeros((), dtype=g.dtype))
         _, need_x, need_y = ctx.needs_input_grad
         return (None,
-                Where.apply(cond, g, zero) if need_x else None,
-                Where.apply(cond, zero, g) if need_y else None)
+                np.where(ctx.cond, g, 0) if need_x else None,
+                np.where(ctx.cond, 0, g) if need_y else None)
 
 
 @register_op("cast", nin=1, params={"dtype": (np.dtype(np.float64),)},
@@ -274,5 +250,3 @@ class Cast(Function):
     @staticmethod
     def backward(ctx, g):
         return (g.astype(ctx.input_dtype),)
-
-    backward_arrays = backward  # plain arithmetic: the same code runs on arrays

@@ -11,10 +11,8 @@ import numpy as np
 
 from ..autograd import Function
 from ..registry import register_op
-from ._util import const, reduce_keepdims
-from .linalg import MatMul
-from .movement import Permute
-from .reduce import Sum
+from ._util import reduce_keepdims
+from .activation import Softmax
 
 
 def _linear_reference(x, w, b):
@@ -53,26 +51,14 @@ class Linear(Function):
         return out
 
     @staticmethod
-    def backward_arrays(ctx, g):
-        x, w = ctx.saved_arrays
-        need_x, need_w, need_b = ctx.needs_input_grad
-        rows = g.reshape(-1, g.shape[-1])
-        return (g @ w if need_x else None,
-                rows.T @ x.reshape(-1, x.shape[-1]) if need_w else None,
-                rows.sum(axis=0) if need_b else None)
-
-    @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         rows = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
-        gx = MatMul.apply(g, w) if need_x else None
-        gw = None
-        if need_w:
-            flat_x = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-            gw = MatMul.apply(Permute.apply(rows, axes=(1, 0)), flat_x)
-        gb = Sum.apply(rows, axis=0) if need_b else None
-        return gx, gw, gb
+        flat_x = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+        return (g @ w if need_x else None,
+                rows.T @ flat_x if need_w else None,
+                rows.sum(axis=0) if need_b else None)
 
 
 @register_op("cross_entropy", nin=2, shape_rule="cross_entropy",
@@ -92,17 +78,19 @@ class CrossEntropy(Function):
         return (np.log(total).sum() - picked.sum()) * x.dtype.type(1.0 / len(x))
 
     @staticmethod
-    def backward_arrays(ctx, g):
-        (x,) = ctx.saved_arrays
-        probs = ctx.probs.copy()  # (kept intact for a retain_graph=True second pass)
-        probs[np.arange(len(x)), ctx.target] -= 1
-        probs *= g * (1.0 / len(x))
-        return probs, None
-
-    @staticmethod
     def backward(ctx, g):
         # Softmax recomputed from x (not the forward's probabilities) so it differentiates again.
         (x,) = ctx.saved_tensors
         onehot = np.zeros(x.shape, dtype=x.dtype)
         onehot[np.arange(len(x)), ctx.target] = 1
-        return (x.softmax(axis=1) - const(onehot)) * (g * (1.0 / len(x))), None
+        return (Softmax.apply(x, axis=1) - onehot) * (g * (1.0 / len(x))), None
+
+    @staticmethod
+    def backward_arrays(ctx, g):
+        """First-order passes reuse the probabilities the forward computed anyway (the
+        general backward recomputes the softmax, which only a recorded pass needs)."""
+        (x,) = ctx.saved_tensors
+        probs = ctx.probs.copy()  # (kept intact for a retain_graph=True second pass)
+        probs[np.arange(len(x)), ctx.target] -= 1
+        probs *= g * (1.0 / len(x))
+        return probs, None

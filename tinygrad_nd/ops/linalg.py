@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..registry import register_op
-from .movement import Permute
+from ._util import swap_last
 
 
 def _check_matmul_shapes(a: np.ndarray, b: np.ndarray) -> None:
@@ -43,39 +43,25 @@ class MatMul(Function):
         return out
 
     @staticmethod
-    def backward_arrays(ctx, g):
-        a, b = ctx.saved_arrays
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:  # the common case, no reshaping
             return (g @ b.T if need_a else None), (a.T @ g if need_b else None)
-        return _matmul_vjp(a, b, g, need_a, need_b, np.matmul)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        return _matmul_vjp(a, b, g, *ctx.needs_input_grad, MatMul.apply)
+        return _matmul_vjp(a, b, g, need_a, need_b)
 
 
-def _matmul_vjp(a, b, g, need_a, need_b, product):
-    """(g @ b^T, a^T @ g) with 1-D operands promoted and squeezed back, for arrays or Tensors
-    (``product`` is np.matmul or the recorded op)."""
+def _matmul_vjp(a, b, g, need_a, need_b):
+    """(g @ b^T, a^T @ g) with 1-D operands promoted and squeezed back."""
     a2 = a.reshape(1, -1) if a.ndim == 1 else a
     b2 = b.reshape(-1, 1) if b.ndim == 1 else b
     g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 else g
     g2 = g2.reshape(g2.shape + (1,)) if b.ndim == 1 else g2
     ga = gb = None
     if need_a:
-        ga = product(g2, _swap_last(b2))
+        ga = g2 @ swap_last(b2)
         ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:]) if a.ndim == 1 else ga
     if need_b:
-        gb = product(_swap_last(a2), g2)
+        gb = swap_last(a2) @ g2
         gb = gb.reshape(gb.shape[:-1]) if b.ndim == 1 else gb
     return ga, gb
-
-
-def _swap_last(t):
-    """Swap the last two axes: a view for arrays, the registered permute op for Tensors."""
-    if isinstance(t, np.ndarray):
-        return t.swapaxes(-1, -2)
-    axes = tuple(range(t.ndim - 2)) + (t.ndim - 1, t.ndim - 2)
-    return Permute.apply(t, axes=axes)

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..autograd import Function, unbroadcast
 from ..registry import register_op
+from ._util import permute
 
 
 def _is_basic_index(index: tuple[Any, ...]) -> bool:
@@ -34,8 +35,6 @@ class Reshape(Function):
     def backward(ctx, g):
         return (g.reshape(ctx.shape),)
 
-    backward_arrays = backward  # (the same code runs on arrays)
-
 
 @register_op("permute", nin=1, shape_rule="permute",
              reference=lambda x, axes: np.transpose(x, axes))
@@ -54,12 +53,8 @@ class Permute(Function):
         return x.transpose(axes)
 
     @staticmethod
-    def backward_arrays(ctx, g):
-        return (g.transpose(ctx.inverse),)
-
-    @staticmethod
     def backward(ctx, g):
-        return (g.permute(ctx.inverse),)
+        return (permute(g, ctx.inverse),)
 
 
 @register_op("expand", nin=1, shape_rule="expand",
@@ -80,8 +75,6 @@ class Expand(Function):
     def backward(ctx, g):
         return (unbroadcast(g, ctx.shape, "expand"),)
 
-    backward_arrays = backward  # (the same code runs on arrays)
-
 
 @register_op("getitem", nin=1, shape_rule="getitem",
              reference=lambda x, index: x[index])
@@ -95,10 +88,6 @@ class GetItem(Function):
             return x[index]
         except IndexError as e:
             raise IndexError(f"getitem: {e} (tensor of shape {x.shape})") from None
-
-    @staticmethod
-    def backward_arrays(ctx, g):
-        return (IndexAdd.on_arrays(g, index=ctx.index, shape=ctx.shape),)
 
     @staticmethod
     def backward(ctx, g):
@@ -118,10 +107,6 @@ class IndexAdd(Function):
         else:
             np.add.at(out, index, x)
         return out
-
-    @staticmethod
-    def backward_arrays(ctx, g):
-        return (g[ctx.index],)
 
     @staticmethod
     def backward(ctx, g):

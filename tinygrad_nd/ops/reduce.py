@@ -7,8 +7,8 @@ import numpy as np
 from ..autograd import Function
 from ..registry import register_op
 from ..tensor import Tensor
-from ._util import const, normalize_axes
-from .movement import Expand, Reshape
+from ._util import normalize_axes
+from .movement import Expand
 
 REDUCE_PARAMS = {"keepdims": (False, True)}
 
@@ -18,22 +18,18 @@ def _kept_shape(ctx) -> tuple[int, ...]:
     return tuple(1 if i in ctx.axes else s for i, s in enumerate(ctx.shape))
 
 
-def _spread_array(ctx, g: np.ndarray) -> np.ndarray:
-    """Broadcast a reduced gradient array back to the input's shape, as a fresh array."""
+def _spread(ctx, g):
+    """Broadcast a reduced gradient back to the input's shape: a fresh array in a first-order
+    pass, the recorded expand op on a Tensor."""
     if not ctx.keepdims and g.ndim:  # (a 0-d gradient broadcasts as it is)
         g = g.reshape(_kept_shape(ctx))
-    # A filled array, not np.broadcast_to: that costs ~3 us of Python per call, and a
-    # read-only view would be copied anyway before it lands in a leaf's .grad.
+    if isinstance(g, Tensor):
+        return Expand.apply(g, shape=ctx.shape)
+    # A filled array, not np.broadcast_to: a read-only view would be copied anyway before it
+    # lands in a leaf's .grad, and this is cheaper (see docs/performance.md).
     spread = np.empty(ctx.shape, dtype=g.dtype)
     spread[...] = g
     return spread
-
-
-def _spread(ctx, g: Tensor) -> Tensor:
-    """Broadcast a reduced gradient back to the input's shape, recorded."""
-    if not ctx.keepdims:
-        g = Reshape.apply(g, shape=_kept_shape(ctx))
-    return Expand.apply(g, shape=ctx.shape)
 
 
 @register_op("sum", nin=1, shape_rule="reduce", params=REDUCE_PARAMS,
@@ -45,10 +41,6 @@ class Sum(Function):
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.axes, ctx.keepdims, ctx.shape = normalize_axes(axis, x.ndim, "sum"), keepdims, x.shape
         return x.sum(axis=ctx.axes, keepdims=keepdims)
-
-    @staticmethod
-    def backward_arrays(ctx, g):
-        return (_spread_array(ctx, g),)
 
     @staticmethod
     def backward(ctx, g):
@@ -70,14 +62,10 @@ class Mean(Function):
         return np.mean(x, axis=ctx.axes, keepdims=keepdims)
 
     @staticmethod
-    def backward_arrays(ctx, g):
-        spread = _spread_array(ctx, g)
-        spread *= 1.0 / ctx.count
-        return (spread,)
-
-    @staticmethod
     def backward(ctx, g):
-        return (_spread(ctx, g) * (1.0 / ctx.count),)
+        spread = _spread(ctx, g)
+        spread *= 1.0 / ctx.count  # (in place on the fresh array; a new product on Tensors)
+        return (spread,)
 
 
 class _Extremum(Function):
@@ -99,14 +87,10 @@ class _Extremum(Function):
                                                     if i not in ctx.axes])
 
     @staticmethod
-    def backward_arrays(ctx, g):
-        spread = _spread_array(ctx, g)
-        spread *= ctx.share
-        return (spread,)
-
-    @staticmethod
     def backward(ctx, g):
-        return (_spread(ctx, g) * const(ctx.share),)
+        spread = _spread(ctx, g)
+        spread *= ctx.share  # (in place on the fresh array; a new product on Tensors)
+        return (spread,)
 
 
 @register_op("max", nin=1, shape_rule="reduce", params=REDUCE_PARAMS,
