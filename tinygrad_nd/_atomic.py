@@ -87,11 +87,12 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb",
     --------
     >>> import os, tempfile
     >>> from tinygrad_nd._atomic import atomic_write
-    >>> path = os.path.join(tempfile.mkdtemp(), "notes.txt")
-    >>> with atomic_write(path, "w") as f:
-    ...     _ = f.write("all or nothing")
-    >>> open(path).read()
-    'all or nothing'
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "notes.txt")
+    ...     with atomic_write(path, "w") as f:
+    ...         _ = f.write("all or nothing")
+    ...     print(open(path).read())
+    all or nothing
     """
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_write: mode must be 'wb' or 'w', got {mode!r}")

@@ -246,9 +246,30 @@ def test_damaged_files_load_exactly_or_fail_with_a_named_error(tmp_path_factory,
     except (ValueError, TypeError, KeyError) as e:
         assert "Module.load" in str(e) or "load_state_dict" in str(e)
         assert _values(model) == {0.5}
-    else:
-        if suffix == ".npz":  # zip's CRC catches any flipped bit in the data
-            assert _values(model) == {0.25}
+    else:  # zip's CRC, and the CRC32s save() puts in safetensors metadata, catch any flip
+        assert _values(model) == {0.25}
+
+
+def test_a_flipped_bit_in_safetensors_data_fails_its_crc(tmp_path):
+    path = tmp_path / "m.safetensors"
+    _model(0.25).save(path)
+    raw = bytearray(path.read_bytes())
+    raw[-1] ^= 1  # the last byte of the last tensor's data
+    path.write_bytes(bytes(raw))
+    model = _model(0.5)
+    with pytest.raises(ValueError, match=r"'2.\w+' in .*m.safetensors.* fails its CRC32 check"):
+        model.load(path)
+    assert _values(model) == {0.5}
+
+
+def test_safetensors_from_other_tools_load_without_a_crc(tmp_path):
+    from safetensors.numpy import save_file
+
+    state = {k: v.data for k, v in _model(0.75).state_dict().items()}
+    save_file(state, str(tmp_path / "m.safetensors"))
+    model = _model(0.5)
+    model.load(tmp_path / "m.safetensors")
+    assert _values(model) == {0.75}
 
 
 # ---- atomic saves ---------------------------------------------------------------------

@@ -8,9 +8,13 @@ entry, and nothing large is ever allocated. Writing goes through :func:`atomic_w
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -19,6 +23,7 @@ from numpy.lib import format as npy_format
 from .._atomic import atomic_write
 
 Expected = dict[str, tuple[tuple[int, ...], np.dtype]]
+CRC_KEY = "tinygrad_nd.crc32"
 
 # safetensors' dtype codes that numpy can hold (BF16 and the FP8 kinds have no numpy dtype).
 _SAFETENSORS_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "I64": "int64",
@@ -35,7 +40,10 @@ def write_state(path: str, arrays: dict[str, np.ndarray]) -> None:
     else:
         from safetensors.numpy import save
 
-        data = save(arrays)  # serialised first: an error here leaves no file at all
+        # safetensors has no checksum of its own: a CRC32 per entry in the metadata lets
+        # load() tell a flipped bit from a weight (npz members have zip's CRC already).
+        crcs = json.dumps({k: zlib.crc32(a) for k, a in arrays.items()})
+        data = save(arrays, metadata={CRC_KEY: crcs})  # serialised first: no file on error
         with atomic_write(path) as f:
             f.write(data)
 
@@ -71,20 +79,35 @@ def _check_entry(path: str, key: str, shape: tuple[int, ...], dtype: np.dtype,
                         "in the model; its data was not read")
 
 
-def _npy_header(fp: Any, path: str, key: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+def _npy_header(fp: Any) -> tuple[tuple[int, ...], bool, np.dtype]:
     version = npy_format.read_magic(fp)
     if version == (1, 0):
         return npy_format.read_array_header_1_0(fp)
     if version == (2, 0):
         return npy_format.read_array_header_2_0(fp)
-    raise ValueError(f"Module.load: {key!r} in {path!r} uses .npy format {version}, which "
-                     "np.savez does not write for numeric arrays")
+    raise ValueError(f"uses .npy format {version}, which np.savez does not write for numeric "
+                     "arrays")
+
+
+# What zipfile and numpy raise on a damaged archive: bad CRC or structure, a flag bit that now
+# says "encrypted" (RuntimeError) or an unknown compression (NotImplementedError), bad headers.
+_DAMAGE = (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError, ValueError,
+           SyntaxError, KeyError)
+
+
+@contextmanager
+def _damage_named(path: str, key: str) -> Iterator[None]:
+    try:
+        yield
+    except _DAMAGE as e:
+        raise ValueError(f"Module.load: {key!r} in {path!r} is corrupted or not written by "
+                         f"np.savez ({type(e).__name__}: {e})") from e
 
 
 def _read_npz(path: str, expected: Expected, strict: bool) -> dict[str, np.ndarray]:
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as e:
+    except (zipfile.BadZipFile, EOFError, ValueError) as e:
         raise ValueError(f"Module.load: {path!r} is not an .npz archive ({e})") from None
     with archive:
         members = archive.namelist()
@@ -96,22 +119,19 @@ def _read_npz(path: str, expected: Expected, strict: bool) -> dict[str, np.ndarr
         state = {}
         for key in keys:
             info = archive.getinfo(key + ".npy")
-            try:
-                with archive.open(info) as fp:
-                    shape, fortran, dtype = _npy_header(fp, path, key)
-                    _check_entry(path, key, shape, dtype, expected)
-                    size = fp.tell() + math.prod(shape) * dtype.itemsize
-                # The zip directory's size is checked too: a member that inflates to more than
-                # its header describes is a zip bomb or a corrupted file, never ours.
-                if info.file_size != size:
-                    raise ValueError(f"Module.load: {key!r} in {path!r} inflates to "
-                                     f"{info.file_size} bytes but its header describes "
-                                     f"{size}; refused")
-                with archive.open(info) as fp:
-                    state[key] = npy_format.read_array(fp, allow_pickle=False)
-                    fp.read(1)  # reach the member's end, where zipfile checks its CRC
-            except (zipfile.BadZipFile, EOFError, OSError) as e:
-                raise ValueError(f"Module.load: {key!r} in {path!r} is corrupted ({e})") from e
+            with _damage_named(path, key), archive.open(info) as fp:
+                shape, _, dtype = _npy_header(fp)
+                size = fp.tell() + math.prod(shape) * dtype.itemsize
+            _check_entry(path, key, shape, dtype, expected)
+            # The zip directory's size is checked too: a member that inflates to more than its
+            # header describes is a zip bomb or a corrupted file, never ours.
+            if info.file_size != size:
+                raise ValueError(f"Module.load: {key!r} in {path!r} inflates to "
+                                 f"{info.file_size} bytes but its header describes {size}; "
+                                 "refused")
+            with _damage_named(path, key), archive.open(info) as fp:
+                state[key] = npy_format.read_array(fp, allow_pickle=False)
+                fp.read(1)  # reach the member's end, where zipfile checks its CRC
         return state
 
 
@@ -131,6 +151,25 @@ def _read_safetensors(path: str, expected: Expected, strict: bool) -> dict[str, 
                                     "which numpy cannot hold")
                 _check_entry(path, key, tuple(entry.get_shape()),
                              np.dtype(_SAFETENSORS_DTYPES[code]), expected)
-            return {key: np.array(f.get_tensor(key)) for key in keys}
+            crcs = _stored_crcs(path, f.metadata())
+            state = {key: f.get_tensor(key) for key in keys}
     except SafetensorError as e:
         raise ValueError(f"Module.load: {path!r} is not a valid safetensors file ({e})") from None
+    for key, array in state.items():
+        if key in crcs and zlib.crc32(np.ascontiguousarray(array)) != crcs[key]:
+            raise ValueError(f"Module.load: {key!r} in {path!r} fails its CRC32 check: the "
+                             "file is corrupted")
+    return state
+
+
+def _stored_crcs(path: str, metadata: dict[str, str] | None) -> dict[str, int]:
+    """The CRC32s :func:`write_state` stored (files written by other tools have none)."""
+    if not metadata or CRC_KEY not in metadata:
+        return {}
+    try:
+        crcs = json.loads(metadata[CRC_KEY])
+        if isinstance(crcs, dict) and all(type(v) is int for v in crcs.values()):
+            return crcs
+    except ValueError:
+        pass
+    raise ValueError(f"Module.load: {path!r} has a damaged {CRC_KEY} entry in its metadata")

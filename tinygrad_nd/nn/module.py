@@ -313,9 +313,10 @@ class Module:
         --------
         >>> import os, tempfile
         >>> from tinygrad_nd import nn
-        >>> path = os.path.join(tempfile.mkdtemp(), "model.safetensors")
-        >>> nn.Linear(3, 2).save(path)
-        >>> nn.Linear(3, 2).load(path)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = os.path.join(folder, "model.safetensors")
+        ...     nn.Linear(3, 2).save(path)
+        ...     nn.Linear(3, 2).load(path)
         """
         arrays = {k: np.ascontiguousarray(v.data) for k, v in self.state_dict().items()}
         write_state(os.fspath(path), arrays)
@@ -326,7 +327,9 @@ class Module:
         Each entry's header (name, shape, dtype) is checked against this model before its data
         is read, so a foreign or crafted file (a header claiming gigabytes, a zip member that
         inflates far beyond its header, an object array) is refused with an error naming the
-        file and the entry, without a large allocation. On any error the model is unchanged.
+        file and the entry, without a large allocation. Files written by :meth:`save` carry a
+        CRC32 per entry (zip's own for ``.npz``, in the metadata for safetensors), so a
+        flipped bit is an error, not a wrong weight. On any error the model is unchanged.
         """
         own = list(self.named_parameters()) + list(self.named_buffers())
         expected = {k: (tuple(v.shape), v.dtype) for k, v in own}
