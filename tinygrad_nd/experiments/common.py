@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import data, nn
+from .._atomic import atomic_write
 from ..factories import Generator
 from ..tensor import Tensor
 
@@ -148,12 +148,12 @@ class Report:
     def write(self, results: dict[str, Any] | None = None) -> Path:
         """Write ``report.md`` (and ``results.json`` when given); returns the report path."""
         path = self.folder / "report.md"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(f"# {self.title}\n\n" + "\n".join(self.parts))
-        os.replace(tmp, path)
+        with atomic_write(path, "w") as f:
+            f.write(f"# {self.title}\n\n" + "\n".join(self.parts))
         if results is not None:
-            (self.folder / "results.json").write_text(json.dumps(results, indent=2,
-                                                                 default=float))
+            text = json.dumps(results, indent=2, default=float)
+            with atomic_write(self.folder / "results.json", "w") as f:
+                f.write(text)
         return path
 
 
