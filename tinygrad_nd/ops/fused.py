@@ -1,8 +1,11 @@
-"""Fused ops for the two hottest spots of training: a linear layer and softmax cross-entropy.
+"""Fused ops: a linear layer, softmax cross-entropy and the two binary cross-entropies.
 
-Each replaces a handful of primitive ops (transpose, matmul, add; log-softmax, indexing,
-mean) by one graph node, which matters for small nets where per-op overhead dominates.
-Both are checked against their composite definitions by the generic tests like any op.
+Linear and cross-entropy replace a handful of primitive ops (transpose, matmul, add;
+log-softmax, indexing, mean) by one graph node, which matters for small nets where per-op
+overhead dominates. The binary cross-entropies are single ops for exactness: as composites
+of log, clip and arithmetic their backwards computed 0/0 (probabilities rounded to 0 or 1)
+or dropped the kinks of relu/abs at a logit of 0. All are checked against their references,
+central differences and PyTorch by the generic tests like any op.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import numpy as np
 from ..autograd import Function
 from ..registry import register_op
 from ._util import const, reduce_keepdims
+from .activation import stable_sigmoid
 from .linalg import MatMul
 from .movement import Permute
 from .reduce import Sum
@@ -25,6 +29,12 @@ def _cross_entropy_reference(x, target):
     shifted = x - x.max(axis=1, keepdims=True)
     logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     return -logp[np.arange(len(x)), target].mean()
+
+
+def _inverse_count(x: np.ndarray) -> np.floating:
+    """1 / N for a batch of N rows, as x's dtype; NaN for an empty batch (PyTorch's mean over
+    nothing, with an empty gradient)."""
+    return x.dtype.type(1.0 / len(x) if len(x) else np.nan)
 
 
 def check_linear_shapes(x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> None:
@@ -89,14 +99,14 @@ class CrossEntropy(Function):
         exp /= total  # the probabilities, kept for the backward
         ctx.target, ctx.probs = target, exp
         ctx.save_for_backward(x)
-        return (np.log(total).sum() - picked.sum()) * x.dtype.type(1.0 / len(x))
+        return (np.log(total).sum() - picked.sum()) * _inverse_count(x)
 
     @staticmethod
     def backward_arrays(ctx, g):
         (x,) = ctx.saved_arrays
         probs = ctx.probs.copy()  # (kept intact for a retain_graph=True second pass)
         probs[np.arange(len(x)), ctx.target] -= 1
-        probs *= g * (1.0 / len(x))
+        probs *= g * _inverse_count(x)
         return probs, None
 
     @staticmethod
@@ -105,4 +115,127 @@ class CrossEntropy(Function):
         (x,) = ctx.saved_tensors
         onehot = np.zeros(x.shape, dtype=x.dtype)
         onehot[np.arange(len(x)), ctx.target] = 1
-        return (x.softmax(axis=1) - const(onehot)) * (g * (1.0 / len(x))), None
+        return (x.softmax(axis=1) - const(onehot)) * (g * _inverse_count(x)), None
+
+
+# --------------------------------------------------------------------------------------------
+# Binary cross-entropy, on probabilities and on logits (per element; the caller reduces)
+# --------------------------------------------------------------------------------------------
+LOG_FLOOR = -100.0  # PyTorch clamps both logs here, so p = 0 or 1 gives a finite loss
+BCE_EPS = 1e-12  # PyTorch's floor of p (1 - p) in the backward: finite where p rounds to 0 or 1
+
+
+def _clamped_logs(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """max(log p, -100) and max(log(1 - p), -100)."""
+    with np.errstate(divide="ignore"):  # log 0 = -inf, clamped right below
+        return np.maximum(np.log(p), LOG_FLOOR), np.maximum(np.log1p(-p), LOG_FLOOR)
+
+
+def _bce_reference(p, t):
+    return -(t * np.maximum(np.log(p), LOG_FLOOR) + (1 - t) * np.maximum(np.log(1 - p), LOG_FLOOR))
+
+
+@register_op("binary_cross_entropy", nin=2, domain=((0.02, 0.98), (0.0, 1.0)),
+             reference=_bce_reference)
+class BinaryCrossEntropy(Function):
+    """l = -(t log p + (1-t) log(1-p)), logs clamped at -100;
+    dl/dp = (p - t) / max(p (1-p), 1e-12),  dl/dt = log(1-p) - log p (clamped logs)"""
+
+    @staticmethod
+    def forward(ctx, p, t):
+        # Two passes (min, max), as PyTorch checks too: a probability outside [0, 1] (or NaN)
+        # would otherwise come out as a NaN loss far from its cause.
+        if p.size and not (p.min() >= 0 and p.max() <= 1):
+            raise ValueError(f"binary_cross_entropy: input probabilities must lie in [0, 1], "
+                             f"got values from {p.min()} to {p.max()} (shape {p.shape})")
+        log_p, log_q = _clamped_logs(p)
+        ctx.save_for_backward(p, t)
+        return (t - 1) * log_q - t * log_p
+
+    @staticmethod
+    def backward_arrays(ctx, g):
+        p, t = ctx.saved_arrays
+        need_p, need_t = ctx.needs_input_grad
+        gp = gt = None
+        if need_p:
+            # The exact derivative is (p - t) / (p (1 - p)); the floor keeps it finite where
+            # p rounded to 0 or 1 (a sigmoid past |x| ~ 17 in float32), where it was 0/0.
+            gp = p - t
+            gp *= g
+            gp /= np.maximum(p * (1 - p), BCE_EPS)
+        if need_t:
+            log_p, log_q = _clamped_logs(p)
+            gt = (log_q - log_p) * g
+        return gp, gt
+
+    @staticmethod
+    def backward(ctx, g):
+        p, t = ctx.saved_tensors
+        need_p, need_t = ctx.needs_input_grad
+        gp = g * (p - t) / (p * (1 - p)).maximum(BCE_EPS) if need_p else None
+        gt = None
+        if need_t:
+            gt = g * ((1 - p).log().clip(min=LOG_FLOOR) - p.log().clip(min=LOG_FLOOR))
+        return gp, gt
+
+
+def _bce_logits_reference(x, t, pos_weight=None):
+    w = 1.0 if pos_weight is None else pos_weight
+    return (1 - t) * x + (1 + (w - 1) * t) * np.logaddexp(0, -x)
+
+
+@register_op("binary_cross_entropy_with_logits", nin=2, domain=((-3.0, 3.0), (0.0, 1.0)),
+             params={"pos_weight": (None, 2.0)}, reference=_bce_logits_reference)
+class BinaryCrossEntropyWithLogits(Function):
+    """l = (1-t) x + c softplus(-x), c = 1 + (w-1) t (w: pos_weight, 1 if not given);
+    dl/dx = c sigmoid(x) - w t,  dl/dt = (w-1) softplus(-x) - x"""
+
+    @staticmethod
+    def forward(ctx, x, t, pos_weight=None):
+        # max(x, 0) - x t + log1p(e**-|x|): e**-|x| is in (0, 1], so nothing overflows, and
+        # log1p keeps the loss's tail (2.06e-9 at x = 20, t = 1) that log(1 + .) rounds to 0.
+        log1p_e = np.log1p(np.exp(-np.abs(x)))
+        loss = np.maximum(x, 0) - x * t + log1p_e
+        if pos_weight is not None:
+            w = np.asarray(pos_weight, dtype=loss.dtype)
+            ctx.pos_weight = w
+            loss = loss + (w - 1) * t * (np.maximum(-x, 0) + log1p_e)
+        else:
+            ctx.pos_weight = None
+        ctx.save_for_backward(x, t)
+        return loss
+
+    @staticmethod
+    def backward_arrays(ctx, g):
+        x, t = ctx.saved_arrays
+        w = ctx.pos_weight
+        need_x, need_t = ctx.needs_input_grad
+        gx = gt = None
+        if need_x:
+            s = stable_sigmoid(x)
+            if w is None:
+                gx = s - t
+                gx *= g
+            else:
+                gx = ((1 + (w - 1) * t) * s - w * t) * g
+        if need_t:
+            gt = -x * g if w is None else ((w - 1) * np.logaddexp(0, -x) - x) * g
+        return gx, gt
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        need_x, need_t = ctx.needs_input_grad
+        gx = gt = None
+        if ctx.pos_weight is None:
+            if need_x:
+                gx = g * (x.sigmoid() - t)
+            if need_t:
+                gt = -(g * x)
+            return gx, gt
+        w = const(ctx.pos_weight)
+        if need_x:
+            gx = g * ((1 + (w - 1) * t) * x.sigmoid() - w * t)
+        if need_t:
+            gt = g * ((w - 1) * (-x).softplus() - x)
+        return gx, gt
