@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..registry import register_op
-from ._util import const, reduce_keepdims
+from ._util import const, normalize_axes, reduce_keepdims
 from .elementwise import Where
 
 GELU_C = float(np.sqrt(2.0 / np.pi))
@@ -227,6 +227,11 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
         ctx.axis = axis
+        if x.size == 0:  # nothing to normalise (a max over an empty axis would raise)
+            normalize_axes(axis, x.ndim, ctx.function.op_name)  # (still refuse a bad axis)
+            out = x.copy()
+            ctx.save_for_backward(out)
+            return out
         e = np.exp(x - reduce_keepdims(np.maximum, x, axis))  # shift: e**x never overflows
         out = e / reduce_keepdims(np.add, e, axis)
         ctx.save_for_backward(out)
@@ -248,6 +253,11 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
         ctx.axis = axis
+        if x.size == 0:  # nothing to normalise (a max over an empty axis would raise)
+            normalize_axes(axis, x.ndim, ctx.function.op_name)  # (still refuse a bad axis)
+            out = x.copy()
+            ctx.save_for_backward(out)
+            return out
         shifted = x - reduce_keepdims(np.maximum, x, axis)
         out = shifted - np.log(reduce_keepdims(np.add, np.exp(shifted), axis))
         ctx.save_for_backward(out)

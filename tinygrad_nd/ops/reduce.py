@@ -58,26 +58,30 @@ class Sum(Function):
 @register_op("mean", nin=1, shape_rule="reduce", params=REDUCE_PARAMS,
              reference=lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims))
 class Mean(Function):
-    """z = mean x over axes;  dz/dx = 1/n"""
+    """z = mean x over axes;  dz/dx = 1/n (nan over zero elements, as in PyTorch)"""
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.axes, ctx.keepdims, ctx.shape = normalize_axes(axis, x.ndim, "mean"), keepdims, x.shape
-        ctx.count = int(np.prod([x.shape[a] for a in ctx.axes]))
-        if ctx.count == 0:
-            raise ValueError(f"mean: cannot average over zero elements (shape {x.shape}, "
-                             f"axis {axis})")
+        count = int(np.prod([x.shape[a] for a in ctx.axes]))
+        if count == 0:
+            # The mean of nothing is nan, as in PyTorch (numpy would warn "Mean of empty
+            # slice"); the gradient, like the input, is empty.
+            ctx.scale = np.nan
+            total = np.sum(x, axis=ctx.axes, keepdims=keepdims)
+            return np.full(np.shape(total), np.nan, dtype=np.result_type(total, np.float16))
+        ctx.scale = 1.0 / count
         return np.mean(x, axis=ctx.axes, keepdims=keepdims)
 
     @staticmethod
     def backward_arrays(ctx, g):
         spread = _spread_array(ctx, g)
-        spread *= 1.0 / ctx.count
+        spread *= ctx.scale
         return (spread,)
 
     @staticmethod
     def backward(ctx, g):
-        return (_spread(ctx, g) * (1.0 / ctx.count),)
+        return (_spread(ctx, g) * ctx.scale,)
 
 
 class _Extremum(Function):
