@@ -165,3 +165,50 @@ def test_ieee_results_come_without_numpy_warnings_and_match_torch(what, ours_fn,
     (tgrad,) = torch.autograd.grad(tout.sum(), [tx])
     assert_matches(out.data, tout.detach().numpy(), f"{what} forward")
     assert_matches(g.data, tgrad.numpy(), f"{what} gradient")
+
+
+NON_FINITE = np.array([np.inf, -np.inf, np.nan, 0.0, 2.0], dtype=np.float32)
+
+
+@pytest.mark.parametrize("name, params", list(_cases()))
+def test_unary_op_on_inf_and_nan_is_warning_free_and_matches_torch(name, params):
+    ones = np.ones(NON_FINITE.shape, np.float32)
+    x = tg.Tensor(NON_FINITE, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = apply(name, x, **params)
+        (g,) = tg.grad(out, [x], tg.Tensor(ones, dtype=out.dtype))
+    tx = torch.tensor(NON_FINITE, requires_grad=True)
+    tout = TORCH_UNARY[name](tx, **params)
+    (tgrad,) = torch.autograd.grad(tout, [tx], torch.ones_like(tout))
+    assert_matches(out.data, tout.detach().numpy(), f"{name} forward")
+    # At a NaN input the slope of relu, abs, elu ... is a convention (PyTorch passes the
+    # gradient through relu there, ours stops it): compare the gradient at inf and finite x.
+    number = ~np.isnan(NON_FINITE)
+    assert_matches(g.data[number], tgrad.numpy()[number], f"{name} gradient")
+
+
+def test_bce_with_logits_with_infinite_targets_is_warning_free_and_matches_torch():
+    x = np.array([0.5, -2.0, 3.0, 0.5], dtype=np.float32)
+    t = np.array([np.inf, -np.inf, np.nan, 1.0], dtype=np.float32)
+    xs = tg.Tensor(x, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = F.binary_cross_entropy_with_logits(xs, t, reduction="none")
+        (g,) = tg.grad(out, [xs], tg.ones(4))
+    tx = torch.tensor(x, requires_grad=True)
+    tout = TF.binary_cross_entropy_with_logits(tx, torch.tensor(t), reduction="none")
+    (tgrad,) = torch.autograd.grad(tout, [tx], torch.ones(4))
+    assert_matches(out.data, tout.detach().numpy(), "forward")
+    assert_matches(g.data, tgrad.numpy(), "gradient")
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_and_min_of_nan_are_nan_without_warnings(name):
+    x = tg.Tensor([1.0, np.nan, 3.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = getattr(x, name)()
+        out.backward()
+    assert np.isnan(out.item()) and np.isnan(getattr(torch.tensor([1.0, np.nan, 3.0]), name)())
+    assert x.grad.shape == (3,)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..registry import register_op
-from ._util import const, normalize_axes, reduce_keepdims
+from ._util import const, normalize_axes, quiet, reduce_keepdims
 from .elementwise import Where
 
 GELU_C = float(np.sqrt(2.0 / np.pi))
@@ -191,6 +191,7 @@ class Softplus(Function):
     """z = log(1 + e**(b x)) / b;  dz/dx = sigmoid(b x)"""
 
     @staticmethod
+    @quiet(invalid="ignore")  # (logaddexp(0, nan)), silent in PyTorch
     def forward(ctx, x, beta=1.0):
         ctx.save_for_backward(x)
         ctx.beta = beta
@@ -208,11 +209,13 @@ class GELU(Function):
     """z = x/2 (1 + t), t = tanh(c (x + a x**3));  dz/dx = (1+t)/2 + x/2 (1-t**2) c (1+3a x**2)"""
 
     @staticmethod
+    @quiet(invalid="ignore")  # (inf * 0 at x = -inf: nan, silent in PyTorch)
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return 0.5 * x * (1 + np.tanh(GELU_C * (x + GELU_A * x**3)))
 
     @staticmethod
+    @quiet(invalid="ignore", over="ignore")  # (x**2 and inf * 0 at |x| = inf, as the forward)
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         x2 = x * x

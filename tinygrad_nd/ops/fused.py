@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..registry import register_op
-from ._util import const, reduce_keepdims
+from ._util import const, quiet, reduce_keepdims
 from .activation import stable_sigmoid
 from .linalg import MatMul
 from .movement import Permute
@@ -142,6 +142,7 @@ class BinaryCrossEntropy(Function):
     dl/dp = (p - t) / max(p (1-p), 1e-12),  dl/dt = log(1-p) - log p (clamped logs)"""
 
     @staticmethod
+    @quiet(invalid="ignore")  # (inf or nan targets: nan, silent in PyTorch)
     def forward(ctx, p, t):
         # Two passes (min, max), as PyTorch checks too: a probability outside [0, 1] (or NaN)
         # would otherwise come out as a NaN loss far from its cause.
@@ -153,6 +154,7 @@ class BinaryCrossEntropy(Function):
         return (t - 1) * log_q - t * log_p
 
     @staticmethod
+    @quiet(invalid="ignore")
     def backward_arrays(ctx, g):
         p, t = ctx.saved_arrays
         need_p, need_t = ctx.needs_input_grad
@@ -191,6 +193,7 @@ class BinaryCrossEntropyWithLogits(Function):
     dl/dx = c sigmoid(x) - w t,  dl/dt = (w-1) softplus(-x) - x"""
 
     @staticmethod
+    @quiet(invalid="ignore")  # (inf - inf for infinite logits or targets: nan, as in PyTorch)
     def forward(ctx, x, t, pos_weight=None):
         # max(x, 0) - x t + log1p(e**-|x|): e**-|x| is in (0, 1], so nothing overflows, and
         # log1p keeps the loss's tail (2.06e-9 at x = 20, t = 1) that log(1 + .) rounds to 0.
@@ -206,6 +209,7 @@ class BinaryCrossEntropyWithLogits(Function):
         return loss
 
     @staticmethod
+    @quiet(invalid="ignore")
     def backward_arrays(ctx, g):
         x, t = ctx.saved_arrays
         w = ctx.pos_weight

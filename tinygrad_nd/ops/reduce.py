@@ -7,7 +7,7 @@ import numpy as np
 from ..autograd import Function
 from ..registry import register_op
 from ..tensor import Tensor
-from ._util import const, normalize_axes
+from ._util import const, normalize_axes, quiet
 from .movement import Expand, Reshape
 
 REDUCE_PARAMS = {"keepdims": (False, True)}
@@ -90,6 +90,7 @@ class _Extremum(Function):
     pick = staticmethod(np.max)
 
     @staticmethod
+    @quiet(invalid="ignore")  # (NaN input: no winner, 0/0 shares, silent in PyTorch)
     def forward(ctx, x, axis=None, keepdims=False):
         name = ctx.function.op_name
         ctx.axes, ctx.keepdims, ctx.shape = normalize_axes(axis, x.ndim, name), keepdims, x.shape
