@@ -59,6 +59,12 @@ TORCH = {
     "tanh_backward": lambda g, t: torch.ops.aten.tanh_backward(g, t),
     "linear": torch.nn.functional.linear,
     "cross_entropy": torch.nn.functional.cross_entropy,
+    "binary_cross_entropy": lambda p, t: F.binary_cross_entropy(
+        *torch.broadcast_tensors(p, t), reduction="none"),
+    "binary_cross_entropy_with_logits": lambda x, t, pos_weight: (
+        F.binary_cross_entropy_with_logits(
+            *torch.broadcast_tensors(x, t), reduction="none",
+            pos_weight=None if pos_weight is None else torch.tensor(pos_weight, dtype=x.dtype))),
     "gelu": lambda x: F.gelu(x, approximate="tanh"),
     "leaky_relu": lambda x, negative_slope: F.leaky_relu(x, negative_slope),
     "elu": lambda x, alpha: F.elu(x, alpha),

@@ -76,24 +76,93 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean", half: bool = F
     return loss * 0.5 if half else loss
 
 
-def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """-(y log p + (1 - y) log(1 - p)) for probabilities p; logs are clamped at -100 like
-    PyTorch, so p = 0 or 1 gives a finite loss."""
+def _float_target(target: Any, input: Tensor, op: str) -> Tensor:
+    """The target as a Tensor of the input's float dtype, of the input's shape."""
     target = _as_target(target)
-    _check_same_shape(input, target, "binary_cross_entropy")
-    log_p = input.log().clip(min=-100.0)
-    log_q = (1 - input).log().clip(min=-100.0)
-    return _reduce(-(target * log_p + (1 - target) * log_q), reduction, "binary_cross_entropy")
+    _check_same_shape(input, target, op)
+    return target if target.dtype == input.dtype else target.astype(input.dtype)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Any,
-                                     reduction: str = "mean") -> Tensor:
-    """Binary cross-entropy of sigmoid(z), computed stably as
-    ``max(z, 0) - z y + log(1 + e**-|z|)`` (no overflow for any z)."""
-    target = _as_target(target)
-    _check_same_shape(input, target, "binary_cross_entropy_with_logits")
-    loss = input.relu() - input * target + ((-input.abs()).exp() + 1).log()
-    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+def _constant_weight(weight: Any, input: Tensor, op: str, name: str) -> np.ndarray:
+    """A weight that broadcasts to the input's shape, as an array of its dtype."""
+    if isinstance(weight, Tensor):
+        if weight.requires_grad:
+            raise ValueError(f"{op}: {name} is not differentiable here (as in PyTorch); pass a "
+                             "tensor without requires_grad (e.g. detach() it)")
+        weight = weight.data
+    weight = np.asarray(weight, dtype=input.dtype)
+    try:
+        fits = np.broadcast_shapes(weight.shape, input.shape) == input.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{op}: {name} of shape {weight.shape} does not broadcast to the input "
+                         f"shape {input.shape}")
+    return weight
+
+
+def _weighted(loss: Tensor, weight: Any, op: str) -> Tensor:
+    """The per-element loss times a rescaling weight (broadcast to the loss's shape)."""
+    if weight is None:
+        return loss
+    if isinstance(weight, Tensor) and weight.requires_grad:
+        w = weight
+        if np.broadcast_shapes(w.shape, loss.shape) != loss.shape:
+            raise ValueError(f"{op}: weight of shape {w.shape} does not broadcast to the input "
+                             f"shape {loss.shape}")
+    else:
+        w = Tensor._make(_constant_weight(weight, loss, op, "weight"), None)
+    return loss * w
+
+
+def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean", *,
+                         weight: Any = None) -> Tensor:
+    """Binary cross-entropy -(y log p + (1 - y) log(1 - p)) of probabilities p.
+
+    As in PyTorch, the logs are clamped at -100 (p = 0 or 1 gives a finite loss) and the
+    gradient is (p - y) / max(p (1 - p), 1e-12), finite even where a float32 sigmoid has
+    rounded to exactly 0 or 1. Prefer :func:`binary_cross_entropy_with_logits` on logits: it
+    is exact for every logit. ``weight`` rescales each element's loss (it broadcasts to the
+    input's shape). Probabilities outside [0, 1] raise a ValueError.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd.nn import functional as F
+    >>> p = tg.Tensor([1.0], requires_grad=True)   # a sigmoid that rounded to 1
+    >>> F.binary_cross_entropy(p, [1.0]).backward()
+    >>> float(p.grad.item())
+    0.0
+    """
+    target = _float_target(target, input, "binary_cross_entropy")
+    loss = _weighted(apply("binary_cross_entropy", input, target), weight, "binary_cross_entropy")
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean", *,
+                                     weight: Any = None, pos_weight: Any = None) -> Tensor:
+    """Binary cross-entropy of sigmoid(z) for logits z, exact for every z (one fused op).
+
+    The loss is ``max(z, 0) - z y + log1p(e**-|z|)``, and its gradient ``sigmoid(z) - y``
+    exactly (0.5 - y at z = 0, where a zero-initialised output layer starts). ``weight``
+    rescales each element's loss; ``pos_weight`` (broadcast over the input, usually one value
+    per class) weighs the positive term, as in PyTorch; it gets no gradient.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd.nn import functional as F
+    >>> z = tg.Tensor([0.0], requires_grad=True)
+    >>> F.binary_cross_entropy_with_logits(z, [1.0]).backward()
+    >>> float(z.grad.item())
+    -0.5
+    """
+    op = "binary_cross_entropy_with_logits"
+    target = _float_target(target, input, op)
+    if pos_weight is not None:
+        pos_weight = _constant_weight(pos_weight, input, op, "pos_weight")
+    loss = _weighted(apply(op, input, target, pos_weight=pos_weight), weight, op)
+    return _reduce(loss, reduction, op)
 
 
 _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}

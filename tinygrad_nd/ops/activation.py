@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..registry import register_op
-from ._util import reduce_keepdims
+from ._util import normalize_axes, quiet, reduce_keepdims
 
 GELU_C = float(np.sqrt(2.0 / np.pi))
 GELU_A = 0.044715
@@ -178,6 +178,7 @@ class Softplus(Function):
     """z = log(1 + e**(b x)) / b;  dz/dx = sigmoid(b x)"""
 
     @staticmethod
+    @quiet(invalid="ignore")  # (logaddexp(0, nan)), silent in PyTorch
     def forward(ctx, x, beta=1.0):
         ctx.save_for_backward(x)
         ctx.beta = beta
@@ -195,11 +196,13 @@ class GELU(Function):
     """z = x/2 (1 + t), t = tanh(c (x + a x**3));  dz/dx = (1+t)/2 + x/2 (1-t**2) c (1+3a x**2)"""
 
     @staticmethod
+    @quiet(invalid="ignore")  # (inf * 0 at x = -inf: nan, silent in PyTorch)
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return 0.5 * x * (1 + np.tanh(GELU_C * (x + GELU_A * x**3)))
 
     @staticmethod
+    @quiet(invalid="ignore", over="ignore")  # (x**2 and inf * 0 at |x| = inf, as the forward)
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         x2 = x * x
@@ -214,6 +217,11 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
         ctx.axis = axis
+        if x.size == 0:  # nothing to normalise (a max over an empty axis would raise)
+            normalize_axes(axis, x.ndim, ctx.function.op_name)  # (still refuse a bad axis)
+            out = x.copy()
+            ctx.save_for_backward(out)
+            return out
         e = np.exp(x - reduce_keepdims(np.maximum, x, axis))  # shift: e**x never overflows
         out = e / reduce_keepdims(np.add, e, axis)
         ctx.save_for_backward(out)
@@ -233,6 +241,11 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
         ctx.axis = axis
+        if x.size == 0:  # nothing to normalise (a max over an empty axis would raise)
+            normalize_axes(axis, x.ndim, ctx.function.op_name)  # (still refuse a bad axis)
+            out = x.copy()
+            ctx.save_for_backward(out)
+            return out
         shifted = x - reduce_keepdims(np.maximum, x, axis)
         out = shifted - np.log(reduce_keepdims(np.add, np.exp(shifted), axis))
         ctx.save_for_backward(out)

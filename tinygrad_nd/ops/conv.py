@@ -108,7 +108,8 @@ def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: 
     oh, ow = output_hw((h, w), kernel, stride, padding, dilation)
     win = windows(_pad_hw(x, padding), kernel, stride, dilation, (oh, ow))
     win = win.transpose(0, 1, 4, 5, 2, 3)                    # N, C, KH, KW, OH, OW
-    return win.reshape(n, groups, -1, oh * ow)
+    # (explicit sizes, not -1: numpy cannot infer an axis of an empty batch)
+    return win.reshape(n, groups, c // groups * kernel[0] * kernel[1], oh * ow)
 
 
 def _im2col_batch_last(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
@@ -120,7 +121,7 @@ def _im2col_batch_last(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
     _copy_batch_last(x, padded[:, padding[0]:padding[0] + h, padding[1]:padding[1] + w])
     win = windows(padded.transpose(3, 0, 1, 2), kernel, stride, dilation, (oh, ow))
     win = win.transpose(1, 4, 5, 2, 3, 0)                    # C, KH, KW, OH, OW, N
-    return win.reshape(groups, -1, oh * ow * n)
+    return win.reshape(groups, c // groups * kernel[0] * kernel[1], oh * ow * n)
 
 
 def _grouped(y: np.ndarray, groups: int) -> np.ndarray:
@@ -152,7 +153,7 @@ def weight_grad(g: np.ndarray, cols: np.ndarray, w_shape: tuple[int, ...], group
     ``g_last`` is ``_batch_last(g)`` if the caller has it already."""
     if cols.ndim == 3:  # batch-last: one GEMM over all images
         g_last = _batch_last(g) if g_last is None else g_last
-        g_rows = g_last.reshape(groups, w_shape[0] // groups, -1)  # G, Og, OH*OW*N
+        g_rows = g_last.reshape(groups, w_shape[0] // groups, cols.shape[2])  # G, Og, OH*OW*N
         return (g_rows @ cols.transpose(0, 2, 1)).reshape(w_shape)
     # (cols @ g^T, transposed after the sum, is 5-20% faster than g @ cols^T on OpenBLAS)
     per_image = cols @ _grouped(g, groups).transpose(0, 1, 3, 2)  # N, G, Cg*KH*KW, Og
@@ -167,7 +168,7 @@ def input_grad(g_last: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...], stri
     o, _, kh, kw = w.shape
     oh, ow = g_last.shape[1:3]
     wmat = w.reshape(groups, o // groups, -1)
-    g_rows = g_last.reshape(groups, o // groups, -1)  # G, Og, OH*OW*N
+    g_rows = g_last.reshape(groups, o // groups, oh * ow * n)  # G, Og, OH*OW*N
     cols = (wmat.transpose(0, 2, 1) @ g_rows).reshape(c, kh, kw, oh, ow, n)
     padded = (h + 2 * padding[0], wd + 2 * padding[1])
     return _batch_first(col2im(cols, padded, stride, dilation), padding, (h, wd))

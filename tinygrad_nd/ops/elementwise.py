@@ -6,6 +6,11 @@ import numpy as np
 
 from ..autograd import Function
 from ..registry import register_op
+from ._util import quiet
+
+# Floating-point events these ops produce on purpose (inf from x/0 and e**1e4, nan from 0/0
+# and sqrt(-1)), which PyTorch returns silently; numpy would warn (see ``quiet``).
+INF_NAN = dict(divide="ignore", invalid="ignore", over="ignore")
 
 POSITIVE = (0.2, 3.0)  # keeps log/sqrt/pow away from their singularity at 0
 
@@ -57,11 +62,13 @@ class Div(Function):
     """z = x / y;  dz/dx = 1/y,  dz/dy = -x/y**2"""
 
     @staticmethod
+    @quiet(**INF_NAN)
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
         return x / y
 
     @staticmethod
+    @quiet(**INF_NAN)
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
@@ -75,17 +82,25 @@ class Pow(Function):
     """z = x ** y;  dz/dx = y x**(y-1),  dz/dy = z log x"""
 
     @staticmethod
+    @quiet(**INF_NAN)
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
         return np.power(x, y)
 
     @staticmethod
+    @quiet(**INF_NAN)  # (x**(y-1) at 0, 0 * log 0: also inside the ops it calls)
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
         gx = g * y * x ** (y - 1) if need_x else None
-        # Only evaluated when the exponent needs a gradient, so x may be negative otherwise.
-        gy = g * x ** y * np.log(x) if need_y else None
+        gy = None
+        if need_y:  # (only then: x may be negative otherwise)
+            gy = g * x ** y * np.log(x)
+            # 0**y log 0 is 0 * -inf = nan, but z = 0**y is flat in y for y > 0 (and 1 at
+            # y = 0): a gradient of 0 there, as in PyTorch.
+            zero_base = (np.asarray(x) == 0) & (np.asarray(y) >= 0)
+            if zero_base.any():
+                gy = np.where(zero_base, 0, gy)
         return gx, gy
 
 
@@ -107,12 +122,14 @@ class Exp(Function):
     """z = e**x;  dz/dx = z"""
 
     @staticmethod
+    @quiet(over="ignore")
     def forward(ctx, x):
         out = np.exp(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
+    @quiet(over="ignore", invalid="ignore")  # (0 * inf where an upstream branch was masked)
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return (g * out,)
@@ -123,11 +140,13 @@ class Log(Function):
     """z = log x;  dz/dx = 1/x"""
 
     @staticmethod
+    @quiet(divide="ignore", invalid="ignore")
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return np.log(x)
 
     @staticmethod
+    @quiet(**INF_NAN)
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return (g / x,)
@@ -138,12 +157,14 @@ class Sqrt(Function):
     """z = sqrt x;  dz/dx = 1 / (2 z)"""
 
     @staticmethod
+    @quiet(invalid="ignore")
     def forward(ctx, x):
         out = np.sqrt(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
+    @quiet(**INF_NAN)
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return (g / (out * 2),)
@@ -243,10 +264,12 @@ class Cast(Function):
     """z = x converted to another float dtype;  dz/dx = 1 (converted back)"""
 
     @staticmethod
+    @quiet(over="ignore")  # float64 -> float32 past 3.4e38 is inf, as in PyTorch
     def forward(ctx, x, dtype):
         ctx.input_dtype = x.dtype
         return x.astype(dtype)
 
     @staticmethod
+    @quiet(over="ignore")
     def backward(ctx, g):
         return (g.astype(ctx.input_dtype),)

@@ -7,7 +7,7 @@ import numpy as np
 from ..autograd import Function
 from ..registry import register_op
 from ..tensor import Tensor
-from ._util import normalize_axes
+from ._util import normalize_axes, quiet
 from .movement import Expand
 
 REDUCE_PARAMS = {"keepdims": (False, True)}
@@ -50,21 +50,25 @@ class Sum(Function):
 @register_op("mean", nin=1, shape_rule="reduce", params=REDUCE_PARAMS,
              reference=lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims))
 class Mean(Function):
-    """z = mean x over axes;  dz/dx = 1/n"""
+    """z = mean x over axes;  dz/dx = 1/n (nan over zero elements, as in PyTorch)"""
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.axes, ctx.keepdims, ctx.shape = normalize_axes(axis, x.ndim, "mean"), keepdims, x.shape
-        ctx.count = int(np.prod([x.shape[a] for a in ctx.axes]))
-        if ctx.count == 0:
-            raise ValueError(f"mean: cannot average over zero elements (shape {x.shape}, "
-                             f"axis {axis})")
+        count = int(np.prod([x.shape[a] for a in ctx.axes]))
+        if count == 0:
+            # The mean of nothing is nan, as in PyTorch (numpy would warn "Mean of empty
+            # slice"); the gradient, like the input, is empty.
+            ctx.scale = np.nan
+            total = np.sum(x, axis=ctx.axes, keepdims=keepdims)
+            return np.full(np.shape(total), np.nan, dtype=np.result_type(total, np.float16))
+        ctx.scale = 1.0 / count
         return np.mean(x, axis=ctx.axes, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, g):
         spread = _spread(ctx, g)
-        spread *= 1.0 / ctx.count  # (in place on the fresh array; a new product on Tensors)
+        spread *= ctx.scale  # (in place on the fresh array; a new product on Tensors)
         return (spread,)
 
 
@@ -74,6 +78,7 @@ class _Extremum(Function):
     pick = staticmethod(np.max)
 
     @staticmethod
+    @quiet(invalid="ignore")  # (NaN input: no winner, 0/0 shares, silent in PyTorch)
     def forward(ctx, x, axis=None, keepdims=False):
         name = ctx.function.op_name
         ctx.axes, ctx.keepdims, ctx.shape = normalize_axes(axis, x.ndim, name), keepdims, x.shape
