@@ -47,7 +47,11 @@ class Tensor:
     requires_grad : bool
         Record operations on this tensor so that ``backward`` computes its ``.grad``.
     dtype : numpy dtype, optional
-        For example ``np.float64`` for gradient checks, ``np.int64`` for labels.
+        For example ``np.float64`` for gradient checks, ``np.int64`` for labels. Supported:
+        bool, int8-int64, uint8-uint64, float16/32/64 (float16 only when asked for: float
+        data of any width becomes the default dtype otherwise). Complex, object, string and
+        datetime values or dtypes raise a TypeError here, in the factories, ``astype``,
+        ``Parameter`` and when mixed into an operation (``t + np.array([1j])``).
     name : str, optional
         Shown by ``repr`` and the graph drawer.
 
@@ -187,7 +191,7 @@ class Tensor:
 
     def astype(self, dtype: DTypeLike) -> Tensor:
         """Convert to ``dtype`` (differentiable between floating dtypes)."""
-        dtype = np.dtype(dtype)
+        dtype = dtypes.check_dtype(dtype, "astype")
         return self if dtype == self.dtype else apply("cast", self, dtype=dtype)
 
     def float(self) -> Tensor:
@@ -268,7 +272,10 @@ class Tensor:
         return self.data
 
     def _value(self, other: Any) -> Any:
-        return other.data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor):
+            return other.data
+        dtypes.check_dtype(np.asarray(other).dtype, "Tensor operand")
+        return other
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """In place: ``self += alpha * other``."""
@@ -293,6 +300,7 @@ class Tensor:
 
     def fill_(self, value: Scalar) -> Tensor:
         """In place: set every element to ``value``."""
+        dtypes.check_dtype(np.asarray(value).dtype, "fill_: value")
         self._inplace("fill_").fill(value)
         return self
 
@@ -304,7 +312,7 @@ class Tensor:
         self._inplace("__setitem__")[_np_index(index)] = self._value(value)
 
     # ---- operands ---------------------------------------------------------------------
-    def _operand(self, other: Any) -> Tensor:
+    def _operand(self, other: Any, op: str = "Tensor operand") -> Tensor:
         """Turn a Python/numpy operand into a constant of a matching dtype."""
         if isinstance(other, Tensor):
             mixed = (self.dtype.kind == "f") != (other.dtype.kind == "f")
@@ -314,13 +322,14 @@ class Tensor:
             return other if other.dtype.kind == "f" else Tensor._make(
                 other.data.astype(self.dtype), None)
         arr = np.asarray(other)
-        if self.dtype.kind == "f" and arr.dtype.kind in "biuf":
+        dtypes.check_dtype(arr.dtype, op)
+        if self.dtype.kind == "f":
             return Tensor._make(arr.astype(self.dtype, copy=False), None)
         return Tensor(arr)
 
     def _binary(self, name: str, other: Any, reverse: bool = False) -> Tensor:
         if type(other) is not Tensor or other.data.dtype is not self.data.dtype:
-            other = self._operand(other)
+            other = self._operand(other, name)
             if other.dtype.kind == "f" and self.dtype.kind != "f":
                 return other._binary(name, self, not reverse)
         return apply(name, other, self) if reverse else apply(name, self, other)
