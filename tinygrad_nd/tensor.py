@@ -491,19 +491,29 @@ class Tensor:
         """Minimum over ``axis``; tied minima share the gradient equally."""
         return apply("min", self, axis=_pick_axis(axis, dim), keepdims=keepdims)
 
-    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *,
-            dim: Axis = None) -> Tensor:
-        """Variance over ``axis`` with numpy's ``ddof`` (0 by default, unlike PyTorch's 1)."""
-        axis = _pick_axis(axis, dim)
-        mean = self.mean(axis, keepdims=True)
-        centred = self - mean
-        n = self.size // mean.size
-        return (centred * centred).sum(axis, keepdims=keepdims) / max(n - ddof, 1)
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: float | None = None, *,
+            dim: Axis = None, correction: float | None = None) -> Tensor:
+        """Variance over ``axis``: divisor ``n - ddof``, numpy's ``ddof`` or PyTorch's
+        ``correction`` (0 by default, unlike PyTorch's 1). With ``n - ddof <= 0``: ``inf``, or
+        ``nan`` for 0/0, as PyTorch (see :mod:`tinygrad_nd.statistics`).
 
-    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *,
-            dim: Axis = None) -> Tensor:
-        """Standard deviation: ``sqrt(var)``."""
-        return self.var(axis, keepdims, ddof, dim=dim).sqrt()
+        Examples
+        --------
+        >>> import tinygrad_nd as tg
+        >>> tg.Tensor([1.0, 2.0, 4.0]).var(correction=1).item()
+        2.3333332538604736
+        """
+        from .statistics import variance
+
+        return variance(self, _pick_axis(axis, dim), keepdims, ddof, correction)
+
+    def std(self, axis: Axis = None, keepdims: bool = False, ddof: float | None = None, *,
+            dim: Axis = None, correction: float | None = None) -> Tensor:
+        """Standard deviation: ``sqrt(var)``, with the same arguments (gradient 0 where it is 0,
+        as in PyTorch)."""
+        from .statistics import standard_deviation
+
+        return standard_deviation(self, _pick_axis(axis, dim), keepdims, ddof, correction)
 
     def argmax(self, axis: int | None = None) -> Tensor:
         """Index of the maximum (int64, no gradient)."""
