@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from . import autograd, dtypes
+from . import autograd, dtypes, indexing
 from .hooks import RemovableHandle, add_hook
 from .registry import apply
 
@@ -540,10 +540,7 @@ class Tensor:
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge axes ``start_dim..end_dim`` into one."""
-        if self.ndim == 0:
-            return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
-        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
+        return self.reshape(indexing.flatten_shape(self.shape, start_dim, end_dim))
 
     def permute(self, *axes: int | Sequence[int]) -> Tensor:
         """Reorder axes (numpy's ``transpose(axes)``)."""
@@ -551,33 +548,19 @@ class Tensor:
 
     def transpose(self, axis0: int = -2, axis1: int = -1) -> Tensor:
         """Swap two axes."""
-        axes = list(range(self.ndim))
-        axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
-        return self.permute(axes)
+        return self.permute(indexing.transpose_axes(self.shape, axis0, axis1))
 
     def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
-        """Remove size-1 axes (all of them when ``axis`` is None)."""
-        axis = _pick_axis(axis, dim)
-        if axis is None:
-            return self.reshape(tuple(s for s in self.shape if s != 1))
-        drop = {a % self.ndim for a in ((axis,) if isinstance(axis, int) else axis)}
-        return self.reshape(tuple(s for i, s in enumerate(self.shape)
-                                  if not (i in drop and s == 1)))
+        """Remove size-1 axes (all of them when ``axis`` is None); IndexError out of range."""
+        return self.reshape(indexing.squeeze_shape(self.shape, _pick_axis(axis, dim)))
 
     def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
         """Insert a size-1 axis at position ``axis`` (``dim`` is PyTorch's name for it)."""
-        position = _pick_axis(axis, dim)
-        if not isinstance(position, int):
-            raise TypeError(f"unsqueeze: expected one integer axis, got {position!r}")
-        position = position if position >= 0 else position + self.ndim + 1
-        return self.reshape(self.shape[:position] + (1,) + self.shape[position:])
+        return self.reshape(indexing.unsqueeze_shape(self.shape, _pick_axis(axis, dim)))
 
     def expand(self, *shape: int | Sequence[int]) -> Tensor:
         """Broadcast to ``shape`` without copying (PyTorch name; -1 keeps a size)."""
-        target = _as_tuple(shape)
-        lead = len(target) - self.ndim
-        target = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(target))
-        return apply("expand", self, shape=target)
+        return apply("expand", self, shape=indexing.expand_shape(self.shape, _as_tuple(shape)))
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         """Broadcast to ``shape`` (numpy name)."""
