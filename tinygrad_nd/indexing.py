@@ -84,3 +84,83 @@ def expand_shape(shape: tuple[int, ...], target: Sequence[Any]) -> tuple[int, ..
                                f"(position {i} of {tuple(target)}, tensor shape {shape})")
         out.append(shape[i - lead] if s == -1 else s)
     return tuple(out)
+
+
+def _consumed(item: Any) -> int:
+    """How many dimensions of the indexed tensor an index entry uses up."""
+    if item is None or item is Ellipsis:
+        return 0
+    if isinstance(item, np.ndarray) and item.dtype == np.bool_:
+        return item.ndim
+    return 1
+
+
+def torch_index(items: tuple[Any, ...], ndim: int) -> tuple[tuple[Any, ...],
+                                                            tuple[int, ...] | None]:
+    """Turn index entries into a numpy index and the permutation that makes numpy's result
+    PyTorch's: ``(numpy_index, permutation or None)``.
+
+    PyTorch applies an integer as a ``select`` before the advanced (array, mask) indices, and
+    only then places the advanced dimensions by numpy's rule: where the arrays stand if they
+    are adjacent, first otherwise. numpy counts the integers among the advanced indices, so
+    ``x[1, :, idx]`` on shape (2, 3, 4) is (2, 3) in numpy but (3, 2) in PyTorch. Both keep
+    the other dimensions in order, so the two results differ by moving the block of advanced
+    dimensions, which the returned permutation does. Lists become arrays and 0-d integer
+    arrays become integers, as in PyTorch.
+
+    Examples
+    --------
+    >>> torch_index((1, slice(None), np.array([0, 1])), 3)[1]
+    (1, 0)
+    """
+    entries = []
+    for item in items:
+        if isinstance(item, list):
+            item = np.asarray(item)
+        if isinstance(item, np.ndarray) and item.ndim == 0 and item.dtype.kind in "iu":
+            item = int(item)
+        entries.append(item)
+    index = tuple(entries)
+
+    def is_int(i: Any) -> bool:
+        return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+
+    def is_array(i: Any) -> bool:
+        return isinstance(i, np.ndarray) and i.ndim > 0
+
+    arrays = [p for p, i in enumerate(index) if is_array(i)]
+    if not arrays or not any(is_int(i) for i in index) or any(
+            isinstance(i, (bool, np.bool_)) or (isinstance(i, np.ndarray) and i.ndim == 0)
+            for i in index):
+        return index, None  # numpy's and PyTorch's rules agree (or numpy's rule is kept)
+    free = ndim - sum(_consumed(i) for i in index)
+    # Output dimensions each entry contributes outside the advanced block.
+    basic = [1 if isinstance(i, slice) or i is None else free if i is Ellipsis else 0
+             for i in index]
+
+    def block_position(advanced: list[int], gaps_allowed: Any) -> int:
+        first, last = advanced[0], advanced[-1]
+        adjacent = all(p in advanced or gaps_allowed(index[p]) for p in range(first, last + 1))
+        return sum(basic[:first]) if adjacent else 0
+
+    numpy_at = block_position([p for p, i in enumerate(index) if is_array(i) or is_int(i)],
+                              lambda i: False)
+    torch_at = block_position(arrays, is_int)
+    if numpy_at == torch_at:
+        return index, None
+    k = max(1 if index[p].dtype == np.bool_ else index[p].ndim for p in arrays)
+    n_basic = sum(basic) + (0 if any(i is Ellipsis for i in index) else free)
+    numpy_layout = ([("b", j) for j in range(numpy_at)] + [("a", j) for j in range(k)]
+                    + [("b", j) for j in range(numpy_at, n_basic)])
+    torch_layout = ([("b", j) for j in range(torch_at)] + [("a", j) for j in range(k)]
+                    + [("b", j) for j in range(torch_at, n_basic)])
+    return index, tuple(numpy_layout.index(label) for label in torch_layout)
+
+
+def assign(data: np.ndarray, index: tuple[Any, ...], permutation: tuple[int, ...] | None,
+           value: Any) -> None:
+    """``data[index] = value`` where ``value`` is laid out as PyTorch's ``data[index]``."""
+    if permutation is not None:
+        torch_shape = tuple(data[index].shape[p] for p in permutation)  # (a copy: advanced)
+        value = np.broadcast_to(value, torch_shape).transpose(np.argsort(permutation))
+    data[index] = value

@@ -309,7 +309,8 @@ class Tensor:
         return self.fill_(0)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._inplace("__setitem__")[_np_index(index)] = self._value(value)
+        value = self._value(value)
+        indexing.assign(self._inplace("__setitem__"), *_np_index(index, self.ndim), value)
 
     # ---- operands ---------------------------------------------------------------------
     def _operand(self, other: Any, op: str = "Tensor operand") -> Tensor:
@@ -567,7 +568,9 @@ class Tensor:
         return apply("expand", self, shape=tuple(shape))
 
     def __getitem__(self, index: Any) -> Tensor:
-        return apply("getitem", self, index=_np_index(index))
+        np_index, permutation = _np_index(index, self.ndim)
+        out = apply("getitem", self, index=np_index)
+        return out if permutation is None else out.permute(permutation)
 
     def pad(self, pad_width: Any, value: float = 0.0) -> Tensor:
         """Constant padding, numpy's ``pad_width`` convention."""
@@ -580,11 +583,12 @@ class Tensor:
         return split(self, split_size_or_sections, axis)
 
 
-def _np_index(index: Any) -> Any:
-    """Index with Tensors replaced by arrays; always a tuple, so it can be stored and reused."""
+def _np_index(index: Any, ndim: int) -> tuple[tuple[Any, ...], tuple[int, ...] | None]:
+    """A numpy index (a tuple, so it can be stored and reused) and the permutation that turns
+    numpy's result into PyTorch's (see :func:`tinygrad_nd.indexing.torch_index`)."""
     items = index if isinstance(index, tuple) else (index,)
-    return tuple(i.data if isinstance(i, Tensor) else (np.asarray(i) if isinstance(i, list)
-                                                         else i) for i in items)
+    return indexing.torch_index(tuple(i.data if isinstance(i, Tensor) else i for i in items),
+                                ndim)
 
 
 def _pad_width(pad_width: Any, ndim: int) -> tuple[tuple[int, int], ...]:
