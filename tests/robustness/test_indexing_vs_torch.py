@@ -197,7 +197,7 @@ DIM_CALLS = [
     ("permute", lambda t: t.permute(0, 1, 1, 2), ValueError, r"permute: .*not a permutation"),
     ("permute", lambda t: t.permute(0, 1, 2, 7), ValueError, r"permute: .*\(0, 1, 2, 7\)"),
     ("expand", lambda t: t.expand(4, 2, 1, 6), ValueError,
-     r"expand: " + SHAPE + r".*\(4, 2, 1, 6\)"),
+     r"expand: .*" + SHAPE + r".*\(4, 2, 1, 6\)"),
     ("expand", lambda t: t.expand(3, 6), RuntimeError, r"expand: the number of sizes provided"),
     ("expand", lambda t: t.expand(-1, 4, 3, 1, 6), RuntimeError, r"expand: size -1 .*leading"),
     ("reshape", lambda t: t.reshape(5, 7), ValueError, r"reshape: .*\(4, 3, 1, 6\).*\(5, 7\)"),
