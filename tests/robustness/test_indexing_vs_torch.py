@@ -106,7 +106,12 @@ def _run_both(shape, index, seed=0):
             tg.Tensor(x, dtype=np.float64)[index]
         return None
     ours_x = tg.Tensor(x, dtype=np.float64, requires_grad=True)
-    ours = ours_x[index]
+    try:
+        ours = ours_x[index]
+    except IndexError:
+        # numpy checks bounds even when another index empties the result; PyTorch does not.
+        assert theirs.numel() == 0, (shape, index)
+        return None
     return x, ours_x, ours, theirs_x, theirs, rng.standard_normal(tuple(theirs.shape))
 
 
@@ -129,6 +134,7 @@ def test_integer_then_array_index_puts_dimensions_where_torch_does(shape, index)
 @example(((2, 3, 4), (1, slice(None), np.array([0, 1]))))
 @example(((2, 3, 4, 5), (slice(None), np.array([0, 2]), slice(None), 1)))
 @example(((2, 3, 4), (np.array([1, 1]), slice(None), 0)))
+@example(((1, 1, 2, 1), (slice(None, 0), 0, Ellipsis, np.array([1]))))
 def test_getitem_values_shape_and_gradient_match_torch(case):
     shape, index = case
     both = _run_both(shape, index)
