@@ -1,5 +1,12 @@
 """Dimension arguments and indices, checked and normalised the way PyTorch does.
 
+Indexing rule (``Tensor.__getitem__``, ``__setitem__``, ``functional.index_add``): as in
+PyTorch, an integer index is a ``select`` applied first; the advanced indices (integer
+arrays, lists, boolean masks) then place their dimensions by numpy's rule, where they stand
+if adjacent and first otherwise. For ``t`` of shape (2, 3, 4), ``t[1, :, [0, 1]]`` has
+shape (3, 2) (numpy: (2, 3)). A 0-d integer Tensor or array counts as an integer. Negative
+slice steps are accepted (PyTorch refuses them).
+
 ``wrap_dim`` and the ``*_shape`` helpers turn the dimension arguments of ``squeeze``,
 ``unsqueeze``, ``transpose``, ``flatten`` and ``expand`` into positive ones, raising
 PyTorch's exception types (IndexError for a dimension out of range, RuntimeError for
@@ -155,6 +162,15 @@ def torch_index(items: tuple[Any, ...], ndim: int) -> tuple[tuple[Any, ...],
     torch_layout = ([("b", j) for j in range(torch_at)] + [("a", j) for j in range(k)]
                     + [("b", j) for j in range(torch_at, n_basic)])
     return index, tuple(numpy_layout.index(label) for label in torch_layout)
+
+
+def numpy_index(index: Any, ndim: int) -> tuple[tuple[Any, ...], tuple[int, ...] | None]:
+    """``torch_index`` of a user's index: Tensors become arrays and a single entry a tuple
+    (so the index can be stored on the graph and reused)."""
+    from .tensor import Tensor  # (tensor.py imports this module)
+
+    items = index if isinstance(index, tuple) else (index,)
+    return torch_index(tuple(i.data if isinstance(i, Tensor) else i for i in items), ndim)
 
 
 def assign(data: np.ndarray, index: tuple[Any, ...], permutation: tuple[int, ...] | None,

@@ -55,6 +55,10 @@ class Tensor:
     name : str, optional
         Shown by ``repr`` and the graph drawer.
 
+    Indexing follows PyTorch: an integer is a ``select`` applied before the advanced (array,
+    mask) indices, so ``t[1, :, idx]`` has shape ``(3, 2)`` for ``t`` of shape (2, 3, 4) and
+    ``idx`` of 2 entries where numpy gives (2, 3); see :mod:`tinygrad_nd.indexing`.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -309,8 +313,8 @@ class Tensor:
         return self.fill_(0)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        value = self._value(value)
-        indexing.assign(self._inplace("__setitem__"), *_np_index(index, self.ndim), value)
+        np_index, permutation = indexing.numpy_index(index, self.ndim)
+        indexing.assign(self._inplace("__setitem__"), np_index, permutation, self._value(value))
 
     # ---- operands ---------------------------------------------------------------------
     def _operand(self, other: Any, op: str = "Tensor operand") -> Tensor:
@@ -501,8 +505,8 @@ class Tensor:
         Examples
         --------
         >>> import tinygrad_nd as tg
-        >>> tg.Tensor([1.0, 2.0, 4.0]).var(correction=1).item()
-        2.3333332538604736
+        >>> round(tg.Tensor([1.0, 2.0, 4.0]).var(correction=1).item(), 4)
+        2.3333
         """
         from .statistics import variance
 
@@ -568,7 +572,7 @@ class Tensor:
         return apply("expand", self, shape=tuple(shape))
 
     def __getitem__(self, index: Any) -> Tensor:
-        np_index, permutation = _np_index(index, self.ndim)
+        np_index, permutation = indexing.numpy_index(index, self.ndim)
         out = apply("getitem", self, index=np_index)
         return out if permutation is None else out.permute(permutation)
 
@@ -581,14 +585,6 @@ class Tensor:
         from .functional import split
 
         return split(self, split_size_or_sections, axis)
-
-
-def _np_index(index: Any, ndim: int) -> tuple[tuple[Any, ...], tuple[int, ...] | None]:
-    """A numpy index (a tuple, so it can be stored and reused) and the permutation that turns
-    numpy's result into PyTorch's (see :func:`tinygrad_nd.indexing.torch_index`)."""
-    items = index if isinstance(index, tuple) else (index,)
-    return indexing.torch_index(tuple(i.data if isinstance(i, Tensor) else i for i in items),
-                                ndim)
 
 
 def _pad_width(pad_width: Any, ndim: int) -> tuple[tuple[int, int], ...]:
