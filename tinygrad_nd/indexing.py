@@ -45,7 +45,12 @@ def squeeze_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
     """The shape after ``squeeze(axis)``: the listed size-1 axes removed (all when None)."""
     if axis is None:
         return tuple(s for s in shape if s != 1)
-    dims = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)):
+        dims = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        dims = tuple(axis)
+    else:
+        raise TypeError(f"squeeze: dim must be an integer or a tuple of integers, got {axis!r}")
     drop = {wrap_dim(d, shape, "squeeze") for d in dims}
     return tuple(s for i, s in enumerate(shape) if not (i in drop and s == 1))
 

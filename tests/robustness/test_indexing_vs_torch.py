@@ -236,6 +236,14 @@ def test_valid_dimension_arguments_give_torch_shapes(shape, data):
     assert ours.flatten(lo, hi).shape == tuple(theirs.flatten(lo, hi).shape)
 
 
+@pytest.mark.parametrize("call", [lambda t: t.squeeze(1.0), lambda t: t.squeeze((0, 1.5)),
+                                  lambda t: t.unsqueeze(True), lambda t: t.transpose(0, "1"),
+                                  lambda t: t.flatten(0.0)])
+def test_non_integer_dimension_arguments_raise_type_error_naming_the_method(call):
+    with pytest.raises(TypeError, match=r"^(squeeze|unsqueeze|transpose|flatten): "):
+        call(tg.zeros(4, 3, 1, 6))
+
+
 def test_zero_dim_tensor_accepts_dim_0_and_minus_1_and_refuses_others():
     s, ts = tg.Tensor(3.0), torch.tensor(3.0)
     for dim in (0, -1):
