@@ -35,25 +35,62 @@ def set_default_dtype(dtype: DTypeLike) -> None:
     _default_float = dt
 
 
-def as_array(value: object, dtype: DTypeLike | None = None) -> np.ndarray:
+SUPPORTED = "bool, int8-int64, uint8-uint64 and float16/float32/float64"
+
+
+def check_dtype(dtype: DTypeLike, where: str) -> np.dtype:
+    """Return ``np.dtype(dtype)``, or raise a TypeError naming ``where`` for unsupported kinds.
+
+    tinygrad_nd holds bool, signed/unsigned integer and real floating-point values only.
+    Complex values would silently lose their imaginary part in ops written for real numbers
+    (sigmoid, clip, max ...); object, string, datetime and void arrays have no arithmetic here.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_dtype(np.float64, "astype")
+    dtype('float64')
+    """
+    dt = np.dtype(dtype)
+    if dt.kind not in "biuf" or dt.itemsize > 8:  # (float128 too: few ops would keep it)
+        raise TypeError(f"{where}: dtype {dt} is not supported; tinygrad_nd supports {SUPPORTED} "
+                        "(no complex, object, string or datetime values)")
+    return dt
+
+
+def check_float_dtype(dtype: DTypeLike | None, where: str) -> np.dtype:
+    """The default float dtype for None, else ``dtype`` if it is a float one (else TypeError)."""
+    if dtype is None:
+        return _default_float
+    dt = check_dtype(dtype, where)
+    if dt.kind != "f":
+        raise TypeError(f"{where}: dtype= must be a floating-point dtype (float32 by default, "
+                        f"float64 on request), got {dt}")
+    return dt
+
+
+def as_array(value: object, dtype: DTypeLike | None = None, where: str = "Tensor") -> np.ndarray:
     """Convert ``value`` to an ndarray following the package's dtype policy.
 
     Floats become the default float dtype unless ``dtype`` says otherwise; integers become
-    int64, booleans stay bool, and complex arrays (used by complex-step checks) are kept.
+    int64 and booleans stay bool. Values or a ``dtype`` of any other kind (complex, object,
+    strings, datetimes) raise a TypeError naming ``where``, even when ``dtype`` would convert
+    them (``["1.5"]`` with ``dtype=float32`` is refused, as PyTorch refuses strings).
     """
-    if dtype is not None:
-        return np.asarray(value, dtype=dtype)
     arr = np.asarray(value)
+    check_dtype(arr.dtype, where)
+    if dtype is not None:
+        # From ``value``, not ``arr``: numpy then refuses out-of-range Python ints (-1 as uint8).
+        return np.asarray(value, dtype=check_dtype(dtype, where))
     kind = arr.dtype.kind
     if kind == "f":
         return arr if arr.dtype == _default_float else arr.astype(_default_float)
     if kind in "iu":
         return arr if arr.dtype == int64 else arr.astype(int64)
-    if kind in "bc":
-        return arr
-    raise TypeError(f"Tensor: cannot hold values of dtype {arr.dtype}")
+    return arr
 
 
 def is_floating(dtype: np.dtype) -> bool:
-    """True for the dtypes that may carry gradients (real or complex floating point)."""
+    """True for the dtypes that may carry gradients: floating point (and complex, which only
+    the complex-step gradient check creates, bypassing the constructors)."""
     return dtype.kind in "fc"

@@ -60,8 +60,15 @@ def rng_of(generator: Generator | np.random.Generator | None) -> np.random.Gener
     return generator.rng
 
 
-def _float(dtype: DTypeLike | None) -> np.dtype:
-    return dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
+def _float(dtype: DTypeLike | None, where: str) -> np.dtype:
+    """``dtype`` checked for ``where`` (the default float dtype when None)."""
+    return dtypes.get_default_dtype() if dtype is None else dtypes.check_dtype(dtype, where)
+
+
+def _fill_value(value: Any, where: str) -> Any:
+    """A fill value numpy would not quietly truncate (a complex one loses its imaginary part)."""
+    dtypes.check_dtype(np.asarray(value).dtype, f"{where}: fill_value")
+    return value
 
 
 def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
@@ -71,20 +78,21 @@ def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
 def zeros(*shape: int | Sequence[int], dtype: DTypeLike | None = None,
           requires_grad: bool = False) -> Tensor:
     """A tensor of zeros. ``tg.zeros(2, 3)`` or ``tg.zeros((2, 3))``."""
-    return _new(np.zeros(_as_tuple(shape), _float(dtype)), requires_grad)
+    return _new(np.zeros(_as_tuple(shape), _float(dtype, "zeros")), requires_grad)
 
 
 def ones(*shape: int | Sequence[int], dtype: DTypeLike | None = None,
          requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return _new(np.ones(_as_tuple(shape), _float(dtype)), requires_grad)
+    return _new(np.ones(_as_tuple(shape), _float(dtype, "ones")), requires_grad)
 
 
 def full(shape: Sequence[int] | int, fill_value: float, dtype: DTypeLike | None = None,
          requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value``."""
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    return _new(np.full(shape, fill_value, _float(dtype)), requires_grad)
+    return _new(np.full(shape, _fill_value(fill_value, "full"), _float(dtype, "full")),
+                requires_grad)
 
 
 def randn(*shape: int | Sequence[int], dtype: DTypeLike | None = None,
@@ -97,14 +105,14 @@ def randn(*shape: int | Sequence[int], dtype: DTypeLike | None = None,
     >>> tg.randn(2, 3, generator=tg.Generator(1)).shape
     (2, 3)
     """
-    dt = _float(dtype)
+    dt = dtypes.check_float_dtype(dtype, "randn")
     return _new(rng_of(generator).standard_normal(_as_tuple(shape)).astype(dt), requires_grad)
 
 
 def rand(*shape: int | Sequence[int], dtype: DTypeLike | None = None,
          generator: Generator | None = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1)."""
-    dt = _float(dtype)
+    dt = dtypes.check_float_dtype(dtype, "rand")
     return _new(rng_of(generator).random(_as_tuple(shape)).astype(dt), requires_grad)
 
 
@@ -120,29 +128,31 @@ def arange(start: float, stop: float | None = None, step: float = 1,
     if stop is None:
         start, stop = 0, start
     is_int = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
-    dt = np.dtype(dtype) if dtype is not None else (dtypes.int64 if is_int else _float(None))
+    dt = (_float(dtype, "arange") if dtype is not None or not is_int else dtypes.int64)
     return _new(np.arange(start, stop, step, dtype=dt), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: DTypeLike | None = None,
         requires_grad: bool = False) -> Tensor:
     """The identity matrix (n x m)."""
-    return _new(np.eye(n, m, dtype=_float(dtype)), requires_grad)
+    return _new(np.eye(n, m, dtype=_float(dtype, "eye")), requires_grad)
 
 
 def zeros_like(t: Tensor, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """Zeros with ``t``'s shape and dtype."""
-    return _new(np.zeros(t.shape, t.dtype if dtype is None else dtype), requires_grad)
+    return _new(np.zeros(t.shape, t.dtype if dtype is None else _float(dtype, "zeros_like")),
+                requires_grad)
 
 
 def ones_like(t: Tensor, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """Ones with ``t``'s shape and dtype."""
-    return _new(np.ones(t.shape, t.dtype if dtype is None else dtype), requires_grad)
+    return _new(np.ones(t.shape, t.dtype if dtype is None else _float(dtype, "ones_like")),
+                requires_grad)
 
 
 def full_like(t: Tensor, fill_value: float, requires_grad: bool = False) -> Tensor:
     """``fill_value`` with ``t``'s shape and dtype."""
-    return _new(np.full(t.shape, fill_value, t.dtype), requires_grad)
+    return _new(np.full(t.shape, _fill_value(fill_value, "full_like"), t.dtype), requires_grad)
 
 
 def randn_like(t: Tensor, generator: Generator | None = None, **kwargs: Any) -> Tensor:

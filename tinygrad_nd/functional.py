@@ -120,9 +120,13 @@ def index_add(x: Tensor, index: Any, shape: Sequence[int]) -> Tensor:
     The adjoint of indexing: ``index_add(g, i, s)`` is the gradient of ``t[i]`` for ``t`` of
     shape ``s``.
     """
-    from .tensor import _np_index
+    from .indexing import numpy_index
 
-    return apply("index_add", x, index=_np_index(index), shape=tuple(shape))
+    # x is laid out as PyTorch's t[i] would be; the op takes numpy's layout.
+    np_index, permutation = numpy_index(index, len(shape))
+    if permutation is not None:
+        x = _tensor(x).permute(tuple(int(p) for p in np.argsort(permutation)))
+    return apply("index_add", x, index=np_index, shape=tuple(shape))
 
 
 def _conv_config(x_shape: Sequence[int], w_shape: Sequence[int], stride: IntPair,

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from . import autograd, dtypes
+from . import autograd, dtypes, indexing
 from .hooks import RemovableHandle, add_hook
 from .registry import apply
 
@@ -47,9 +47,17 @@ class Tensor:
     requires_grad : bool
         Record operations on this tensor so that ``backward`` computes its ``.grad``.
     dtype : numpy dtype, optional
-        For example ``np.float64`` for gradient checks, ``np.int64`` for labels.
+        For example ``np.float64`` for gradient checks, ``np.int64`` for labels. Supported:
+        bool, int8-int64, uint8-uint64, float16/32/64 (float16 only when asked for: float
+        data of any width becomes the default dtype otherwise). Complex, object, string and
+        datetime values or dtypes raise a TypeError here, in the factories, ``astype``,
+        ``Parameter`` and when mixed into an operation (``t + np.array([1j])``).
     name : str, optional
         Shown by ``repr`` and the graph drawer.
+
+    Indexing follows PyTorch: an integer is a ``select`` applied before the advanced (array,
+    mask) indices, so ``t[1, :, idx]`` has shape ``(3, 2)`` for ``t`` of shape (2, 3, 4) and
+    ``idx`` of 2 entries where numpy gives (2, 3); see :mod:`tinygrad_nd.indexing`.
 
     Examples
     --------
@@ -200,7 +208,7 @@ class Tensor:
 
     def astype(self, dtype: DTypeLike) -> Tensor:
         """Convert to ``dtype`` (differentiable between floating dtypes)."""
-        dtype = np.dtype(dtype)
+        dtype = dtypes.check_dtype(dtype, "astype")
         return self if dtype == self.dtype else apply("cast", self, dtype=dtype)
 
     def float(self) -> Tensor:
@@ -281,7 +289,10 @@ class Tensor:
         return self.data
 
     def _value(self, other: Any) -> Any:
-        return other.data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor):
+            return other.data
+        dtypes.check_dtype(np.asarray(other).dtype, "Tensor operand")
+        return other
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """In place: ``self += alpha * other``."""
@@ -306,6 +317,7 @@ class Tensor:
 
     def fill_(self, value: Scalar) -> Tensor:
         """In place: set every element to ``value``."""
+        dtypes.check_dtype(np.asarray(value).dtype, "fill_: value")
         self._inplace("fill_").fill(value)
         return self
 
@@ -314,10 +326,11 @@ class Tensor:
         return self.fill_(0)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._inplace("__setitem__")[_np_index(index)] = self._value(value)
+        np_index, permutation = indexing.numpy_index(index, self.ndim)
+        indexing.assign(self._inplace("__setitem__"), np_index, permutation, self._value(value))
 
     # ---- operands ---------------------------------------------------------------------
-    def _operand(self, other: Any) -> Tensor:
+    def _operand(self, other: Any, op: str = "Tensor operand") -> Tensor:
         """Turn a Python/numpy operand into a constant of a matching dtype."""
         if isinstance(other, Tensor):
             mixed = (self.dtype.kind == "f") != (other.dtype.kind == "f")
@@ -327,13 +340,14 @@ class Tensor:
             return other if other.dtype.kind == "f" else Tensor._make(
                 other.data.astype(self.dtype), None)
         arr = np.asarray(other)
-        if self.dtype.kind == "f" and arr.dtype.kind in "biuf":
+        dtypes.check_dtype(arr.dtype, op)
+        if self.dtype.kind == "f":
             return Tensor._make(arr.astype(self.dtype, copy=False), None)
         return Tensor(arr)
 
     def _binary(self, name: str, other: Any, reverse: bool = False) -> Tensor:
         if type(other) is not Tensor or other.data.dtype is not self.data.dtype:
-            other = self._operand(other)
+            other = self._operand(other, name)
             if other.dtype.kind == "f" and self.dtype.kind != "f":
                 return other._binary(name, self, not reverse)
         return apply(name, other, self) if reverse else apply(name, self, other)
@@ -495,19 +509,29 @@ class Tensor:
         """Minimum over ``axis``; tied minima share the gradient equally."""
         return apply("min", self, axis=_pick_axis(axis, dim), keepdims=keepdims)
 
-    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *,
-            dim: Axis = None) -> Tensor:
-        """Variance over ``axis`` with numpy's ``ddof`` (0 by default, unlike PyTorch's 1)."""
-        axis = _pick_axis(axis, dim)
-        mean = self.mean(axis, keepdims=True)
-        centred = self - mean
-        n = self.size // mean.size
-        return (centred * centred).sum(axis, keepdims=keepdims) / max(n - ddof, 1)
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: float | None = None, *,
+            dim: Axis = None, correction: float | None = None) -> Tensor:
+        """Variance over ``axis``: divisor ``n - ddof``, numpy's ``ddof`` or PyTorch's
+        ``correction`` (0 by default, unlike PyTorch's 1). With ``n - ddof <= 0``: ``inf``, or
+        ``nan`` for 0/0, as PyTorch (see :mod:`tinygrad_nd.statistics`).
 
-    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *,
-            dim: Axis = None) -> Tensor:
-        """Standard deviation: ``sqrt(var)``."""
-        return self.var(axis, keepdims, ddof, dim=dim).sqrt()
+        Examples
+        --------
+        >>> import tinygrad_nd as tg
+        >>> round(tg.Tensor([1.0, 2.0, 4.0]).var(correction=1).item(), 4)
+        2.3333
+        """
+        from .statistics import variance
+
+        return variance(self, _pick_axis(axis, dim), keepdims, ddof, correction)
+
+    def std(self, axis: Axis = None, keepdims: bool = False, ddof: float | None = None, *,
+            dim: Axis = None, correction: float | None = None) -> Tensor:
+        """Standard deviation: ``sqrt(var)``, with the same arguments (gradient 0 where it is 0,
+        as in PyTorch)."""
+        from .statistics import standard_deviation
+
+        return standard_deviation(self, _pick_axis(axis, dim), keepdims, ddof, correction)
 
     def argmax(self, axis: int | None = None) -> Tensor:
         """Index of the maximum (int64, no gradient)."""
@@ -534,10 +558,7 @@ class Tensor:
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge axes ``start_dim..end_dim`` into one."""
-        if self.ndim == 0:
-            return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
-        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
+        return self.reshape(indexing.flatten_shape(self.shape, start_dim, end_dim))
 
     def permute(self, *axes: int | Sequence[int]) -> Tensor:
         """Reorder axes (numpy's ``transpose(axes)``)."""
@@ -545,40 +566,28 @@ class Tensor:
 
     def transpose(self, axis0: int = -2, axis1: int = -1) -> Tensor:
         """Swap two axes."""
-        axes = list(range(self.ndim))
-        axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
-        return self.permute(axes)
+        return self.permute(indexing.transpose_axes(self.shape, axis0, axis1))
 
     def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
-        """Remove size-1 axes (all of them when ``axis`` is None)."""
-        axis = _pick_axis(axis, dim)
-        if axis is None:
-            return self.reshape(tuple(s for s in self.shape if s != 1))
-        drop = {a % self.ndim for a in ((axis,) if isinstance(axis, int) else axis)}
-        return self.reshape(tuple(s for i, s in enumerate(self.shape)
-                                  if not (i in drop and s == 1)))
+        """Remove size-1 axes (all of them when ``axis`` is None); IndexError out of range."""
+        return self.reshape(indexing.squeeze_shape(self.shape, _pick_axis(axis, dim)))
 
     def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
         """Insert a size-1 axis at position ``axis`` (``dim`` is PyTorch's name for it)."""
-        position = _pick_axis(axis, dim)
-        if not isinstance(position, int):
-            raise TypeError(f"unsqueeze: expected one integer axis, got {position!r}")
-        position = position if position >= 0 else position + self.ndim + 1
-        return self.reshape(self.shape[:position] + (1,) + self.shape[position:])
+        return self.reshape(indexing.unsqueeze_shape(self.shape, _pick_axis(axis, dim)))
 
     def expand(self, *shape: int | Sequence[int]) -> Tensor:
         """Broadcast to ``shape`` without copying (PyTorch name; -1 keeps a size)."""
-        target = _as_tuple(shape)
-        lead = len(target) - self.ndim
-        target = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(target))
-        return apply("expand", self, shape=target)
+        return apply("expand", self, shape=indexing.expand_shape(self.shape, _as_tuple(shape)))
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         """Broadcast to ``shape`` (numpy name)."""
         return apply("expand", self, shape=tuple(shape))
 
     def __getitem__(self, index: Any) -> Tensor:
-        return apply("getitem", self, index=_np_index(index))
+        np_index, permutation = indexing.numpy_index(index, self.ndim)
+        out = apply("getitem", self, index=np_index)
+        return out if permutation is None else out.permute(permutation)
 
     def pad(self, pad_width: Any, value: float = 0.0) -> Tensor:
         """Constant padding, numpy's ``pad_width`` convention."""
@@ -589,13 +598,6 @@ class Tensor:
         from .functional import split
 
         return split(self, split_size_or_sections, axis)
-
-
-def _np_index(index: Any) -> Any:
-    """Index with Tensors replaced by arrays; always a tuple, so it can be stored and reused."""
-    items = index if isinstance(index, tuple) else (index,)
-    return tuple(i.data if isinstance(i, Tensor) else (np.asarray(i) if isinstance(i, list)
-                                                         else i) for i in items)
 
 
 def _pad_width(pad_width: Any, ndim: int) -> tuple[tuple[int, int], ...]:

@@ -52,6 +52,9 @@ def fans(t: Tensor) -> tuple[int, int]:
 
 
 def _fill(t: Tensor, values: np.ndarray) -> Tensor:
+    if t.dtype.kind != "f":  # random or fractional values would be silently truncated
+        raise TypeError(f"init: expected a floating-point tensor to fill, got dtype {t.dtype} "
+                        f"(shape {t.shape})")
     with autograd.no_grad():
         t.copy_(values.astype(t.dtype))
     return t

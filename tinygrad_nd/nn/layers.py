@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .. import factories
+from .. import dtypes, factories
 from ..functional import _pair
 from ..tensor import Tensor
 from . import functional as F
@@ -28,6 +28,9 @@ class Linear(Module):
         ``"kaiming_normal"`` ...) or ``fn(weight, bias)``.
     generator : tinygrad_nd.Generator, optional
         Source of the initial values (the default generator otherwise).
+    dtype : float dtype, optional
+        Of the weight and bias: the default dtype (float32) when None, ``np.float64`` on
+        request; a non-float dtype raises a TypeError.
 
     Examples
     --------
@@ -41,6 +44,7 @@ class Linear(Module):
                  init: Init = "pytorch", generator: factories.Generator | None = None,
                  dtype: Any = None) -> None:
         super().__init__()
+        dtype = dtypes.check_float_dtype(dtype, "Linear")
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(factories.zeros(out_features, in_features, dtype=dtype))
         self.register_parameter("bias", Parameter(factories.zeros(out_features, dtype=dtype))
@@ -72,6 +76,7 @@ class Conv2d(Module):
                  init: Init = "pytorch", generator: factories.Generator | None = None,
                  dtype: Any = None) -> None:
         super().__init__()
+        dtype = dtypes.check_float_dtype(dtype, "Conv2d")
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"Conv2d: groups={groups} must divide in_channels={in_channels} "
                              f"and out_channels={out_channels}")
@@ -154,6 +159,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = True, track_running_stats: bool = True, dtype: Any = None) -> None:
         super().__init__()
+        dtype = dtypes.check_float_dtype(dtype, type(self).__name__)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.register_parameter("weight", Parameter(factories.ones(num_features, dtype=dtype))
                                 if affine else None)

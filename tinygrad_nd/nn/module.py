@@ -18,18 +18,28 @@ from ._state_files import read_state, write_state
 class Parameter(Tensor):
     """A leaf tensor that a :class:`Module` registers as learnable (``requires_grad=True``).
 
+    Unlike ``Tensor(...)``, a float array or Tensor keeps its dtype (as PyTorch's
+    ``nn.Parameter`` does): ``Parameter(np.zeros(3))`` is float64. Python lists of floats
+    get the default dtype.
+
     Examples
     --------
+    >>> import numpy as np
     >>> from tinygrad_nd import nn
     >>> nn.Parameter([1.0, 2.0]).requires_grad
     True
+    >>> nn.Parameter(np.zeros(2)).dtype
+    dtype('float64')
     """
 
     __slots__ = ()
 
     def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None) -> None:
-        super().__init__(data.data if isinstance(data, Tensor) else data,
-                         requires_grad=requires_grad, dtype=dtype)
+        values = data.data if isinstance(data, Tensor) else data
+        kept = getattr(values, "dtype", None)  # ndarrays and numpy scalars
+        if dtype is None and kept is not None and kept.kind == "f":
+            dtype = kept
+        super().__init__(values, requires_grad=requires_grad, dtype=dtype)
 
     def __repr__(self) -> str:
         return "Parameter" + super().__repr__()[len("Tensor"):]

@@ -64,7 +64,9 @@ def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
     out = []
     for a in axes:
         if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dims")
+            # AxisError is both numpy's ValueError and PyTorch's IndexError for this case.
+            raise np.exceptions.AxisError(f"{op}: axis {a} is out of range for a tensor with "
+                                          f"{ndim} dims")
         out.append(int(a) % max(ndim, 1))
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axis}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,12 +34,22 @@ def _scalar_objective(fn: Callable[..., Any], upstream: list[np.ndarray]) -> Cal
 
 def _moved(t: Tensor, values: np.ndarray) -> Tensor:
     """A perturbed copy of input ``t`` that still requires grad (fn may differentiate)."""
+    if values.dtype.kind == "c":
+        # The complex step is the one place complex values exist: the public constructors
+        # refuse them, so the tensor is built directly.
+        moved = Tensor._make(values, None)
+        moved.requires_grad = True
+        return moved
     return Tensor(values, dtype=values.dtype, requires_grad=True)
 
 
 def _evaluate(objective: Callable[..., Tensor], inputs: Sequence[Any]) -> Any:
-    # Grad mode stays on: the function under test may differentiate internally.
-    return objective(*inputs).data.item()
+    # Grad mode stays on: the function under test may differentiate internally. An op that
+    # drops the imaginary part (numpy's ComplexWarning) would make the complex step silently
+    # zero, so that warning becomes an error here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", np.exceptions.ComplexWarning)
+        return objective(*inputs).data.item()
 
 
 def assert_grad_close(
