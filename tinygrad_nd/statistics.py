@@ -37,7 +37,7 @@ class _VarianceWithoutDof(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_like(g)
+        (x,) = ctx.saved_tensors
         if not ctx.keepdims:
             g = g.reshape(tuple(1 if i in ctx.axes else s for i, s in enumerate(x.shape)))
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -59,8 +59,8 @@ class _StdFromVariance(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (out,) = ctx.saved_like(g)
-        zero = (getattr(out, "data", out) == 0).astype(g.dtype)
+        (out,) = ctx.saved_tensors
+        zero = (np.asarray(out) == 0).astype(g.dtype)
         return (g / (out * 2 + zero) * (1 - zero),)
 
 
