@@ -11,45 +11,46 @@ Examples
 """
 
 from . import (
-                        data,
-                        nn,
-                        ops,  # noqa: F401  (fills the registry)
-                        optim,
+    data,
+    nn,
+    ops,  # noqa: F401  (fills the registry)
+    optim,
 )
-from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .dtypes import float32, float64, get_default_dtype, int64, set_default_dtype
+from .engine import grad
 from .factories import (
-                        Generator,
-                        arange,
-                        default_generator,
-                        eye,
-                        full,
-                        full_like,
-                        manual_seed,
-                        ones,
-                        ones_like,
-                        rand,
-                        rand_like,
-                        randint,
-                        randn,
-                        randn_like,
-                        tensor,
-                        zeros,
-                        zeros_like,
+    Generator,
+    arange,
+    default_generator,
+    eye,
+    full,
+    full_like,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
 )
 from .functional import (
-                        avg_pool2d,
-                        cat,
-                        concatenate,
-                        conv2d,
-                        log_softmax,
-                        max_pool2d,
-                        maximum,
-                        minimum,
-                        softmax,
-                        split,
-                        stack,
-                        where,
+    avg_pool2d,
+    cat,
+    concatenate,
+    conv2d,
+    log_softmax,
+    max_pool2d,
+    maximum,
+    minimum,
+    softmax,
+    split,
+    stack,
+    where,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .hooks import RemovableHandle

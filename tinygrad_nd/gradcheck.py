@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd
+from . import engine
 from .tensor import Tensor
 
 Fn = Callable[..., Any]
@@ -79,7 +79,7 @@ def analytical_jacobians(fn: Fn, inputs: Sequence[Any]) -> list[np.ndarray]:
             if o.requires_grad:
                 seed = np.zeros(o.size, dtype=o.dtype)
                 seed[k] = 1
-                grads = autograd.grad(o, wrt, Tensor(seed.reshape(o.shape), dtype=o.dtype),
+                grads = engine.grad(o, wrt, Tensor(seed.reshape(o.shape), dtype=o.dtype),
                                       retain_graph=True, allow_unused=True)
                 for j, gr in enumerate(grads):
                     if gr is not None:
@@ -164,7 +164,7 @@ def gradgradcheck(fn: Fn, inputs: Any, grad_outputs: Any = None, eps: float = 1e
     def first_derivatives(*args: Any) -> tuple[Tensor, ...]:
         xs, vs = args[:n_in], args[n_in:]
         live = [t for t in xs if isinstance(t, Tensor) and t.requires_grad]
-        grads = autograd.grad(_outputs(fn(*xs), "gradgradcheck"), live, list(vs),
+        grads = engine.grad(_outputs(fn(*xs), "gradgradcheck"), live, list(vs),
                               create_graph=True, allow_unused=True)
         # An unused input has a zero first derivative; keep it in the graph via x * 0.
         return tuple(g if g is not None else t * 0.0 for g, t in zip(grads, live))

@@ -141,7 +141,7 @@ def torch_index(items: tuple[Any, ...], ndim: int) -> tuple[tuple[Any, ...],
         return isinstance(i, np.ndarray) and i.ndim > 0
 
     arrays = [p for p, i in enumerate(index) if is_array(i)]
-    if not arrays or not any(is_int(i) for i in index) or any(
+    if not arrays or any(
             isinstance(i, (bool, np.bool_)) or (isinstance(i, np.ndarray) and i.ndim == 0)
             for i in index):
         return index, None  # numpy's and PyTorch's rules agree (or numpy's rule is kept)
@@ -155,9 +155,11 @@ def torch_index(items: tuple[Any, ...], ndim: int) -> tuple[tuple[Any, ...],
         adjacent = all(p in advanced or gaps_allowed(index[p]) for p in range(first, last + 1))
         return sum(basic[:first]) if adjacent else 0
 
+    # numpy counts any Ellipsis between advanced indices as a separator; PyTorch expands it
+    # first, so one that stands for no dimension separates nothing (checked against torch).
     numpy_at = block_position([p for p, i in enumerate(index) if is_array(i) or is_int(i)],
                               lambda i: False)
-    torch_at = block_position(arrays, is_int)
+    torch_at = block_position(arrays, lambda i: is_int(i) or (i is Ellipsis and free == 0))
     if numpy_at == torch_at:
         return index, None
     k = max(1 if index[p].dtype == np.bool_ else index[p].ndim for p in arrays)

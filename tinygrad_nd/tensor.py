@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from . import autograd, dtypes, indexing
+from . import autograd, dtypes, engine, indexing
 from .hooks import RemovableHandle, add_hook
 from .registry import apply
 
@@ -253,7 +253,7 @@ class Tensor:
         create_graph : bool
             Record the backward pass itself, for higher-order derivatives.
         """
-        autograd.backward(self, gradient, retain_graph, create_graph)
+        engine.backward(self, gradient, retain_graph, create_graph)
 
     def retain_grad(self) -> None:
         """Make backward store ``.grad`` on this non-leaf tensor too."""

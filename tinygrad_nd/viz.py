@@ -27,7 +27,7 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from . import autograd
+from . import autograd, engine
 from .nn.module import Module
 from .tensor import Tensor
 from .tracing import trace_modules
@@ -127,9 +127,9 @@ def gradient_norms(roots: Sequence[Tensor], nodes: Sequence[Tensor]) -> dict[int
         twins: dict[int, Tensor] = {}
         if any(t._ctx is not None and t._ctx._freed for t in nodes):
             # backward() freed the buffers: rebuild them by replaying the forward.
-            twins = autograd.replay([root])
+            twins = engine.replay([root])
         seed = None if root.size == 1 else Tensor(np.ones(root.shape), dtype=root.dtype)
-        grads = autograd.grad(twins.get(id(root), root), [twins.get(id(t), t) for t in missing],
+        grads = engine.grad(twins.get(id(root), root), [twins.get(id(t), t) for t in missing],
                               seed, retain_graph=True, allow_unused=True)
         for t, g in zip(missing, grads):
             norms[id(t)] = _norm(g.data) if g is not None else 0.0

@@ -135,6 +135,11 @@ def test_integer_then_array_index_puts_dimensions_where_torch_does(shape, index)
 @example(((2, 3, 4, 5), (slice(None), np.array([0, 2]), slice(None), 1)))
 @example(((2, 3, 4), (np.array([1, 1]), slice(None), 0)))
 @example(((1, 1, 2, 1), (slice(None, 0), 0, Ellipsis, np.array([1]))))
+# an Ellipsis standing for no dimension separates advanced indices in numpy, not in torch
+@example(((2, 1, 1, 1), (slice(None), 0, np.array([0, 0]), Ellipsis, 0)))
+@example(((2, 1, 1, 1), (slice(None), 0, np.array([0, 0]), Ellipsis, np.array([0, 0]))))
+@example(((1, 1, 1, 1), (slice(None), np.array([0, 0]), np.array([0, 0]), Ellipsis,
+                         np.array([0, 0]))))
 def test_getitem_values_shape_and_gradient_match_torch(case):
     shape, index = case
     both = _run_both(shape, index)

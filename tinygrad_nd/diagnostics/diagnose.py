@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import autograd
+from .. import autograd, engine
 from ..nn.activation import ELU, GELU, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from ..nn.module import Module
 from ..tensor import Tensor
@@ -120,7 +120,7 @@ def diagnose(model: Module, batch: tuple[Any, Any], loss_fn: Callable[[Tensor, A
     try:
         loss = loss_fn(model(x), y)
         params = list(model.parameters())
-        autograd.grad(loss, params, allow_unused=True)
+        engine.grad(loss, params, allow_unused=True)
     finally:
         monitor.remove()
         for h in handles:
@@ -242,16 +242,16 @@ def layer_gains(model: Module, x: Any, upstream: Tensor | None = None,
         if nxt is None or id(nxt) not in outputs:
             continue
         z, z_next = outputs[id(w)], outputs[id(nxt)]
-        (delta_next,) = autograd.grad(out, z_next, upstream, retain_graph=True)
-        (back,) = autograd.grad(z_next, z, delta_next, retain_graph=True)
+        (delta_next,) = engine.grad(out, z_next, upstream, retain_graph=True)
+        (back,) = engine.grad(z_next, z, delta_next, retain_graph=True)
         realized = _norm(back) / max(_norm(delta_next), 1e-300)
         u = Tensor(rng.standard_normal(z_next.shape), dtype=z_next.dtype, requires_grad=True)
         v = Tensor(rng.standard_normal(z.shape), dtype=z.dtype)
         sigma = 0.0
         for _ in range(iterations):
-            (jt_u,) = autograd.grad(z_next, z, u, retain_graph=True, create_graph=True)
-            (j_v,) = autograd.grad((jt_u * v).sum(), u, retain_graph=True)  # J v
-            (jt_jv,) = autograd.grad(z_next, z, j_v, retain_graph=True)       # J^T J v
+            (jt_u,) = engine.grad(z_next, z, u, retain_graph=True, create_graph=True)
+            (j_v,) = engine.grad((jt_u * v).sum(), u, retain_graph=True)  # J v
+            (jt_jv,) = engine.grad(z_next, z, j_v, retain_graph=True)       # J^T J v
             sigma = np.sqrt(_norm(jt_jv) / max(_norm(v), 1e-300))
             v = Tensor(jt_jv.data / max(_norm(jt_jv), 1e-300), dtype=z.dtype)
         gains.append({"layer": _name_of(model, w), "next": _name_of(model, nxt),

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import autograd, nn, optim
+from .. import autograd, engine, nn, optim
 from ..tensor import Tensor
 from .common import Report, build_net, finish, load_images, pyplot, train_step
 
@@ -44,7 +44,7 @@ def exploding_chain(length: int, weight: float = 100.0, x: float = 0.5, y: float
         biases.append(b)
         a = (a * weight + b).sigmoid()
     cost = ((a - y) ** 2).sum() * 0.5
-    grads = autograd.grad(cost, biases)
+    grads = engine.grad(cost, biases)
     measured = np.array([g.item() for g in grads])
     closed = np.array([0.25 ** (length - j) * weight ** (length - 1 - j) * (0.5 - y)
                        for j in range(length)])

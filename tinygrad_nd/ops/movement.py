@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Function, unbroadcast
+from ..autograd import Function
+from ..engine import unbroadcast
 from ..registry import register_op
 from ._util import permute
 
