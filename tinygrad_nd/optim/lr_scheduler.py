@@ -6,22 +6,12 @@ import math
 from abc import ABC, abstractmethod
 from typing import Any
 
-import numpy as np
-
-from .optimizer import Optimizer, _check_hyper, _describe
-
-
-def _positive_int(scheduler: str, key: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{scheduler}: {key} must be an int, got {_describe(value)}")
-    if value < 1:
-        raise ValueError(f"{scheduler}: {key} must be a positive int, got {value}")
-    return int(value)
+from ..functional import _int_at_least, _real_in
+from .optimizer import Optimizer, _describe
 
 
 def _positive_float(scheduler: str, key: str, value: Any) -> float:
-    _check_hyper(scheduler, key, value, (0.0, float("inf"), False))
-    if value == 0:
+    if _real_in(value, key, scheduler, 0.0) == 0:
         raise ValueError(f"{scheduler}: {key} must be positive, got {value!r}")
     return float(value)
 
@@ -82,7 +72,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         super().__init__(optimizer)
-        self.step_size = _positive_int("StepLR", "step_size", step_size)
+        self.step_size = _int_at_least(step_size, "step_size", "StepLR")
         self.gamma = _positive_float("StepLR", "gamma", gamma)
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
@@ -105,9 +95,8 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         super().__init__(optimizer)
-        self.T_max = _positive_int("CosineAnnealingLR", "T_max", T_max)
-        _check_hyper("CosineAnnealingLR", "eta_min", eta_min, (0.0, float("inf"), False))
-        self.eta_min = eta_min
+        self.T_max = _int_at_least(T_max, "T_max", "CosineAnnealingLR")
+        self.eta_min = _real_in(eta_min, "eta_min", "CosineAnnealingLR", 0.0)
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch /

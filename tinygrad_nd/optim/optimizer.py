@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..functional import _real_in
 from ..tensor import Tensor
 
 State = dict[str, Any]
@@ -220,11 +221,4 @@ def _check_hyper(optimizer: str, key: str, value: Any, rule: Rule) -> None:
             _check_hyper(optimizer, f"betas[{i}]", beta, rule)
         return
     low, high, closed = rule  # type: ignore[misc]
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)) \
-            or isinstance(value, complex | np.complexfloating):
-        raise TypeError(f"{optimizer}: {key} must be a real number, got {_describe(value)}")
-    inside = low <= value <= high if closed else low <= value < high
-    if not (inside and np.isfinite(value)):
-        upper = "]" if closed else ")"
-        raise ValueError(f"{optimizer}: {key} must be in [{low:g}, {high:g}{upper}, got "
-                         f"{value!r}")
+    _real_in(value, key, optimizer, low, high, closed)
