@@ -28,7 +28,7 @@ def _int_at_least(value: Any, name: str, op: str, minimum: int = 1) -> int:
     if not _is_int(value):
         raise TypeError(f"{op}: {name} must be an int, got {type(value).__name__} {value!r}")
     if value < minimum:
-        raise ValueError(f"{op}: {name} must be an int >= {minimum}, got {value!r}")
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
     return int(value)
 
 
