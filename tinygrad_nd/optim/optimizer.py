@@ -68,11 +68,12 @@ class Optimizer(ABC):
             self.param_groups.append(full)
         self.state: dict[int, State] = {}
 
-    def _check_group(self, group: Mapping[str, Any]) -> None:
-        """Raise if a hyper-parameter of ``group`` breaks :attr:`rules` (nothing is stored)."""
+    def _check_group(self, group: Mapping[str, Any], op: str = "") -> None:
+        """Raise if a hyper-parameter of ``group`` breaks :attr:`rules` (nothing is stored);
+        errors start with ``op`` (default: the optimizer's name)."""
         for key, rule in self.rules.items():
             if key in group:
-                _check_hyper(type(self).__name__, key, group[key], rule)
+                _check_hyper(op or type(self).__name__, key, group[key], rule)
 
     @abstractmethod
     def update(self, param: np.ndarray, grad: np.ndarray, state: Mapping[str, Any],
@@ -152,7 +153,7 @@ class Optimizer(ABC):
             if unknown:
                 raise ValueError(f"{name}: unknown options {sorted(unknown)}")
             merged = {**target, **{k: v for k, v in source.items() if k != "params"}}
-            self._check_group(merged)
+            self._check_group(merged, name)
             new_groups.append(merged)
         if not isinstance(states, Mapping):
             raise TypeError(f"{name}: 'state' must be a mapping, got {_describe(states)}")

@@ -44,10 +44,10 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov))
 
-    def _check_group(self, group):
-        super()._check_group(group)
+    def _check_group(self, group, op=""):
+        super()._check_group(group, op)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError(f"SGD: Nesterov momentum needs momentum > 0 and dampening = 0, got "
+            raise ValueError(f"{op or 'SGD'}: Nesterov momentum needs momentum > 0 and dampening = 0, got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}")
 
     def update(self, param, grad, state, group):
