@@ -47,8 +47,9 @@ class SGD(Optimizer):
     def _check_group(self, group, op=""):
         super()._check_group(group, op)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError(f"{op or 'SGD'}: Nesterov momentum needs momentum > 0 and dampening = 0, got "
-                             f"momentum={group['momentum']}, dampening={group['dampening']}")
+            raise ValueError(f"{op or 'SGD'}: Nesterov momentum needs momentum > 0 and "
+                             f"dampening = 0, got momentum={group['momentum']}, "
+                             f"dampening={group['dampening']}")
 
     def update(self, param, grad, state, group):
         if not (group["momentum"] or group["weight_decay"]):  # plain SGD, the hot path
