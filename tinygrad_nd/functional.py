@@ -17,9 +17,42 @@ from .tensor import Tensor
 IntPair = int | tuple[int, int]
 
 
+def _is_int(value: Any) -> bool:
+    """A Python or numpy integer, but not a bool (True would silently mean 1)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _int_at_least(value: Any, name: str, op: str, minimum: int = 1) -> int:
+    """``value`` as an int, or a TypeError (not an int) / ValueError (below ``minimum``)
+    naming ``op`` and the argument."""
+    if not _is_int(value):
+        raise TypeError(f"{op}: {name} must be an int, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _real_in(value: Any, name: str, op: str, low: float, high: float = float("inf"),
+             closed: bool = False) -> float:
+    """``value`` as a float if it is a finite real number in [low, high) (or [low, high] when
+    ``closed``); else a TypeError (bools, strings, complex) or ValueError naming the argument."""
+    if isinstance(value, (bool, np.bool_, complex, np.complexfloating)) or \
+            not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"{op}: {name} must be a real number, got {type(value).__name__} "
+                        f"{value!r}")
+    inside = low <= value <= high if closed else low <= value < high
+    if not (inside and np.isfinite(value)):
+        raise ValueError(f"{op}: {name} must be in [{low:g}, {high:g}{']' if closed else ')'}, "
+                         f"got {value!r}")
+    return float(value)
+
+
 def _pair(value: IntPair, name: str, op: str, minimum: int = 1) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or any(int(v) < minimum for v in pair):
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2 or not all(_is_int(v) for v in pair):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got "
+                        f"{type(value).__name__} {value!r}")
+    if any(v < minimum for v in pair):
         raise ValueError(f"{op}: {name} must be an int >= {minimum} or a pair of them, "
                          f"got {value!r}")
     return int(pair[0]), int(pair[1])
@@ -129,6 +162,14 @@ def index_add(x: Tensor, index: Any, shape: Sequence[int]) -> Tensor:
     return apply("index_add", x, index=np_index, shape=tuple(shape))
 
 
+def _conv_args(stride: IntPair, padding: IntPair, dilation: IntPair, groups: int,
+               op: str = "conv2d") -> dict[str, Any]:
+    """The shape-independent settings of a convolution, checked (also used by nn.Conv2d)."""
+    return dict(stride=_pair(stride, "stride", op), padding=_pair(padding, "padding", op, 0),
+                dilation=_pair(dilation, "dilation", op),
+                groups=_int_at_least(groups, "groups", op))
+
+
 def _conv_config(x_shape: Sequence[int], w_shape: Sequence[int], stride: IntPair,
                  padding: IntPair, dilation: IntPair, groups: int,
                  op: str = "conv2d") -> dict[str, Any]:
@@ -136,15 +177,15 @@ def _conv_config(x_shape: Sequence[int], w_shape: Sequence[int], stride: IntPair
     if len(x_shape) != 4 or len(w_shape) != 4:
         raise ValueError(f"{op}: expected input (N, C, H, W) and weight (O, C/groups, KH, KW), "
                          f"got shapes {x_shape} and {w_shape}")
-    if groups < 1 or x_shape[1] % groups or w_shape[0] % groups:
+    conf = _conv_args(stride, padding, dilation, groups, op)
+    groups = conf["groups"]
+    if x_shape[1] % groups or w_shape[0] % groups:
         raise ValueError(f"{op}: groups={groups} must divide the input channels "
                          f"({x_shape[1]}) and the output channels ({w_shape[0]})")
     if w_shape[1] * groups != x_shape[1]:
         raise ValueError(f"{op}: weight of shape {w_shape} expects {w_shape[1] * groups} input "
                          f"channels (C/groups={w_shape[1]}, groups={groups}), but the input "
                          f"of shape {x_shape} has {x_shape[1]}")
-    conf = dict(stride=_pair(stride, "stride", op), padding=_pair(padding, "padding", op, 0),
-                dilation=_pair(dilation, "dilation", op), groups=int(groups))
     from .ops.conv import output_hw
 
     oh, ow = output_hw(x_shape[2:], w_shape[2:], conf["stride"], conf["padding"],
@@ -191,11 +232,10 @@ def conv2d_weight_grad(x: Tensor, g: Tensor, w_shape: Sequence[int], stride: Int
     return apply("conv2d_weight_grad", x, g, w_shape=tuple(w_shape), **conf)
 
 
-def _pool_config(x_shape: Sequence[int], kernel_size: IntPair, stride: IntPair | None,
-                 padding: IntPair, op: str) -> dict[str, Any]:
-    x_shape = tuple(x_shape)
-    if len(x_shape) != 4:
-        raise ValueError(f"{op}: expected an (N, C, H, W) input, got shape {x_shape}")
+def _pool_args(kernel_size: IntPair, stride: IntPair | None, padding: IntPair,
+               op: str) -> dict[str, Any]:
+    """The shape-independent settings of a pooling window, checked (also used by the
+    nn.MaxPool2d / nn.AvgPool2d constructors)."""
     kernel = _pair(kernel_size, "kernel_size", op)
     conf = dict(kernel_size=kernel,
                 stride=kernel if stride is None else _pair(stride, "stride", op),
@@ -203,6 +243,16 @@ def _pool_config(x_shape: Sequence[int], kernel_size: IntPair, stride: IntPair |
     if any(p > k // 2 for p, k in zip(conf["padding"], kernel)):
         raise ValueError(f"{op}: padding {conf['padding']} must be at most half the kernel "
                          f"size {kernel}")
+    return conf
+
+
+def _pool_config(x_shape: Sequence[int], kernel_size: IntPair, stride: IntPair | None,
+                 padding: IntPair, op: str) -> dict[str, Any]:
+    x_shape = tuple(x_shape)
+    if len(x_shape) != 4:
+        raise ValueError(f"{op}: expected an (N, C, H, W) input, got shape {x_shape}")
+    conf = _pool_args(kernel_size, stride, padding, op)
+    kernel = conf["kernel_size"]
     if any(s + 2 * p < k for s, p, k in zip(x_shape[2:], conf["padding"], kernel)):
         raise ValueError(f"{op}: kernel {kernel} is larger than the padded input of shape "
                          f"{x_shape} (padding {conf['padding']})")

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..factories import Generator, rng_of
+from ..functional import _int_at_least
 from ..tensor import Tensor
 
 
@@ -82,8 +83,17 @@ class DataLoader:
     def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False,
                  drop_last: bool = False, seed: int | None = None,
                  generator: Generator | None = None) -> None:
-        if batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
+        if not isinstance(dataset, Dataset) and not (hasattr(dataset, "__len__")
+                                                     and hasattr(dataset, "__getitem__")):
+            raise TypeError(f"DataLoader: dataset must have __len__ and __getitem__, got "
+                            f"{type(dataset).__name__}")
+        _int_at_least(batch_size, "batch_size", "DataLoader")
+        for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"DataLoader: {name} must be a bool, got "
+                                f"{type(flag).__name__} {flag!r}")
+        if seed is not None:
+            _int_at_least(seed, "seed", "DataLoader", 0)
         self.dataset, self.batch_size = dataset, batch_size
         self.shuffle, self.drop_last = shuffle, drop_last
         self.rng = rng_of(generator) if generator is not None or seed is None else \

@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -75,20 +76,78 @@ def _open(path: Path):
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
+IDX_UBYTE = 0x08
+_CHUNK = 1 << 20
+
+
+def _read_at_most(f: Any, n: int) -> bytes:
+    """Up to ``n`` bytes, in chunks, so that a header promising more than the file holds (or a
+    small gzip file inflating to gigabytes) never allocates more than is really there."""
+    parts, have = [], 0
+    while have < n:
+        chunk = f.read(min(_CHUNK, n - have))
+        if not chunk:
+            break
+        parts.append(chunk)
+        have += len(chunk)
+    return b"".join(parts)
+
+
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read one IDX file (optionally gzipped) into a uint8 array."""
+    """Read one unsigned-byte IDX file (optionally gzipped, by its ``.gz`` suffix).
+
+    The header is checked before the data is read: magic number, type code, dimensions (their
+    product computed with Python ints), and a data section exactly as long as they say.
+    Errors name the file and the problem.
+
+    Examples
+    --------
+    >>> import gzip, os, tempfile
+    >>> from tinygrad_nd import data
+    >>> path = os.path.join(tempfile.mkdtemp(), "labels-idx1-ubyte.gz")
+    >>> with gzip.open(path, "wb") as f:
+    ...     _ = f.write(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]))
+    >>> data.read_idx(path).tolist()
+    [7, 8, 9]
+    """
     path = Path(path)
-    with _open(path) as f:
-        raw = f.read()
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise ValueError(f"read_idx: {path} is not an unsigned-byte IDX file")
-    ndim = raw[3]
-    dims = np.frombuffer(raw, dtype=">u4", count=ndim, offset=4).astype(int)
-    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
-    if data.size != int(np.prod(dims)):
-        raise ValueError(f"read_idx: {path} holds {data.size} bytes, its header says "
-                         f"{tuple(dims)}")
-    return data.reshape(tuple(dims))
+    try:
+        with _open(path) as f:
+            head = _read_at_most(f, 4)
+            if len(head) < 4:
+                raise ValueError(f"read_idx: {path} is truncated: {len(head)} bytes, shorter "
+                                 "than the 4-byte IDX magic number")
+            if head[0] != 0 or head[1] != 0:
+                raise ValueError(f"read_idx: {path} is not an unsigned-byte IDX file: bad magic "
+                                 f"number 0x{head.hex()} (an IDX file starts with two zero "
+                                 "bytes)")
+            if head[2] != IDX_UBYTE:
+                raise ValueError(f"read_idx: {path} has IDX type code 0x{head[2]:02x}; only "
+                                 f"0x{IDX_UBYTE:02x} (unsigned byte) is supported")
+            ndim = head[3]
+            if ndim == 0:
+                raise ValueError(f"read_idx: {path} declares 0 dimensions")
+            raw_dims = _read_at_most(f, 4 * ndim)
+            if len(raw_dims) < 4 * ndim:
+                raise ValueError(f"read_idx: {path} is truncated in its header: {ndim} "
+                                 f"dimensions need {4 * ndim} bytes, {len(raw_dims)} found")
+            dims = tuple(int.from_bytes(raw_dims[4 * i:4 * i + 4], "big") for i in range(ndim))
+            size = 1
+            for d in dims:
+                size *= d  # Python ints: no wrap-around
+            if size > np.iinfo(np.intp).max:
+                raise ValueError(f"read_idx: {path} declares dimensions {dims}, {size} values: "
+                                 "more than any array can hold")
+            body = _read_at_most(f, size + 1)
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        if isinstance(e, FileNotFoundError):
+            raise
+        raise ValueError(f"read_idx: cannot read {path}: {e}") from e
+    if len(body) != size:
+        more = "more" if len(body) > size else f"only {len(body)}"
+        raise ValueError(f"read_idx: {path} has {more} data bytes, but its header's dimensions "
+                         f"{dims} say {size}")
+    return np.frombuffer(body, dtype=np.uint8).reshape(dims)
 
 
 def _find(directory: Path, stem: str) -> Path:
@@ -107,6 +166,9 @@ def load_idx(directory: str | os.PathLike[str], split: str = "train") -> tuple[n
     images_stem, labels_stem = IDX_FILES[split]
     images, labels = read_idx(_find(directory, images_stem)), read_idx(_find(directory,
                                                                              labels_stem))
+    if images.ndim != 3 or labels.ndim != 1:
+        raise ValueError(f"load_idx: expected 3-D images and 1-D labels in {directory}, got "
+                         f"shapes {images.shape} and {labels.shape}")
     if len(images) != len(labels):
         raise ValueError(f"load_idx: {len(images)} images but {len(labels)} labels in "
                          f"{directory}")

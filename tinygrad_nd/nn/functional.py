@@ -11,7 +11,17 @@ from typing import Any
 import numpy as np
 
 from .. import factories
-from ..functional import avg_pool2d, cat, conv2d, log_softmax, max_pool2d, softmax, stack, where  # noqa: F401
+from ..functional import (  # noqa: F401
+    _real_in,
+    avg_pool2d,
+    cat,
+    conv2d,
+    log_softmax,
+    max_pool2d,
+    softmax,
+    stack,
+    where,
+)
 from ..ops.fused import check_linear_shapes
 from ..registry import apply
 from ..tensor import Tensor
@@ -171,7 +181,7 @@ _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 def _class_indices(target: Any, n: int, classes: int, op: str) -> np.ndarray:
     idx = target.data if isinstance(target, Tensor) else np.asarray(target)
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"{op}: class-index targets must be integers, got dtype {idx.dtype}")
+        raise TypeError(_not_indices(op, idx.dtype))
     if idx.shape != (n,):
         raise ValueError(f"{op}: expected {n} class indices (shape ({n},)), got shape "
                          f"{idx.shape}")
@@ -182,6 +192,11 @@ def _class_indices(target: Any, n: int, classes: int, op: str) -> np.ndarray:
         bad = idx[(idx < 0) | (idx >= classes)][0]
         raise ValueError(f"{op}: target class {int(bad)} is out of range for {classes} classes")
     return idx
+
+
+def _not_indices(op: str, dtype: np.dtype) -> str:
+    hint = "; for class probabilities pass an (N, C) float array" if dtype.kind == "f" else ""
+    return f"{op}: class-index targets must be integers, got {dtype}{hint}"
 
 
 def nll_loss(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -211,6 +226,8 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
         raise ValueError(f"cross_entropy: expected (N, C) logits, got shape {logits.shape}")
     target_array = target.data if isinstance(target, Tensor) else np.asarray(target)
     if target_array.dtype.kind == "f":
+        if target_array.ndim != 2:  # (N,) floats are mistyped labels, not probabilities
+            raise TypeError(_not_indices("cross_entropy", target_array.dtype))
         probs = _as_target(target)
         _check_same_shape(logits, probs, "cross_entropy")
         return _reduce(-(logits.log_softmax(axis=1) * probs).sum(axis=1), reduction,
@@ -221,12 +238,23 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     return nll_loss(logits.log_softmax(axis=1), target_array, reduction)
 
 
+def check_probability(p: Any, op: str) -> float:
+    """A drop probability: a real number in [0, 1) (1 would divide by zero)."""
+    return _real_in(p, "p", op, 0.0, 1.0)
+
+
+def check_batch_norm_args(momentum: Any, eps: Any, op: str) -> None:
+    """``momentum`` in [0, 1] and ``eps`` > 0 (eps = 0 divides by zero on a constant channel)."""
+    _real_in(momentum, "momentum", op, 0.0, 1.0, closed=True)
+    if _real_in(eps, "eps", op, 0.0) == 0:
+        raise ValueError(f"{op}: eps must be positive, got {eps!r}")
+
+
 def dropout(x: Tensor, p: float = 0.5, training: bool = True,
             generator: factories.Generator | None = None) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (inverted
     dropout), so evaluation needs no rescaling."""
-    if not 0.0 <= p < 1.0:
-        raise ValueError(f"dropout: p must be in [0, 1), got {p}")
+    check_probability(p, "dropout")
     if not training or p == 0.0:
         return x
     keep = factories.rng_of(generator).random(x.shape) >= p
@@ -243,6 +271,7 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     """
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected (N, C, ...) input, got shape {x.shape}")
+    check_batch_norm_args(momentum, eps, "batch_norm")
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     if training:

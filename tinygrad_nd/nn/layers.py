@@ -6,13 +6,18 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import dtypes, factories
-from ..functional import _pair
+from ..functional import _conv_args, _int_at_least, _pair, _pool_args
 from ..tensor import Tensor
 from . import functional as F
 from .init import init_layer
 from .module import Module, Parameter
 
 Init = str | Callable[..., Any]
+
+
+def _check_bool(value: Any, name: str, layer: str) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(f"{layer}: {name} must be a bool, got {type(value).__name__} {value!r}")
 
 
 class Linear(Module):
@@ -45,7 +50,9 @@ class Linear(Module):
                  dtype: Any = None) -> None:
         super().__init__()
         dtype = dtypes.check_float_dtype(dtype, "Linear")
-        self.in_features, self.out_features = in_features, out_features
+        self.in_features = _int_at_least(in_features, "in_features", "Linear")
+        self.out_features = _int_at_least(out_features, "out_features", "Linear")
+        _check_bool(bias, "bias", "Linear")
         self.weight = Parameter(factories.zeros(out_features, in_features, dtype=dtype))
         self.register_parameter("bias", Parameter(factories.zeros(out_features, dtype=dtype))
                                 if bias else None)
@@ -77,6 +84,10 @@ class Conv2d(Module):
                  dtype: Any = None) -> None:
         super().__init__()
         dtype = dtypes.check_float_dtype(dtype, "Conv2d")
+        _int_at_least(in_channels, "in_channels", "Conv2d")
+        _int_at_least(out_channels, "out_channels", "Conv2d")
+        _conv_args(stride, padding, dilation, groups, "Conv2d")
+        _check_bool(bias, "bias", "Conv2d")
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"Conv2d: groups={groups} must divide in_channels={in_channels} "
                              f"and out_channels={out_channels}")
@@ -105,6 +116,7 @@ class _Pool2d(Module):
                  stride: int | tuple[int, int] | None = None,
                  padding: int | tuple[int, int] = 0) -> None:
         super().__init__()
+        _pool_args(kernel_size, stride, padding, type(self).__name__)  # fail here, not in forward
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
     def forward(self, x: Tensor) -> Tensor:
@@ -131,6 +143,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
+        _int_at_least(start_dim, "start_dim", "Flatten", -1 << 62)  # any int, not a bool
+        _int_at_least(end_dim, "end_dim", "Flatten", -1 << 62)
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x: Tensor) -> Tensor:
@@ -142,8 +156,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, generator: factories.Generator | None = None) -> None:
         super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
+        F.check_probability(p, "Dropout")
         self.p, self.generator = p, generator
 
     def forward(self, x: Tensor) -> Tensor:
@@ -160,6 +173,11 @@ class _BatchNorm(Module):
                  affine: bool = True, track_running_stats: bool = True, dtype: Any = None) -> None:
         super().__init__()
         dtype = dtypes.check_float_dtype(dtype, type(self).__name__)
+        name = type(self).__name__
+        _int_at_least(num_features, "num_features", name)
+        F.check_batch_norm_args(momentum, eps, name)
+        _check_bool(affine, "affine", name)
+        _check_bool(track_running_stats, "track_running_stats", name)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.register_parameter("weight", Parameter(factories.ones(num_features, dtype=dtype))
                                 if affine else None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -280,16 +280,20 @@ class Module:
         items = list(self.named_parameters()) + list(self.named_buffers())
         return OrderedDict((k, Tensor(v.data.copy(), dtype=v.dtype)) for k, v in items)
 
-    def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
         """Copy values from ``state`` into this model's parameters and buffers.
 
-        Everything is validated first (names when ``strict``, shapes and dtypes always); on
-        any error nothing is changed and the error names the offending key.
+        Everything is validated first (names when ``strict``; for every value: a numeric
+        array or Tensor of the model's shape and dtype); on any error nothing is changed and
+        the error names the offending key.
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict: expected a mapping of names to arrays (such as "
+                            f"state_dict() returns), got {type(state).__name__}")
         own = dict(list(self.named_parameters()) + list(self.named_buffers()))
         if strict:
             missing = sorted(set(own) - set(state))
-            unexpected = sorted(set(state) - set(own))
+            unexpected = sorted(set(state) - set(own), key=str)
             if missing or unexpected:
                 raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys "
                                f"{unexpected}")
@@ -297,7 +301,10 @@ class Module:
         for key, value in state.items():
             if key not in own:
                 continue
-            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            array = value.data if isinstance(value, Tensor) else value
+            if not isinstance(array, np.ndarray | np.generic) or array.dtype.kind not in "biufc":
+                raise TypeError(f"load_state_dict: {key!r} must be a numeric array or Tensor, "
+                                f"got {type(value).__name__}")
             target = own[key]
             if array.shape != target.shape:
                 raise ValueError(f"load_state_dict: {key!r} has shape {array.shape} in the "
@@ -306,6 +313,7 @@ class Module:
                 raise TypeError(f"load_state_dict: {key!r} has dtype {array.dtype} in the state "
                                 f"dict but {target.dtype} in the model")
             updates.append((target, array))
+        # Commit: every check passed, and copying between equal shapes and dtypes cannot fail.
         with autograd.no_grad():
             for target, array in updates:
                 target.copy_(array)

@@ -6,13 +6,23 @@ import math
 from abc import ABC, abstractmethod
 from typing import Any
 
-from .optimizer import Optimizer
+from ..functional import _int_at_least, _real_in
+from .optimizer import Optimizer, _describe
+
+
+def _positive_float(scheduler: str, key: str, value: Any) -> float:
+    if _real_in(value, key, scheduler, 0.0) == 0:
+        raise ValueError(f"{scheduler}: {key} must be positive, got {value!r}")
+    return float(value)
 
 
 class LRScheduler(ABC):
     """Base class: ``step()`` once per epoch sets each group's ``lr`` to :meth:`lr_at`."""
 
     def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(self).__name__}: expected an Optimizer, got "
+                            f"{_describe(optimizer)}")
         self.optimizer = optimizer
         self.base_lrs = [g["lr"] for g in optimizer.param_groups]
         self.last_epoch = 0
@@ -36,7 +46,14 @@ class LRScheduler(ABC):
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore :meth:`state_dict`."""
+        """Restore :meth:`state_dict` (checked first: the same keys, nothing changes on error)."""
+        own = self.state_dict()
+        if not isinstance(state, dict) or set(state) != set(own):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: expected a dict with "
+                             f"keys {sorted(own)}, got {_describe(state)}")
+        if len(state["base_lrs"]) != len(self.base_lrs):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: {len(state['base_lrs'])} "
+                             f"base_lrs for {len(self.base_lrs)} parameter groups")
         self.__dict__.update(state)
 
 
@@ -55,7 +72,8 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         super().__init__(optimizer)
-        self.step_size, self.gamma = step_size, gamma
+        self.step_size = _int_at_least(step_size, "step_size", "StepLR")
+        self.gamma = _positive_float("StepLR", "gamma", gamma)
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return base_lr * self.gamma ** (epoch // self.step_size)
@@ -66,7 +84,7 @@ class ExponentialLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
         super().__init__(optimizer)
-        self.gamma = gamma
+        self.gamma = _positive_float("ExponentialLR", "gamma", gamma)
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return base_lr * self.gamma ** epoch
@@ -77,7 +95,8 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         super().__init__(optimizer)
-        self.T_max, self.eta_min = T_max, eta_min
+        self.T_max = _int_at_least(T_max, "T_max", "CosineAnnealingLR")
+        self.eta_min = _real_in(eta_min, "eta_min", "CosineAnnealingLR", 0.0)
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch /

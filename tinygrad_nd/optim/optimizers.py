@@ -7,7 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, State
+from .optimizer import BOOL, Optimizer, State
+
+INF = float("inf")
+NONNEG = (0.0, INF, False)      # [0, inf)
+UNIT_OPEN = (0.0, 1.0, False)   # [0, 1)
+UNIT_CLOSED = (0.0, 1.0, True)  # [0, 1]
 
 
 def _l2(grad: np.ndarray, param: np.ndarray, weight_decay: float) -> np.ndarray:
@@ -31,12 +36,20 @@ class SGD(Optimizer):
     [0.800000011920929, 0.800000011920929]
     """
 
+    rules = dict(lr=NONNEG, momentum=UNIT_OPEN, dampening=UNIT_CLOSED, weight_decay=NONNEG,
+                 nesterov=BOOL)
+
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False) -> None:
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov))
+
+    def _check_group(self, group, op=""):
+        super()._check_group(group, op)
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(f"{op or 'SGD'}: Nesterov momentum needs momentum > 0 and "
+                             f"dampening = 0, got momentum={group['momentum']}, "
+                             f"dampening={group['dampening']}")
 
     def update(self, param, grad, state, group):
         if not (group["momentum"] or group["weight_decay"]):  # plain SGD, the hot path
@@ -56,6 +69,7 @@ class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015) with bias correction; ``weight_decay`` is coupled (L2)."""
 
     decoupled = False
+    rules = dict(lr=NONNEG, betas=UNIT_OPEN, eps=NONNEG, weight_decay=NONNEG, amsgrad=BOOL)
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -96,6 +110,9 @@ class AdamW(Adam):
 class RMSprop(Optimizer):
     """RMSprop (Hinton): divide by a running RMS of gradients; optional momentum, centering."""
 
+    rules = dict(lr=NONNEG, alpha=UNIT_CLOSED, eps=NONNEG, weight_decay=NONNEG,
+                 momentum=UNIT_OPEN, centered=BOOL)
+
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
                  centered: bool = False) -> None:
@@ -122,6 +139,9 @@ class RMSprop(Optimizer):
 
 class Adagrad(Optimizer):
     """Adagrad (Duchi et al., 2011): per-coordinate steps shrinking with the sum of g**2."""
+
+    rules = dict(lr=NONNEG, lr_decay=NONNEG, weight_decay=NONNEG,
+                 initial_accumulator_value=NONNEG, eps=NONNEG)
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
