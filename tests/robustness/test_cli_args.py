@@ -3,12 +3,12 @@ stderr naming the option and the value, exit status 2, and never a traceback."""
 
 import argparse
 import dataclasses
-import os
 import stat
 import subprocess
 import sys
 
 import pytest
+from unprivileged import run_unprivileged
 
 from tinygrad_nd import cli
 
@@ -113,18 +113,21 @@ def test_out_that_is_a_file(tmp_path, capsys):
     assert_one_line(err, "argument --out", str(out))
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
-                    reason="root may write into a read-only folder")
-def test_out_in_an_unwritable_folder(tmp_path, capsys):
-    locked = tmp_path / "locked"
+def test_out_in_an_unwritable_folder(open_tmp_path, capsys):
+    locked = open_tmp_path / "locked"
     locked.mkdir()
-    locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
-    try:
+    locked.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH
+                 | stat.S_IXOTH)
+
+    def attempt():
         code, err = run_cli(["depth", "--out", str(locked / "r")], capsys)
+        assert code == 2
+        assert_one_line(err, "argument --out", "not writable")
+
+    try:
+        run_unprivileged(attempt)  # (as root, in a child that drops to nobody)
     finally:
         locked.chmod(stat.S_IRWXU)
-    assert code == 2
-    assert_one_line(err, "argument --out", "not writable")
 
 
 def test_unwritable_check_with_a_fake_access(tmp_path, capsys, monkeypatch):

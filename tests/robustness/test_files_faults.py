@@ -24,6 +24,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from numpy.lib import format as npy_format
+from unprivileged import run_unprivileged
 
 from tinygrad_nd import network2, nn
 from tinygrad_nd._atomic import atomic_write
@@ -407,15 +408,18 @@ def test_unwritable_folder_gives_a_permission_error_naming_the_path(tmp_path, mo
     assert _values(model) == {1.0}
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
-                    reason="root ignores directory permissions; the simulated case above runs")
-def test_read_only_folder_for_real(tmp_path):
-    folder = tmp_path / "ro"
+def test_read_only_folder_for_real(open_tmp_path):
+    folder = open_tmp_path / "ro"
     folder.mkdir()
     folder.chmod(0o555)
-    try:
+    model = _model()
+
+    def attempt():
         with pytest.raises(PermissionError, match="no permission to create a file in"):
-            _model().save(folder / "m.npz")
+            model.save(folder / "m.npz")
+
+    try:
+        run_unprivileged(attempt)  # (as root, in a child that drops to nobody)
         assert list(folder.iterdir()) == []
     finally:
         folder.chmod(0o755)
