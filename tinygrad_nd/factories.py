@@ -14,7 +14,8 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from . import dtypes
-from .tensor import Tensor, _as_tuple
+from .methods._args import as_tuple as _as_tuple
+from .tensor import Tensor
 
 
 class Generator:

@@ -6,7 +6,7 @@ Every differentiable method is an explicit one-liner that dispatches to a regist
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -14,29 +14,13 @@ from numpy.typing import DTypeLike
 
 from . import autograd, dtypes, engine, indexing
 from .hooks import RemovableHandle, add_hook
+from .methods import ElementwiseMethods, MovementMethods, ReductionMethods
 from .registry import apply
 
-Axis = int | Sequence[int] | None
 Scalar = int | float | bool
 
 
-def _as_tuple(shape: Sequence[Any]) -> tuple[int, ...]:
-    """Accept both ``t.reshape(2, 3)`` and ``t.reshape((2, 3))``."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
-
-
-def _pick_axis(axis: Axis, dim: Axis) -> Axis:
-    """``dim`` is PyTorch's name for numpy's ``axis``; accept either, not both."""
-    if dim is not None:
-        if axis is not None:
-            raise TypeError("pass either axis= or its alias dim=, not both")
-        return dim
-    return axis
-
-
-class Tensor:
+class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods):
     """An n-dimensional array with automatic differentiation.
 
     Parameters
@@ -55,6 +39,8 @@ class Tensor:
     name : str, optional
         Shown by ``repr`` and the graph drawer.
 
+    Notes
+    -----
     Indexing follows PyTorch: an integer is a ``select`` applied before the advanced (array,
     mask) indices, so ``t[1, :, idx]`` has shape ``(3, 2)`` for ``t`` of shape (2, 3, 4) and
     ``idx`` of 2 entries where numpy gives (2, 3); see :mod:`tinygrad_nd.indexing`.
@@ -433,175 +419,4 @@ class Tensor:
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(np.not_equal, other)
 
-    # ---- elementwise functions --------------------------------------------------------
-    def exp(self) -> Tensor:
-        """Elementwise e**x."""
-        return apply("exp", self)
 
-    def log(self) -> Tensor:
-        """Elementwise natural logarithm."""
-        return apply("log", self)
-
-    def sqrt(self) -> Tensor:
-        """Elementwise square root."""
-        return apply("sqrt", self)
-
-    def abs(self) -> Tensor:
-        """Elementwise absolute value (gradient 0 at 0)."""
-        return apply("abs", self)
-
-    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Clamp values into ``[min, max]``; the gradient is 1 inside, 0 outside."""
-        return apply("clip", self, min=min, max=max)
-
-    clamp = clip
-
-    def sigmoid(self) -> Tensor:
-        """Logistic function 1 / (1 + e**-x), computed without overflow."""
-        return apply("sigmoid", self)
-
-    def tanh(self) -> Tensor:
-        """Hyperbolic tangent."""
-        return apply("tanh", self)
-
-    def relu(self) -> Tensor:
-        """max(x, 0) (gradient 0 at 0)."""
-        return apply("relu", self)
-
-    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        """x for x > 0, ``negative_slope * x`` otherwise."""
-        return apply("leaky_relu", self, negative_slope=negative_slope)
-
-    def elu(self, alpha: float = 1.0) -> Tensor:
-        """x for x > 0, ``alpha * (e**x - 1)`` otherwise."""
-        return apply("elu", self, alpha=alpha)
-
-    def softplus(self, beta: float = 1.0) -> Tensor:
-        """log(1 + e**(beta x)) / beta, computed without overflow."""
-        return apply("softplus", self, beta=beta)
-
-    def gelu(self) -> Tensor:
-        """Gaussian error linear unit (tanh approximation)."""
-        return apply("gelu", self)
-
-    def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
-        """exp(x) / sum(exp(x)) along ``axis``, shifted by the max for stability."""
-        return apply("softmax", self, axis=axis if dim is None else dim)
-
-    def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
-        """x - logsumexp(x) along ``axis``, stable for |x| up to float max."""
-        return apply("log_softmax", self, axis=axis if dim is None else dim)
-
-    # ---- reductions -------------------------------------------------------------------
-    def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
-        """Sum over ``axis`` (all axes when None)."""
-        return apply("sum", self, axis=_pick_axis(axis, dim), keepdims=keepdims)
-
-    def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
-        """Mean over ``axis`` (all axes when None)."""
-        return apply("mean", self, axis=_pick_axis(axis, dim), keepdims=keepdims)
-
-    def max(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
-        """Maximum over ``axis``; tied maxima share the gradient equally."""
-        return apply("max", self, axis=_pick_axis(axis, dim), keepdims=keepdims)
-
-    def min(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
-        """Minimum over ``axis``; tied minima share the gradient equally."""
-        return apply("min", self, axis=_pick_axis(axis, dim), keepdims=keepdims)
-
-    def var(self, axis: Axis = None, keepdims: bool = False, ddof: float | None = None, *,
-            dim: Axis = None, correction: float | None = None) -> Tensor:
-        """Variance over ``axis``: divisor ``n - ddof``, numpy's ``ddof`` or PyTorch's
-        ``correction`` (0 by default, unlike PyTorch's 1). With ``n - ddof <= 0``: ``inf``, or
-        ``nan`` for 0/0, as PyTorch (see :mod:`tinygrad_nd.statistics`).
-
-        Examples
-        --------
-        >>> import tinygrad_nd as tg
-        >>> round(tg.Tensor([1.0, 2.0, 4.0]).var(correction=1).item(), 4)
-        2.3333
-        """
-        from .statistics import variance
-
-        return variance(self, _pick_axis(axis, dim), keepdims, ddof, correction)
-
-    def std(self, axis: Axis = None, keepdims: bool = False, ddof: float | None = None, *,
-            dim: Axis = None, correction: float | None = None) -> Tensor:
-        """Standard deviation: ``sqrt(var)``, with the same arguments (gradient 0 where it is 0,
-        as in PyTorch)."""
-        from .statistics import standard_deviation
-
-        return standard_deviation(self, _pick_axis(axis, dim), keepdims, ddof, correction)
-
-    def argmax(self, axis: int | None = None) -> Tensor:
-        """Index of the maximum (int64, no gradient)."""
-        return Tensor._make(np.asarray(self.data.argmax(axis=axis)), None)
-
-    def argmin(self, axis: int | None = None) -> Tensor:
-        """Index of the minimum (int64, no gradient)."""
-        return Tensor._make(np.asarray(self.data.argmin(axis=axis)), None)
-
-    def any(self) -> bool:
-        """Whether any element is true."""
-        return bool(self.data.any())
-
-    def all(self) -> bool:
-        """Whether all elements are true."""
-        return bool(self.data.all())
-
-    # ---- shape ------------------------------------------------------------------------
-    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
-        """Same data, new shape (one entry may be -1)."""
-        return apply("reshape", self, shape=_as_tuple(shape))
-
-    view = reshape
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """Merge axes ``start_dim..end_dim`` into one."""
-        return self.reshape(indexing.flatten_shape(self.shape, start_dim, end_dim))
-
-    def permute(self, *axes: int | Sequence[int]) -> Tensor:
-        """Reorder axes (numpy's ``transpose(axes)``)."""
-        return apply("permute", self, axes=_as_tuple(axes))
-
-    def transpose(self, axis0: int = -2, axis1: int = -1) -> Tensor:
-        """Swap two axes."""
-        return self.permute(indexing.transpose_axes(self.shape, axis0, axis1))
-
-    def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
-        """Remove size-1 axes (all of them when ``axis`` is None); IndexError out of range."""
-        return self.reshape(indexing.squeeze_shape(self.shape, _pick_axis(axis, dim)))
-
-    def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
-        """Insert a size-1 axis at position ``axis`` (``dim`` is PyTorch's name for it)."""
-        return self.reshape(indexing.unsqueeze_shape(self.shape, _pick_axis(axis, dim)))
-
-    def expand(self, *shape: int | Sequence[int]) -> Tensor:
-        """Broadcast to ``shape`` without copying (PyTorch name; -1 keeps a size)."""
-        return apply("expand", self, shape=indexing.expand_shape(self.shape, _as_tuple(shape)))
-
-    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        """Broadcast to ``shape`` (numpy name)."""
-        return apply("expand", self, shape=tuple(shape))
-
-    def __getitem__(self, index: Any) -> Tensor:
-        np_index, permutation = indexing.numpy_index(index, self.ndim)
-        out = apply("getitem", self, index=np_index)
-        return out if permutation is None else out.permute(permutation)
-
-    def pad(self, pad_width: Any, value: float = 0.0) -> Tensor:
-        """Constant padding, numpy's ``pad_width`` convention."""
-        return apply("pad", self, pad_width=_pad_width(pad_width, self.ndim), value=value)
-
-    def split(self, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
-        """Split into chunks of a size (int) or of the given sizes (list), along ``axis``."""
-        from .functional import split
-
-        return split(self, split_size_or_sections, axis)
-
-
-def _pad_width(pad_width: Any, ndim: int) -> tuple[tuple[int, int], ...]:
-    arr = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (ndim, 2))
-    if (arr < 0).any():
-        raise ValueError(f"pad: pad widths must be non-negative, got {pad_width}")
-    return tuple((int(a), int(b)) for a, b in arr)

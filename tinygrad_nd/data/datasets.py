@@ -264,6 +264,8 @@ def mnist(root: str | os.PathLike[str] | None = None, download: bool = True,
         Seconds to wait for a server to connect or send the next block, before moving on
         to the next mirror; a server that never answers costs about ``timeout`` seconds.
 
+    Notes
+    -----
     Set the environment variable ``TINYGRAD_ND_OFFLINE=1`` to forbid any network access:
     missing files then raise ``FileNotFoundError`` naming them and the folder to put them in.
 
