@@ -216,20 +216,6 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPai
     return out + bias.reshape(1, -1, 1, 1)
 
 
-def conv2d_input_grad(g: Tensor, weight: Tensor, x_shape: Sequence[int], stride: IntPair = 1,
-                      padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1) -> Tensor:
-    """Gradient of ``conv2d`` with respect to its input (a transposed convolution)."""
-    conf = _conv_config(x_shape, weight.shape, stride, padding, dilation, groups,
-                        "conv2d_input_grad")
-    return apply("conv2d_input_grad", g, weight, x_shape=tuple(x_shape), **conf)
-
-
-def conv2d_weight_grad(x: Tensor, g: Tensor, w_shape: Sequence[int], stride: IntPair = 1,
-                       padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1) -> Tensor:
-    """Gradient of ``conv2d`` with respect to its weight."""
-    conf = _conv_config(x.shape, w_shape, stride, padding, dilation, groups,
-                        "conv2d_weight_grad")
-    return apply("conv2d_weight_grad", x, g, w_shape=tuple(w_shape), **conf)
 
 
 def _pool_args(kernel_size: IntPair, stride: IntPair | None, padding: IntPair,
@@ -280,12 +266,6 @@ def avg_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
     return apply("avg_pool2d", x, **conf)
 
 
-def avg_pool2d_grad(g: Tensor, x_shape: Sequence[int], kernel_size: IntPair,
-                    stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
-    """Gradient of ``avg_pool2d`` with respect to its input."""
-    conf = _pool_config(x_shape, kernel_size, stride, padding, "avg_pool2d_grad")
-    return apply("avg_pool2d_grad", g, x_shape=tuple(x_shape), **conf)
-
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """Softmax along ``axis`` (stable)."""
@@ -295,13 +275,3 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """Log-softmax along ``axis`` (stable)."""
     return x.log_softmax(axis)
-
-
-def sigmoid_backward(g: Tensor, s: Tensor) -> Tensor:
-    """Sigmoid's vector-Jacobian product ``g * s * (1 - s)`` given its output ``s``."""
-    return apply("sigmoid_backward", g, s)
-
-
-def tanh_backward(g: Tensor, t: Tensor) -> Tensor:
-    """Tanh's vector-Jacobian product ``g * (1 - t**2)`` given its output ``t``."""
-    return apply("tanh_backward", g, t)

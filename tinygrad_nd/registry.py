@@ -39,6 +39,9 @@ class OpDef:
     params : example keyword arguments, each a tuple of values tests choose from.
     reference : an independent numpy implementation of the forward, for value checks.
     smooth : whether grad-of-grad tests apply (false for ops with kinks).
+    adjoint_of : for an op that exists to make another op's backward differentiable
+        (``conv2d_input_grad`` for ``conv2d``), that op's name: an internal op, reached
+        through the other's gradient rather than by a user-facing function.
     """
 
     name: str
@@ -51,6 +54,7 @@ class OpDef:
     params: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     reference: Callable[..., Any] | None = None
     smooth: bool = True
+    adjoint_of: str | None = None
 
     def input_domain(self, i: int) -> tuple[float, float]:
         """Domain of input ``i`` (the shared one when a single interval was given)."""

@@ -86,7 +86,7 @@ class _OutputSlope(Function):
         return (ctx.function.slope_op.apply(g, y),)
 
 
-@register_op("sigmoid_backward", nin=2, domain=((-3.0, 3.0), (0.01, 0.99)),
+@register_op("sigmoid_backward", nin=2, adjoint_of="sigmoid", domain=((-3.0, 3.0), (0.01, 0.99)),
              reference=lambda g, s: g * s * (1 - s))
 class SigmoidBackward(_SlopeProduct):
     """z = g s (1 - s), sigmoid's vjp as one op;  dz/dg = s (1 - s),  dz/ds = g (1 - 2 s)"""
@@ -103,7 +103,7 @@ class Sigmoid(_OutputSlope):
     slope_op = SigmoidBackward
 
 
-@register_op("tanh_backward", nin=2, domain=((-3.0, 3.0), (-0.99, 0.99)),
+@register_op("tanh_backward", nin=2, adjoint_of="tanh", domain=((-3.0, 3.0), (-0.99, 0.99)),
              reference=lambda g, t: g * (1 - t * t))
 class TanhBackward(_SlopeProduct):
     """z = g (1 - t**2), tanh's vjp as one op;  dz/dg = 1 - t**2,  dz/dt = -2 g t"""

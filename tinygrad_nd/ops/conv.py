@@ -208,7 +208,7 @@ class Conv2d(Function):
                 weight_grad(g, ctx.cols, w.shape, ctx.conf["groups"], g_last) if need_w else None)
 
 
-@register_op("conv2d_input_grad", nin=2, shape_rule="conv2d_input_grad")
+@register_op("conv2d_input_grad", nin=2, shape_rule="conv2d_input_grad", adjoint_of="conv2d")
 class Conv2dInputGrad(Function):
     """z = conv2d's adjoint in x applied to g;  dz/dg = conv2d(., w),  dz/dw = conv2d_weight_grad"""
 
@@ -227,7 +227,8 @@ class Conv2dInputGrad(Function):
         return gg, gw
 
 
-@register_op("conv2d_weight_grad", nin=2, shape_rule="conv2d_weight_grad")
+@register_op("conv2d_weight_grad", nin=2, shape_rule="conv2d_weight_grad",
+             adjoint_of="conv2d")
 class Conv2dWeightGrad(Function):
     """z = conv2d's adjoint in w applied to g;  dz/dx = conv2d_input_grad,  dz/dg = conv2d(x, .)"""
 
@@ -330,7 +331,7 @@ class AvgPool2d(Function):
         return (AvgPool2dGrad.apply(g, x_shape=ctx.shape, **ctx.conf),)
 
 
-@register_op("avg_pool2d_grad", nin=1, shape_rule="avg_pool2d_grad")
+@register_op("avg_pool2d_grad", nin=1, shape_rule="avg_pool2d_grad", adjoint_of="avg_pool2d")
 class AvgPool2dGrad(Function):
     """z = adjoint of avg_pool2d applied to g (spreads g/k over each window);  dz/dg = avg_pool2d"""
 

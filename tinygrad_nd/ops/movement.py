@@ -95,7 +95,7 @@ class GetItem(Function):
         return (IndexAdd.apply(g, index=ctx.index, shape=ctx.shape),)
 
 
-@register_op("index_add", nin=1, shape_rule="index_add")
+@register_op("index_add", nin=1, shape_rule="index_add", adjoint_of="getitem")
 class IndexAdd(Function):
     """z = zeros(shape) with z[index] += x (the adjoint of getitem);  dz/dx: gradient[index]"""
 
