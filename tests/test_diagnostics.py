@@ -214,3 +214,40 @@ def test_grad_health_names_the_op_and_layer_where_a_nan_first_appears_in_forward
             net[0].weight.data[0, :] = 3e38  # finite, but x @ W.T overflows float32
         with np.errstate(all="ignore"), grad_health(net, action="raise"):
             net(tg.ones(2, 3))
+
+
+ACTIVATION_CASES = [nn.Sigmoid(), nn.Tanh(), nn.ReLU(), nn.GELU(), nn.LeakyReLU(0.2),
+                    nn.LeakyReLU(0.01), nn.ELU(0.5), nn.ELU(2.0), nn.Softplus(2.0),
+                    nn.Softplus(0.5)]
+
+
+@pytest.mark.parametrize("activation", ACTIVATION_CASES, ids=repr)
+def test_activation_slope_comes_from_the_autograd(activation):
+    """Failed before: a hand-written table gave GELU slope 1, LeakyReLU 0.01 whatever its
+    slope, ELU without alpha, Softplus without beta."""
+    from tinygrad_nd.diagnostics.layers import activation_slope
+
+    z = np.array([-2.5, -0.7, -0.1, 0.3, 1.9])
+    slope = activation_slope(activation, z)
+    eps = 1e-6
+    plus = activation(tg.Tensor(z + eps, dtype=np.float64)).data
+    minus = activation(tg.Tensor(z - eps, dtype=np.float64)).data
+    np.testing.assert_allclose(slope, (plus - minus) / (2 * eps), rtol=1e-5, atol=1e-8)
+
+
+def test_diagnose_reports_the_slope_of_any_activation_including_a_users_own():
+    class Cube(nn.Activation):
+        def forward(self, x):
+            return x * x * x
+
+    tg.manual_seed(0)
+    for act in [nn.LeakyReLU(0.3), nn.GELU(), Cube()]:
+        net = nn.Sequential(nn.Linear(6, 5), act, nn.Linear(5, 3))
+        x = tg.randn(32, 6)
+        report = diagnose(net, (x, tg.randint(0, 3, (32,))), nn.functional.cross_entropy)
+        z = net[0](x).data.astype(np.float64)
+        eps = 1e-6
+        numeric = (act(tg.Tensor(z + eps, dtype=np.float64)).data
+                   - act(tg.Tensor(z - eps, dtype=np.float64)).data) / (2 * eps)
+        assert report.layers[0].numbers["mean_slope"] == pytest.approx(numeric.mean(),
+                                                                      rel=1e-5)

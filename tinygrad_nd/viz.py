@@ -28,6 +28,7 @@ import graphviz
 import numpy as np
 
 from . import autograd, engine
+from .diagnostics.norms import l2_norm
 from .nn.module import Module
 from .tensor import Tensor
 from .tracing import trace_modules
@@ -101,11 +102,7 @@ class record_grads:
 
     @staticmethod
     def _observe(ctx: autograd.Context, g: np.ndarray, grads: tuple[Any, ...]) -> None:
-        ctx.grad_norm = _norm(g)  # leaves keep their .grad, which the drawer reads
-
-
-def _norm(a: np.ndarray) -> float:
-    return float(np.sqrt((np.asarray(a, dtype=np.float64) ** 2).sum()))
+        ctx.grad_norm = l2_norm(g)  # leaves keep their .grad, which the drawer reads
 
 
 def gradient_norms(roots: Sequence[Tensor], nodes: Sequence[Tensor]) -> dict[int, float]:
@@ -120,7 +117,7 @@ def gradient_norms(roots: Sequence[Tensor], nodes: Sequence[Tensor]) -> dict[int
         if t._ctx is not None and hasattr(t._ctx, "grad_norm"):
             norms[id(t)] = t._ctx.grad_norm
         elif t._ctx is None and t.grad is not None:
-            norms[id(t)] = _norm(t.grad.data)
+            norms[id(t)] = l2_norm(t.grad.data)
     missing = [t for t in nodes if id(t) not in norms and t.requires_grad]
     if missing:
         root = roots[0]
@@ -132,7 +129,7 @@ def gradient_norms(roots: Sequence[Tensor], nodes: Sequence[Tensor]) -> dict[int
         grads = engine.grad(twins.get(id(root), root), [twins.get(id(t), t) for t in missing],
                               seed, retain_graph=True, allow_unused=True)
         for t, g in zip(missing, grads):
-            norms[id(t)] = _norm(g.data) if g is not None else 0.0
+            norms[id(t)] = l2_norm(g.data) if g is not None else 0.0
     return norms
 
 

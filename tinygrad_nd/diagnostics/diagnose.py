@@ -17,21 +17,14 @@ from typing import Any
 import numpy as np
 
 from .. import autograd, engine
-from ..nn.activation import ELU, GELU, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from ..nn.activation import Activation, ReLU, Sigmoid, Tanh
 from ..nn.module import Module
 from ..tensor import Tensor
+from .layers import activation_slope
 from .monitors import GradientMonitor, saturation
+from .norms import l2_norm
 
-SLOPES: dict[type, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    Sigmoid: lambda z, a: a * (1 - a),
-    Tanh: lambda z, a: 1 - a * a,
-    ReLU: lambda z, a: (z > 0).astype(np.float64),
-    LeakyReLU: lambda z, a: np.where(z > 0, 1.0, 0.01),
-    ELU: lambda z, a: np.where(z > 0, 1.0, a + 1),
-    Softplus: lambda z, a: 1 / (1 + np.exp(-np.clip(z, -50, 50))),
-    GELU: lambda z, a: np.ones_like(z),
-}
-SLOPE_MAX = {Sigmoid: 0.25, Tanh: 1.0}
+SATURATING = (Sigmoid, Tanh)  # bounded activations whose slope goes to 0 at both ends
 
 
 @dataclass
@@ -82,7 +75,7 @@ def _activation_after(model: Module) -> dict[int, tuple[Module, Module]]:
             for nxt in order[i + 1:]:
                 if "weight" in nxt._parameters and not type(nxt).__name__.startswith("BatchNorm"):
                     break
-                if type(nxt) in SLOPES:
+                if isinstance(nxt, Activation):
                     pairs[id(m)] = (m, nxt)
                     break
     return pairs
@@ -134,8 +127,8 @@ def diagnose(model: Module, batch: tuple[Any, Any], loss_fn: Callable[[Tensor, A
         act = pairs.get(id(module))
         if id(module) in captured and act is not None:
             z, a = captured[id(module)]
-            numbers["mean_slope"] = float(SLOPES[type(act[1])](z, a).mean())
-            numbers["saturated"] = saturation(act[1], a) if type(act[1]) in SLOPE_MAX else 0.0
+            numbers["mean_slope"] = float(activation_slope(act[1], z).mean())
+            numbers["saturated"] = saturation(act[1], a) if isinstance(act[1], SATURATING) else 0.0
             numbers["dead"] = saturation(act[1], a) if isinstance(act[1], ReLU) else 0.0
         verdict = _verdict(numbers, vanish_ratio, explode_ratio, vanish_abs, explode_abs,
                            saturated, dead)
@@ -244,7 +237,7 @@ def layer_gains(model: Module, x: Any, upstream: Tensor | None = None,
         z, z_next = outputs[id(w)], outputs[id(nxt)]
         (delta_next,) = engine.grad(out, z_next, upstream, retain_graph=True)
         (back,) = engine.grad(z_next, z, delta_next, retain_graph=True)
-        realized = _norm(back) / max(_norm(delta_next), 1e-300)
+        realized = l2_norm(back) / max(l2_norm(delta_next), 1e-300)
         u = Tensor(rng.standard_normal(z_next.shape), dtype=z_next.dtype, requires_grad=True)
         v = Tensor(rng.standard_normal(z.shape), dtype=z.dtype)
         sigma = 0.0
@@ -252,11 +245,11 @@ def layer_gains(model: Module, x: Any, upstream: Tensor | None = None,
             (jt_u,) = engine.grad(z_next, z, u, retain_graph=True, create_graph=True)
             (j_v,) = engine.grad((jt_u * v).sum(), u, retain_graph=True)  # J v
             (jt_jv,) = engine.grad(z_next, z, j_v, retain_graph=True)       # J^T J v
-            sigma = np.sqrt(_norm(jt_jv) / max(_norm(v), 1e-300))
-            v = Tensor(jt_jv.data / max(_norm(jt_jv), 1e-300), dtype=z.dtype)
+            sigma = np.sqrt(l2_norm(jt_jv) / max(l2_norm(v), 1e-300))
+            v = Tensor(jt_jv.data / max(l2_norm(jt_jv), 1e-300), dtype=z.dtype)
         gains.append({"layer": _name_of(model, w), "next": _name_of(model, nxt),
                       "realized": realized, "spectral": float(sigma),
-                      "mean_slope": float(SLOPES[type(act)](*activations[id(w)]).mean()),
+                      "mean_slope": float(activation_slope(act, activations[id(w)][0]).mean()),
                       "weight_norm": spectral_norm(nxt.weight.data)})
     return gains
 
@@ -268,10 +261,6 @@ def spectral_norm(weight: np.ndarray) -> float:
         return float("nan")
     return float(np.linalg.norm(w.reshape(w.shape[0], -1), 2)) if w.ndim > 1 else float(
         np.abs(w).max())
-
-
-def _norm(t: Tensor) -> float:
-    return float(np.sqrt((t.data.astype(np.float64) ** 2).sum()))
 
 
 def _name_of(model: Module, module: Module) -> str:

@@ -12,6 +12,7 @@ from .. import autograd
 from ..nn.module import Module
 from ..tensor import Tensor
 from ..tracing import trace_modules
+from .norms import l2_norm
 
 
 class GradientHealthWarning(RuntimeWarning):
@@ -98,7 +99,7 @@ class grad_health:
                                  f"was {'finite' if np.isfinite(g).all() else 'non-finite'}",
                                  op)
                 continue
-            norm = float(np.sqrt((data.astype(np.float64) ** 2).sum()))
+            norm = l2_norm(data)
             if norm > self.explode:
                 self._report("explode", f"exploding gradient: norm {norm:.3g} > {self.explode:g} "
                              f"from {where} (input {i}, shape {data.shape})", op)

@@ -17,14 +17,9 @@ from ..nn.activation import ReLU, Sigmoid, Tanh
 from ..nn.module import Module
 from ..tensor import Tensor
 from .layers import activation_layers, weighted_layers
+from .norms import vector_norm
 
 METRICS = ("bias_grad", "weight_grad", "update_ratio")
-
-
-def vector_norm(a: np.ndarray, norm: str) -> float:
-    """L2 (default) or L1 norm of an array, in float64."""
-    a = np.asarray(a, dtype=np.float64)
-    return float(np.abs(a).sum()) if norm == "l1" else float(np.sqrt((a * a).sum()))
 
 
 class _Monitor:

@@ -9,6 +9,7 @@ import numpy as np
 from ..nn.module import Module
 from ..tensor import Tensor
 from .monitors import _Monitor
+from .norms import l2_norm
 
 
 class GradientRecorder(_Monitor):
@@ -47,7 +48,7 @@ class GradientRecorder(_Monitor):
             self.rows.append(row)
             if output.requires_grad:
                 def capture(g: Tensor) -> None:
-                    row["grad_norm"] = float(np.sqrt((g.data.astype(np.float64) ** 2).sum()))
+                    row["grad_norm"] = l2_norm(g.data)
                     row["grad_mean_abs"] = float(np.abs(g.data).mean())
                 output.register_hook(capture)
         return record

@@ -4,6 +4,7 @@ from . import functional, init, utils
 from .activation import (
                          ELU,
                          GELU,
+                         Activation,
                          Identity,
                          LeakyReLU,
                          LogSoftmax,
@@ -19,9 +20,9 @@ from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, Parameter
 
 __all__ = [
-    "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d",
-    "CrossEntropyLoss", "Dropout", "ELU", "Flatten", "GELU", "Identity", "LeakyReLU", "Linear",
-    "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU",
-    "Residual", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh", "functional", "init",
-    "utils",
+    "Activation", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
+    "Conv2d", "CrossEntropyLoss", "Dropout", "ELU", "Flatten", "GELU", "Identity", "LeakyReLU",
+    "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleList", "NLLLoss",
+    "Parameter", "ReLU", "Residual", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh",
+    "functional", "init", "utils",
 ]

@@ -6,6 +6,23 @@ from ..tensor import Tensor
 from .module import Module
 
 
+class Activation(Module):
+    """Base class of elementwise activations (``y_i = f(x_i)``).
+
+    The diagnostics find activation layers by this class and take their slope ``f'(z)``
+    from the autograd, so a user's own activation gets the same treatment by subclassing it.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> class Square(Activation):
+    ...     def forward(self, x):
+    ...         return x * x
+    >>> Square()(tg.Tensor([3.0])).tolist()
+    [9.0]
+    """
+
+
 class Identity(Module):
     """Returns its input unchanged (a placeholder layer)."""
 
@@ -13,35 +30,35 @@ class Identity(Module):
         return x
 
 
-class Sigmoid(Module):
+class Sigmoid(Activation):
     """1 / (1 + e**-x); its derivative is at most 1/4, the root of vanishing gradients."""
 
     def forward(self, x: Tensor) -> Tensor:
         return x.sigmoid()
 
 
-class Tanh(Module):
+class Tanh(Activation):
     """Hyperbolic tangent; derivative at most 1 (at 0)."""
 
     def forward(self, x: Tensor) -> Tensor:
         return x.tanh()
 
 
-class ReLU(Module):
+class ReLU(Activation):
     """max(x, 0): derivative 1 for active units, 0 for dead ones."""
 
     def forward(self, x: Tensor) -> Tensor:
         return x.relu()
 
 
-class GELU(Module):
+class GELU(Activation):
     """Gaussian error linear unit (tanh approximation)."""
 
     def forward(self, x: Tensor) -> Tensor:
         return x.gelu()
 
 
-class LeakyReLU(Module):
+class LeakyReLU(Activation):
     """x for x > 0, ``negative_slope * x`` otherwise."""
 
     def __init__(self, negative_slope: float = 0.01) -> None:
@@ -55,7 +72,7 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}"
 
 
-class ELU(Module):
+class ELU(Activation):
     """x for x > 0, ``alpha * (e**x - 1)`` otherwise."""
 
     def __init__(self, alpha: float = 1.0) -> None:
@@ -69,7 +86,7 @@ class ELU(Module):
         return f"alpha={self.alpha}"
 
 
-class Softplus(Module):
+class Softplus(Activation):
     """log(1 + e**(beta x)) / beta."""
 
     def __init__(self, beta: float = 1.0) -> None:
