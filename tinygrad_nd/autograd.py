@@ -189,9 +189,9 @@ class Context:
 
     # The engine's own fields are slots; what an op's forward attaches (axes, masks ...) lives
     # in ``__dict__``, so releasing the buffers is one ``clear()``.
-    __slots__ = ("function", "inputs", "recording", "needs_input_grad", "params", "module",
-                 "grad_norm", "_saved", "_freed", "_input_versions", "_output_data",
-                 "_output_version", "__dict__")
+    __slots__ = ("function", "inputs", "recording", "needs_input_grad", "params", "_saved",
+                 "_freed", "_input_versions", "_output_data", "_output_version", "__dict__",
+                 "__weakref__")
 
     def __init__(self, function: type[Function], inputs: tuple[Tensor, ...],
                  recording: bool = False) -> None:

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any
 
 from .nn.module import Module
 from .tensor import Tensor
+
+# What tracing remembers about a node lives here, not on the engine's Context: op context ->
+# label of the module that ran it (entries go with their graph).
+_module_labels: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def module_label(ctx: Any) -> str | None:
+    """Label of the module whose forward ran the op of ``ctx`` (``"2 (Linear)"``), if the op
+    was recorded inside :class:`trace_modules`."""
+    return _module_labels.get(ctx) if ctx is not None else None
 
 
 def tag_graph(output: Any, inputs: tuple[Any, ...], label: str) -> None:
@@ -24,14 +35,14 @@ def tag_graph(output: Any, inputs: tuple[Any, ...], label: str) -> None:
         if id(t) in seen or id(t) in stop or t._ctx is None:
             continue
         seen.add(id(t))
-        if getattr(t._ctx, "module", None) is None:
-            t._ctx.module = label
+        if t._ctx not in _module_labels:
+            _module_labels[t._ctx] = label
         stack.extend(t._ctx.inputs)
 
 
 class trace_modules:
     """While active, every op run inside a module of ``model`` is labelled with the module's
-    dotted name and type, e.g. ``"2 (Linear)"`` (read back as ``tensor._ctx.module``)."""
+    dotted name and type, e.g. ``"2 (Linear)"`` (read back with :func:`module_label`)."""
 
     def __init__(self, model: Module) -> None:
         self.model = model

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import math
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from . import autograd, engine
 from .diagnostics.norms import l2_norm
 from .nn.module import Module
 from .tensor import Tensor
-from .tracing import trace_modules
+from .tracing import module_label, trace_modules
 
 INSTALL_HINT = ("graphviz's `dot` program is not installed: `apt-get install graphviz` "
                 "(Debian/Ubuntu), `brew install graphviz` (macOS) or `conda install graphviz`. "
@@ -86,6 +87,16 @@ def collect(roots: Sequence[Tensor], max_nodes: int | None = None
     return nodes, [(a, b) for a, b in edges if id(a) in kept and id(b) in kept], omitted
 
 
+# What the drawer remembers about a node lives here, not on the engine's Context: op context
+# -> norm of its output's gradient, recorded by record_grads (entries go with their graph).
+_recorded_norms: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+
+def recorded_norm(t: Tensor) -> float | None:
+    """The gradient norm that :class:`record_grads` stored for ``t``'s op, if any."""
+    return _recorded_norms.get(t._ctx) if t._ctx is not None else None
+
+
 class record_grads:
     """While active, every backward pass stores each op output's gradient norm in the graph,
     so ``show_grads`` works after a plain ``backward()`` that freed the buffers."""
@@ -102,7 +113,7 @@ class record_grads:
 
     @staticmethod
     def _observe(ctx: autograd.Context, g: np.ndarray, grads: tuple[Any, ...]) -> None:
-        ctx.grad_norm = l2_norm(g)  # leaves keep their .grad, which the drawer reads
+        _recorded_norms[ctx] = l2_norm(g)  # leaves keep their .grad, which the drawer reads
 
 
 def gradient_norms(roots: Sequence[Tensor], nodes: Sequence[Tensor]) -> dict[int, float]:
@@ -114,8 +125,8 @@ def gradient_norms(roots: Sequence[Tensor], nodes: Sequence[Tensor]) -> dict[int
     """
     norms: dict[int, float] = {}
     for t in nodes:
-        if t._ctx is not None and hasattr(t._ctx, "grad_norm"):
-            norms[id(t)] = t._ctx.grad_norm
+        if t._ctx is not None and t._ctx in _recorded_norms:
+            norms[id(t)] = _recorded_norms[t._ctx]
         elif t._ctx is None and t.grad is not None:
             norms[id(t)] = l2_norm(t.grad.data)
     missing = [t for t in nodes if id(t) not in norms and t.requires_grad]
@@ -185,7 +196,7 @@ def _node_line(nid: str, title: str, t: Tensor, kind: str, norm: float | None,
 
 def _groups(nodes: Sequence[Tensor], collapse: bool, depth: int) -> dict[int, str]:
     """Module label per op node (from :func:`trace`), cut to ``depth`` levels when collapsing."""
-    tags = {id(t): getattr(t._ctx, "module", None) for t in nodes if t._ctx is not None}
+    tags = {id(t): module_label(t._ctx) for t in nodes if t._ctx is not None}
     tags = {k: v.partition(" ") for k, v in tags.items() if v is not None}
     if not collapse:
         return {k: f"{name} {kind}" for k, (name, _, kind) in tags.items()}

@@ -11,7 +11,7 @@ import numpy as np
 from .. import autograd
 from ..nn.module import Module
 from ..tensor import Tensor
-from ..tracing import trace_modules
+from ..tracing import module_label, trace_modules
 from .norms import l2_norm
 
 
@@ -87,7 +87,7 @@ class grad_health:
     def _observe(self, ctx: autograd.Context, g: np.ndarray,
                  grads: tuple[np.ndarray | None, ...]) -> None:
         op = ctx.function.op_name
-        where = f"op '{op}'" + (f" in layer {ctx.module}" if getattr(ctx, "module", None)
+        where = f"op '{op}'" + (f" in layer {module_label(ctx)}" if module_label(ctx)
                                 else "")
         for i, data in enumerate(grads):
             if data is None or not ctx.needs_input_grad[i]:
