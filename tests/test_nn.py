@@ -203,3 +203,16 @@ def test_clip_grad_norm_and_value_return_pre_clip_size():
     assert new_norm == pytest.approx(1.0, rel=1e-4)
     assert nn.utils.clip_grad_value_([a, b], 0.1) == pytest.approx(4 / total, rel=1e-4)
     assert np.abs(b.grad.data).max() <= 0.1
+
+
+def test_mlp_builds_the_book_net_and_takes_any_activation():
+    net = nn.mlp([6, 5, 5, 3], activation="leaky_relu", output="sigmoid", residual=True,
+                 batchnorm=True, generator=tg.Generator(0))
+    kinds = [type(m).__name__ for m in net]
+    assert kinds == ["Linear", "BatchNorm1d", "LeakyReLU", "Residual", "Linear", "Sigmoid"]
+    assert net(tg.randn(4, 6)).shape == (4, 3)
+    assert type(nn.mlp([2, 2, 2], activation=nn.Tanh)[1]) is nn.Tanh
+    with pytest.raises(ValueError, match="unknown activation 'swishy'"):
+        nn.mlp([2, 2, 2], activation="swishy")
+    with pytest.raises(ValueError, match="at least an input and an output"):
+        nn.mlp([3])

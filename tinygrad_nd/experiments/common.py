@@ -15,36 +15,14 @@ from .._atomic import atomic_write
 from ..factories import Generator
 from ..tensor import Tensor
 
-ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
-
 
 def build_net(sizes: list[int], activation: str = "sigmoid", init: str = "nielsen",
               output: str | None = "sigmoid", seed: int = 0, batchnorm: bool = False,
               residual: bool = False) -> nn.Sequential:
-    """A fully connected net ``sizes[0] -> ... -> sizes[-1]`` as in network2.py.
-
-    ``output="sigmoid"`` ends with a sigmoid layer (the book's nets); ``None`` leaves logits.
-    ``batchnorm`` inserts BatchNorm1d before each hidden activation; ``residual`` wraps each
-    hidden layer of equal width in/out in :class:`~tinygrad_nd.nn.Residual`.
-    """
-    gen = Generator(seed)
-    layers: list[nn.Module] = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        linear = nn.Linear(n_in, n_out, init=init, generator=gen)
-        if i == len(sizes) - 2:
-            layers.append(linear)
-            if output is not None:
-                layers.append(ACTIVATIONS[output]())
-            break
-        block: list[nn.Module] = [linear]
-        if batchnorm:
-            block.append(nn.BatchNorm1d(n_out))
-        block.append(ACTIVATIONS[activation]())
-        if residual and n_in == n_out:
-            layers.append(nn.Residual(nn.Sequential(*block)))
-        else:
-            layers.extend(block)
-    return nn.Sequential(*layers)
+    """The book's fully connected net (network2.py): :func:`tinygrad_nd.nn.mlp` with Nielsen's
+    defaults (sigmoid units, N(0, 1/n_in) weights, a sigmoid output layer) and a seed."""
+    return nn.mlp(sizes, activation, init, output, batchnorm=batchnorm, residual=residual,
+                  generator=Generator(seed))
 
 
 def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:

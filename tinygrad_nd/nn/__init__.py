@@ -14,6 +14,7 @@ from .activation import (
                          Softplus,
                          Tanh,
 )
+from .builders import mlp
 from .containers import ModuleList, Residual, Sequential
 from .layers import AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
@@ -24,5 +25,5 @@ __all__ = [
     "Conv2d", "CrossEntropyLoss", "Dropout", "ELU", "Flatten", "GELU", "Identity", "LeakyReLU",
     "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleList", "NLLLoss",
     "Parameter", "ReLU", "Residual", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh",
-    "functional", "init", "utils",
+    "functional", "init", "mlp", "utils",
 ]
