@@ -61,7 +61,7 @@ def mlp(sizes: Sequence[int], activation: ActivationSpec = "relu", init: str = "
       (0): Linear(in_features=784, out_features=30, bias=True)
       (1): Sigmoid()
       (2): Linear(in_features=30, out_features=10, bias=True)
-    )
+    )  # 23,860 parameters
     """
     if len(sizes) < 2:
         raise ValueError(f"mlp: sizes needs at least an input and an output width, got {sizes}")
