@@ -315,7 +315,6 @@ class Function:
             return out if type(out) is np.ndarray else np.asarray(out)
         # This is the hottest function of the library (every op of every step passes here),
         # hence one plain loop over the inputs (a comprehension costs a frame) and no helpers.
-        # hence one plain loop over the inputs (a comprehension costs a frame) and no helpers.
         arrays, needs_grad, versions = [], [], []
         for t in inputs:
             arrays.append(t.data)

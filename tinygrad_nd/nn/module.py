@@ -126,7 +126,8 @@ class Module:
             elif isinstance(value, Module):
                 self._modules[name] = value
         # Registered values are mirrored in __dict__, so ``self.weight`` in a forward is a
-        # plain attribute lookup (a __getattr__ fallback costs ~0.7 us per access).
+        # plain attribute lookup (a __getattr__ fallback is several times slower; see
+        # docs/performance.md).
         object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str) -> Any:

@@ -76,10 +76,10 @@ def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
 def reduce_keepdims(ufunc: np.ufunc, x: np.ndarray, axis: int) -> np.ndarray:
     """``ufunc.reduce(x, axis, keepdims=True)``, quicker over a short last axis of a 2-D array.
 
-    numpy reduces a short last axis one row at a time (about 70 ns a row), so the max over
-    10 classes of 10,000 rows takes 0.7 ms; reducing the transposed copy along its first axis
-    runs across all rows at once and takes 0.06 ms. Softmax and cross-entropy over a handful
-    of classes are exactly that case.
+    numpy reduces a short last axis one row at a time, while reducing the transposed copy
+    along its first axis runs across all rows at once, an order of magnitude faster for a
+    handful of columns (measured in docs/performance.md). Softmax and cross-entropy over a
+    few classes are exactly that case.
     """
     if x.ndim == 2 and axis in (1, -1) and x.shape[1] <= 32 and x.shape[0] >= 4 * x.shape[1]:
         return ufunc.reduce(np.ascontiguousarray(x.T), axis=0)[:, None]
