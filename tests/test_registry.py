@@ -122,3 +122,53 @@ def test_a_separate_first_order_backward_is_a_declared_exception():
         doc = OPS[name].function.backward_arrays.__doc__ or ""
         assert "first-order" in doc.lower(), f"{name}.backward_arrays does not say why"
     assert len(separate) <= 3, separate
+
+
+def test_a_users_registered_op_is_reachable_by_name_without_patching():
+    @register_op("cube_by_name_for_test", nin=1, reference=lambda x: x ** 3)
+    class Cube(Function):
+        """z = x**3;  dz/dx = 3 x**2"""
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return (g * 3 * x * x,)
+
+    try:
+        x = tg.Tensor([2.0], requires_grad=True)
+        y = x.cube_by_name_for_test()
+        assert y.op == "cube_by_name_for_test" and y.item() == 8.0
+        assert tg.cube_by_name_for_test(x).item() == 8.0
+        y.backward()
+        assert x.grad.item() == 12.0
+        assert "cube_by_name_for_test" not in vars(tg.Tensor)  # looked up, never patched on
+    finally:
+        OPS.pop("cube_by_name_for_test")
+    with pytest.raises(AttributeError, match="cube_by_name_for_test"):
+        x.cube_by_name_for_test()
+    with pytest.raises(AttributeError, match="no attribute 'sigmoidd'"):
+        x.sigmoidd()  # typos stay errors
+    with pytest.raises(AttributeError):
+        x.conv2d_input_grad  # noqa: B018  (internal adjoint ops are not user-facing)
+
+
+def test_the_docs_op_table_and_the_readme_list_come_from_the_registry():
+    from pathlib import Path
+
+    from tinygrad_nd.registry import op_names_markdown, op_table_markdown
+
+    table = op_table_markdown()
+    for name in OPS:
+        assert f"| `{name}` |" in table
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = readme.split("<!-- ops:start")[1].split("-->", 1)[1].split("<!-- ops:end -->")[0]
+    assert block.strip() == op_names_markdown().strip(), (
+        "README's op list is stale; replace the block between the ops markers with "
+        "tinygrad_nd.registry.op_names_markdown()")
+    ops_page = (Path(__file__).parent.parent / "docs" / "api" / "ops.md").read_text()
+    assert "<!-- registered-ops -->" in ops_page  # filled by docs_hooks.py at build time

@@ -10,6 +10,8 @@ Examples
 (3, 2)
 """
 
+import functools
+
 from . import (
     data,
     nn,
@@ -69,6 +71,10 @@ def __getattr__(name: str):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)
+    from .registry import apply, user_facing
+
+    if user_facing(name) is not None:  # a user's registered op: tg.name(x, ...)
+        return functools.partial(apply, name)
     raise AttributeError(f"module 'tinygrad_nd' has no attribute {name!r}")
 
 __all__ = [

@@ -68,9 +68,10 @@ class OpDef:
 
     @property
     def doc(self) -> str:
-        """The op's one-line derivative statement (its class docstring)."""
+        """The op's derivative statement: the first paragraph of its class docstring, on
+        one line."""
         text = (self.function.__doc__ or "").strip()
-        return text.splitlines()[0] if text else ""
+        return " ".join(line.strip() for line in text.split("\n\n")[0].splitlines())
 
 
 OPS: dict[str, OpDef] = {}
@@ -123,3 +124,42 @@ def apply(name: str, *inputs: Tensor, **params: Any) -> Tensor:
 def registry() -> dict[str, OpDef]:
     """Return a copy of the registry: op name -> :class:`OpDef`, sorted by name."""
     return dict(sorted(OPS.items()))
+
+
+def user_facing(name: str) -> OpDef | None:
+    """The op ``name`` if users may call it by name (``x.name()``, ``tg.name(x)``): registered
+    and not an internal adjoint of another op."""
+    op = OPS.get(name)
+    return op if op is not None and op.adjoint_of is None else None
+
+
+def op_table_markdown() -> str:
+    """The docs' table of registered ops (name, kind, derivative, test hints), built from the
+    registry at docs build time, so it can never drift from the code."""
+    rows = ["| op | kind | derivative | inputs | notes |", "|---|---|---|---|---|"]
+    for name, op in sorted(OPS.items()):
+        kind = op.function.__module__.rsplit(".", 1)[-1]
+        notes = []
+        if op.adjoint_of:
+            notes.append(f"adjoint of `{op.adjoint_of}` (internal)")
+        if op.kinks:
+            notes.append("kinks at " + ", ".join(f"{k:g}" for k in op.kinks))
+        if not op.smooth:
+            notes.append("first order only")
+        if op.function.backward_arrays is not None:
+            notes.append("separate first-order backward")
+        doc = op.doc.replace("|", "\\|")
+        rows.append(f"| `{name}` | {kind} | {doc} | {op.nin if op.nin is not None else 'n'} "
+                    f"| {'; '.join(notes)} |")
+    return "\n".join(rows)
+
+
+def op_names_markdown(width: int = 92) -> str:
+    """The README's list of registered op names: a count and the names in backticks,
+    wrapped at ``width`` (``tests/test_docs.py`` checks the README against it)."""
+    import textwrap
+
+    names = " ".join(sorted(OPS))
+    text = (f"Registered ops ({len(OPS)}; each is tested against finite differences, "
+            f"grad-of-grad and PyTorch by the same parametrised tests): `{names}`.")
+    return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False))

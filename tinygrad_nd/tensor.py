@@ -6,13 +6,14 @@ Every differentiable method is an explicit one-liner that dispatches to a regist
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
 
-from . import autograd, dtypes, engine, indexing
+from . import autograd, dtypes, engine, indexing, registry
 from .hooks import RemovableHandle, add_hook
 from .methods import ElementwiseMethods, MovementMethods, ReductionMethods
 from .registry import apply
@@ -128,6 +129,14 @@ class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods):
     def mT(self) -> Tensor:
         """The last two axes swapped (batched matrix transpose)."""
         return self.transpose(-2, -1)
+
+    def __getattr__(self, name: str) -> Any:
+        """A registered op without its own method (a user's op): ``x.name(*others, **params)``
+        runs ``apply(name, x, *others, **params)``. Anything else is the usual AttributeError,
+        so typos are not hidden."""
+        if not name.startswith("_") and registry.user_facing(name) is not None:
+            return functools.partial(apply, name, self)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
 
     def __len__(self) -> int:
         if self.ndim == 0:
