@@ -132,6 +132,10 @@ def run_backward(
     placeholders: dict[Tensor, Tensor] = {}
     prev_mode = _grad_enabled()
     _set_grad_mode(create_graph)
+    # inf/nan gradients (from an inf loss, 0 * inf where a branch was masked ...) come out as
+    # in PyTorch, silently: numpy's floating-point warnings would only repeat them.
+    quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+    quiet.__enter__()
     try:
         for node in reversed(order):
             g = grads.pop(node, None)
@@ -155,6 +159,7 @@ def run_backward(
             if not retain_graph:
                 _release(ctx, placeholders)
     finally:
+        quiet.__exit__(None, None, None)
         _set_grad_mode(prev_mode)
     return captured if capture is not None else None
 

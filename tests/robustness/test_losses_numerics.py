@@ -205,3 +205,18 @@ def test_nielsen_cross_entropy_cost_has_finite_gradients_when_the_output_saturat
     a = tg.Tensor([[1.0, 1.0]], dtype=np.float64, requires_grad=True)
     (g,) = tg.grad(CrossEntropyCost.fn(a, tg.Tensor([[1.0, 0.0]], dtype=np.float64)), [a])
     np.testing.assert_array_equal(g.data, [[0.0, 1e12]])  # PyTorch's (p - y) / max(p(1-p), eps)
+
+
+def test_backward_through_hot_ops_with_inf_values_warns_nothing():
+    """PyTorch propagates inf/nan gradients silently; numpy would warn in mul/add/sum."""
+    import warnings
+
+    import tinygrad_nd as tg
+
+    x = tg.Tensor([np.inf, -np.inf, 0.0], requires_grad=True)
+    w = tg.Tensor([2.0, 3.0, np.inf], requires_grad=True)
+    y = (x * w).sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y.backward(tg.Tensor(np.float32(np.inf)))  # inf * 0 and inf - inf inside: nan, silent
+    assert not np.isfinite(x.grad.data).all() and not np.isfinite(w.grad.data).all()
