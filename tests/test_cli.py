@@ -70,3 +70,27 @@ def test_graph_command_writes_dot_without_the_dot_program(tmp_path):
     assert cli.main(["graph", "mlp", "--out", str(out)]) == 0
     assert out.read_text().startswith("digraph")
     assert cli.main(["graph", "no-such-model", "--out", str(out)]) == 2
+
+
+def test_quiet_hides_progress_bars_and_a_terminal_shows_them(tmp_path, monkeypatch, capsys):
+    from tinygrad_nd.experiments import common
+
+    shown = []
+    real = common.progress
+
+    def spy(iterable, **kwargs):
+        bar = real(iterable, **kwargs)
+        shown.append(not bar.disable)
+        return bar
+
+    monkeypatch.setattr(common, "progress", spy)
+    for module in ("vanishing", "depth", "remedies", "exploding"):
+        monkeypatch.setattr(f"tinygrad_nd.experiments.{module}.progress", spy)
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    args = ["exploding", "--steps", "3", "--out", str(tmp_path / "a")]
+    assert cli.main(args) == 0
+    assert shown and all(shown)
+    shown.clear()
+    assert cli.main(args[:-1] + [str(tmp_path / "b"), "--quiet"]) == 0
+    assert shown and not any(shown)
+    common.set_progress(True)

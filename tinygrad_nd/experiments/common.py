@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,23 @@ from .. import data, nn
 from .._atomic import atomic_write
 from ..factories import Generator
 from ..tensor import Tensor
+
+# Progress bars of long runs (tqdm, on stderr and only on a terminal); `--quiet` turns them off.
+_progress_enabled = True
+
+
+def set_progress(enabled: bool) -> None:
+    """Show (the default) or hide the progress bars of the experiments' long loops."""
+    global _progress_enabled
+    _progress_enabled = enabled
+
+
+def progress(iterable: Any, total: int | None = None, desc: str = "", unit: str = "it") -> Any:
+    """``iterable`` with a tqdm progress bar on stderr (only on a terminal, never in logs)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, unit=unit, leave=False, file=sys.stderr,
+                disable=None if _progress_enabled else True)
 
 
 def build_net(sizes: list[int], activation: str = "sigmoid", init: str = "nielsen",

@@ -16,6 +16,7 @@ from .common import (
     load_images,
     nielsen_cross_entropy,
     one_hot,
+    progress,
     pyplot,
     train_step,
 )
@@ -60,7 +61,7 @@ held-out images. Nielsen's numbers are for the full 50,000/10,000 MNIST split.
         model = build_net([784] + [cfg.width] * k + [10], seed=cfg.seed)
         opt = nielsen_optimizer(model, cfg.eta, cfg.lmbda, len(xs))
         curve = []
-        for _ in range(cfg.epochs):
+        for _ in progress(range(cfg.epochs), desc=f"{k} hidden layers", unit="epoch"):
             for xb, yb in loader:
                 train_step(model, nielsen_cross_entropy, opt, xb, yb)
             curve.append(accuracy(model, xt, yt))

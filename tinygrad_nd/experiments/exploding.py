@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import autograd, engine, nn, optim
 from ..tensor import Tensor
-from .common import Report, build_net, finish, load_images, pyplot, train_step
+from .common import Report, build_net, finish, load_images, progress, pyplot, train_step
 
 
 @dataclass
@@ -68,7 +68,7 @@ def _wide_run(cfg: ExplodingConfig, x: Tensor, y: np.ndarray, clip: float | None
     opt = optim.SGD(model.parameters(), lr=cfg.lr)
     losses = []
     with GradientMonitor(model) as monitor:
-        for _ in range(cfg.steps):
+        for _ in progress(range(cfg.steps), desc="training", unit="step"):
             with np.errstate(all="ignore"):
                 losses.append(train_step(model, nn.functional.cross_entropy, opt, x, y, clip))
             if not np.isfinite(losses[-1]):

@@ -12,7 +12,16 @@ import numpy as np
 from .. import data, nn, optim
 from ..diagnostics import GradientMonitor
 from ..factories import manual_seed
-from .common import Report, accuracy, build_net, finish, load_images, pyplot, train_step
+from .common import (
+    Report,
+    accuracy,
+    build_net,
+    finish,
+    load_images,
+    progress,
+    pyplot,
+    train_step,
+)
 
 # name -> (build_net options, optimizer, clip)
 VARIANTS: dict[str, tuple[dict[str, Any], str, float | None]] = {
@@ -57,7 +66,7 @@ def run_variant(options: dict[str, Any], opt_name: str, clip: float | None,
     with GradientMonitor(model) as monitor:
         # BatchNorm layers have weights too: compare the hidden Linear layers only.
         hidden = [i for i, m in enumerate(monitor.modules) if isinstance(m, nn.Linear)][:-1]
-        for _ in range(cfg.epochs):
+        for _ in progress(range(cfg.epochs), desc="training", unit="epoch"):
             for xb, yb in loader:
                 train_step(model, nn.functional.cross_entropy, opt, xb, yb, clip)
     grad = monitor.history["bias_grad"][:, hidden]

@@ -9,6 +9,7 @@ of full-batch gradient descent (eta = 0.1, lambda = 5.0 in the book's L2 form).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from .common import (
     load_images,
     nielsen_cross_entropy,
     one_hot,
+    progress,
     pyplot,
     train_step,
 )
@@ -70,7 +72,8 @@ def train_full_batch(sizes: list[int], x: Tensor, y: Tensor, cfg: VanishingConfi
     model = build_net(sizes, seed=seed)
     opt = nielsen_optimizer(model, cfg.eta, cfg.lmbda, len(x))
     with GradientMonitor(model) as monitor:
-        for _ in range(cfg.epochs):
+        for _ in progress(range(cfg.epochs), desc=f"{len(sizes) - 2} hidden layers",
+                          unit="epoch"):
             train_step(model, nielsen_cross_entropy, opt, x, y)
     return monitor.history["bias_grad"][:, :-1], model
 
@@ -143,12 +146,15 @@ def _graph_figure(report: Report, sizes: list[int], x: Tensor, y: Tensor, seed: 
     caption = (f"Computation graph of the {len(sizes) - 2}-hidden-layer net (one node per "
                "layer), coloured by the gradient norm of each node: the fade towards the input "
                "is the vanishing gradient")
-    try:
-        graph.render(report.folder / "graph", format="png", cleanup=True)
-        report.image(report.folder / "graph.png", caption)
-    except RuntimeError as e:  # no `dot`: keep the DOT source and say how to render it
+    fmt = "png" if viz.renderer("png") else "svg"  # (the WebAssembly Graphviz draws SVG)
+    if viz.renderer(fmt) is None:  # keep the DOT source, and say so where the user looks
         (report.folder / "graph.dot").write_text(graph.source)
-        report.text(f"Graph: `graph.dot` ({e})")
+        report.text(f"Graph: `graph.dot`, not drawn ({viz.INSTALL_HINT})")
+        warnings.warn(f"the graph figure was not drawn: {viz.INSTALL_HINT}",
+                      viz.GraphvizMissingWarning, stacklevel=2)
+        return
+    path = graph.render(report.folder / "graph", format=fmt, cleanup=True)
+    report.image(Path(path), caption)
 
 
 def _init_figure(at_init: dict[int, Any], cfg: VanishingConfig):
