@@ -1,0 +1,81 @@
+"""The built documentation site shows what its Markdown says: every heading is a heading,
+and no code fence leaks into the page as literal text (a closing fence with text after it
+once swallowed a whole section of the custom-op tutorial into a code block)."""
+
+import html
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("mkdocs")
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+FENCE = re.compile(r"^(`{3,}|~{3,})", re.M)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
+                    "--site-dir", str(out)], cwd=ROOT, check=True,
+                   env={**__import__("os").environ, "NO_MKDOCS_2_WARNING": "1"})
+    return out
+
+
+def markdown_headings(text: str) -> list[tuple[int, str]]:
+    """(level, text) of the headings outside code blocks."""
+    headings, in_code = [], False
+    for line in text.splitlines():
+        if FENCE.match(line.strip()):
+            in_code = not in_code
+            continue
+        match = re.match(r"(#{1,6})\s+(.*?)\s*#*$", line)
+        if match and not in_code:
+            headings.append((len(match.group(1)), match.group(2)))
+    return headings
+
+
+def plain(fragment: str) -> str:
+    """Heading text without Markdown or HTML markup, as a reader sees it."""
+    fragment = re.sub(r"<[^>]+>", "", fragment)
+    fragment = re.sub(r"[`*_]|\[([^\]]*)\]\([^)]*\)", lambda m: m.group(1) or "", fragment)
+    return " ".join(html.unescape(fragment).replace("¶", "").split())
+
+
+PAGES = sorted(DOCS.rglob("*.md"))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
+def test_every_heading_is_a_heading_and_no_fence_leaks(page, site):
+    rel = page.relative_to(DOCS).with_suffix("")
+    built = site / ("index.html" if rel.name == "index" and rel.parent == Path(".")
+                    else rel / "index.html" if rel.name != "index" else rel.parent / "index.html")
+    page_html = built.read_text()
+    shown = {(int(level), plain(text)) for level, text in
+             re.findall(r"<h([1-6])[^>]*>(.*?)</h\1>", page_html, re.S)}
+    for level, text in markdown_headings(page.read_text()):
+        assert (level, plain(text)) in shown, f"{page.name}: heading {text!r} is not a heading"
+    body = re.sub(r"<(pre|code)[^>]*>.*?</\1>", "", page_html, flags=re.S)
+    assert "```" not in body, f"{page.name}: a literal code fence shows in the page"
+
+
+def test_the_check_catches_a_fence_with_text_after_it(tmp_path):
+    """The bug this file guards against, built with the site's own Markdown extensions: a
+    closing fence followed by text does not close the block, and the section after it is no
+    longer a heading."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text(
+        "# Page\n\n```python\nx = 1\n``` To call another op\n\n## Proving it right\n\n"
+        "```python\ny = 2\n```\n")
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: t\nmarkdown_extensions:\n  - pymdownx.highlight\n  - pymdownx.superfences\n")
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--quiet"], cwd=tmp_path,
+                   check=True, env={**__import__("os").environ, "NO_MKDOCS_2_WARNING": "1"})
+    page_html = (tmp_path / "site" / "index.html").read_text()
+    shown = {plain(t) for _, t in re.findall(r"<h([1-6])[^>]*>(.*?)</h\1>", page_html, re.S)}
+    assert (2, "Proving it right") in markdown_headings((tmp_path / "docs" / "index.md")
+                                                         .read_text())
+    assert "Proving it right" not in shown  # so the page test above would fail on it
