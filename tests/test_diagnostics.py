@@ -251,3 +251,29 @@ def test_diagnose_reports_the_slope_of_any_activation_including_a_users_own():
                    - act(tg.Tensor(z - eps, dtype=np.float64)).data) / (2 * eps)
         assert report.layers[0].numbers["mean_slope"] == pytest.approx(numeric.mean(),
                                                                       rel=1e-5)
+
+
+def test_monitors_and_diagnosis_show_themselves_in_jupyter_and_export(tmp_path):
+    import csv
+    import json
+
+    tg.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 3), nn.Sigmoid(), nn.Linear(3, 2))
+    grads, acts = GradientMonitor(net), ActivationMonitor(net)
+    for _ in range(3):
+        net(tg.randn(5, 4)).sum().backward()
+    page = grads._repr_html_()
+    assert "<table>" in page and "speed vs last" in page and "data:image/png;base64," in page
+    assert "<table>" in acts._repr_html_() and "saturated" in acts._repr_html_()
+    rows = list(csv.DictReader(open(grads.save(tmp_path / "g.csv"))))
+    grads.remove()
+    report = diagnose(net, (tg.randn(8, 4), tg.randint(0, 2, (8,))),
+                      nn.functional.cross_entropy)
+    assert report._repr_html_().count("<tr>") == 1 + len(report.layers)
+    assert len(rows) == 3 * 2 and rows[0]["layer"] == grads.layers[0]
+    assert float(rows[-1]["bias_grad"]) == pytest.approx(grads.history["bias_grad"][-1, -1])
+    assert rows[0]["update_ratio"] == ""  # NaN (no step before the first pass) stays empty
+    records = json.load(open(acts.save(tmp_path / "a.json")))
+    assert len(records) == 3 and records[0]["layer"] == acts.layers[0]
+    with pytest.raises(ValueError, match=r"\.csv or \.json"):
+        grads.save(tmp_path / "g.txt")

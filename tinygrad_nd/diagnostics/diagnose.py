@@ -10,6 +10,7 @@ the autograd), and splits it into the mean activation slope ``S'(z)`` and ``||W|
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from .. import autograd, engine
 from ..nn.activation import Activation, ReLU, Sigmoid, Tanh
 from ..nn.module import Module
 from ..tensor import Tensor
+from .display import html_table
 from .layers import activation_slope
 from .monitors import GradientMonitor, saturation
 from .norms import l2_norm
@@ -52,6 +54,18 @@ class Diagnosis:
     def verdicts(self) -> dict[str, str]:
         """Layer name -> verdict."""
         return {r.name: r.verdict for r in self.layers}
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: the verdicts as a table, the explanations below it."""
+        rows = [[r.name, r.kind, r.verdict, r.numbers["grad_norm"], r.numbers["ratio_to_last"],
+                 r.numbers.get("mean_slope", float("nan")),
+                 r.numbers.get("saturated", float("nan")), r.numbers.get("dead", float("nan"))]
+                for r in self.layers]
+        notes = "".join(f"<li><b>{html.escape(r.name)}</b>: {html.escape(r.explanation)}</li>"
+                        for r in self.layers if r.explanation)
+        return (html_table(["layer", "kind", "verdict", "||dC/db||", "vs last", "mean slope",
+                            "saturated", "dead"], rows, "diagnose()")
+                + (f"<ul>{notes}</ul>" if notes else ""))
 
     def __str__(self) -> str:
         lines = [f"{'layer':<10}{'kind':<10}{'verdict':<11}{'||dC/db||':>11}{'vs last':>10}"

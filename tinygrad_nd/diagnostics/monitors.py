@@ -8,6 +8,7 @@ and records saturation and pre-activation statistics on every forward pass.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from ..hooks import RemovableHandle
 from ..nn.activation import ReLU, Sigmoid, Tanh
 from ..nn.module import Module
 from ..tensor import Tensor
+from .display import figure_html, html_table, write_records
 from .layers import activation_layers, weighted_layers
 from .norms import vector_norm
 
@@ -132,6 +134,43 @@ class GradientMonitor(_Monitor):
                          f"{h['update_ratio'][-1][i]:>15.3g}{last[i] / last[-1]:>15.3g}")
         return "\n".join(lines)
 
+    def records(self) -> list[dict[str, Any]]:
+        """One record per (backward pass, layer): ``step``, ``layer`` and every metric; the
+        tidy form that spreadsheets and dataframes (``pandas.DataFrame(records)``) expect."""
+        h = self.history
+        return [{"step": step, "layer": name, **{m: float(h[m][step, i]) for m in METRICS}}
+                for step in range(len(h["bias_grad"])) for i, name in enumerate(self.layers)]
+
+    def save(self, path: str | Path) -> Path:
+        """Write :meth:`records` to a ``.csv`` or ``.json`` file.
+
+        Examples
+        --------
+        >>> import tempfile, tinygrad_nd as tg
+        >>> from tinygrad_nd import nn
+        >>> from tinygrad_nd.diagnostics import GradientMonitor
+        >>> net = nn.Sequential(nn.Linear(4, 3), nn.Sigmoid(), nn.Linear(3, 2))
+        >>> monitor = GradientMonitor(net)
+        >>> net(tg.randn(5, 4)).sum().backward()
+        >>> path = monitor.save(tempfile.mkdtemp() + "/grads.csv")
+        >>> open(path).readline().strip()
+        'step,layer,bias_grad,weight_grad,update_ratio'
+        """
+        return write_records(self.records(), path)
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: the latest values per layer and the speed-of-learning curves."""
+        h = self.history
+        if not len(h["bias_grad"]):
+            return "<p>GradientMonitor: no backward pass recorded yet</p>"
+        last = h["bias_grad"][-1]
+        rows = [[name, last[i], h["weight_grad"][-1][i], h["update_ratio"][-1][i],
+                 last[i] / last[-1]] for i, name in enumerate(self.layers)]
+        table = html_table(["layer", "||dC/db||", "||dC/dW||", "update/weight",
+                            "speed vs last"], rows,
+                           f"GradientMonitor after {len(h['bias_grad'])} backward passes")
+        return table + figure_html(self.plot().figure)
+
     def plot(self, metric: str = "bias_grad", ax: Any = None, title: str | None = None) -> Any:
         """Plot ``metric`` per layer against backward passes, log scale; returns the axes."""
         import matplotlib
@@ -195,3 +234,20 @@ class ActivationMonitor(_Monitor):
     def latest(self) -> dict[str, dict[str, float]]:
         """The most recent record of each layer."""
         return {k: v[-1] for k, v in self.history.items() if v}
+
+    def records(self) -> list[dict[str, Any]]:
+        """One record per (forward pass, layer): ``call``, ``layer`` and the statistics."""
+        return [{"call": call, "layer": name, **stats}
+                for name, rows in self.history.items() for call, stats in enumerate(rows)]
+
+    def save(self, path: str | Path) -> Path:
+        """Write :meth:`records` to a ``.csv`` or ``.json`` file."""
+        return write_records(self.records(), path)
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: the latest statistics of each activation layer."""
+        latest = self.latest()
+        rows = [[name, s["saturated"], s["pre_mean"], s["pre_std"], s["out_mean"]]
+                for name, s in latest.items()]
+        return html_table(["layer", "saturated", "mean z", "std z", "mean output"], rows,
+                          "ActivationMonitor, latest forward pass")
