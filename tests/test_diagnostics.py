@@ -266,14 +266,15 @@ def test_monitors_and_diagnosis_show_themselves_in_jupyter_and_export(tmp_path):
     assert "<table>" in page and "speed vs last" in page and "data:image/png;base64," in page
     assert "<table>" in acts._repr_html_() and "saturated" in acts._repr_html_()
     rows = list(csv.DictReader(open(grads.save(tmp_path / "g.csv"))))
+    records = json.load(open(acts.save(tmp_path / "a.json")))
     grads.remove()
+    acts.remove()
     report = diagnose(net, (tg.randn(8, 4), tg.randint(0, 2, (8,))),
                       nn.functional.cross_entropy)
     assert report._repr_html_().count("<tr>") == 1 + len(report.layers)
     assert len(rows) == 3 * 2 and rows[0]["layer"] == grads.layers[0]
     assert float(rows[-1]["bias_grad"]) == pytest.approx(grads.history["bias_grad"][-1, -1])
     assert rows[0]["update_ratio"] == ""  # NaN (no step before the first pass) stays empty
-    records = json.load(open(acts.save(tmp_path / "a.json")))
     assert len(records) == 3 and records[0]["layer"] == acts.layers[0]
     with pytest.raises(ValueError, match=r"\.csv or \.json"):
         grads.save(tmp_path / "g.txt")
