@@ -93,6 +93,13 @@ TORCH = {
     "avg_pool2d": lambda x, **p: F.avg_pool2d(x, **_pool_kwargs(p)),
     "avg_pool2d_grad": lambda g, x_shape, **p: _adjoint(
         lambda x: F.avg_pool2d(x, **_pool_kwargs(p)))(g, shape=x_shape),
+    # p14-select: gather / scatter family
+    "gather": lambda x, dim, index: torch.gather(x, dim, torch.as_tensor(index)),
+    "scatter": lambda x, src, dim, index: torch.scatter(x, dim, torch.as_tensor(index),
+                                                        src[tuple(slice(s) for s in index.shape)]),
+    "scatter_reduce": lambda x, src, dim, index, reduce, include_self: torch.scatter_reduce(
+        x, dim, torch.as_tensor(index), src[tuple(slice(s) for s in index.shape)], reduce,
+        include_self=include_self),
 }
 
 
