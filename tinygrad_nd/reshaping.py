@@ -138,9 +138,10 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
     if x.ndim == 0:
         x = x.reshape(1)
     counts = _counts(repeats, x.shape[d], "repeat_interleave")
-    if output_size is not None and int(counts.sum()) != output_size:
+    total = int(counts) * x.shape[d] if counts.ndim == 0 else int(counts.sum())
+    if output_size is not None and total != output_size:
         raise RuntimeError(f"repeat_interleave: output_size={output_size} but the repeats add "
-                           f"up to {int(counts.sum())}")
+                           f"up to {total}")
     if counts.ndim == 0:  # an int: expand a new axis after dim and merge it
         k = int(counts)
         shape = x.shape[:d + 1] + (k,) + x.shape[d + 1:]
@@ -183,7 +184,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
     d = wrap_dim(dim, input.shape, "chunk")
     size = input.shape[d]
     step = max(-(-size // int(chunks)), 1)
-    starts = range(0, size, step) if size else [0]
+    starts = range(0, size, step) if size else [0] * int(chunks)  # PyTorch: chunks empties
     return [input[_along(d, slice(a, min(a + step, size)))] for a in starts]
 
 
