@@ -3,6 +3,9 @@ negative dims, empty and 0-d tensors, and errors that name the function."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from test_selection_ops import check_vs_torch
 
 import tinygrad_nd as tg
@@ -90,8 +93,12 @@ CASES = [
      lambda x: TF.pad(x, (4, 2), mode="circular")),
     ("pad-circular-crop", A[None], lambda x: NF.pad(x, (-1, 2, 1, 3), mode="circular"),
      lambda x: TF.pad(x, (-1, 2, 1, 3), mode="circular")),
-    ("pad-reflect-crop", A, lambda x: NF.pad(x, (-1, 2), mode="reflect"),
-     lambda x: TF.pad(x, (-1, 2), mode="reflect")),
+    ("pad-reflect-crop", A, lambda x: NF.pad(x, (-1, 3), mode="reflect"),
+     lambda x: TF.pad(x, (-1, 3), mode="reflect")),
+    ("pad-reflect-crop-2d", A[None], lambda x: NF.pad(x, (2, -2, -1, 2), mode="reflect"),
+     lambda x: TF.pad(x, (2, -2, -1, 2), mode="reflect")),
+    ("pad-replicate-crop", A[None], lambda x: NF.pad(x, (-1, 2, 3, -2), mode="replicate"),
+     lambda x: TF.pad(x, (-1, 2, 3, -2), mode="replicate")),
 ]
 
 
@@ -155,3 +162,30 @@ def test_repeat_interleave_of_counts_alone():
 def test_bad_arguments_name_the_function(call, error, message):
     with pytest.raises(error, match=message):
         call(tg.Tensor(M))
+
+
+@given(data=st.data())
+@settings(max_examples=60, deadline=None)
+def test_pad_modes_and_roll_match_torch_on_random_shapes(data):
+    shape = data.draw(hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=5))
+    array = np.random.default_rng(data.draw(st.integers(0, 2**16))).standard_normal(shape)
+    mode = data.draw(st.sampled_from(["constant", "reflect", "replicate", "circular"]))
+    padded = data.draw(st.integers(1, min(3, len(shape) - 1)))  # torch: batch/channel dims
+    widths = []
+    for s in shape[::-1][:padded]:
+        # torch's limits: reflect pads < size (of the tensor: it pads, then crops), circular
+        # pads <= size (after its crop); the order of the draws keeps both.
+        lo, hi = (data.draw(st.integers(-1 if s > 2 else 0, 3)) for _ in range(2))
+        if mode == "reflect":
+            lo, hi = min(lo, s - 1), min(hi, s - 1)
+        if mode == "circular":
+            kept = s - max(-lo, 0) - max(-hi, 0)
+            lo, hi = min(lo, kept), min(hi, kept)
+        widths += [lo, hi]
+    if mode != "constant" and (len(shape) - padded < 1 or len(shape) > padded + 2):
+        mode = "constant"  # torch takes (N,) C, spatial... only for the other modes
+    check_vs_torch(lambda x: NF.pad(x, widths, mode=mode),
+                   lambda x: TF.pad(x, widths, mode=mode), array)
+    shifts = data.draw(st.lists(st.integers(-7, 7), min_size=1, max_size=len(shape)))
+    dims = data.draw(st.permutations(range(-len(shape), 0)))[:len(shifts)]
+    check_vs_torch(lambda x: x.roll(shifts, dims), lambda x: x.roll(shifts, dims), array)

@@ -388,30 +388,56 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         raise ValueError(f"pad: value is only used with mode='constant', got mode={mode!r}")
     pairs = {input.ndim - 1 - i // 2: (widths[i], widths[i + 1])
              for i in range(0, len(widths), 2)}
-    # crop first (negative widths), then pad what is left
+    # Negative widths crop. PyTorch crops first in "circular" mode, and pads the whole
+    # tensor first otherwise (so a reflection may reach entries that are then cropped).
     cut = {d: (max(-lo, 0), max(-hi, 0)) for d, (lo, hi) in pairs.items()}
     if any(a + b > input.shape[d] for d, (a, b) in cut.items()):
         raise RuntimeError(f"pad: widths {tuple(pad)} crop more than the tensor of shape "
                            f"{input.shape} holds")
-    crop = tuple(slice(cut[d][0], s - cut[d][1]) if d in cut else slice(None)
-                 for d, s in enumerate(input.shape))
-    out = input[crop] if any(w < 0 for w in widths) else input
     grow = {d: (max(lo, 0), max(hi, 0)) for d, (lo, hi) in pairs.items()}
+    out = input
+    if mode == "circular":
+        out = _crop(out, cut)
     if mode == "constant":
         width = tuple(grow.get(d, (0, 0)) for d in range(out.ndim))
-        return apply("pad", out, pad_width=width, value=0.0 if value is None else value)
-    for d, (lo, hi) in grow.items():
-        if lo or hi:
-            out = out[_along(d, _pad_positions(out.shape[d], lo, hi, mode, d, input.shape))]
-    return out
+        out = apply("pad", out, pad_width=width, value=0.0 if value is None else value)
+    else:
+        for d, (lo, hi) in grow.items():
+            if lo or hi:
+                out = _pad_dim(out, d, lo, hi, mode, input.shape)
+    return out if mode == "circular" else _crop(out, cut)
 
 
-def _pad_positions(size: int, lo: int, hi: int, mode: str, dim: int,
-                   shape: tuple[int, ...]) -> np.ndarray:
-    """Where each entry of a dim padded by ``mode`` is read from (numpy's pad of positions)."""
+def _crop(x: Tensor, cut: dict[int, tuple[int, int]]) -> Tensor:
+    """``x`` without ``cut[d] = (before, after)`` entries at the ends of each dim ``d``."""
+    if not any(a or b for a, b in cut.values()):
+        return x
+    return x[tuple(slice(cut[d][0], s - cut[d][1]) if d in cut else slice(None)
+                   for d, s in enumerate(x.shape))]
+
+
+def _pad_dim(x: Tensor, d: int, lo: int, hi: int, mode: str,
+             shape: tuple[int, ...]) -> Tensor:
+    """Dim ``d`` of ``x`` padded by ``mode``: basic slices joined by ``cat``, so the gradient
+    is slices added back (no scatter of an index array)."""
+    size = x.shape[d]
     limit = {"reflect": size - 1, "circular": size, "replicate": max(lo, hi)}[mode]
     if size == 0 or max(lo, hi) > limit:
         raise RuntimeError(f"pad: widths ({lo}, {hi}) are too large for mode={mode!r} in "
-                           f"dimension {dim} of size {size} (tensor of shape {shape})")
-    numpy_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
-    return np.pad(np.arange(size), (lo, hi), mode=numpy_mode)
+                           f"dimension {d} of size {size} (tensor of shape {shape})")
+    if mode == "reflect":  # mirror, the edge entry not repeated
+        left, right = slice(lo, 0, -1), slice(size - 2, size - 2 - hi if size - 2 - hi >= 0
+                                              else None, -1)
+    elif mode == "circular":
+        left, right = slice(size - lo, size), slice(0, hi)
+    else:  # replicate: the edge entry, expanded below
+        left, right = slice(0, 1), slice(size - 1, size)
+
+    def edge(part: slice, width: int) -> Tensor:
+        piece = x[_along(d, part)]
+        if mode == "replicate":
+            piece = piece.expand(x.shape[:d] + (width,) + x.shape[d + 1:])
+        return piece
+
+    pieces = ([edge(left, lo)] if lo else []) + [x] + ([edge(right, hi)] if hi else [])
+    return apply("cat", *pieces, axis=d)
