@@ -251,3 +251,13 @@ def test_selection_gradients_twice_differentiable():
     src = tg.Tensor(SRC[:2], requires_grad=True)
     assert tg.gradgradcheck(lambda a, b: tg.scatter_reduce(a, 0, IDX, b, "mean") ** 2, (x, src))
     assert tg.gradgradcheck(lambda a: tg.gather(a, 1, ROWS) ** 2, (x,))
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_on_integers_matches_torch(reduce, include_self):
+    x, src, i = np.array([5, 0, 0, 7]), np.array([-2, 4, 3, 9]), np.array([0, 0, 2, 0])
+    want = torch.as_tensor(x).scatter_reduce(0, torch.as_tensor(i), torch.as_tensor(src), reduce,
+                                             include_self=include_self)
+    got = tg.tensor(x).scatter_reduce(0, i, tg.tensor(src), reduce, include_self=include_self)
+    assert got.dtype == np.int64 and got.tolist() == want.tolist()

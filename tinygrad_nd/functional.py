@@ -400,8 +400,6 @@ def scatter_reduce(input: Any, dim: int, index: Any, src: Any, reduce: str, *,
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_reduce: src must be a Tensor, got {type(src).__name__}")
     x, d, idx = _selection(x, dim, index, "scatter_reduce", src.shape)
-    if x.dtype.kind != "f":
-        raise TypeError(f"scatter_reduce: expected a floating-point tensor, got {x.dtype}")
     return apply("scatter_reduce", x, _scatter_src(x, src, idx, "scatter_reduce"), dim=d,
                  index=idx, reduce=reduce, include_self=bool(include_self))
 

@@ -109,8 +109,9 @@ class Scatter(Function):
         out = x.copy()
         # with repeated places the last write wins (PyTorch leaves the order unspecified)
         out[ctx.where] = src[_region(index)]
-        ctx.keep = np.ones(x.shape, dtype=x.dtype)
-        ctx.keep[ctx.where] = 0
+        if ctx.recording:
+            ctx.keep = np.ones(x.shape, dtype=x.dtype)
+            ctx.keep[ctx.where] = 0
         return out
 
     @staticmethod
@@ -135,40 +136,44 @@ class ScatterReduce(Function):
         where = along(index, dim)
         values = src[_region(index)]
         ufunc = {"sum": np.add, "mean": np.add, "amax": np.maximum, "amin": np.minimum}[reduce]
-        start = {"sum": 0, "mean": 0, "amax": -np.inf, "amin": np.inf}[reduce]
         out = x.copy()
         if not include_self:
-            out[where] = start
+            out[where] = _identity(reduce, x.dtype)
         ufunc.at(out, where, values)
         # count: how many values each place reduces (for the mean and for unwritten places).
-        count = np.ones(x.shape, dtype=x.dtype) if include_self else np.zeros(x.shape, x.dtype)
+        count = np.full(x.shape, int(include_self), dtype=x.dtype)
         np.add.at(count, where, 1)
         count[count == 0] = 1
-        if reduce == "mean":
-            out = out / count
+        if reduce == "mean":  # integers round down, as PyTorch
+            out = out / count if x.dtype.kind == "f" else out // count
+        ctx.where, ctx.index, ctx.src_shape = where, index, src.shape
+        ctx.self_weight = ctx.src_weight = ctx.share = None
+        if not ctx.recording:  # the weights below serve the backward only
+            return out
         if reduce in ("amax", "amin"):
             # PyTorch's rule: the gradient is shared equally among all elements (self's too,
             # even when include_self=False) that equal the result.
             self_hit = (x == out).astype(x.dtype)
-            src_hit = (values == out[where]).astype(x.dtype)
+            ctx.src_weight = (values == out[where]).astype(x.dtype)
             count = self_hit.copy()
-            np.add.at(count, where, src_hit)
+            np.add.at(count, where, ctx.src_weight)
             count[count == 0] = 1
-            ctx.src_weight = src_hit
-            self_weight = self_hit / count
-        else:
-            ctx.src_weight = None
-            self_weight = 1.0 / count if reduce == "mean" else np.ones(x.shape, x.dtype)
+            ctx.self_weight = self_hit / count
+        elif reduce == "mean":
+            ctx.self_weight = 1.0 / count
         if not include_self:
-            self_weight[where] = 0
-        ctx.self_weight = self_weight
-        ctx.share = None if reduce == "sum" else 1.0 / count
-        ctx.where, ctx.index, ctx.src_shape = where, index, src.shape
-        return out.astype(x.dtype, copy=False)
+            if ctx.self_weight is None:
+                ctx.self_weight = np.ones(x.shape, x.dtype)
+            ctx.self_weight[where] = 0
+        if reduce != "sum":
+            ctx.share = 1.0 / count
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        dx = g * ctx.self_weight if ctx.needs_input_grad[0] else None
+        dx = None
+        if ctx.needs_input_grad[0]:
+            dx = g if ctx.self_weight is None else g * ctx.self_weight
         dsrc = None
         if ctx.needs_input_grad[1]:
             shared = g if ctx.share is None else g * ctx.share
@@ -176,6 +181,16 @@ class ScatterReduce(Function):
             if ctx.src_weight is not None:
                 dsrc = dsrc * _pad_to(ctx.src_weight, ctx.index, ctx.src_shape)
         return dx, dsrc
+
+
+def _identity(reduce: str, dtype: np.dtype) -> Any:
+    """The value a reduction starts from: 0, or the lowest (amax) / highest (amin) value."""
+    if reduce in ("sum", "mean"):
+        return 0
+    if dtype.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    info = np.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
 
 
 def _pad_to(weight: np.ndarray, index: np.ndarray, src_shape: tuple[int, ...]) -> np.ndarray:
