@@ -189,3 +189,15 @@ def test_pad_modes_and_roll_match_torch_on_random_shapes(data):
     shifts = data.draw(st.lists(st.integers(-7, 7), min_size=1, max_size=len(shape)))
     dims = data.draw(st.permutations(range(-len(shape), 0)))[:len(shifts)]
     check_vs_torch(lambda x: x.roll(shifts, dims), lambda x: x.roll(shifts, dims), array)
+
+
+PUBLIC = ("flip", "roll", "repeat", "repeat_interleave", "tile", "chunk", "unbind", "unflatten",
+          "movedim", "moveaxis", "swapaxes", "swapdims", "narrow", "tril", "triu", "diagonal",
+          "diag_embed", "gather", "scatter", "scatter_add", "scatter_reduce", "index_select",
+          "masked_fill", "masked_select", "take_along_dim", "nonzero")
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_each_is_a_tensor_method_and_a_top_level_function(name):
+    assert callable(getattr(tg.Tensor, name)) and callable(getattr(tg, name))
+    assert name in tg.__all__

@@ -59,6 +59,7 @@ from .functional import (
     movedim,
     narrow,
     nonzero,
+    repeat,
     repeat_interleave,
     roll,
     scatter,
@@ -107,7 +108,7 @@ __all__ = [
     "History", "evaluate", "fit",
     # p14-select
     "chunk", "diag_embed", "diagonal", "flip", "gather", "index_select", "masked_fill",
-    "masked_select", "moveaxis", "movedim", "narrow", "nonzero", "repeat_interleave", "roll",
-    "scatter", "scatter_add", "scatter_reduce", "swapaxes", "swapdims", "take_along_dim", "tile",
-    "tril", "triu", "unbind", "unflatten",
+    "masked_select", "moveaxis", "movedim", "narrow", "nonzero", "repeat", "repeat_interleave",
+    "roll", "scatter", "scatter_add", "scatter_reduce", "swapaxes", "swapdims", "take_along_dim",
+    "tile", "tril", "triu", "unbind", "unflatten",
 ]

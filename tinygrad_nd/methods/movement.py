@@ -152,9 +152,7 @@ class MovementMethods:
 
     def repeat(self, *sizes: int | Sequence[int]) -> Tensor:
         """Tile ``sizes[i]`` times along dim ``i``."""
-        from ..reshaping import repeat
-
-        return repeat(self, *sizes)
+        return F.repeat(self, *sizes)
 
     def repeat_interleave(self, repeats: Any, dim: int | None = None, *,
                           output_size: int | None = None) -> Tensor:
