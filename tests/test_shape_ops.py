@@ -201,3 +201,13 @@ PUBLIC = ("flip", "roll", "repeat", "repeat_interleave", "tile", "chunk", "unbin
 def test_each_is_a_tensor_method_and_a_top_level_function(name):
     assert callable(getattr(tg.Tensor, name)) and callable(getattr(tg, name))
     assert name in tg.__all__
+
+
+@pytest.mark.parametrize("call", [lambda x: x.roll(0, 0), lambda x: x.roll(5, 1),
+                                  lambda x: x.movedim(0, 0), lambda x: NF.pad(x, (0, 0)),
+                                  lambda x: NF.pad(x, (0, 0), mode="reflect"),
+                                  lambda x: x.flip(()), lambda x: x.tile(())])
+def test_a_call_that_changes_nothing_still_returns_a_new_tensor(call):
+    x = tg.Tensor(M, requires_grad=True)
+    out = call(x)
+    assert out is not x and out.tolist() == x.tolist() and not out.is_leaf

@@ -29,6 +29,13 @@ def _dims(dims: Any, shape: tuple[int, ...], op: str, arg: str = "dims") -> tupl
     return out
 
 
+def _new(out: Tensor, input: Tensor) -> Tensor:
+    """``out``, or a view of ``input`` when nothing changed it: like PyTorch, every call
+    returns a new tensor (an in-place change of the result must not hit the argument's
+    ``requires_grad`` checks or hooks)."""
+    return input[...] if out is input else out
+
+
 def _along(dim: int, item: Any) -> tuple[Any, ...]:
     """An index applying ``item`` to dimension ``dim`` only."""
     return (slice(None),) * dim + (item,)
@@ -79,7 +86,7 @@ def roll(input: Tensor, shifts: int | Sequence[int],
         if s and input.ndim:
             out = apply("cat", out[_along(d, slice(size - s, None))],
                         out[_along(d, slice(0, size - s))], axis=d)
-    return out
+    return _new(out, input)
 
 
 def repeat(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:
@@ -246,7 +253,7 @@ def movedim(input: Tensor, source: int | Sequence[int],
         order[t] = s
     rest = iter(d for d in range(input.ndim) if d not in src)
     axes = tuple(next(rest) if o is None else o for o in order)
-    return input if axes == tuple(range(input.ndim)) else input.permute(axes)
+    return input[...] if axes == tuple(range(input.ndim)) else input.permute(axes)
 
 
 def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
@@ -405,7 +412,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         for d, (lo, hi) in grow.items():
             if lo or hi:
                 out = _pad_dim(out, d, lo, hi, mode, input.shape)
-    return out if mode == "circular" else _crop(out, cut)
+    return _new(out if mode == "circular" else _crop(out, cut), input)
 
 
 def _crop(x: Tensor, cut: dict[int, tuple[int, int]]) -> Tensor:
