@@ -48,6 +48,15 @@ def _pool_kwargs(p):
     return {k: p[k] for k in ("kernel_size", "stride", "padding")}
 
 
+def _pad(x, pad_width, value, mode):
+    """numpy-style widths and modes in PyTorch's F.pad (whose other modes want a batch dim)."""
+    flat = [w for pair in reversed(pad_width) for w in pair]
+    if mode == "constant":
+        return F.pad(x, flat, value=value)
+    torch_mode = {"reflect": "reflect", "edge": "replicate", "wrap": "circular"}[mode]
+    return F.pad(x[None], flat, mode=torch_mode)[0]
+
+
 # One adapter per registered op: same inputs and parameters, PyTorch's call.
 TORCH = {
     "abs": torch.abs, "add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div,
@@ -82,8 +91,7 @@ TORCH = {
     "index_add": lambda g, index, shape: _adjoint(
         lambda x: x.reshape(-1)[_flat_positions(shape, index)])(g, shape=shape),
     "cat": lambda *xs, axis: torch.cat(xs, dim=axis),
-    "pad": lambda x, pad_width, value: F.pad(
-        x, [w for pair in reversed(pad_width) for w in pair], value=value),
+    "pad": lambda x, pad_width, value, mode: _pad(x, pad_width, value, mode),
     "conv2d": lambda x, w, **p: F.conv2d(x, w, **_conv_kwargs(p)),
     "conv2d_input_grad": lambda g, w, x_shape, **p: torch.nn.grad.conv2d_input(
         x_shape, w, g, **_conv_kwargs(p)),

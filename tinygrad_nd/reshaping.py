@@ -401,17 +401,17 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
     if any(a + b > input.shape[d] for d, (a, b) in cut.items()):
         raise RuntimeError(f"pad: widths {tuple(pad)} crop more than the tensor of shape "
                            f"{input.shape} holds")
-    grow = {d: (max(lo, 0), max(hi, 0)) for d, (lo, hi) in pairs.items()}
-    out = input
-    if mode == "circular":
-        out = _crop(out, cut)
-    if mode == "constant":
-        width = tuple(grow.get(d, (0, 0)) for d in range(out.ndim))
-        out = apply("pad", out, pad_width=width, value=0.0 if value is None else value)
-    else:
-        for d, (lo, hi) in grow.items():
-            if lo or hi:
-                out = _pad_dim(out, d, lo, hi, mode, input.shape)
+    grow = tuple((max(lo, 0), max(hi, 0)) for lo, hi in
+                 (pairs.get(d, (0, 0)) for d in range(input.ndim)))
+    out = _crop(input, cut) if mode == "circular" else input
+    if any(lo or hi for lo, hi in grow):
+        numpy_mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
+                      "circular": "wrap"}[mode]
+        try:
+            out = apply("pad", out, pad_width=grow, value=0.0 if value is None else value,
+                        mode=numpy_mode)
+        except ValueError as e:  # PyTorch's exception type and mode name
+            raise RuntimeError(str(e).replace(repr(numpy_mode), repr(mode))) from None
     return _new(out if mode == "circular" else _crop(out, cut), input)
 
 
@@ -421,30 +421,3 @@ def _crop(x: Tensor, cut: dict[int, tuple[int, int]]) -> Tensor:
         return x
     return x[tuple(slice(cut[d][0], s - cut[d][1]) if d in cut else slice(None)
                    for d, s in enumerate(x.shape))]
-
-
-def _pad_dim(x: Tensor, d: int, lo: int, hi: int, mode: str,
-             shape: tuple[int, ...]) -> Tensor:
-    """Dim ``d`` of ``x`` padded by ``mode``: basic slices joined by ``cat``, so the gradient
-    is slices added back (no scatter of an index array)."""
-    size = x.shape[d]
-    limit = {"reflect": size - 1, "circular": size, "replicate": max(lo, hi)}[mode]
-    if size == 0 or max(lo, hi) > limit:
-        raise RuntimeError(f"pad: widths ({lo}, {hi}) are too large for mode={mode!r} in "
-                           f"dimension {d} of size {size} (tensor of shape {shape})")
-    if mode == "reflect":  # mirror, the edge entry not repeated
-        left, right = slice(lo, 0, -1), slice(size - 2, size - 2 - hi if size - 2 - hi >= 0
-                                              else None, -1)
-    elif mode == "circular":
-        left, right = slice(size - lo, size), slice(0, hi)
-    else:  # replicate: the edge entry, expanded below
-        left, right = slice(0, 1), slice(size - 1, size)
-
-    def edge(part: slice, width: int) -> Tensor:
-        piece = x[_along(d, part)]
-        if mode == "replicate":
-            piece = piece.expand(x.shape[:d] + (width,) + x.shape[d + 1:])
-        return piece
-
-    pieces = ([edge(left, lo)] if lo else []) + [x] + ([edge(right, hi)] if hi else [])
-    return apply("cat", *pieces, axis=d)

@@ -72,9 +72,12 @@ class MovementMethods:
         out = apply("getitem", self, index=np_index)
         return out if permutation is None else out.permute(permutation)
 
-    def pad(self, pad_width: Any, value: float = 0.0) -> Tensor:
-        """Constant padding, numpy's ``pad_width`` convention."""
-        return apply("pad", self, pad_width=_pad_width(pad_width, self.ndim), value=value)
+    def pad(self, pad_width: Any, value: float = 0.0, mode: str = "constant") -> Tensor:
+        """numpy's ``pad``: ``pad_width`` per dim (first dim first), ``mode`` "constant"
+        (with ``value``), "reflect", "edge" or "wrap"; PyTorch's order, names and cropping
+        are :func:`tinygrad_nd.nn.functional.pad`."""
+        return apply("pad", self, pad_width=_pad_width(pad_width, self.ndim), value=value,
+                     mode=mode)
 
     def split(self, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
         """Split into chunks of a size (int) or of the given sizes (list), along ``axis``."""

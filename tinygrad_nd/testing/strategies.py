@@ -222,8 +222,11 @@ def _cat(draw, opdef, rng):
 
 def _pad(draw, opdef, rng):
     shape = draw(shapes(min_dims=1))
-    widths = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in shape)
-    return [shape], {"pad_width": widths, **_draw_params(draw, opdef)}
+    params = _draw_params(draw, opdef)
+    # PyTorch's limits: reflect pads less than the size, wrap (circular) at most the size
+    top = [min(2, {"reflect": s - 1, "wrap": s}.get(params.get("mode"), 2)) for s in shape]
+    widths = tuple((draw(st.integers(0, t)), draw(st.integers(0, t))) for t in top)
+    return [shape], {"pad_width": widths, **params}
 
 
 CONV_KEYS = ("stride", "padding", "dilation", "groups")
