@@ -256,6 +256,24 @@ def movedim(input: Tensor, source: int | Sequence[int],
     return input[...] if axes == tuple(range(input.ndim)) else input.permute(axes)
 
 
+moveaxis = movedim
+
+
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
+    """Swap two dims (``transpose(dim0, dim1)``; ``swapdims`` is the same function).
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> tg.swapaxes(tg.ones(2, 3), 0, 1).shape
+    (3, 2)
+    """
+    return input.transpose(axis0, axis1)
+
+
+swapdims = swapaxes
+
+
 def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
     """The entries ``start .. start + length`` along ``dim`` (``start`` may be negative).
 
