@@ -85,7 +85,7 @@ class MovementMethods:
 
         return split(self, split_size_or_sections, axis)
 
-    # ---- p14-select: selection and scatter (tinygrad_nd/functional.py, ops/selection.py) --
+    # ---- p14-select: selection and scatter (tinygrad_nd/selection.py, ops/selection.py) ---
     def __setitem__(self, index: Any, value: Any) -> None:
         """In place, PyTorch's indexing rule (``tinygrad_nd/indexing.py``). Not recorded: a
         tensor that requires grad (leaf or not) refuses it under grad mode, as PyTorch
@@ -94,17 +94,16 @@ class MovementMethods:
         from ..tensor import Tensor
 
         if autograd.is_grad_enabled():
-            if self.requires_grad:  # type: ignore[attr-defined]
-                kind = "a leaf Variable" if self.is_leaf else "a tensor"  # type: ignore[attr-defined]
+            if self.requires_grad:
+                kind = "a leaf Variable" if self.is_leaf else "a tensor"
                 raise RuntimeError(f"__setitem__: {kind} that requires grad is being used in an "
-                                   f"in-place operation (shape {self.shape}); assign under "  # type: ignore[attr-defined]
+                                   f"in-place operation (shape {self.shape}); assign under "
                                    "tg.no_grad(), or use where/scatter/masked_fill")
             if isinstance(value, Tensor) and value.requires_grad:
                 raise RuntimeError("__setitem__: the value requires grad, but assignment is not "
                                    "recorded; use where/scatter/masked_fill out of place")
-        np_index, permutation = indexing.numpy_index(index, self.ndim)  # type: ignore[attr-defined]
-        indexing.assign(self._inplace("__setitem__"), np_index, permutation,  # type: ignore[attr-defined]
-                        self._value(value))  # type: ignore[attr-defined]
+        np_index, permutation = indexing.numpy_index(index, self.ndim)
+        indexing.assign(self._inplace("__setitem__"), np_index, permutation, self._value(value))
 
     def gather(self, dim: int, index: Any) -> Tensor:
         """Entries picked along ``dim`` by ``index`` (see :func:`tinygrad_nd.gather`)."""
@@ -143,7 +142,7 @@ class MovementMethods:
         """Positions of the non-zero entries (no gradient)."""
         return F.nonzero(self, as_tuple=as_tuple)
 
-    # ---- p14-select: shape functions (tinygrad_nd/reshaping.py) -------------------------
+    # ---- p14-select: shape functions (tinygrad_nd/reshaping.py) ------------------------
     def flip(self, *dims: int | Sequence[int]) -> Tensor:
         """Reverse the order of entries along ``dims``."""
         return F.flip(self, as_tuple(dims))
