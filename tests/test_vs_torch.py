@@ -48,6 +48,15 @@ def _pool_kwargs(p):
     return {k: p[k] for k in ("kernel_size", "stride", "padding")}
 
 
+def _pad(x, pad_width, value, mode):
+    """numpy-style widths and modes in PyTorch's F.pad (whose other modes want a batch dim)."""
+    flat = [w for pair in reversed(pad_width) for w in pair]
+    if mode == "constant":
+        return F.pad(x, flat, value=value)
+    torch_mode = {"reflect": "reflect", "edge": "replicate", "wrap": "circular"}[mode]
+    return F.pad(x[None], flat, mode=torch_mode)[0]
+
+
 # One adapter per registered op: same inputs and parameters, PyTorch's call.
 TORCH = {
     "abs": torch.abs, "add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div,
@@ -82,8 +91,7 @@ TORCH = {
     "index_add": lambda g, index, shape: _adjoint(
         lambda x: x.reshape(-1)[_flat_positions(shape, index)])(g, shape=shape),
     "cat": lambda *xs, axis: torch.cat(xs, dim=axis),
-    "pad": lambda x, pad_width, value: F.pad(
-        x, [w for pair in reversed(pad_width) for w in pair], value=value),
+    "pad": lambda x, pad_width, value, mode: _pad(x, pad_width, value, mode),
     "conv2d": lambda x, w, **p: F.conv2d(x, w, **_conv_kwargs(p)),
     "conv2d_input_grad": lambda g, w, x_shape, **p: torch.nn.grad.conv2d_input(
         x_shape, w, g, **_conv_kwargs(p)),
@@ -93,6 +101,13 @@ TORCH = {
     "avg_pool2d": lambda x, **p: F.avg_pool2d(x, **_pool_kwargs(p)),
     "avg_pool2d_grad": lambda g, x_shape, **p: _adjoint(
         lambda x: F.avg_pool2d(x, **_pool_kwargs(p)))(g, shape=x_shape),
+    # p14-select: gather / scatter family
+    "gather": lambda x, dim, index: torch.gather(x, dim, torch.as_tensor(index)),
+    "scatter": lambda x, src, dim, index: torch.scatter(x, dim, torch.as_tensor(index),
+                                                        src[tuple(slice(s) for s in index.shape)]),
+    "scatter_reduce": lambda x, src, dim, index, reduce, include_self: torch.scatter_reduce(
+        x, dim, torch.as_tensor(index), src[tuple(slice(s) for s in index.shape)], reduce,
+        include_self=include_self),
 }
 
 

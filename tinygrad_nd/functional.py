@@ -12,6 +12,36 @@ from typing import Any
 import numpy as np
 
 from .registry import apply
+from .reshaping import (  # noqa: F401  (p14-select: PyTorch's shape functions, re-exported)
+    chunk,
+    diag_embed,
+    diagonal,
+    flip,
+    moveaxis,
+    movedim,
+    narrow,
+    repeat,
+    repeat_interleave,
+    roll,
+    swapaxes,
+    swapdims,
+    tile,
+    tril,
+    triu,
+    unbind,
+    unflatten,
+)
+from .selection import (  # noqa: F401  (p14-select: gather/scatter family, re-exported)
+    gather,
+    index_select,
+    masked_fill,
+    masked_select,
+    nonzero,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    take_along_dim,
+)
 from .tensor import Tensor
 
 IntPair = int | tuple[int, int]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from . import autograd, dtypes, engine, indexing, registry
+from . import autograd, dtypes, engine, registry
 from .hooks import RemovableHandle, add_hook
 from .methods import ElementwiseMethods, MovementMethods, ReductionMethods
 from .registry import apply
@@ -319,10 +319,6 @@ class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods):
     def zero_(self) -> Tensor:
         """In place: set every element to zero."""
         return self.fill_(0)
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        np_index, permutation = indexing.numpy_index(index, self.ndim)
-        indexing.assign(self._inplace("__setitem__"), np_index, permutation, self._value(value))
 
     # ---- operands ---------------------------------------------------------------------
     def _operand(self, other: Any, op: str = "Tensor operand") -> Tensor:

@@ -24,6 +24,7 @@ from ..functional import (  # noqa: F401
 )
 from ..ops.fused import check_linear_shapes
 from ..registry import apply
+from ..reshaping import pad  # noqa: F401  (p14-select: F.pad with PyTorch's order and modes)
 from ..tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")

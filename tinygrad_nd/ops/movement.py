@@ -139,16 +139,71 @@ class Cat(Function):
                      for a, b, need in zip(ctx.bounds[:-1], ctx.bounds[1:], ctx.needs_input_grad))
 
 
-@register_op("pad", nin=1, shape_rule="pad", params={"value": (0.0, 1.5)},
-             reference=lambda x, pad_width, value: np.pad(x, pad_width, constant_values=value))
+# numpy's names: "edge" is PyTorch's "replicate", "wrap" its "circular"
+PAD_MODES = ("constant", "reflect", "edge", "wrap")
+
+
+def _numpy_pad(x: np.ndarray, pad_width: Any, value: float = 0.0,
+               mode: str = "constant") -> np.ndarray:
+    if mode == "constant":
+        return np.pad(x, pad_width, constant_values=value)
+    return np.pad(x, pad_width, mode=mode)
+
+
+@register_op("pad", nin=1, shape_rule="pad", params={"value": (0.0, 1.5), "mode": PAD_MODES},
+             reference=_numpy_pad)
 class Pad(Function):
-    """z = x surrounded by a constant;  dz/dx: the gradient's interior"""
+    """z = x padded with a constant or with copies of x's own entries (reflect, edge, wrap);
+    dz/dx: the gradient's interior, plus each copy's gradient added back where it came from"""
 
     @staticmethod
-    def forward(ctx, x, pad_width, value=0.0):
-        ctx.interior = tuple(slice(a, a + s) for (a, _), s in zip(pad_width, x.shape))
-        return np.pad(x, pad_width, constant_values=value)
+    def forward(ctx, x, pad_width, value=0.0, mode="constant"):
+        if mode not in PAD_MODES:
+            raise ValueError(f"pad: mode must be one of {PAD_MODES}, got {mode!r}")
+        for d, ((lo, hi), n) in enumerate(zip(pad_width, x.shape)):
+            # PyTorch's limits (numpy would reflect or wrap repeatedly)
+            limit = {"constant": None, "reflect": n - 1, "edge": None if n else 0, "wrap": n}[mode]
+            if limit is not None and max(lo, hi) > limit:
+                raise ValueError(f"pad: widths ({lo}, {hi}) are too large for mode={mode!r} in "
+                                 f"dimension {d} of size {n} (tensor of shape {x.shape})")
+        ctx.pad_width, ctx.mode, ctx.shape = pad_width, mode, x.shape
+        return _numpy_pad(x, pad_width, value, mode)
 
     @staticmethod
     def backward(ctx, g):
-        return (g[ctx.interior],)
+        if ctx.mode == "constant":
+            return (g[tuple(slice(a, a + s) for (a, _), s in zip(ctx.pad_width, ctx.shape))],)
+        # numpy pads one dim after the other (dim 0 first); undo them in reverse order
+        for d in reversed(range(g.ndim)):
+            lo, hi = ctx.pad_width[d]
+            if lo or hi:
+                g = _fold(g, d, lo, hi, ctx.shape[d], ctx.mode)
+        return (g,)
+
+
+def _fold(g: Any, d: int, lo: int, hi: int, n: int, mode: str) -> Any:
+    """The gradient of dim ``d`` padded by (lo, hi) in ``mode``, added back onto the ``n``
+    entries the padding copied (an array or a recorded Tensor alike)."""
+    def part(start: int, stop: int | None, step: int = 1) -> Any:
+        return g[(slice(None),) * d + (slice(start, stop, step),)]
+
+    def at(piece: Any, start: int) -> Any:  # ``piece`` placed at entries start.. of n
+        width = [(0, 0)] * g.ndim
+        width[d] = (start, n - start - piece.shape[d])
+        return Pad.apply(piece, pad_width=tuple(width))
+
+    out = part(lo, lo + n)
+    if mode == "reflect":  # the left padding holds x[lo], ..., x[1]; the right x[n-2], ...
+        left, left_at = part(lo - 1, None, -1), 1
+        right, right_at = part(lo + n + hi - 1, lo + n - 1, -1), n - 1 - hi
+    elif mode == "edge":  # every padded entry is a copy of the first or the last
+        left, left_at = part(0, lo).sum(axis=d, keepdims=True), 0
+        right, right_at = part(lo + n, None).sum(axis=d, keepdims=True), n - 1
+    else:  # wrap: the left padding holds the last lo entries, the right the first hi
+        left, left_at = part(0, lo), n - lo
+        right, right_at = part(lo + n, None), 0
+    if lo:
+        out = out + at(left, left_at)
+    if hi:
+        out = out + at(right, right_at)
+    return out

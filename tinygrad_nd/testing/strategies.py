@@ -222,8 +222,11 @@ def _cat(draw, opdef, rng):
 
 def _pad(draw, opdef, rng):
     shape = draw(shapes(min_dims=1))
-    widths = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in shape)
-    return [shape], {"pad_width": widths, **_draw_params(draw, opdef)}
+    params = _draw_params(draw, opdef)
+    # PyTorch's limits: reflect pads less than the size, wrap (circular) at most the size
+    top = [min(2, {"reflect": s - 1, "wrap": s}.get(params.get("mode"), 2)) for s in shape]
+    widths = tuple((draw(st.integers(0, t)), draw(st.integers(0, t))) for t in top)
+    return [shape], {"pad_width": widths, **params}
 
 
 CONV_KEYS = ("stride", "padding", "dilation", "groups")
@@ -266,6 +269,35 @@ def _cross_entropy(draw, opdef, rng):
     return OpCase([logits, rng.integers(0, classes, n)], {})
 
 
+# p14-select: gather / scatter inputs (the index is a parameter, as for getitem).
+def _index_along(draw, rng, shape, dim, bounds, unique):
+    """An index for selecting along ``dim`` of ``shape``: each other side at most
+    ``bounds``'s; along ``dim`` 1..4 entries (with repeats unless ``unique``)."""
+    size = shape[dim]
+    sides = [draw(st.integers(1, b)) if d != dim else
+             draw(st.integers(1, size if unique else 4)) for d, b in enumerate(bounds)]
+    if not unique:
+        return rng.integers(0, size, size=sides)
+    # distinct places along dim in each line, so no place is written twice
+    picks = np.argsort(rng.random(sides[:dim] + [size] + sides[dim + 1:]), axis=dim)
+    return np.take(picks, np.arange(sides[dim]), axis=dim)
+
+
+def _gather(draw, opdef, rng):
+    shape = draw(shapes(min_dims=1))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    return [shape], {"dim": dim, "index": _index_along(draw, rng, shape, dim % len(shape), shape,
+                                                       False)}
+
+
+def _scatter(draw, opdef, rng):
+    shape = draw(shapes(min_dims=1))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    index = _index_along(draw, rng, shape, dim % len(shape), shape, opdef.name == "scatter")
+    src = tuple(s + draw(st.integers(0, 1)) for s in index.shape)
+    return [shape, src], {"dim": dim, "index": index, **_draw_params(draw, opdef)}
+
+
 INPUT_BUILDERS: dict[str, Callable[..., Any]] = {
     "elementwise": _elementwise, "reduce": _reduce, "softmax": _softmax, "matmul": _matmul,
     "reshape": _reshape, "permute": _permute, "expand": _expand, "getitem": _getitem,
@@ -273,6 +305,8 @@ INPUT_BUILDERS: dict[str, Callable[..., Any]] = {
     "conv2d_input_grad": _conv2d, "conv2d_weight_grad": _conv2d, "pool2d": _pool2d,
     "avg_pool2d_grad": _pool2d, "where": _where, "linear": _linear,
     "cross_entropy": _cross_entropy,
+    # p14-select
+    "gather": _gather, "scatter": _scatter,
 }
 
 
