@@ -39,12 +39,9 @@ from .factories import (
     zeros_like,
 )
 from .functional import (
-    avg_pool2d,
     cat,
     concatenate,
-    conv2d,
     log_softmax,
-    max_pool2d,
     maximum,
     minimum,
     softmax,
@@ -54,6 +51,7 @@ from .functional import (
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .hooks import RemovableHandle
+from .nn.functional import avg_pool2d, conv2d, max_pool2d
 from .registry import OPS, register_op, registry
 from .tensor import Tensor
 from .train import History, evaluate, fit
