@@ -248,7 +248,8 @@ def _max_pool(x: Tensor, dims: int, kernel_size: IntOrTuple, stride: IntOrTuple 
         return out
     from ..ops.pool import max_and_arg, window_winners
 
-    _, arg = max_and_arg(x.data, **conf, with_arg=True)
+    _, arg = max_and_arg(x.data, conf["kernel_size"], conf["stride"], conf["padding"],
+                         conf["dilation"], conf["ceil_mode"], with_arg=True)
     flat, _ = window_winners(arg, x.shape, conf["kernel_size"], conf["stride"], conf["padding"],
                           conf["dilation"])
     # PyTorch's indices count within each (image, channel) plane
