@@ -118,7 +118,9 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
         # gradient share returns to the same element through getitem's backward.
         index.append(np.minimum(start[:, None] + np.arange(width), end[:, None] - 1))
     values = _gather(input, index)                          # N, C, o1, k1, o2, k2
-    result = values.max(axis=tuple(range(3, 3 + 2 * dims, 2)))
+    window_axes = tuple(range(3, 3 + 2 * dims, 2))
+    # (the max op refuses empty tensors; an empty batch's result is empty either way)
+    result = values.max(axis=window_axes) if values.size else values.sum(axis=window_axes)
     if not _check_bool(return_indices, "return_indices", op):
         return result
     flat = sum(i * int(np.prod(size[d + 1:])) for d, i in enumerate(_on_grid(index)))
@@ -153,8 +155,15 @@ def _max_unpool(x: Tensor, indices: Any, dims: int, kernel_size: IntOrTuple,
                          f"got values from {idx.min()} to {idx.max()}")
     n, c = x.shape[:2]
     flat = idx + np.arange(n * c).reshape((n, c) + (1,) * dims) * plane
-    scattered = apply("index_add", x.reshape(-1), index=(flat.reshape(-1),),
-                      shape=(n * c * plane,))
+    flat = flat.reshape(-1)
+    scattered = apply("index_add", x.reshape(-1), index=(flat,), shape=(n * c * plane,))
+    if np.unique(flat).size < flat.size:
+        # PyTorch assigns (a repeated index keeps one value: overlapping windows repeat a
+        # maximum) and its gradient gathers (every repeat gets the output's gradient): the
+        # index_add's gradient, with its sums replaced by the assigned values.
+        assigned = np.zeros(n * c * plane, dtype=x.dtype)
+        assigned[flat] = x.data.reshape(-1)
+        scattered = scattered - const(scattered.data - assigned)
     return scattered.reshape((n, c) + out)
 
 
@@ -169,7 +178,8 @@ def max_unpool2d(input: Tensor, indices: Any, kernel_size: IntOrTuple,
                  stride: IntOrTuple | None = None, padding: IntOrTuple = 0,
                  output_size: Sequence[int] | None = None) -> Tensor:
     """Place each value at its flat index (as returned by ``max_pool2d(...,
-    return_indices=True)``) in a zero (H, W) plane; repeated indices add up.
+    return_indices=True)``) in a zero (H, W) plane; of repeated indices one value stays, and
+    each repeat gets the output's gradient there, as in PyTorch.
 
     Examples
     --------
