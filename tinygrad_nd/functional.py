@@ -14,6 +14,7 @@ import numpy as np
 from .registry import apply
 from .tensor import Tensor
 
+
 def _is_int(value: Any) -> bool:
     """A Python or numpy integer, but not a bool (True would silently mean 1)."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))

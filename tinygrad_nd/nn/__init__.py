@@ -14,21 +14,19 @@ from .activation import (
                          Tanh,
 )
 from .containers import ModuleList, Residual, Sequential
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .layers import BatchNorm1d, BatchNorm2d, Dropout, Flatten, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, Parameter
-
-# convolution and pooling layers (p14-conv)
-from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .pooling import (
-    AdaptiveAvgPool2d,
-    AvgPool1d,
-    AvgPool2d,
-    AvgPool3d,
-    MaxPool1d,
-    MaxPool2d,
-    MaxPool3d,
-    Upsample,
+                         AdaptiveAvgPool2d,
+                         AvgPool1d,
+                         AvgPool2d,
+                         AvgPool3d,
+                         MaxPool1d,
+                         MaxPool2d,
+                         MaxPool3d,
+                         Upsample,
 )
 
 __all__ = [

@@ -15,7 +15,6 @@ from ..functional import _int_at_least, _is_int
 from ..registry import apply
 from ..tensor import Tensor
 
-
 IntOrTuple = int | tuple[int, ...]
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 _TUPLE = {1: "1-tuple", 2: "pair", 3: "triple"}

@@ -21,6 +21,8 @@ from ..functional import (  # noqa: F401
     where,
 )
 from ..ops.fused import check_linear_shapes
+from ..registry import apply
+from ..tensor import Tensor
 from .conv_functional import (  # noqa: F401
     avg_pool1d,
     avg_pool2d,
@@ -45,8 +47,6 @@ from .sampling import (  # noqa: F401
     max_unpool2d,
     max_unpool3d,
 )
-from ..registry import apply
-from ..tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
 
