@@ -113,16 +113,24 @@ def chain_benchmark(n: int) -> list[str]:
 
 def conv_benchmarks(repeats: int, have_torch: bool) -> list[list[str]]:
     rows = []
-    cases = [((64, 1, 28, 28), (8, 1, 5, 5), 0), ((64, 8, 12, 12), (16, 8, 5, 5), 0),
-             ((32, 16, 32, 32), (32, 16, 3, 3), 1)]
+    cases = [  # function, x shape, w shape, keyword arguments
+        ("conv2d", (64, 1, 28, 28), (8, 1, 5, 5), {}),
+        ("conv2d", (64, 8, 12, 12), (16, 8, 5, 5), {}),
+        ("conv2d", (32, 16, 32, 32), (32, 16, 3, 3), {"padding": 1}),
+        ("conv1d", (64, 16, 128), (32, 16, 5), {"padding": 2}),
+        ("conv3d", (8, 4, 16, 16, 16), (8, 4, 3, 3, 3), {"padding": 1}),
+        ("conv_transpose2d", (32, 16, 16, 16), (16, 8, 4, 4), {"stride": 2, "padding": 1}),
+    ]
     rng = np.random.default_rng(0)
-    for xs, ws, pad in cases:
+    for fn, xs, ws, kwargs in cases:
         x, w = rng.standard_normal(xs).astype(np.float32), rng.standard_normal(ws).astype(
             np.float32)
-        impls = {"tinygrad_nd": lambda x=x, w=w, pad=pad: _ours_conv(x, w, pad)}
+        impls = {"tinygrad_nd": lambda a=(fn, x, w, kwargs): _ours_conv(*a)}
         if have_torch:
-            impls["torch"] = lambda x=x, w=w, pad=pad: _torch_conv(x, w, pad)
-        rows.append(compare(f"conv2d {xs}*{ws[:2]}k{ws[2]} fwd+bwd x20", impls, repeats))
+            impls["torch"] = lambda a=(fn, x, w, kwargs): _torch_conv(*a)
+        settings = "".join(f" {k[0]}{v}" for k, v in kwargs.items())
+        rows.append(compare(f"{fn} {xs}*{ws[:2]}k{ws[2]}{settings} fwd+bwd x20", impls,
+                            repeats))
     for xs in [(64, 8, 24, 24), (32, 32, 32, 32)]:
         x = rng.standard_normal(xs).astype(np.float32)
         impls = {"tinygrad_nd": lambda x=x: _ours_pool(x)}
@@ -132,18 +140,20 @@ def conv_benchmarks(repeats: int, have_torch: bool) -> list[list[str]]:
     return rows
 
 
-def _ours_conv(x, w, pad):
+def _ours_conv(fn, x, w, kwargs):
+    conv = getattr(tg.nn.functional, fn)
     for _ in range(20):
         tx, tw = tg.Tensor(x, requires_grad=True), tg.Tensor(w, requires_grad=True)
-        tg.conv2d(tx, tw, padding=pad).sum().backward()
+        conv(tx, tw, **kwargs).sum().backward()
 
 
-def _torch_conv(x, w, pad):
+def _torch_conv(fn, x, w, kwargs):
     import torch
 
+    conv = getattr(torch.nn.functional, fn)
     for _ in range(20):
         tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
-        torch.nn.functional.conv2d(tx, tw, padding=pad).sum().backward()
+        conv(tx, tw, **kwargs).sum().backward()
 
 
 def _ours_pool(x):

@@ -14,7 +14,9 @@ from tinygrad_nd.testing import assert_grad_close, op_inputs
 # Ops reached through an operator or a differently named method rather than a same-name method.
 ALIASES = {"add": "__add__", "sub": "__sub__", "mul": "__mul__", "div": "__truediv__",
            "pow": "__pow__", "neg": "__neg__", "matmul": "__matmul__", "cast": "astype",
-           "getitem": "__getitem__"}
+           "getitem": "__getitem__",
+           # N-d pooling ops, reached through their 1-3-d functions (p14-conv)
+           "max_pool": "max_pool2d", "avg_pool": "avg_pool2d"}
 
 
 @pytest.mark.parametrize("name", sorted(OPS))

@@ -40,14 +40,6 @@ def _adjoint(forward):
     return apply_adjoint
 
 
-def _conv_kwargs(p):
-    return {k: p[k] for k in ("stride", "padding", "dilation", "groups")}
-
-
-def _pool_kwargs(p):
-    return {k: p[k] for k in ("kernel_size", "stride", "padding")}
-
-
 def _pad(x, pad_width, value, mode):
     """numpy-style widths and modes in PyTorch's F.pad (whose other modes want a batch dim)."""
     flat = [w for pair in reversed(pad_width) for w in pair]
@@ -92,15 +84,6 @@ TORCH = {
         lambda x: x.reshape(-1)[_flat_positions(shape, index)])(g, shape=shape),
     "cat": lambda *xs, axis: torch.cat(xs, dim=axis),
     "pad": lambda x, pad_width, value, mode: _pad(x, pad_width, value, mode),
-    "conv2d": lambda x, w, **p: F.conv2d(x, w, **_conv_kwargs(p)),
-    "conv2d_input_grad": lambda g, w, x_shape, **p: torch.nn.grad.conv2d_input(
-        x_shape, w, g, **_conv_kwargs(p)),
-    "conv2d_weight_grad": lambda x, g, w_shape, **p: torch.nn.grad.conv2d_weight(
-        x, w_shape, g, **_conv_kwargs(p)),
-    "max_pool2d": lambda x, **p: F.max_pool2d(x, **_pool_kwargs(p)),
-    "avg_pool2d": lambda x, **p: F.avg_pool2d(x, **_pool_kwargs(p)),
-    "avg_pool2d_grad": lambda g, x_shape, **p: _adjoint(
-        lambda x: F.avg_pool2d(x, **_pool_kwargs(p)))(g, shape=x_shape),
     # p14-select: gather / scatter family
     "gather": lambda x, dim, index: torch.gather(x, dim, torch.as_tensor(index)),
     "scatter": lambda x, src, dim, index: torch.scatter(x, dim, torch.as_tensor(index),
@@ -109,6 +92,24 @@ TORCH = {
         x, dim, torch.as_tensor(index), src[tuple(slice(s) for s in index.shape)], reduce,
         include_self=include_self),
 }
+
+
+# convolution and pooling, N-d (p14-conv): PyTorch's function of the input's spatial rank
+def _ranked(name, x):
+    return getattr(F, name.format(x.ndim - 2))
+
+
+TORCH.update({
+    "convolution": lambda x, w, **p: _ranked("conv{}d", x)(x, w, **p),
+    "convolution_input_grad": lambda g, w, x_shape, **p: getattr(
+        torch.nn.grad, f"conv{g.ndim - 2}d_input")(x_shape, w, g, **p),
+    "convolution_weight_grad": lambda x, g, w_shape, **p: getattr(
+        torch.nn.grad, f"conv{x.ndim - 2}d_weight")(x, w_shape, g, **p),
+    "max_pool": lambda x, **p: _ranked("max_pool{}d", x)(x, **p),
+    "avg_pool": lambda x, **p: _ranked("avg_pool{}d", x)(x, **p),
+    "avg_pool_grad": lambda g, x_shape, **p: _adjoint(
+        lambda x: _ranked("avg_pool{}d", x)(x, **p))(g, shape=x_shape),
+})
 
 
 def test_every_registered_op_has_a_torch_adapter():

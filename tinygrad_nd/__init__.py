@@ -41,11 +41,9 @@ from .factories import (
     zeros_like,
 )
 from .functional import (
-    avg_pool2d,
     cat,
     chunk,
     concatenate,
-    conv2d,
     diag_embed,
     diagonal,
     flip,
@@ -54,7 +52,6 @@ from .functional import (
     log_softmax,
     masked_fill,
     masked_select,
-    max_pool2d,
     maximum,
     minimum,
     moveaxis,
@@ -82,6 +79,7 @@ from .functional import (
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .hooks import RemovableHandle
+from .nn.functional import avg_pool2d, conv2d, max_pool2d
 from .registry import OPS, register_op, registry
 from .tensor import Tensor
 from .train import History, evaluate, fit

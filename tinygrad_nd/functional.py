@@ -1,4 +1,4 @@
-"""Module-level functions on tensors: joins, selections and the convolution family.
+"""Module-level functions on tensors: joins and selections.
 
 Each is a thin, validating front end to registered ops, so shape errors name the op and the
 shapes involved before any numpy error can surface.
@@ -44,8 +44,6 @@ from .selection import (  # noqa: F401  (p14-select: gather/scatter family, re-e
 )
 from .tensor import Tensor
 
-IntPair = int | tuple[int, int]
-
 
 def _is_int(value: Any) -> bool:
     """A Python or numpy integer, but not a bool (True would silently mean 1)."""
@@ -75,17 +73,6 @@ def _real_in(value: Any, name: str, op: str, low: float, high: float = float("in
         raise ValueError(f"{op}: {name} must be in [{low:g}, {high:g}{']' if closed else ')'}, "
                          f"got {value!r}")
     return float(value)
-
-
-def _pair(value: IntPair, name: str, op: str, minimum: int = 1) -> tuple[int, int]:
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or not all(_is_int(v) for v in pair):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got "
-                        f"{type(value).__name__} {value!r}")
-    if any(v < minimum for v in pair):
-        raise ValueError(f"{op}: {name} must be an int >= {minimum} or a pair of them, "
-                         f"got {value!r}")
-    return int(pair[0]), int(pair[1])
 
 
 def _tensor(x: Any) -> Tensor:
@@ -192,111 +179,6 @@ def index_add(x: Tensor, index: Any, shape: Sequence[int]) -> Tensor:
     return apply("index_add", x, index=np_index, shape=tuple(shape))
 
 
-def _conv_args(stride: IntPair, padding: IntPair, dilation: IntPair, groups: int,
-               op: str = "conv2d") -> dict[str, Any]:
-    """The shape-independent settings of a convolution, checked (also used by nn.Conv2d)."""
-    return dict(stride=_pair(stride, "stride", op), padding=_pair(padding, "padding", op, 0),
-                dilation=_pair(dilation, "dilation", op),
-                groups=_int_at_least(groups, "groups", op))
-
-
-def _conv_config(x_shape: Sequence[int], w_shape: Sequence[int], stride: IntPair,
-                 padding: IntPair, dilation: IntPair, groups: int,
-                 op: str = "conv2d") -> dict[str, Any]:
-    x_shape, w_shape = tuple(x_shape), tuple(w_shape)
-    if len(x_shape) != 4 or len(w_shape) != 4:
-        raise ValueError(f"{op}: expected input (N, C, H, W) and weight (O, C/groups, KH, KW), "
-                         f"got shapes {x_shape} and {w_shape}")
-    conf = _conv_args(stride, padding, dilation, groups, op)
-    groups = conf["groups"]
-    if x_shape[1] % groups or w_shape[0] % groups:
-        raise ValueError(f"{op}: groups={groups} must divide the input channels "
-                         f"({x_shape[1]}) and the output channels ({w_shape[0]})")
-    if w_shape[1] * groups != x_shape[1]:
-        raise ValueError(f"{op}: weight of shape {w_shape} expects {w_shape[1] * groups} input "
-                         f"channels (C/groups={w_shape[1]}, groups={groups}), but the input "
-                         f"of shape {x_shape} has {x_shape[1]}")
-    from .ops.conv import output_hw
-
-    oh, ow = output_hw(x_shape[2:], w_shape[2:], conf["stride"], conf["padding"],
-                       conf["dilation"])
-    if oh < 1 or ow < 1:
-        raise ValueError(f"{op}: kernel {w_shape[2:]} (dilation {conf['dilation']}) does not fit "
-                         f"the input of shape {x_shape} with padding {conf['padding']}")
-    return conf
-
-
-def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
-           padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1) -> Tensor:
-    """2-D cross-correlation of an (N, C, H, W) input with (O, C/groups, KH, KW) weights.
-
-    Examples
-    --------
-    >>> import tinygrad_nd as tg
-    >>> y = tg.conv2d(tg.ones(1, 1, 4, 4), tg.ones(2, 1, 3, 3), padding=1)
-    >>> y.shape, y[0, 0, 1, 1].item()
-    ((1, 2, 4, 4), 9.0)
-    """
-    conf = _conv_config(x.shape, weight.shape, stride, padding, dilation, groups)
-    out = apply("conv2d", x, weight, **conf)
-    if bias is None:
-        return out
-    if bias.shape != (weight.shape[0],):
-        raise ValueError(f"conv2d: bias must have shape ({weight.shape[0]},), got {bias.shape}")
-    return out + bias.reshape(1, -1, 1, 1)
-
-
-
-
-def _pool_args(kernel_size: IntPair, stride: IntPair | None, padding: IntPair,
-               op: str) -> dict[str, Any]:
-    """The shape-independent settings of a pooling window, checked (also used by the
-    nn.MaxPool2d / nn.AvgPool2d constructors)."""
-    kernel = _pair(kernel_size, "kernel_size", op)
-    conf = dict(kernel_size=kernel,
-                stride=kernel if stride is None else _pair(stride, "stride", op),
-                padding=_pair(padding, "padding", op, 0))
-    if any(p > k // 2 for p, k in zip(conf["padding"], kernel)):
-        raise ValueError(f"{op}: padding {conf['padding']} must be at most half the kernel "
-                         f"size {kernel}")
-    return conf
-
-
-def _pool_config(x_shape: Sequence[int], kernel_size: IntPair, stride: IntPair | None,
-                 padding: IntPair, op: str) -> dict[str, Any]:
-    x_shape = tuple(x_shape)
-    if len(x_shape) != 4:
-        raise ValueError(f"{op}: expected an (N, C, H, W) input, got shape {x_shape}")
-    conf = _pool_args(kernel_size, stride, padding, op)
-    kernel = conf["kernel_size"]
-    if any(s + 2 * p < k for s, p, k in zip(x_shape[2:], conf["padding"], kernel)):
-        raise ValueError(f"{op}: kernel {kernel} is larger than the padded input of shape "
-                         f"{x_shape} (padding {conf['padding']})")
-    return conf
-
-
-def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
-               padding: IntPair = 0) -> Tensor:
-    """Maximum over (kernel_size) windows; ``stride`` defaults to the kernel size.
-
-    Examples
-    --------
-    >>> import tinygrad_nd as tg
-    >>> tg.max_pool2d(tg.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
-    [[[[5.0, 7.0], [13.0, 15.0]]]]
-    """
-    conf = _pool_config(x.shape, kernel_size, stride, padding, "max_pool2d")
-    return apply("max_pool2d", x, **conf)
-
-
-def avg_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
-               padding: IntPair = 0) -> Tensor:
-    """Mean over (kernel_size) windows, zero padding included in the count (PyTorch's default)."""
-    conf = _pool_config(x.shape, kernel_size, stride, padding, "avg_pool2d")
-    return apply("avg_pool2d", x, **conf)
-
-
-
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """Softmax along ``axis`` (stable)."""
     return x.softmax(axis)
@@ -305,3 +187,13 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """Log-softmax along ``axis`` (stable)."""
     return x.log_softmax(axis)
+
+
+def __getattr__(name: str) -> Any:
+    # The convolution family lives in nn.functional (PyTorch's F), which imports this module;
+    # ``tinygrad_nd.functional.conv2d`` etc. keep working, resolved on first use.
+    if name in ("conv2d", "max_pool2d", "avg_pool2d"):
+        from .nn import functional as nn_functional
+
+        return getattr(nn_functional, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

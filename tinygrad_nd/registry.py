@@ -18,10 +18,11 @@ if TYPE_CHECKING:
 # Families of input shapes understood by ``tinygrad_nd.testing.op_inputs``.
 SHAPE_RULES = (
     "elementwise", "reduce", "softmax", "matmul", "reshape", "permute", "expand", "getitem",
-    "index_add", "cat", "pad", "conv2d", "conv2d_input_grad", "conv2d_weight_grad", "pool2d",
-    "avg_pool2d_grad", "where", "linear", "cross_entropy",
+    "index_add", "cat", "pad", "where", "linear", "cross_entropy",
     # p14-select: gather / scatter family (tinygrad_nd/ops/selection.py)
     "gather", "scatter",
+    # convolution and pooling, N-d (p14-conv)
+    "convolution", "convolution_input_grad", "convolution_weight_grad", "pool", "avg_pool_grad",
 )
 
 
@@ -42,7 +43,7 @@ class OpDef:
     reference : an independent numpy implementation of the forward, for value checks.
     smooth : whether grad-of-grad tests apply (false for ops with kinks).
     adjoint_of : for an op that exists to make another op's backward differentiable
-        (``conv2d_input_grad`` for ``conv2d``), that op's name: an internal op, reached
+        (``convolution_input_grad`` for ``convolution``), that op's name: an internal op, reached
         through the other's gradient rather than by a user-facing function.
     """
 

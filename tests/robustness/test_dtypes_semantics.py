@@ -25,6 +25,16 @@ LAYERS = {
 }
 INPUTS = {"Linear": (4, 3), "Conv2d": (2, 2, 5, 5), "BatchNorm1d": (4, 3),
           "BatchNorm2d": (4, 3, 2, 2)}
+# convolution layers of other ranks and transposed (p14-conv)
+LAYERS.update({
+    "Conv1d": lambda dtype: nn.Conv1d(2, 4, 3, dtype=dtype),
+    "Conv3d": lambda dtype: nn.Conv3d(2, 2, 2, dtype=dtype),
+    "ConvTranspose1d": lambda dtype: nn.ConvTranspose1d(2, 4, 3, stride=2, dtype=dtype),
+    "ConvTranspose2d": lambda dtype: nn.ConvTranspose2d(2, 4, 3, groups=2, dtype=dtype),
+    "ConvTranspose3d": lambda dtype: nn.ConvTranspose3d(2, 1, 2, bias=False, dtype=dtype),
+})
+INPUTS.update({"Conv1d": (2, 2, 7), "Conv3d": (2, 2, 3, 4, 3), "ConvTranspose1d": (2, 2, 4),
+               "ConvTranspose2d": (2, 2, 3, 3), "ConvTranspose3d": (1, 2, 2, 2, 2)})
 
 
 def test_every_layer_taking_dtype_is_covered():

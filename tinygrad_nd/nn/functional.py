@@ -1,6 +1,7 @@
 """Functional forms of layers and losses, built from registered ops (checked end to end).
 
-Also re-exports the tensor-level functions (``conv2d``, ``max_pool2d``, ``softmax`` ...), so
+Owns the convolution and pooling family and its argument checks (``tg.conv2d`` is this
+``conv2d``), and re-exports the tensor-level functions (``softmax``, ``cat`` ...), so
 ``import tinygrad_nd.nn.functional as F`` reads like PyTorch.
 """
 
@@ -13,11 +14,8 @@ import numpy as np
 from .. import factories
 from ..functional import (  # noqa: F401
     _real_in,
-    avg_pool2d,
     cat,
-    conv2d,
     log_softmax,
-    max_pool2d,
     softmax,
     stack,
     where,
@@ -26,6 +24,30 @@ from ..ops.fused import check_linear_shapes
 from ..registry import apply
 from ..reshaping import pad  # noqa: F401  (p14-select: F.pad with PyTorch's order and modes)
 from ..tensor import Tensor
+from .conv_functional import (  # noqa: F401
+    avg_pool1d,
+    avg_pool2d,
+    avg_pool3d,
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+    convolution,
+    max_pool1d,
+    max_pool2d,
+    max_pool3d,
+)
+from .sampling import (  # noqa: F401
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    interpolate,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -299,3 +321,4 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     if bias is not None:
         out = out + bias.reshape(shape)
     return out
+

@@ -1,4 +1,5 @@
-"""Layers with parameters or modes: Linear, Conv2d, pooling, Flatten, Dropout, BatchNorm."""
+"""Layers with parameters or modes: Linear, Flatten, Dropout, BatchNorm (convolutions are in
+nn/conv.py, pooling in nn/pooling.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import dtypes, factories
-from ..functional import _conv_args, _int_at_least, _pair, _pool_args
+from ..functional import _int_at_least
 from ..tensor import Tensor
 from . import functional as F
 from .init import init_layer
@@ -64,78 +65,6 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
-
-
-class Conv2d(Module):
-    """2-D convolution over (N, C, H, W) inputs; weight (out, in/groups, kh, kw).
-
-    Examples
-    --------
-    >>> import tinygrad_nd as tg
-    >>> from tinygrad_nd import nn
-    >>> nn.Conv2d(1, 8, 5)(tg.zeros(2, 1, 28, 28)).shape
-    (2, 8, 24, 24)
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
-                 stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
-                 dilation: int | tuple[int, int] = 1, groups: int = 1, bias: bool = True,
-                 init: Init = "pytorch", generator: factories.Generator | None = None,
-                 dtype: Any = None) -> None:
-        super().__init__()
-        dtype = dtypes.check_float_dtype(dtype, "Conv2d")
-        _int_at_least(in_channels, "in_channels", "Conv2d")
-        _int_at_least(out_channels, "out_channels", "Conv2d")
-        _conv_args(stride, padding, dilation, groups, "Conv2d")
-        _check_bool(bias, "bias", "Conv2d")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: groups={groups} must divide in_channels={in_channels} "
-                             f"and out_channels={out_channels}")
-        kh, kw = _pair(kernel_size, "kernel_size", "Conv2d")
-        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, (kh, kw)
-        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
-        self.weight = Parameter(factories.zeros(out_channels, in_channels // groups, kh, kw,
-                                                dtype=dtype))
-        self.register_parameter("bias", Parameter(factories.zeros(out_channels, dtype=dtype))
-                                if bias else None)
-        init_layer(self.weight, self.bias, init, generator)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                        self.groups)
-
-    def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}")
-
-
-class _Pool2d(Module):
-    function: Callable[..., Tensor]
-
-    def __init__(self, kernel_size: int | tuple[int, int],
-                 stride: int | tuple[int, int] | None = None,
-                 padding: int | tuple[int, int] = 0) -> None:
-        super().__init__()
-        _pool_args(kernel_size, stride, padding, type(self).__name__)  # fail here, not in forward
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-
-    def forward(self, x: Tensor) -> Tensor:
-        return type(self).function(x, self.kernel_size, self.stride, self.padding)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-
-class MaxPool2d(_Pool2d):
-    """Max over windows; the gradient goes to each window's arg-max."""
-
-    function = staticmethod(F.max_pool2d)
-
-
-class AvgPool2d(_Pool2d):
-    """Mean over windows (zero padding counted); the gradient is spread evenly."""
-
-    function = staticmethod(F.avg_pool2d)
 
 
 class Flatten(Module):

@@ -8,6 +8,7 @@ from . import (  # noqa: F401
     fused,
     linalg,
     movement,
+    pool,
     reduce,
     selection,  # p14-select
 )

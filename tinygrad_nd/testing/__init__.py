@@ -16,15 +16,15 @@ from .strategies import (
                          OpCase,
                          arrays,
                          broadcastable_shapes,
-                         conv2d_configs,
+                         conv_configs,
                          op_inputs,
-                         pool2d_configs,
+                         pool_configs,
                          shapes,
                          tensors,
                          valid_axes,
 )
 
 __all__ = [
-    "OpCase", "arrays", "assert_grad_close", "broadcastable_shapes", "conv2d_configs",
-    "op_inputs", "pool2d_configs", "shapes", "tensors", "valid_axes",
+    "OpCase", "arrays", "assert_grad_close", "broadcastable_shapes", "conv_configs",
+    "op_inputs", "pool_configs", "shapes", "tensors", "valid_axes",
 ]

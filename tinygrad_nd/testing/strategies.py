@@ -111,38 +111,56 @@ def tensors(shape: st.SearchStrategy[tuple[int, ...]] | tuple[int, ...] | None =
 
 
 @st.composite
-def conv2d_configs(draw: Draw) -> dict[str, Any]:
-    """Consistent conv2d settings: shapes of x and w plus stride/padding/dilation/groups."""
+def conv_configs(draw: Draw, dims: int | None = None) -> dict[str, Any]:
+    """Consistent convolution settings for ``dims`` (drawn: 1 to 3) spatial axes: shapes of
+    x, w and the output plus stride/padding/dilation/groups. 3-D draws keep smaller kernels
+    and sizes, so finite differences stay cheap."""
+    dims = draw(st.integers(1, 3)) if dims is None else dims
+    kmax, extra = (3, 3) if dims < 3 else (2, 1)
     groups = draw(st.integers(1, 2))
     cin, cout = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
-    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    padding = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
-    min_h = max(1, dilation[0] * (kh - 1) + 1 - 2 * padding[0])
-    min_w = max(1, dilation[1] * (kw - 1) + 1 - 2 * padding[1])
-    h, w = draw(st.integers(min_h, min_h + 3)), draw(st.integers(min_w, min_w + 3))
+    kernel = tuple(draw(st.integers(1, kmax)) for _ in range(dims))
+    stride = tuple(draw(st.integers(1, 2)) for _ in range(dims))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(dims))
+    padding = tuple(draw(st.integers(0, 1)) for _ in range(dims))
+    size = []
+    for k, p, d in zip(kernel, padding, dilation):
+        least = max(1, d * (k - 1) + 1 - 2 * p)
+        size.append(draw(st.integers(least, least + extra)))
     n = draw(st.integers(1, 2))
-    out_hw = tuple((s + 2 * p - d * (k - 1) - 1) // st_ + 1 for s, p, d, k, st_ in
-                   zip((h, w), padding, dilation, (kh, kw), stride))
-    return dict(x_shape=(n, cin, h, w), w_shape=(cout, cin // groups, kh, kw),
-                out_shape=(n, cout, *out_hw), stride=stride, padding=padding, dilation=dilation,
+    out = tuple((s + 2 * p - d * (k - 1) - 1) // st_ + 1 for s, p, d, k, st_ in
+                zip(size, padding, dilation, kernel, stride))
+    return dict(x_shape=(n, cin, *size), w_shape=(cout, cin // groups, *kernel),
+                out_shape=(n, cout, *out), stride=stride, padding=padding, dilation=dilation,
                 groups=groups)
 
 
 @st.composite
-def pool2d_configs(draw: Draw) -> dict[str, Any]:
-    """Consistent pooling settings: input shape, kernel, stride, padding (<= kernel/2)."""
-    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+def pool_configs(draw: Draw, dims: int | None = None, dilated: bool = True) -> dict[str, Any]:
+    """Consistent pooling settings for ``dims`` (drawn: 1 to 3) spatial axes: input shape,
+    kernel, stride, padding (<= kernel/2), dilation (1 unless ``dilated``), ceil_mode,
+    count_include_pad. 3-D inputs are at least as large as the kernel without padding (PyTorch
+    refuses smaller ones there, though not in 1-D or 2-D)."""
+    from ..ops.pool import pool_output_size
+
+    dims = draw(st.integers(1, 3)) if dims is None else dims
+    kmax = 3 if dims < 3 else 2
+    kernel = tuple(draw(st.integers(1, kmax)) for _ in range(dims))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+    dilation = tuple(draw(st.integers(1, 2 if dilated else 1)) for _ in range(dims))
     padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
-    h, w = (draw(st.integers(max(1, k - 2 * p), max(1, k - 2 * p) + 3))
-            for k, p in zip(kernel, padding))
-    x_shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), h, w)
-    out_hw = tuple((s + 2 * p - k) // st_ + 1 for s, p, k, st_ in
-                   zip((h, w), padding, kernel, stride))
-    return dict(x_shape=x_shape, out_shape=x_shape[:2] + out_hw, kernel_size=kernel,
-                stride=stride, padding=padding)
+    ceil_mode = draw(st.booleans())
+    size = []
+    for k, p, d in zip(kernel, padding, dilation):
+        # (a dilated window over a short input can hold only padding: PyTorch then sends the
+        # gradient to a neighbouring channel's pixel, so those are tested in test_conv.py)
+        least = max(1, d * (k - 1) + 1 - (2 * p if dims < 3 and d == 1 else 0))
+        size.append(draw(st.integers(least, least + (3 if dims < 3 else 1))))
+    x_shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), *size)
+    return dict(x_shape=x_shape, kernel_size=kernel, stride=stride, padding=padding,
+                dilation=dilation, ceil_mode=ceil_mode, count_include_pad=draw(st.booleans()),
+                out_shape=x_shape[:2] + pool_output_size(size, kernel, stride, padding,
+                                                         dilation, ceil_mode))
 
 
 def _draw_params(draw: Draw, opdef: OpDef) -> dict[str, Any]:
@@ -229,28 +247,6 @@ def _pad(draw, opdef, rng):
     return [shape], {"pad_width": widths, **params}
 
 
-CONV_KEYS = ("stride", "padding", "dilation", "groups")
-POOL_KEYS = ("kernel_size", "stride", "padding")
-
-
-def _conv2d(draw, opdef, rng):
-    c = draw(conv2d_configs())
-    conf = {k: c[k] for k in CONV_KEYS}
-    if opdef.shape_rule == "conv2d":
-        return [c["x_shape"], c["w_shape"]], conf
-    if opdef.shape_rule == "conv2d_input_grad":
-        return [c["out_shape"], c["w_shape"]], {"x_shape": c["x_shape"], **conf}
-    return [c["x_shape"], c["out_shape"]], {"w_shape": c["w_shape"], **conf}
-
-
-def _pool2d(draw, opdef, rng):
-    c = draw(pool2d_configs())
-    conf = {k: c[k] for k in POOL_KEYS}
-    if opdef.shape_rule == "pool2d":
-        return [c["x_shape"]], conf
-    return [c["out_shape"]], {"x_shape": c["x_shape"], **conf}
-
-
 def _where(draw, opdef, rng):
     cond, x, y = draw(broadcastable_shapes(3))
     return OpCase([rng.random(cond) < 0.5] + spread_values(rng, [x, y], *opdef.input_domain(1)),
@@ -298,15 +294,40 @@ def _scatter(draw, opdef, rng):
     return [shape, src], {"dim": dim, "index": index, **_draw_params(draw, opdef)}
 
 
+# convolution and pooling, N-d (p14-conv)
+CONV_KEYS = ("stride", "padding", "dilation", "groups")
+
+
+def _convolution(draw, opdef, rng):
+    c = draw(conv_configs())
+    conf = {k: c[k] for k in CONV_KEYS}
+    if opdef.shape_rule == "convolution":
+        return [c["x_shape"], c["w_shape"]], conf
+    if opdef.shape_rule == "convolution_input_grad":
+        return [c["out_shape"], c["w_shape"]], {"x_shape": c["x_shape"], **conf}
+    return [c["x_shape"], c["out_shape"]], {"w_shape": c["w_shape"], **conf}
+
+
+def _pool(draw, opdef, rng):
+    c = draw(pool_configs(dilated=opdef.name == "max_pool"))
+    keys = ["kernel_size", "stride", "padding", "ceil_mode"]
+    keys.append("dilation" if opdef.name == "max_pool" else "count_include_pad")
+    conf = {k: c[k] for k in keys}
+    if opdef.shape_rule == "pool":
+        return [c["x_shape"]], conf
+    return [c["out_shape"]], {"x_shape": c["x_shape"], **conf}
+
+
 INPUT_BUILDERS: dict[str, Callable[..., Any]] = {
     "elementwise": _elementwise, "reduce": _reduce, "softmax": _softmax, "matmul": _matmul,
     "reshape": _reshape, "permute": _permute, "expand": _expand, "getitem": _getitem,
-    "index_add": _index_add, "cat": _cat, "pad": _pad, "conv2d": _conv2d,
-    "conv2d_input_grad": _conv2d, "conv2d_weight_grad": _conv2d, "pool2d": _pool2d,
-    "avg_pool2d_grad": _pool2d, "where": _where, "linear": _linear,
+    "index_add": _index_add, "cat": _cat, "pad": _pad, "where": _where, "linear": _linear,
     "cross_entropy": _cross_entropy,
     # p14-select
     "gather": _gather, "scatter": _scatter,
+    # convolution and pooling, N-d (p14-conv)
+    "convolution": _convolution, "convolution_input_grad": _convolution,
+    "convolution_weight_grad": _convolution, "pool": _pool, "avg_pool_grad": _pool,
 }
 
 
