@@ -229,7 +229,11 @@ class Context:
             else:
                 # Re-attach the output to this op so grad-of-grad sees its dependence on the
                 # inputs; a fresh Tensor avoids a context -> output reference cycle.
-                out.append(make(arr, self if arr is self._output_data else None))
+                if arr is self._output_data:
+                    self.twinned = True  # two graph nodes now share this context
+                    out.append(make(arr, self))
+                else:
+                    out.append(make(arr, None))
         return tuple(out)
 
     def _checked_saved(self) -> tuple[np.ndarray, ...]:

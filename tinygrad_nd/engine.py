@@ -130,6 +130,9 @@ def run_backward(
     captured: list[Tensor | None] = [None] * len(inputs or ())
     order = toposort(roots)
     placeholders: dict[Tensor, Tensor] = {}
+    # A saved output re-attached for grad-of-grad is a second node of its op's context; such
+    # a context is released only when the last of its nodes has been walked.
+    twins = _count_twins(order)
     prev_mode = _grad_enabled()
     _set_grad_mode(create_graph)
     # inf/nan gradients (from an inf loss, 0 * inf where a branch was masked ...) come out as
@@ -141,7 +144,7 @@ def run_backward(
             g = grads.pop(node, None)
             if g is None:
                 if not retain_graph and node._ctx is not None:  # reached by no gradient
-                    _release(node._ctx, placeholders)
+                    _release_when_done(node._ctx, placeholders, twins)
                 continue
             if node._hooks:
                 g = from_user(_run_tensor_hooks(node, to_user(g)))
@@ -157,11 +160,31 @@ def run_backward(
                 raise RuntimeError(_freed_message(ctx.function.op_name))
             _backprop_op(ctx, g, grads, create_graph)
             if not retain_graph:
-                _release(ctx, placeholders)
+                _release_when_done(ctx, placeholders, twins)
     finally:
         quiet.__exit__(None, None, None)
         _set_grad_mode(prev_mode)
     return captured if capture is not None else None
+
+
+def _count_twins(order: list[Tensor]) -> dict[Context, int]:
+    """For each context that several nodes of ``order`` share, how many of them there are."""
+    counts: dict[Context, int] = {}
+    for node in order:
+        ctx = node._ctx
+        if ctx is not None and "twinned" in ctx.__dict__:
+            counts[ctx] = counts.get(ctx, 0) + 1
+    return counts
+
+
+def _release_when_done(ctx: Context, placeholders: dict[Tensor, Tensor],
+                       twins: dict[Context, int]) -> None:
+    """Release ``ctx`` now, or, if other nodes of the walk share it, after the last one."""
+    if twins and ctx in twins:
+        twins[ctx] -= 1
+        if twins[ctx]:
+            return
+    _release(ctx, placeholders)
 
 
 def _release(ctx: Context, placeholders: dict[Tensor, Tensor]) -> None:
