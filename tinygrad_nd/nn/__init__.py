@@ -13,10 +13,49 @@ from .activation import (
                          Softplus,
                          Tanh,
 )
-from .containers import ModuleList, Residual, Sequential
-from .layers import AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .attention import MultiheadAttention
+from .containers import (
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+    Residual,
+    Sequential,
+)
+from .layers import (
+    AvgPool2d,
+    Conv2d,
+    Dropout,
+    Embedding,
+    Flatten,
+    Linear,
+    MaxPool2d,
+    Unflatten,
+)
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineSimilarity,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import Module, Parameter
+from .normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    LayerNorm,
+)
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d",
@@ -24,4 +63,9 @@ __all__ = [
     "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU",
     "Residual", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh", "functional", "init",
     "utils",
+    # layers and losses of the PyTorch-parity work (issue #14)
+    "BatchNorm3d", "CosineSimilarity", "Embedding", "GRU", "GRUCell", "GroupNorm", "HuberLoss",
+    "InstanceNorm1d", "InstanceNorm2d", "KLDivLoss", "L1Loss", "LSTM", "LSTMCell", "LayerNorm",
+    "MarginRankingLoss", "ModuleDict", "MultiheadAttention", "ParameterDict", "ParameterList",
+    "RNN", "RNNCell", "SmoothL1Loss", "Unflatten",
 ]

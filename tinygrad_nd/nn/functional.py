@@ -561,3 +561,12 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     if bias is not None:
         out = out + bias.reshape(shape)
     return out
+
+
+from .functional_layers import (  # noqa: E402,F401  (PyTorch's names, one namespace)
+    embedding,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    scaled_dot_product_attention,
+)
