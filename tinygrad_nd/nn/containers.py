@@ -107,7 +107,62 @@ def _check_key(key: Any, container: str) -> str:
     return key
 
 
-class ModuleDict(Module):
+class _NamedEntries:
+    """The read side of a dict-like container, in insertion order: subclasses give
+    ``_names()``, ``__getitem__`` and ``__delitem__``."""
+
+    def _names(self) -> list[str]:
+        raise NotImplementedError
+
+    def __getitem__(self, key: str) -> Any:
+        raise NotImplementedError
+
+    def __delitem__(self, key: str) -> None:
+        raise NotImplementedError
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._names()))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._names()
+
+    def keys(self) -> list[str]:
+        """The keys, in order."""
+        return list(self._names())
+
+    def values(self) -> list[Any]:
+        """The entries, in order."""
+        return [self[k] for k in self._names()]
+
+    def items(self) -> list[tuple[str, Any]]:
+        """(key, entry) pairs, in order."""
+        return [(k, self[k]) for k in self._names()]
+
+    def pop(self, key: str) -> Any:
+        """Remove ``key`` and return its entry."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        for key in self.keys():
+            del self[key]
+
+    def update(self, entries: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
+        """Add or replace entries from a mapping or from (key, value) pairs."""
+        pairs = entries.items() if isinstance(entries, Mapping) else entries
+        for key, value in pairs:
+            self[key] = value
+
+
+class ModuleDict(_NamedEntries, Module):
     """A dict of modules whose parameters are registered, in insertion order (no forward).
 
     Examples
@@ -136,43 +191,8 @@ class ModuleDict(Module):
         del self._modules[key]
         object.__delattr__(self, key)
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._modules))
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._modules
-
-    def keys(self) -> list[str]:
-        """The keys, in order."""
+    def _names(self) -> list[str]:
         return list(self._modules)
-
-    def values(self) -> list[Module]:
-        """The modules, in order."""
-        return list(self._modules.values())
-
-    def items(self) -> list[tuple[str, Module]]:
-        """(key, module) pairs, in order."""
-        return list(self._modules.items())
-
-    def pop(self, key: str) -> Module:
-        """Remove ``key`` and return its module."""
-        module = self[key]
-        del self[key]
-        return module
-
-    def clear(self) -> None:
-        """Remove every module."""
-        for key in self.keys():
-            del self[key]
-
-    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
-        """Add or replace modules from a mapping or from (key, module) pairs."""
-        pairs = modules.items() if isinstance(modules, Mapping) else modules
-        for key, module in pairs:
-            self[key] = module
 
     def forward(self, *args: Any) -> Any:
         raise TypeError("ModuleDict has no forward; index it instead")
@@ -236,7 +256,7 @@ class ParameterList(Module):
         raise TypeError("ParameterList has no forward; iterate over it instead")
 
 
-class ParameterDict(Module):
+class ParameterDict(_NamedEntries, Module):
     """A dict of parameters, registered under their keys in insertion order.
 
     Examples
@@ -271,38 +291,8 @@ class ParameterDict(Module):
         self._parameters.pop(key, None)
         object.__delattr__(self, key)
 
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._keys))
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._keys
-
-    def keys(self) -> list[str]:
-        """The keys, in order."""
-        return list(self._keys)
-
-    def values(self) -> list[Any]:
-        """The parameters, in order."""
-        return [self[k] for k in self._keys]
-
-    def items(self) -> list[tuple[str, Any]]:
-        """(key, parameter) pairs, in order."""
-        return [(k, self[k]) for k in self._keys]
-
-    def pop(self, key: str) -> Any:
-        """Remove ``key`` and return its parameter."""
-        value = self[key]
-        del self[key]
-        return value
-
-    def update(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
-        """Add or replace parameters from a mapping or from (key, value) pairs."""
-        pairs = parameters.items() if isinstance(parameters, Mapping) else parameters
-        for key, value in pairs:
-            self[key] = value
+    def _names(self) -> list[str]:
+        return self._keys
 
     def forward(self, *args: Any) -> Any:
         raise TypeError("ParameterDict has no forward; index it instead")
