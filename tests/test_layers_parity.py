@@ -30,7 +30,7 @@ def _compare_modules(ours, theirs, inputs, call=lambda m, *xs: m(*xs), grad_inpu
         assert o.shape == tuple(t.shape)
         assert_close(o, t)
     weighted_sum(t_out, upstream, torch.tensor).backward()
-    weighted_sum(o_out, upstream, tg.Tensor).backward()
+    weighted_sum(o_out, upstream, lambda g: tg.Tensor(g, dtype=np.float64)).backward()
     for (name, p), (t_name, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
         assert name == t_name
         if tp.grad is None:
