@@ -369,3 +369,27 @@ def test_containers_name_their_entries_as_torch():
     assert pdict.pop("w").shape == (2,) and list(pdict.state_dict()) == ["b"]
     with pytest.raises(KeyError):
         pdict["x.y"] = tg.zeros(1)
+
+
+EMPTY = {
+    "LSTM batch 0": (lambda: nn.LSTM(3, 4)(tg.zeros(5, 0, 3))[0], (5, 0, 4)),
+    "LayerNorm batch 0": (lambda: nn.LayerNorm(3)(tg.zeros(0, 3)), (0, 3)),
+    "GroupNorm batch 0": (lambda: nn.GroupNorm(2, 4)(tg.zeros(0, 4, 3)), (0, 4, 3)),
+    "Embedding no index": (lambda: nn.Embedding(3, 2)(np.zeros((0,), int)), (0, 2)),
+    "attention no query": (lambda: TF.scaled_dot_product_attention(
+        tg.zeros(2, 0, 4), tg.zeros(2, 3, 4), tg.zeros(2, 3, 4)), (2, 0, 4)),
+}
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("case", sorted(EMPTY))
+def test_layers_take_empty_batches_as_torch(case):
+    make, shape = EMPTY[case]
+    assert make().shape == shape
+
+
+def test_recurrent_layers_refuse_an_empty_sequence_as_torch():
+    with pytest.raises(ValueError, match="sequence length larger than 0"):
+        nn.RNN(3, 4)(tg.zeros(0, 2, 3))
+    with pytest.raises(ValueError, match="sequence length larger than 0"):
+        nn.GRU(3, 4, batch_first=True)(tg.zeros(2, 0, 3))

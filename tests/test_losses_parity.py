@@ -246,3 +246,44 @@ def test_parameters_to_vector_and_back_match_torch():
         nn.utils.vector_to_parameters(tg.zeros(7), ours.parameters())
     with pytest.raises(TypeError):
         nn.utils.vector_to_parameters(np.zeros(8), ours.parameters())
+
+
+EDGE_CASES = {
+    "l1 empty": (lambda: F.l1_loss(tg.zeros(0, 3), np.zeros((0, 3))),
+                 lambda: T.l1_loss(torch.zeros(0, 3), torch.zeros(0, 3))),
+    "huber empty": (lambda: F.huber_loss(tg.zeros(0), np.zeros(0)),
+                    lambda: T.huber_loss(torch.zeros(0), torch.zeros(0))),
+    "kl batchmean empty": (
+        lambda: F.kl_div(tg.zeros(0, 3), np.zeros((0, 3)), reduction="batchmean"),
+        lambda: T.kl_div(torch.zeros(0, 3), torch.zeros(0, 3), reduction="batchmean")),
+    "weighted ce empty": (
+        lambda: F.cross_entropy(tg.zeros(0, 3), np.zeros(0, int), weight=[1.0, 2.0, 3.0]),
+        lambda: T.cross_entropy(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long),
+                                weight=torch.tensor([1.0, 2.0, 3.0]))),
+    "l1 int target": (lambda: F.l1_loss(tg.zeros(3), np.array([1, 2, 3])),
+                      lambda: T.l1_loss(torch.zeros(3), torch.tensor([1, 2, 3]))),
+    "l1 0-d": (lambda: F.l1_loss(tg.Tensor(2.0), 1.0),
+               lambda: T.l1_loss(torch.tensor(2.0), torch.tensor(1.0))),
+    "cosine 1-d": (lambda: F.cosine_similarity(tg.Tensor([1.0, 2]), tg.Tensor([2.0, 1]), dim=0),
+                   lambda: T.cosine_similarity(torch.tensor([1.0, 2]), torch.tensor([2.0, 1]),
+                                               dim=0)),
+    "margin int target": (
+        lambda: F.margin_ranking_loss(tg.zeros(2), tg.ones(2), np.array([1, -1])),
+        lambda: T.margin_ranking_loss(torch.zeros(2), torch.ones(2), torch.tensor([1, -1]))),
+    "ce 1-d probabilities": (
+        lambda: F.cross_entropy(tg.zeros(3), np.array([0.2, 0.3, 0.5], np.float32)),
+        lambda: T.cross_entropy(torch.zeros(3), torch.tensor([0.2, 0.3, 0.5]))),
+    "nll (N, C, d) none": (
+        lambda: F.nll_loss(tg.zeros(2, 3, 4), np.zeros((2, 4), int), reduction="none"),
+        lambda: T.nll_loss(torch.zeros(2, 3, 4), torch.zeros(2, 4, dtype=torch.long),
+                           reduction="none")),
+}
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("case", sorted(EDGE_CASES))
+def test_loss_edge_cases_match_torch_silently(case):
+    ours, theirs = EDGE_CASES[case]
+    out, expected = ours(), theirs()
+    assert out.dtype == np.float32 and out.shape == tuple(expected.shape)
+    np.testing.assert_allclose(out.data, expected.numpy(), rtol=1e-6)

@@ -80,7 +80,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     if input.ndim < 2 or input.shape[1] % num_groups:
         raise ValueError(f"group_norm: expected (N, C, ...) input with C divisible by "
                          f"num_groups={num_groups}, got shape {input.shape}")
-    grouped = input.reshape(input.shape[0], num_groups, -1)
+    per_group = input.size // max(input.shape[0] * num_groups, 1)  # -1 fails on N = 0
+    grouped = input.reshape(input.shape[0], num_groups, per_group)
     out = _normalize(grouped, (2,), _check_eps(eps, "group_norm")).reshape(input.shape)
     return _channel_affine(out, weight, bias)
 

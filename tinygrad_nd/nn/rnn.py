@@ -153,8 +153,7 @@ class RNNBase(Module):
                     seq.append(h)
                 if d:
                     seq.reverse()
-                outputs.append(stack(seq) if seq else factories.zeros(
-                    0, x.shape[1], h.shape[-1], dtype=x.dtype))
+                outputs.append(stack(seq))
                 hs.append(h)
                 cs.append(c)
             x = outputs[0] if directions == 1 else cat(outputs, axis=2)
@@ -167,6 +166,9 @@ class RNNBase(Module):
                              f"(or (N, L, ...) with batch_first, or (L, {self.input_size}) "
                              f"unbatched), got {input.shape}")
         unbatched = input.ndim == 2
+        if input.shape[1 if self.batch_first and not unbatched else 0] == 0:
+            raise ValueError(f"{name}: expected a sequence length larger than 0, got input of "
+                             f"shape {input.shape}")
         x = input.unsqueeze(1) if unbatched else (
             input.transpose(0, 1) if self.batch_first else input)
         batch = x.shape[1]
