@@ -393,3 +393,10 @@ def test_recurrent_layers_refuse_an_empty_sequence_as_torch():
         nn.RNN(3, 4)(tg.zeros(0, 2, 3))
     with pytest.raises(ValueError, match="sequence length larger than 0"):
         nn.GRU(3, 4, batch_first=True)(tg.zeros(2, 0, 3))
+
+
+def test_batch_norm_stays_importable_from_layers():
+    from tinygrad_nd.nn import layers, normalization
+
+    assert layers.BatchNorm1d is normalization.BatchNorm1d is nn.BatchNorm1d
+    assert layers.BatchNorm2d is nn.BatchNorm2d

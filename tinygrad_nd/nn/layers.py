@@ -266,3 +266,8 @@ class Embedding(Module):
     def extra_repr(self) -> str:
         pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
         return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
+
+
+# BatchNorm1d/2d live in normalization.py with the other normalisation layers; importable from
+# here as before (this import comes last: normalization.py uses _check_bool from this module).
+from .normalization import BatchNorm1d, BatchNorm2d  # noqa: E402,F401
