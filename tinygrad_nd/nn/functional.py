@@ -311,6 +311,14 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
 _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
+def _in_range(idx: np.ndarray, classes: int) -> bool:
+    """Whether every integer index is in [0, classes), in one pass: viewed as unsigned,
+    negative indices become huge, so the maximum alone finds one out of range at either end
+    (this check runs on every training step)."""
+    unsigned = idx if idx.dtype.kind == "u" else idx.view(_UNSIGNED[idx.dtype.itemsize])
+    return not idx.size or bool(unsigned.max() < classes)
+
+
 def _class_indices(target: Any, n: int, classes: int, op: str) -> np.ndarray:
     idx = target.data if isinstance(target, Tensor) else np.asarray(target)
     if idx.dtype.kind not in "iu":
@@ -318,10 +326,7 @@ def _class_indices(target: Any, n: int, classes: int, op: str) -> np.ndarray:
     if idx.shape != (n,):
         raise ValueError(f"{op}: expected {n} class indices (shape ({n},)), got shape "
                          f"{idx.shape}")
-    # One pass: viewed as unsigned, negative indices become huge, so the maximum alone finds
-    # an index out of range at either end (this check runs on every training step).
-    unsigned = idx if idx.dtype.kind == "u" else idx.view(_UNSIGNED[idx.dtype.itemsize])
-    if n and unsigned.max() >= classes:
+    if not _in_range(idx, classes):
         bad = idx[(idx < 0) | (idx >= classes)][0]
         raise ValueError(f"{op}: target class {int(bad)} is out of range for {classes} classes")
     return idx
@@ -375,8 +380,8 @@ def _class_targets(input: Tensor, target: Any, ignore_index: int,
         raise TypeError(_not_indices(op, idx.dtype))
     expected = _target_shape(input)
     if idx.shape != expected:
-        raise ValueError(f"{op}: expected class indices of shape {expected} for input of shape "
-                         f"{input.shape}, got shape {idx.shape}")
+        raise ValueError(f"{op}: expected {int(np.prod(expected))} class indices (shape "
+                         f"{expected}) for input of shape {input.shape}, got shape {idx.shape}")
     idx = idx.reshape(-1)
     keep = idx != ignore_index
     classes = input.shape[0] if input.ndim == 1 else input.shape[1]
@@ -450,21 +455,23 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
     1.3863
     """
     op = "cross_entropy"
+    target_array = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if (weight is None and label_smoothing == 0.0 and reduction == "mean" and input.ndim == 2
+            and target_array.dtype.kind in "iu" and target_array.shape == input.shape[:1]
+            and not 0 <= ignore_index < input.shape[1]
+            and _in_range(target_array, input.shape[1])):
+        # The common case, checked first and cheaply (no target can equal an ignore_index
+        # outside the classes), as one fused op: it runs every training step.
+        return apply("cross_entropy", input, Tensor._make(target_array, None))
     if reduction not in REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     smoothing = _real_in(label_smoothing, "label_smoothing", op, 0.0, 1.0, closed=True)
     rows = _rows_of_classes(input, op)
     classes = rows.shape[1]
     class_weight = _class_weight(weight, classes, input.dtype, op)
-    target_array = target.data if isinstance(target, Tensor) else np.asarray(target)
     if target_array.dtype.kind == "f":
         return _cross_entropy_probabilities(input, rows, target, class_weight, reduction,
                                             smoothing)
-    plain = class_weight is None and smoothing == 0.0 and input.ndim == 2
-    if plain and reduction == "mean" and not (target_array == ignore_index).any():
-        # The common case, as one fused op (it runs every training step).
-        idx = _class_indices(target_array, input.shape[0], classes, op)
-        return apply("cross_entropy", input, Tensor._make(idx, None))
     idx, keep = _class_targets(input, target_array, ignore_index, op)
     logp = rows.log_softmax(axis=1)
     loss, w = _weighted_nll(logp, idx, keep, class_weight)
