@@ -76,7 +76,7 @@ def test_zero_kernel_size_is_a_value_error():
     (lambda: nn.BatchNorm1d(0), "BatchNorm1d: num_features must be >= 1"),
     (lambda: nn.BatchNorm2d(3.0), "BatchNorm2d: num_features must be an int"),
     (lambda: nn.BatchNorm1d(3, momentum=1.5), "BatchNorm1d: momentum must be in \\[0, 1\\]"),
-    (lambda: nn.BatchNorm1d(3, momentum=None), "BatchNorm1d: momentum must be a real number"),
+    (lambda: nn.BatchNorm1d(3, momentum="0.1"), "BatchNorm1d: momentum must be a real number"),
     (lambda: nn.BatchNorm1d(3, eps=0.0), "BatchNorm1d: eps must be positive"),
     (lambda: nn.BatchNorm1d(3, eps=-1e-5), "BatchNorm1d: eps must be in"),
     (lambda: nn.BatchNorm2d(3, affine=1), "BatchNorm2d: affine must be a bool"),

@@ -22,9 +22,27 @@ LAYERS = {
     "BatchNorm1d": lambda dtype: nn.BatchNorm1d(3, dtype=dtype),
     "BatchNorm2d": lambda dtype: nn.BatchNorm2d(3, dtype=dtype),
     "BatchNorm2d-noaffine": lambda dtype: nn.BatchNorm2d(3, affine=False, dtype=dtype),
+    # layers of the PyTorch-parity work (issue #14)
+    "BatchNorm3d": lambda dtype: nn.BatchNorm3d(3, dtype=dtype),
+    "InstanceNorm1d": lambda dtype: nn.InstanceNorm1d(3, affine=True, dtype=dtype),
+    "InstanceNorm2d": lambda dtype: nn.InstanceNorm2d(3, affine=True, track_running_stats=True,
+                                                      dtype=dtype),
+    "LayerNorm": lambda dtype: nn.LayerNorm(3, dtype=dtype),
+    "GroupNorm": lambda dtype: nn.GroupNorm(1, 3, dtype=dtype),
+    "Embedding": lambda dtype: nn.Embedding(5, 3, dtype=dtype),
+    "RNN": lambda dtype: nn.RNN(3, 2, dtype=dtype),
+    "LSTM": lambda dtype: nn.LSTM(3, 2, proj_size=1, dtype=dtype),
+    "GRU": lambda dtype: nn.GRU(3, 2, bidirectional=True, dtype=dtype),
+    "RNNCell": lambda dtype: nn.RNNCell(3, 2, dtype=dtype),
+    "LSTMCell": lambda dtype: nn.LSTMCell(3, 2, dtype=dtype),
+    "GRUCell": lambda dtype: nn.GRUCell(3, 2, dtype=dtype),
+    "MultiheadAttention": lambda dtype: nn.MultiheadAttention(4, 2, kdim=3, dtype=dtype),
 }
 INPUTS = {"Linear": (4, 3), "Conv2d": (2, 2, 5, 5), "BatchNorm1d": (4, 3),
-          "BatchNorm2d": (4, 3, 2, 2)}
+          "BatchNorm2d": (4, 3, 2, 2), "BatchNorm3d": (4, 3, 2, 2, 2), "InstanceNorm1d": (2, 3, 4),
+          "InstanceNorm2d": (2, 3, 2, 2), "LayerNorm": (2, 3), "GroupNorm": (2, 3, 2),
+          "RNN": (5, 2, 3), "LSTM": (5, 2, 3), "GRU": (5, 2, 3), "RNNCell": (2, 3),
+          "LSTMCell": (2, 3), "GRUCell": (2, 3)}
 # convolution layers of other ranks and transposed (p14-conv)
 LAYERS.update({
     "Conv1d": lambda dtype: nn.Conv1d(2, 4, 3, dtype=dtype),
@@ -35,6 +53,24 @@ LAYERS.update({
 })
 INPUTS.update({"Conv1d": (2, 2, 7), "Conv3d": (2, 2, 3, 4, 3), "ConvTranspose1d": (2, 2, 4),
                "ConvTranspose2d": (2, 2, 3, 3), "ConvTranspose3d": (1, 2, 2, 2, 2)})
+
+
+def _run(layer, name, dtype):
+    """The layer's (first) output on inputs of ``dtype``."""
+    if name == "Embedding":
+        return layer(np.array([0, 4]))
+    if name == "MultiheadAttention":
+        q, kv = tg.randn(3, 2, 4, dtype=dtype), tg.randn(5, 2, 3, dtype=dtype)
+        return layer(q, kv, tg.randn(5, 2, 4, dtype=dtype))[0]
+    out = layer(tg.randn(*INPUTS[name], dtype=dtype))
+    return out[0] if isinstance(out, tuple) else out
+
+
+def _float_state(layer):
+    """The state dict without BatchNorm's integer ``num_batches_tracked`` (int64 in PyTorch)."""
+    state = layer.state_dict()
+    assert all(v.dtype == np.int64 for k, v in state.items() if k.endswith("num_batches_tracked"))
+    return {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
 
 
 def test_every_layer_taking_dtype_is_covered():
@@ -48,20 +84,19 @@ def test_every_layer_taking_dtype_is_covered():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
 def test_layer_parameters_buffers_and_output_take_the_requested_dtype(name, dtype):
     layer = LAYERS[name](dtype)
-    state = layer.state_dict()
+    state = _float_state(layer)
     assert state and all(v.dtype == np.dtype(dtype) for v in state.values()), \
         {k: v.dtype for k, v in state.items()}
     assert all(p.dtype == np.dtype(dtype) for p in layer.parameters())
     if dtype != np.float16:
-        x = tg.randn(*INPUTS[name.split("-")[0]], dtype=dtype)
-        assert layer(x).dtype == np.dtype(dtype)
+        assert _run(layer, name.split("-")[0], dtype).dtype == np.dtype(dtype)
 
 
 @pytest.mark.parametrize("name", sorted(LAYERS))
 def test_layer_dtype_none_is_the_default_dtype(name):
-    assert all(v.dtype == np.float32 for v in LAYERS[name](None).state_dict().values())
+    assert all(v.dtype == np.float32 for v in _float_state(LAYERS[name](None)).values())
     tg.set_default_dtype(np.float64)  # (the conftest fixture restores float32)
-    assert all(v.dtype == np.float64 for v in LAYERS[name](None).state_dict().values())
+    assert all(v.dtype == np.float64 for v in _float_state(LAYERS[name](None)).values())
 
 
 @pytest.mark.parametrize("name", sorted(LAYERS))

@@ -14,22 +14,52 @@ from .activation import (
                          Softplus,
                          Tanh,
 )
+from .attention import MultiheadAttention
 from .builders import mlp
-from .containers import ModuleList, Residual, Sequential
-from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
-from .layers import BatchNorm1d, BatchNorm2d, Dropout, Flatten, Linear
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
-from .module import Module, Parameter
-from .pooling import (
-                         AdaptiveAvgPool2d,
-                         AvgPool1d,
-                         AvgPool2d,
-                         AvgPool3d,
-                         MaxPool1d,
-                         MaxPool2d,
-                         MaxPool3d,
-                         Upsample,
+from .containers import (
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+    Residual,
+    Sequential,
 )
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from .layers import Dropout, Embedding, Flatten, Linear, Unflatten
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineSimilarity,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
+from .module import Module, Parameter
+from .normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    LayerNorm,
+)
+from .pooling import (
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    AvgPool3d,
+    MaxPool1d,
+    MaxPool2d,
+    MaxPool3d,
+    Upsample,
+)
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "Activation", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
@@ -40,4 +70,9 @@ __all__ = [
     # convolution and pooling layers (p14-conv)
     "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool3d", "Conv1d", "Conv3d", "ConvTranspose1d",
     "ConvTranspose2d", "ConvTranspose3d", "MaxPool1d", "MaxPool3d", "Upsample",
+    # layers and losses of the PyTorch-parity work (issue #14)
+    "BatchNorm3d", "CosineSimilarity", "Embedding", "GRU", "GRUCell", "GroupNorm", "HuberLoss",
+    "InstanceNorm1d", "InstanceNorm2d", "KLDivLoss", "L1Loss", "LSTM", "LSTMCell", "LayerNorm",
+    "MarginRankingLoss", "ModuleDict", "MultiheadAttention", "ParameterDict", "ParameterList",
+    "RNN", "RNNCell", "SmoothL1Loss", "Unflatten",
 ]

@@ -109,6 +109,139 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean", half: bool = F
     return loss * 0.5 if half else loss
 
 
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Absolute error ``|input - target|`` (gradient 0 where they are equal, as PyTorch).
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd.nn import functional as F
+    >>> F.l1_loss(tg.Tensor([1.0, -2.0]), [0.0, 0.0]).item()
+    1.5
+    """
+    target = _float_target(target, input, "l1_loss")
+    return _reduce((input - target).abs(), reduction, "l1_loss")
+
+
+def _quadratic_then_linear(input: Tensor, target: Any, width: float, op: str) -> Tensor:
+    """``0.5 d**2`` for ``|d| < width``, else ``width * (|d| - 0.5 width)``: the Huber loss
+    (smooth L1 is it divided by ``width``); value and slope agree at ``|d| = width``."""
+    diff = input - _float_target(target, input, op)
+    size = diff.abs()
+    return where(size < width, diff * diff * 0.5, (size - 0.5 * width) * width)
+
+
+def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """``0.5 d**2 / beta`` for ``|d| < beta``, else ``|d| - 0.5 beta`` (``beta = 0``: L1).
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd.nn import functional as F
+    >>> F.smooth_l1_loss(tg.Tensor([0.5, 3.0]), [0.0, 0.0], reduction="none").tolist()
+    [0.125, 2.5]
+    """
+    beta = _real_in(beta, "beta", "smooth_l1_loss", 0.0)
+    if beta == 0.0:
+        return l1_loss(input, target, reduction)
+    loss = _quadratic_then_linear(input, target, beta, "smooth_l1_loss") * (1.0 / beta)
+    return _reduce(loss, reduction, "smooth_l1_loss")
+
+
+def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """``0.5 d**2`` for ``|d| <= delta``, else ``delta (|d| - 0.5 delta)``; delta > 0.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd.nn import functional as F
+    >>> F.huber_loss(tg.Tensor([0.5, 3.0]), [0.0, 0.0], reduction="none", delta=2.0).tolist()
+    [0.125, 4.0]
+    """
+    if _real_in(delta, "delta", "huber_loss", 0.0) == 0.0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
+    return _reduce(_quadratic_then_linear(input, target, delta, "huber_loss"), reduction,
+                   "huber_loss")
+
+
+def kl_div(input: Tensor, target: Any, reduction: str = "mean", log_target: bool = False
+           ) -> Tensor:
+    """Kullback-Leibler divergence ``target (log target - input)`` for log-probabilities
+    ``input``, pointwise (0 where target = 0), as PyTorch.
+
+    ``log_target=True`` takes the target as log-probabilities too. ``"batchmean"`` divides
+    the sum by the batch size ``input.shape[0]`` (the true KL divergence per sample);
+    ``"mean"`` divides by the number of elements, as PyTorch does.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd.nn import functional as F
+    >>> logq = tg.Tensor([[0.5, 0.5]]).log()
+    >>> round(F.kl_div(logq, [[1.0, 0.0]], reduction="batchmean").item(), 4)   # log 2
+    0.6931
+    """
+    op = "kl_div"
+    if reduction not in REDUCTIONS + ("batchmean",):
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS + ('batchmean',)}, got "
+                         f"{reduction!r}")
+    target = _float_target(target, input, op)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        positive = target > 0
+        # log of a safe stand-in where target <= 0: the product is replaced by 0 there anyway
+        safe = where(positive, target, 1.0)
+        loss = where(positive, target * (safe.log() - input), 0.0 * input)
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction, op)
+
+
+def cosine_similarity(x1: Tensor, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``x1 . x2 / (max(|x1|, eps) max(|x2|, eps))`` along ``dim`` (inputs broadcast).
+
+    Each vector is divided by its own norm first, as PyTorch (results stay in [-1, 1]).
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd.nn import functional as F
+    >>> F.cosine_similarity(tg.Tensor([[1.0, 0.0]]), tg.Tensor([[1.0, 1.0]])).tolist()[0] > 0.7
+    True
+    """
+    x2 = _as_target(x2)
+    shape = np.broadcast_shapes(x1.shape, x2.shape)
+    x1, x2 = x1.broadcast_to(shape), x2.broadcast_to(shape)
+    floor = _real_in(eps, "eps", "cosine_similarity", 0.0) ** 2
+
+    def unit(x: Tensor) -> Tensor:
+        # max(|x|, eps) as sqrt(max(|x|**2, eps**2)): finite gradient for a zero vector
+        return x / np.maximum((x * x).sum(axis=dim, keepdims=True), floor).sqrt()
+
+    return (unit(x1) * unit(x2)).sum(axis=dim)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0.0,
+                        reduction: str = "mean") -> Tensor:
+    """``max(0, -target (input1 - input2) + margin)`` for targets of +1 / -1.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd.nn import functional as F
+    >>> F.margin_ranking_loss(tg.Tensor([1.0, 1.0]), tg.Tensor([0.0, 3.0]), [1.0, 1.0]).item()
+    1.0
+    """
+    target = _as_target(target)
+    if target.dtype != input1.dtype:
+        target = target.astype(input1.dtype)
+    hinge = -target * (input1 - input2) + margin
+    # Gradient 1 at the kink, as PyTorch's clamp_min (the relu op gives 0 there).
+    return _reduce(where(hinge >= 0, hinge, 0.0 * hinge), reduction, "margin_ranking_loss")
+
+
 def _float_target(target: Any, input: Tensor, op: str) -> Tensor:
     """The target as a Tensor of the input's float dtype, of the input's shape."""
     target = _as_target(target)
@@ -201,6 +334,14 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
 _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
+def _in_range(idx: np.ndarray, classes: int) -> bool:
+    """Whether every integer index is in [0, classes), in one pass: viewed as unsigned,
+    negative indices become huge, so the maximum alone finds one out of range at either end
+    (this check runs on every training step)."""
+    unsigned = idx if idx.dtype.kind == "u" else idx.view(_UNSIGNED[idx.dtype.itemsize])
+    return not idx.size or bool(unsigned.max() < classes)
+
+
 def _class_indices(target: Any, n: int, classes: int, op: str) -> np.ndarray:
     idx = target.data if isinstance(target, Tensor) else np.asarray(target)
     if idx.dtype.kind not in "iu":
@@ -208,10 +349,7 @@ def _class_indices(target: Any, n: int, classes: int, op: str) -> np.ndarray:
     if idx.shape != (n,):
         raise ValueError(f"{op}: expected {n} class indices (shape ({n},)), got shape "
                          f"{idx.shape}")
-    # One pass: viewed as unsigned, negative indices become huge, so the maximum alone finds
-    # an index out of range at either end (this check runs on every training step).
-    unsigned = idx if idx.dtype.kind == "u" else idx.view(_UNSIGNED[idx.dtype.itemsize])
-    if n and unsigned.max() >= classes:
+    if not _in_range(idx, classes):
         bad = idx[(idx < 0) | (idx >= classes)][0]
         raise ValueError(f"{op}: target class {int(bad)} is out of range for {classes} classes")
     return idx
@@ -222,21 +360,113 @@ def _not_indices(op: str, dtype: np.dtype) -> str:
     return f"{op}: class-index targets must be integers, got {dtype}{hint}"
 
 
-def nll_loss(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of class indices under (N, C) log-probabilities."""
-    if log_probs.ndim != 2:
-        raise ValueError(f"nll_loss: expected (N, C) log-probabilities, got shape "
-                         f"{log_probs.shape}")
-    n, classes = log_probs.shape
-    idx = _class_indices(target, n, classes, "nll_loss")
-    return _reduce(-log_probs[np.arange(n), idx], reduction, "nll_loss")
+def _class_weight(weight: Any, classes: int, dtype: np.dtype, op: str) -> np.ndarray | None:
+    """A per-class rescaling weight as a constant array of shape (C,), or None."""
+    if weight is None:
+        return None
+    if isinstance(weight, Tensor):
+        if weight.requires_grad:
+            raise ValueError(f"{op}: weight is not differentiable here; pass a tensor without "
+                             "requires_grad (e.g. detach() it)")
+        weight = weight.data
+    weight = np.asarray(weight, dtype=dtype)
+    if weight.shape != (classes,):
+        raise ValueError(f"{op}: weight must have shape ({classes},), one value per class, got "
+                         f"{weight.shape}")
+    return weight
 
 
-def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Softmax cross-entropy of (N, C) logits, stable for any logit size.
+def _rows_of_classes(input: Tensor, op: str) -> Tensor:
+    """(N, C) or (N, C, d1, ...) or (C,) scores as (M, C) rows, the class axis last."""
+    if input.ndim == 0:
+        raise ValueError(f"{op}: expected (N, C), (N, C, d1, ...) or (C,) input, got a 0-d "
+                         "tensor")
+    if input.ndim == 1:
+        return input.reshape(1, -1)
+    if input.ndim == 2:
+        return input
+    moved = input.permute((0,) + tuple(range(2, input.ndim)) + (1,))
+    return moved.reshape(-1, input.shape[1])
 
-    ``target`` is either N class indices (integers) or an (N, C) array of class
-    probabilities / one-hot rows (floats).
+
+def _target_shape(input: Tensor) -> tuple[int, ...]:
+    """The shape of class-index targets (and of ``reduction="none"`` losses) for ``input``."""
+    return () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
+
+
+def _class_targets(input: Tensor, target: Any, ignore_index: int,
+                   op: str) -> tuple[np.ndarray, np.ndarray]:
+    """Flat class indices (ignored ones replaced by 0, so they index safely) and the mask
+    of the kept ones, checked against ``input``'s number of classes."""
+    idx = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(_not_indices(op, idx.dtype))
+    expected = _target_shape(input)
+    if idx.shape != expected:
+        raise ValueError(f"{op}: expected {int(np.prod(expected))} class indices (shape "
+                         f"{expected}) for input of shape {input.shape}, got shape {idx.shape}")
+    idx = idx.reshape(-1)
+    keep = idx != ignore_index
+    classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    _class_indices(idx[keep], int(keep.sum()), classes, op)  # range check of the kept ones
+    return np.where(keep, idx, 0), keep
+
+
+def _weighted_nll(rows: Tensor, idx: np.ndarray, keep: np.ndarray,
+                  weight: np.ndarray | None) -> tuple[Tensor, np.ndarray]:
+    """Per-row ``-w[t] * rows[t]`` (0 for ignored rows) and the per-row weights ``w[t]``."""
+    w = keep.astype(rows.dtype) if weight is None else weight[idx] * keep
+    return -rows[np.arange(len(idx)), idx] * Tensor._make(w, None), w
+
+
+def _reduce_weighted(loss: Tensor, w: np.ndarray, reduction: str, shape: tuple[int, ...],
+                     op: str) -> Tensor:
+    """PyTorch's class-index reductions: ``"mean"`` divides by the summed weights of the kept
+    targets (NaN when there are none, as PyTorch), not by their count."""
+    if reduction == "mean":
+        return loss.sum() / Tensor._make(np.asarray(w.sum(), dtype=loss.dtype), None)
+    return _reduce(loss.reshape(shape), reduction, op)
+
+
+def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class indices under log-probabilities, as PyTorch.
+
+    ``input`` is (N, C), (N, C, d1, ...) or (C,); ``target`` holds class indices of shape
+    (N,), (N, d1, ...) or (). ``weight`` (C,) rescales each class; targets equal to
+    ``ignore_index`` contribute nothing, and ``"mean"`` divides by the summed weights of
+    the remaining targets.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd.nn import functional as F
+    >>> logp = tg.Tensor([[-1.0, -2.0], [-3.0, -4.0]])
+    >>> F.nll_loss(logp, [0, 1], weight=[1.0, 3.0]).item()   # (1 + 3 * 4) / (1 + 3)
+    3.25
+    >>> F.nll_loss(logp, [0, -100]).item()
+    1.0
+    """
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"nll_loss: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    rows = _rows_of_classes(input, "nll_loss")
+    idx, keep = _class_targets(input, target, ignore_index, "nll_loss")
+    loss, w = _weighted_nll(rows, idx, keep,
+                            _class_weight(weight, rows.shape[1], input.dtype, "nll_loss"))
+    return _reduce_weighted(loss, w, reduction, _target_shape(input), "nll_loss")
+
+
+def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits, stable for any logit size, as PyTorch.
+
+    ``input`` is (N, C), (N, C, d1, ...) or (C,). ``target`` is either class indices
+    (integers, shape (N,), (N, d1, ...) or ()) or class probabilities of ``input``'s shape
+    (floats). ``weight`` (C,) rescales each class, targets equal to ``ignore_index`` are
+    skipped (class indices only), and ``label_smoothing`` mixes the target with the uniform
+    distribution. With class indices, ``"mean"`` divides by the summed weights of the kept
+    targets, for the smoothing term too (PyTorch's convention). The plain case, (N, C)
+    logits with class indices and nothing else, runs as one fused op.
 
     Examples
     --------
@@ -244,21 +474,61 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     >>> from tinygrad_nd.nn import functional as F
     >>> round(F.cross_entropy(tg.zeros(2, 4), [1, 3]).item(), 4)   # log 4
     1.3863
+    >>> round(F.cross_entropy(tg.zeros(2, 4), [1, -100], label_smoothing=0.1).item(), 4)
+    1.3863
     """
-    if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: expected (N, C) logits, got shape {logits.shape}")
+    op = "cross_entropy"
     target_array = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if (weight is None and label_smoothing == 0.0 and reduction == "mean" and input.ndim == 2
+            and target_array.dtype.kind in "iu" and target_array.shape == input.shape[:1]
+            and not 0 <= ignore_index < input.shape[1]
+            and _in_range(target_array, input.shape[1])):
+        # The common case, checked first and cheaply (no target can equal an ignore_index
+        # outside the classes), as one fused op: it runs every training step.
+        return apply("cross_entropy", input, Tensor._make(target_array, None))
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    smoothing = _real_in(label_smoothing, "label_smoothing", op, 0.0, 1.0, closed=True)
+    rows = _rows_of_classes(input, op)
+    classes = rows.shape[1]
+    class_weight = _class_weight(weight, classes, input.dtype, op)
     if target_array.dtype.kind == "f":
-        if target_array.ndim != 2:  # (N,) floats are mistyped labels, not probabilities
-            raise TypeError(_not_indices("cross_entropy", target_array.dtype))
-        probs = _as_target(target)
-        _check_same_shape(logits, probs, "cross_entropy")
-        return _reduce(-(logits.log_softmax(axis=1) * probs).sum(axis=1), reduction,
-                       "cross_entropy")
-    if reduction == "mean":  # the common case, as one fused op
-        idx = _class_indices(target_array, logits.shape[0], logits.shape[1], "cross_entropy")
-        return apply("cross_entropy", logits, Tensor._make(idx, None))
-    return nll_loss(logits.log_softmax(axis=1), target_array, reduction)
+        return _cross_entropy_probabilities(input, rows, target, class_weight, reduction,
+                                            smoothing)
+    idx, keep = _class_targets(input, target_array, ignore_index, op)
+    logp = rows.log_softmax(axis=1)
+    loss, w = _weighted_nll(logp, idx, keep, class_weight)
+    out = _reduce_weighted(loss, w, reduction, _target_shape(input), op)
+    if smoothing == 0.0:
+        return out
+    per_class = logp if class_weight is None else logp * Tensor._make(class_weight, None)
+    smooth = -per_class.sum(axis=1) * Tensor._make(keep.astype(input.dtype), None)
+    if reduction == "mean":
+        kept = Tensor._make(np.asarray(w.sum(), dtype=input.dtype), None)
+        smooth_out = smooth.sum() / kept
+    else:
+        smooth_out = _reduce(smooth.reshape(_target_shape(input)), reduction, op)
+    return out * (1.0 - smoothing) + smooth_out * (smoothing / classes)
+
+
+def _cross_entropy_probabilities(input: Tensor, rows: Tensor, target: Any,
+                                 class_weight: np.ndarray | None, reduction: str,
+                                 smoothing: float) -> Tensor:
+    """Cross-entropy against class probabilities; ``"mean"`` divides by the number of
+    rows (not by weights), as PyTorch."""
+    op = "cross_entropy"
+    target_array = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if target_array.ndim != input.ndim:
+        raise TypeError(_not_indices(op, target_array.dtype))  # (N,) floats: mistyped labels
+    probs = _as_target(target)
+    _check_same_shape(input, probs, op)
+    probs_rows = _rows_of_classes(probs, op)
+    if smoothing:
+        probs_rows = probs_rows * (1.0 - smoothing) + smoothing / rows.shape[1]
+    if class_weight is not None:
+        probs_rows = probs_rows * Tensor._make(class_weight, None)
+    loss = -(rows.log_softmax(axis=1) * probs_rows).sum(axis=1)
+    return _reduce(loss.reshape(_target_shape(input)), reduction, op)
 
 
 def check_probability(p: Any, op: str) -> float:
@@ -322,3 +592,11 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
         out = out + bias.reshape(shape)
     return out
 
+
+from .functional_layers import (  # noqa: E402,F401  (PyTorch's names, one namespace)
+    embedding,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    scaled_dot_product_attention,
+)

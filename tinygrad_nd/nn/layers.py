@@ -1,10 +1,13 @@
-"""Layers with parameters or modes: Linear, Flatten, Dropout, BatchNorm (convolutions are in
-nn/conv.py, pooling in nn/pooling.py)."""
+"""Layers with parameters or modes: Linear, Flatten/Unflatten, Dropout, Embedding
+(convolutions are in nn/conv.py, pooling in nn/pooling.py, normalisation in
+nn/normalization.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
+
+import numpy as np
 
 from .. import dtypes, factories
 from ..functional import _int_at_least
@@ -95,50 +98,105 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-class _BatchNorm(Module):
-    expected_dims: tuple[int, ...] = ()
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size`` (the inverse of :class:`Flatten`).
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, dtype: Any = None) -> None:
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd import nn
+    >>> nn.Unflatten(1, (2, 5))(tg.zeros(3, 10)).shape
+    (3, 2, 5)
+    """
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
         super().__init__()
-        dtype = dtypes.check_float_dtype(dtype, type(self).__name__)
-        name = type(self).__name__
-        _int_at_least(num_features, "num_features", name)
-        F.check_batch_norm_args(momentum, eps, name)
-        _check_bool(affine, "affine", name)
-        _check_bool(track_running_stats, "track_running_stats", name)
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.register_parameter("weight", Parameter(factories.ones(num_features, dtype=dtype))
-                                if affine else None)
-        self.register_parameter("bias", Parameter(factories.zeros(num_features, dtype=dtype))
-                                if affine else None)
-        self.register_buffer("running_mean", factories.zeros(num_features, dtype=dtype)
-                             if track_running_stats else None)
-        self.register_buffer("running_var", factories.ones(num_features, dtype=dtype)
-                             if track_running_stats else None)
+        _int_at_least(dim, "dim", "Unflatten", -1 << 62)
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple or list of ints, got "
+                            f"{type(unflattened_size).__name__}")
+        for size in unflattened_size:
+            _int_at_least(size, "unflattened_size", "Unflatten", -1)
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, x: Tensor) -> Tensor:
-        name = type(self).__name__
-        if x.ndim not in self.expected_dims or x.shape[1] != self.num_features:
-            raise ValueError(f"{name}: expected input with {self.expected_dims} dims and "
-                             f"{self.num_features} channels on axis 1, got shape {x.shape}")
-        use_batch = self.training or self.running_mean is None
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            use_batch, self.momentum, self.eps)
+        dim = self.dim % x.ndim if -x.ndim <= self.dim < x.ndim else self.dim
+        if not 0 <= dim < x.ndim:
+            raise IndexError(f"Unflatten: dim {self.dim} out of range for input of shape "
+                             f"{x.shape}")
+        return x.reshape(x.shape[:dim] + self.unflattened_size + x.shape[dim + 1:])
 
     def extra_repr(self) -> str:
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
-class BatchNorm1d(_BatchNorm):
-    """Batch normalisation of (N, C) or (N, C, L) inputs per channel."""
+class Embedding(Module):
+    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``: integer
+    indices of any shape in, their rows out (weight initialised N(0, 1), as PyTorch).
 
-    expected_dims = (2, 3)
+    ``padding_idx`` names a row that starts at zero and gets no gradient; ``max_norm``
+    renormalises looked-up rows in place (see :func:`~tinygrad_nd.nn.functional.embedding`).
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd import nn
+    >>> emb = nn.Embedding(10, 3, padding_idx=0)
+    >>> emb(tg.Tensor([[0, 4], [9, 0]], dtype="int64")).shape, emb.weight[0].tolist()
+    ((2, 2, 3), [0.0, 0.0, 0.0])
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0,
+                 scale_grad_by_freq: bool = False, sparse: bool = False,
+                 _weight: Any = None, _freeze: bool = False,
+                 generator: factories.Generator | None = None, dtype: Any = None) -> None:
+        super().__init__()
+        dtype = dtypes.check_float_dtype(dtype, "Embedding")
+        self.num_embeddings = _int_at_least(num_embeddings, "num_embeddings", "Embedding", 0)
+        self.embedding_dim = _int_at_least(embedding_dim, "embedding_dim", "Embedding", 0)
+        if padding_idx is not None:
+            _int_at_least(padding_idx, "padding_idx", "Embedding", -num_embeddings)
+            if padding_idx >= num_embeddings:
+                raise ValueError(f"Embedding: padding_idx must be within num_embeddings="
+                                 f"{num_embeddings}, got {padding_idx}")
+            padding_idx %= num_embeddings
+        if scale_grad_by_freq or sparse:
+            raise ValueError("Embedding: scale_grad_by_freq and sparse are not supported")
+        self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
+        if _weight is None:
+            values = factories.rng_of(generator).standard_normal((num_embeddings, embedding_dim))
+            if padding_idx is not None:
+                values[padding_idx] = 0.0
+        else:
+            values = _weight.data if isinstance(_weight, Tensor) else np.asarray(_weight)
+            if values.shape != (num_embeddings, embedding_dim):
+                raise ValueError(f"Embedding: _weight of shape {values.shape} does not match "
+                                 f"({num_embeddings}, {embedding_dim})")
+        self.weight = Parameter(np.asarray(values, dtype=dtype), requires_grad=not _freeze)
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Any, freeze: bool = True,
+                        padding_idx: int | None = None, max_norm: float | None = None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> Embedding:
+        """An Embedding holding the 2-d ``embeddings`` (frozen unless ``freeze=False``)."""
+        values = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
+        if values.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: expected 2-d embeddings, got shape "
+                             f"{values.shape}")
+        return cls(values.shape[0], values.shape[1], padding_idx, max_norm, norm_type,
+                   scale_grad_by_freq, sparse, _weight=values, _freeze=freeze,
+                   dtype=values.dtype if values.dtype.kind == "f" else None)
+
+    def forward(self, input: Any) -> Tensor:
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type)
+
+    def extra_repr(self) -> str:
+        pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
 
 
-class BatchNorm2d(_BatchNorm):
-    """Batch normalisation of (N, C, H, W) inputs per channel."""
-
-    expected_dims = (4,)
-
-
+# BatchNorm1d/2d live in normalization.py with the other normalisation layers; importable from
+# here as before (this import comes last: normalization.py uses _check_bool from this module).
+from .normalization import BatchNorm1d, BatchNorm2d  # noqa: E402,F401

@@ -71,13 +71,111 @@ class BCEWithLogitsLoss(_Loss):
                                                   weight=self.weight, pos_weight=self.pos_weight)
 
 
-class NLLLoss(_Loss):
-    """Negative log-likelihood of class indices."""
+class _ClassLoss(_Loss):
+    """A loss over class indices, with PyTorch's per-class ``weight`` and ``ignore_index``."""
 
-    function = staticmethod(F.nll_loss)
+    def __init__(self, weight: Any = None, ignore_index: int = -100,
+                 reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.weight, self.ignore_index = weight, ignore_index
 
 
-class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy of logits against class indices or probabilities."""
+class NLLLoss(_ClassLoss):
+    """Negative log-likelihood of class indices (see
+    :func:`~tinygrad_nd.nn.functional.nll_loss`)."""
 
-    function = staticmethod(F.cross_entropy)
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+
+
+class CrossEntropyLoss(_ClassLoss):
+    """Softmax cross-entropy of logits against class indices or probabilities, with
+    ``weight``, ``ignore_index`` and ``label_smoothing`` (see
+    :func:`~tinygrad_nd.nn.functional.cross_entropy`).
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd import nn
+    >>> loss = nn.CrossEntropyLoss(label_smoothing=0.1)
+    >>> round(loss(tg.zeros(2, 4), [1, 3]).item(), 4)   # uniform logits: log 4 whatever the target
+    1.3863
+    """
+
+    def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
+                 label_smoothing: float = 0.0) -> None:
+        super().__init__(weight, ignore_index, reduction)
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction,
+                               self.label_smoothing)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error (see :func:`~tinygrad_nd.nn.functional.l1_loss`)."""
+
+    function = staticmethod(F.l1_loss)
+
+
+class SmoothL1Loss(_Loss):
+    """Quadratic below ``beta``, linear above (see
+    :func:`~tinygrad_nd.nn.functional.smooth_l1_loss`)."""
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.smooth_l1_loss(input, target, self.reduction, self.beta)
+
+
+class HuberLoss(_Loss):
+    """Quadratic up to ``delta``, then linear with slope ``delta`` (see
+    :func:`~tinygrad_nd.nn.functional.huber_loss`)."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.huber_loss(input, target, self.reduction, self.delta)
+
+
+class KLDivLoss(Module):
+    """Kullback-Leibler divergence of log-probabilities (see
+    :func:`~tinygrad_nd.nn.functional.kl_div`); ``reduction`` may also be ``"batchmean"``."""
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
+        super().__init__()
+        if reduction not in F.REDUCTIONS + ("batchmean",):
+            raise ValueError(f"KLDivLoss: reduction must be one of "
+                             f"{F.REDUCTIONS + ('batchmean',)}, got {reduction!r}")
+        self.reduction, self.log_target = reduction, log_target
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.kl_div(input, target, self.reduction, self.log_target)
+
+
+class MarginRankingLoss(_Loss):
+    """``max(0, -y (x1 - x2) + margin)`` (see
+    :func:`~tinygrad_nd.nn.functional.margin_ranking_loss`)."""
+
+    def __init__(self, margin: float = 0.0, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.margin = margin
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Any) -> Tensor:
+        return F.margin_ranking_loss(input1, input2, target, self.margin, self.reduction)
+
+
+class CosineSimilarity(Module):
+    """Cosine similarity along ``dim`` (see
+    :func:`~tinygrad_nd.nn.functional.cosine_similarity`)."""
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
