@@ -22,6 +22,8 @@ SHAPE_RULES = (
     "avg_pool2d_grad", "where", "linear", "cross_entropy",
     # p14-select: gather / scatter family (tinygrad_nd/ops/selection.py)
     "gather", "scatter",
+    # part "math" of issue #14: fmod/remainder, with x/y kept away from integers (their kinks)
+    "quotient",
 )
 
 

@@ -2,17 +2,30 @@
 
 from . import functional, init, utils
 from .activation import (
+                         CELU,
                          ELU,
                          GELU,
+                         GLU,
+                         SELU,
                          Activation,
+                         Hardsigmoid,
+                         Hardswish,
+                         Hardtanh,
                          Identity,
                          LeakyReLU,
+                         LogSigmoid,
                          LogSoftmax,
+                         Mish,
                          ReLU,
+                         ReLU6,
                          Sigmoid,
+                         SiLU,
                          Softmax,
+                         Softmin,
                          Softplus,
+                         Softsign,
                          Tanh,
+                         Threshold,
 )
 from .builders import mlp
 from .containers import ModuleList, Residual, Sequential
@@ -26,4 +39,7 @@ __all__ = [
     "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleList", "NLLLoss",
     "Parameter", "ReLU", "Residual", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh",
     "functional", "init", "mlp", "utils",
+    # part "math" of issue #14
+    "CELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "ReLU6", "SELU",
+    "SiLU", "Softmin", "Softsign", "Threshold",
 ]
