@@ -353,6 +353,7 @@ class Hardswish(Function):
     """z = x min(max(x + 3, 0), 6) / 6;  dz/dx = 0 for x < -3, x/3 + 1/2 up to 3, then 1"""
 
     @staticmethod
+    @quiet(invalid="ignore")  # (-inf * 0 at x = -inf: nan, as PyTorch)
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return x * np.clip(x + 3, 0, 6) / 6
@@ -360,9 +361,9 @@ class Hardswish(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        # (x/3 + 1/2) on the middle piece, recorded; the pieces themselves are constants
-        middle = _mask(x, lambda v: (v >= -3) & (v <= 3))
-        return (g * (middle * (x / 3 + 0.5) + _mask(x, lambda v: v > 3)),)
+        # (x/3 + 1/2) on the middle piece, recorded; the choice of piece is a constant
+        v = x if isinstance(x, np.ndarray) else x.data
+        return (g * np.where(v < -3, 0.0, np.where(v <= 3, x / 3 + 0.5, 1.0)),)
 
 
 @register_op("silu", nin=1, domain=(-6.0, 6.0), reference=lambda x: x / (1 + np.exp(-x)))
@@ -417,7 +418,8 @@ class Softsign(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         d = 1 + np.abs(x)
-        return (g / (d * d),)
+        # nan where the forward is (inf / inf at |x| = inf), as PyTorch
+        return (np.where(_mask(x, np.isinf) > 0, np.nan, g / (d * d)),)
 
 
 @register_op("logsigmoid", nin=1, domain=(-8.0, 8.0),
@@ -439,15 +441,15 @@ class LogSigmoid(Function):
 
 @register_op("threshold", nin=1, kinks=(0.5, -1.0),
              params={"threshold": (0.5, -1.0), "value": (0.0, 2.0)},
-             reference=lambda x, threshold, value: np.where(x > threshold, x, value))
+             reference=lambda x, threshold, value: np.where(x <= threshold, value, x))
 class Threshold(Function):
-    """z = x for x > threshold, else value;  dz/dx = 1 for x > threshold, else 0"""
+    """z = value for x <= threshold, else x;  dz/dx = 0 for x <= threshold, else 1"""
 
     @staticmethod
     def forward(ctx, x, threshold, value):
-        above = x > threshold
-        ctx.above = above.astype(x.dtype)
-        return np.where(above, x, np.asarray(value, dtype=x.dtype))
+        below = x <= threshold  # (not x > threshold: nan stays nan, as PyTorch)
+        ctx.above = (~below).astype(x.dtype)
+        return np.where(below, np.asarray(value, dtype=x.dtype), x)
 
     @staticmethod
     def backward(ctx, g):

@@ -180,8 +180,8 @@ class Acosh(_Unary):
     """y = acosh x;  dy/dx = 1 / sqrt(x**2 - 1)"""
 
     f = staticmethod(np.arccosh)
-    # sqrt(x - 1) sqrt(x + 1), not sqrt(x**2 - 1): x**2 overflows for |x| > 1e19 (float32)
-    slope = staticmethod(lambda x, y: 1 / (np.sqrt(x - 1) * np.sqrt(x + 1)))
+    # (PyTorch's formula, also outside the domain: finite for x < -1, where acosh is nan)
+    slope = staticmethod(lambda x, y: 1 / np.sqrt(x * x - 1))
 
 
 @register_op("atanh", nin=1, domain=OPEN_UNIT, reference=np.arctanh)
@@ -300,11 +300,18 @@ class Round(_PiecewiseConstant):
         return np.round(x, decimals)
 
 
+def _sign(x: np.ndarray) -> np.ndarray:
+    """-1, 0 or 1; 0 for nan, as PyTorch's (x > 0) - (x < 0) (numpy's sign gives nan)."""
+    if x.dtype.kind == "b":
+        return x.copy()
+    return ((x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)).astype(x.dtype, copy=False)
+
+
 @register_op("sign", nin=1, kinks=(0.0,), reference=np.sign)
 class Sign(_PiecewiseConstant):
-    """y = sign x (-1, 0 or 1);  dy/dx = 0"""
+    """y = sign x (-1, 0 or 1; 0 for nan, as PyTorch);  dy/dx = 0"""
 
-    f = staticmethod(np.sign)
+    f = staticmethod(_sign)
 
 
 @register_op("frac", nin=1, kinks=INTEGERS, reference=lambda x: x - np.trunc(x))
