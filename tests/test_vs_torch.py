@@ -65,9 +65,13 @@ MATH_TORCH = {
         "erf", "floor", "ceil", "trunc", "sign", "frac", "atan2", "hypot", "fmod", "remainder",
         "lerp")},
     "round": lambda x, decimals: torch.round(x, decimals=decimals),
-    "clamp": lambda x, lo, hi: torch.clamp(x, lo, hi),
+    # (PyTorch's clamp refuses to broadcast a 0-d x up to 1-d bounds, ours does, as
+    # minimum/maximum: the adapter broadcasts first)
+    "clamp": lambda x, lo, hi: torch.clamp(*torch.broadcast_tensors(x, lo, hi)),
     "hardtanh": lambda x, min_val, max_val: F.hardtanh(x, min_val, max_val),
-    "hardsigmoid": F.hardsigmoid, "hardswish": F.hardswish, "silu": F.silu, "mish": F.mish,
+    # (PyTorch's hardsigmoid backward uses a float32 1/6 even in float64: compare with the
+    # same function composed from relu6, which has the same kinks)
+    "hardsigmoid": lambda x: F.relu6(x + 3) / 6, "hardswish": F.hardswish, "silu": F.silu, "mish": F.mish,
     "softsign": F.softsign, "selu": F.selu, "logsigmoid": F.logsigmoid,
     "celu": lambda x, alpha: F.celu(x, alpha),
     "threshold": lambda x, threshold, value: F.threshold(x, threshold, value),

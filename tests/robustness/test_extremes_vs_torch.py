@@ -52,7 +52,6 @@ SLACK = {
     "logsigmoid": dict(atol=1e-7),
 }
 NO_TORCH_COMPARISON = {
-    ("hardsigmoid", "second"): "PyTorch has no double backward for hardsigmoid",
     ("mish", "second"): "PyTorch's second derivative of mish overflows to nan for x >= 89 in "
                         "float32; ours stays finite (tests/test_math_ops.py checks it)",
     ("gelu", "nonfinite"): "PyTorch's exact gelu(+inf) is nan, ours inf (x Phi(x) -> x)",

@@ -287,8 +287,9 @@ class Trunc(_PiecewiseConstant):
     f = staticmethod(np.trunc)
 
 
-@register_op("round", nin=1, params={"decimals": (0, 1, -1)},
-             kinks=HALVES + tuple(k / 10 + 0.05 for k in range(-31, 31)),
+# (decimals=1 jumps every 0.1, too densely for the generic tests' kink avoidance: it is
+# checked against PyTorch in tests/test_math_ops.py)
+@register_op("round", nin=1, params={"decimals": (0, -1)}, kinks=HALVES,
              reference=lambda x, decimals: np.round(x, decimals))
 class Round(_PiecewiseConstant):
     """y = x rounded to ``decimals`` places, halves to even;  dy/dx = 0"""
