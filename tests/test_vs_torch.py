@@ -71,7 +71,8 @@ MATH_TORCH = {
     "hardtanh": lambda x, min_val, max_val: F.hardtanh(x, min_val, max_val),
     # (PyTorch's hardsigmoid backward uses a float32 1/6 even in float64: compare with the
     # same function composed from relu6, which has the same kinks)
-    "hardsigmoid": lambda x: F.relu6(x + 3) / 6, "hardswish": F.hardswish, "silu": F.silu, "mish": F.mish,
+    "hardsigmoid": lambda x: F.relu6(x + 3) / 6,
+    "hardswish": F.hardswish, "silu": F.silu, "mish": F.mish,
     "softsign": F.softsign, "selu": F.selu, "logsigmoid": F.logsigmoid,
     "celu": lambda x, alpha: F.celu(x, alpha),
     "threshold": lambda x, threshold, value: F.threshold(x, threshold, value),

@@ -9,12 +9,11 @@ import warnings
 
 import numpy as np
 import pytest
+from test_vs_torch import MATH_TORCH  # (tests/ is on sys.path: its conftest.py)
 
 import tinygrad_nd as tg
 import tinygrad_nd.nn.functional as F
 from tinygrad_nd.registry import OPS, apply
-
-from test_vs_torch import MATH_TORCH  # (tests/ is on sys.path: its conftest.py)
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional

@@ -350,7 +350,7 @@ class Hardsigmoid(Function):
 @register_op("hardswish", nin=1, domain=(-5.0, 5.0), kinks=(-3.0, 3.0),
              reference=lambda x: x * np.clip(x + 3, 0, 6) / 6)
 class Hardswish(Function):
-    """z = x min(max(x + 3, 0), 6) / 6;  dz/dx = 0 for x < -3, x/3 + 1/2 up to 3, then 1"""
+    """z = x min(max(x + 3, 0), 6) / 6;  dz/dx = 0 up to -3, x/3 + 1/2 below 3, then 1"""
 
     @staticmethod
     @quiet(invalid="ignore")  # (-inf * 0 at x = -inf: nan, as PyTorch)
@@ -363,7 +363,8 @@ class Hardswish(Function):
         (x,) = ctx.saved_tensors
         # (x/3 + 1/2) on the middle piece, recorded; the choice of piece is a constant
         v = x if isinstance(x, np.ndarray) else x.data
-        return (g * np.where(v < -3, 0.0, np.where(v <= 3, x / 3 + 0.5, 1.0)),)
+        # (the outer pieces at the kinks -3 and 3, as PyTorch)
+        return (g * np.where(v <= -3, 0.0, np.where(v < 3, x / 3 + 0.5, 1.0)),)
 
 
 @register_op("silu", nin=1, domain=(-6.0, 6.0), reference=lambda x: x / (1 + np.exp(-x)))
