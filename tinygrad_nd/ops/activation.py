@@ -247,7 +247,10 @@ class GELU(Function):
         ctx.approximate = approximate
         if approximate == "tanh":
             return 0.5 * x * (1 + np.tanh(GELU_C * (x + GELU_A * x**3)))
-        return x * 0.5 * (1 + erf_values(x * SQRT_HALF))  # PyTorch's order of operations
+        # (erf is the costly part: kept for a first-order backward, recomputed as the erf
+        # op only when the backward is recorded)
+        ctx.erf = erf_values(x * SQRT_HALF)
+        return x * 0.5 * (1 + ctx.erf)  # PyTorch's order of operations
 
     @staticmethod
     @quiet(invalid="ignore", over="ignore")  # (x**2 and inf * 0 at |x| = inf, as the forward)
@@ -255,7 +258,8 @@ class GELU(Function):
         (x,) = ctx.saved_tensors
         x2 = x * x
         if ctx.approximate == "none":
-            cdf = (Erf.apply(x * SQRT_HALF) + 1) * 0.5
+            erf = ctx.erf if isinstance(x, np.ndarray) else Erf.apply(x * SQRT_HALF)
+            cdf = (erf + 1) * 0.5
             return (g * (cdf + x * np.exp(x2 * -0.5) * INV_SQRT_2PI),)
         t = np.tanh(x * (1 + x2 * GELU_A) * GELU_C)
         return (g * ((1 + t) * 0.5 + x * (1 - t * t) * (0.5 * GELU_C) * (1 + x2 * (3 * GELU_A))),)
