@@ -156,8 +156,12 @@ def test_hypot_and_atan2_at_large_and_signed_values():
     big = tg.Tensor([3e30], dtype=np.float32)
     assert tg.hypot(big, big * (4 / 3)).item() == pytest.approx(5e30, rel=1e-6)
     y, x = np.array([1.0, 1.0, -1.0, -1.0, 0.0]), np.array([1.0, -1.0, -1.0, 1.0, -1.0])
-    np.testing.assert_allclose(tg.atan2(tg.Tensor(y), tg.Tensor(x)).data,
-                               torch.atan2(torch.tensor(y), torch.tensor(x)).numpy())
+    y, x = np.append(y, 0.0), np.append(x, 0.0)  # the origin: gradient 0, as PyTorch
+    out, grads = _grad(tg.atan2, y, x)
+    tout, tgrads = _torch_grad(torch.atan2, y, x)
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-15)
+    for ours, theirs in zip(grads, tgrads):
+        np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-15)
 
 
 @pytest.mark.parametrize("name", ["sin", "log2", "erf", "floor", "silu", "selu", "relu6", "mish"])

@@ -134,7 +134,7 @@ class Atan(_Unary):
 
 @register_op("atan2", nin=2, domain=((-3.0, 3.0), (0.5, 3.0)), reference=np.arctan2)
 class Atan2(Function):
-    """z = atan2(y, x);  dz/dy = x / (x**2 + y**2),  dz/dx = -y / (x**2 + y**2)"""
+    """z = atan2(y, x);  dz/dy = x / (x**2 + y**2),  dz/dx = -y / (x**2 + y**2) (0 at 0)"""
 
     @staticmethod
     def forward(ctx, y, x):
@@ -142,12 +142,16 @@ class Atan2(Function):
         return np.arctan2(y, x)
 
     @staticmethod
-    @quiet(**INF_NAN)  # (0/0 at the origin: nan, as PyTorch)
+    @quiet(**INF_NAN)
     def backward(ctx, g):
         y, x = ctx.saved_tensors
         need_y, need_x = ctx.needs_input_grad
-        scale = g / (x * x + y * y)
-        return (scale * x if need_y else None), (-scale * y if need_x else None)
+        r2 = x * x + y * y
+        scale = g / r2
+        # 0 at the origin, where the angle is undefined, as PyTorch (not 0/0 = nan)
+        origin = (r2 if isinstance(r2, np.ndarray) else r2.data) == 0
+        return (np.where(origin, 0.0, scale * x) if need_y else None,
+                np.where(origin, 0.0, -scale * y) if need_x else None)
 
 
 # ---- hyperbolic ---------------------------------------------------------------------------
