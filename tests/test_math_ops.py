@@ -268,3 +268,25 @@ def test_integer_inputs_promote_to_float_for_transcendental_ops():
     out = tg.Tensor(np.array([1, 2])).sin()
     assert out.dtype.kind == "f"
     np.testing.assert_allclose(out.data, np.sin([1.0, 2.0]), rtol=1e-6)
+
+
+ELEMENTWISE_MODULES = [nn.ReLU6(), nn.Hardtanh(-2.0, 0.5), nn.Hardsigmoid(), nn.Hardswish(),
+                       nn.SiLU(), nn.Mish(), nn.Softsign(), nn.CELU(0.5), nn.SELU(),
+                       nn.LogSigmoid(), nn.Threshold(0.1, 2.0), nn.GELU(), nn.GELU("tanh")]
+
+
+@pytest.mark.parametrize("module", ELEMENTWISE_MODULES, ids=repr)
+def test_elementwise_activation_modules_are_activations_the_diagnostics_understand(module):
+    from tinygrad_nd.diagnostics.layers import activation_slope
+
+    assert isinstance(module, nn.Activation)
+    z = np.array([-2.5, -0.7, -0.15, 0.3, 1.9])  # away from every module's kinks
+    eps = 1e-6
+    numeric = (module(tg.Tensor(z + eps, dtype=np.float64)).data
+               - module(tg.Tensor(z - eps, dtype=np.float64)).data) / (2 * eps)
+    np.testing.assert_allclose(activation_slope(module, z), numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_softmin_and_glu_are_not_elementwise_activations():
+    assert not isinstance(nn.Softmin(), nn.Activation)
+    assert not isinstance(nn.GLU(), nn.Activation)
