@@ -49,6 +49,27 @@ def _pad(x, pad_width, value, mode):
     return F.pad(x[None], flat, mode=torch_mode)[0]
 
 
+# part "math" of issue #14: the math ops and activations (also used by the robustness tests)
+MATH_TORCH = {
+    **{name: getattr(torch, name) for name in (
+        "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
+        "atanh", "log2", "log10", "log1p", "exp2", "expm1", "rsqrt", "square", "reciprocal",
+        "erf", "floor", "ceil", "trunc", "sign", "frac", "atan2", "hypot", "fmod", "remainder",
+        "lerp")},
+    "round": lambda x, decimals: torch.round(x, decimals=decimals),
+    # (PyTorch's clamp refuses to broadcast a 0-d x up to 1-d bounds, ours does, as
+    # minimum/maximum: the adapter broadcasts first)
+    "clamp": lambda x, lo, hi: torch.clamp(*torch.broadcast_tensors(x, lo, hi)),
+    "hardtanh": lambda x, min_val, max_val: F.hardtanh(x, min_val, max_val),
+    # (PyTorch's hardsigmoid backward uses a float32 1/6 even in float64: compare with the
+    # same function composed from relu6, which has the same kinks)
+    "hardsigmoid": lambda x: F.relu6(x + 3) / 6,
+    "hardswish": F.hardswish, "silu": F.silu, "mish": F.mish,
+    "softsign": F.softsign, "selu": F.selu, "logsigmoid": F.logsigmoid,
+    "celu": lambda x, alpha: F.celu(x, alpha),
+    "threshold": lambda x, threshold, value: F.threshold(x, threshold, value),
+}
+
 # One adapter per registered op: same inputs and parameters, PyTorch's call.
 TORCH = {
     "abs": torch.abs, "add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div,
@@ -66,7 +87,7 @@ TORCH = {
         F.binary_cross_entropy_with_logits(
             *torch.broadcast_tensors(x, t), reduction="none",
             pos_weight=None if pos_weight is None else torch.tensor(pos_weight, dtype=x.dtype))),
-    "gelu": lambda x: F.gelu(x, approximate="tanh"),
+    "gelu": lambda x, approximate: F.gelu(x, approximate=approximate),
     "leaky_relu": lambda x, negative_slope: F.leaky_relu(x, negative_slope),
     "elu": lambda x, alpha: F.elu(x, alpha),
     "softplus": lambda x, beta: F.softplus(x, beta),
@@ -91,6 +112,8 @@ TORCH = {
     "scatter_reduce": lambda x, src, dim, index, reduce, include_self: torch.scatter_reduce(
         x, dim, torch.as_tensor(index), src[tuple(slice(s) for s in index.shape)], reduce,
         include_self=include_self),
+    # part "math" of issue #14
+    **MATH_TORCH,
 }
 
 

@@ -23,6 +23,8 @@ SHAPE_RULES = (
     "gather", "scatter",
     # convolution and pooling, N-d (p14-conv)
     "convolution", "convolution_input_grad", "convolution_weight_grad", "pool", "avg_pool_grad",
+    # part "math" of issue #14: fmod/remainder, with x/y kept away from integers (their kinks)
+    "quotient",
 )
 
 

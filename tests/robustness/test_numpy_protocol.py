@@ -124,7 +124,7 @@ def test_array_functions_are_differentiable(func, call):
 
 
 @pytest.mark.parametrize("call", [
-    lambda t: np.sin(t), lambda t: np.cumsum(t), lambda t: np.sort(t),
+    lambda t: np.cbrt(t), lambda t: np.cumsum(t), lambda t: np.sort(t),
     lambda t: np.linalg.norm(t), lambda t: np.exp(t, dtype=np.float64),
     lambda t: np.sum(t, dtype=np.float64), lambda t: np.prod(t), lambda t: np.add.accumulate(t),
     lambda t: np.concatenate([t, t], axis=None), lambda t: np.clip(t, np.zeros(3), 1.0),

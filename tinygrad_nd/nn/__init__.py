@@ -2,17 +2,30 @@
 
 from . import functional, init, utils
 from .activation import (
+                         CELU,
                          ELU,
                          GELU,
+                         GLU,
+                         SELU,
                          Activation,
+                         Hardsigmoid,
+                         Hardswish,
+                         Hardtanh,
                          Identity,
                          LeakyReLU,
+                         LogSigmoid,
                          LogSoftmax,
+                         Mish,
                          ReLU,
+                         ReLU6,
                          Sigmoid,
+                         SiLU,
                          Softmax,
+                         Softmin,
                          Softplus,
+                         Softsign,
                          Tanh,
+                         Threshold,
 )
 from .attention import MultiheadAttention
 from .builders import mlp
@@ -75,4 +88,7 @@ __all__ = [
     "InstanceNorm1d", "InstanceNorm2d", "KLDivLoss", "L1Loss", "LSTM", "LSTMCell", "LayerNorm",
     "MarginRankingLoss", "ModuleDict", "MultiheadAttention", "ParameterDict", "ParameterList",
     "RNN", "RNNCell", "SmoothL1Loss", "Unflatten",
+    # part "math" of issue #14
+    "CELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "ReLU6", "SELU",
+    "SiLU", "Softmin", "Softsign", "Threshold",
 ]

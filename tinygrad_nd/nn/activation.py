@@ -1,8 +1,18 @@
-"""Activation modules: thin wrappers over the registered activation ops."""
+"""Activation modules: thin wrappers over the registered activation ops.
+
+Each checks its arguments when it is built (a wrong type or value raises there, naming the
+module and the argument), not on the first forward.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
+from ..functional import _real_in
 from ..tensor import Tensor
+from . import functional as F
 from .module import Module
 
 
@@ -21,6 +31,30 @@ class Activation(Module):
     >>> Square()(tg.Tensor([3.0])).tolist()
     [9.0]
     """
+
+
+def _real(value: Any, name: str, op: str) -> float:
+    """A finite real number (not a bool), else a TypeError/ValueError naming the argument."""
+    return _real_in(value, name, op, -np.inf)
+
+
+def _nonzero(value: Any, name: str, op: str) -> float:
+    if _real(value, name, op) == 0:
+        raise ValueError(f"{op}: {name} must not be 0, got {value!r}")
+    return float(value)
+
+
+def _dim(dim: Any, op: str) -> int:
+    return F._dim(dim, op)
+
+
+def _inplace(inplace: Any, op: str) -> bool:
+    """PyTorch's ``inplace`` flag, accepted for compatibility: the result is always a new
+    tensor here (the autograd's saved inputs are never overwritten)."""
+    if not isinstance(inplace, (bool, np.bool_)):
+        raise TypeError(f"{op}: inplace must be a bool, got {type(inplace).__name__} "
+                        f"{inplace!r}")
+    return bool(inplace)
 
 
 class Identity(Module):
@@ -52,18 +86,27 @@ class ReLU(Activation):
 
 
 class GELU(Activation):
-    """Gaussian error linear unit (tanh approximation)."""
+    """Gaussian error linear unit x Phi(x): exact (erf) by default, or the tanh approximation
+    with ``approximate="tanh"``, as PyTorch."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = F.check_gelu_approximate(approximate, "GELU")
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.gelu()
+        return x.gelu(self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
 
 
 class LeakyReLU(Activation):
     """x for x > 0, ``negative_slope * x`` otherwise."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = _real(negative_slope, "negative_slope", "LeakyReLU")
+        self.inplace = _inplace(inplace, "LeakyReLU")
 
     def forward(self, x: Tensor) -> Tensor:
         return x.leaky_relu(self.negative_slope)
@@ -75,9 +118,10 @@ class LeakyReLU(Activation):
 class ELU(Activation):
     """x for x > 0, ``alpha * (e**x - 1)`` otherwise."""
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
-        self.alpha = alpha
+        self.alpha = _real(alpha, "alpha", "ELU")
+        self.inplace = _inplace(inplace, "ELU")
 
     def forward(self, x: Tensor) -> Tensor:
         return x.elu(self.alpha)
@@ -87,14 +131,17 @@ class ELU(Activation):
 
 
 class Softplus(Activation):
-    """log(1 + e**(beta x)) / beta."""
+    """log(1 + e**(beta x)) / beta; ``beta`` must not be 0 (it divides the result)."""
 
     def __init__(self, beta: float = 1.0) -> None:
         super().__init__()
-        self.beta = beta
+        self.beta = _nonzero(beta, "beta", "Softplus")
 
     def forward(self, x: Tensor) -> Tensor:
         return x.softplus(self.beta)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}"
 
 
 class Softmax(Module):
@@ -102,7 +149,7 @@ class Softmax(Module):
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
-        self.dim = dim
+        self.dim = _dim(dim, type(self).__name__)
 
     def forward(self, x: Tensor) -> Tensor:
         return x.softmax(self.dim)
@@ -116,3 +163,144 @@ class LogSoftmax(Softmax):
 
     def forward(self, x: Tensor) -> Tensor:
         return x.log_softmax(self.dim)
+
+
+# ---- part "math" of issue #14 ---------------------------------------------------------------
+class Softmin(Softmax):
+    """Softmax of -x along ``dim``."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.softmin(self.dim)
+
+
+class GLU(Module):
+    """Gated linear unit: ``a * sigmoid(b)`` for the two halves a, b of the input along
+    ``dim`` (whose size must be even)."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = _dim(dim, "GLU")
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.glu(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Hardtanh(Activation):
+    """x clamped into [min_val, max_val] (which must satisfy min_val < max_val)."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.min_val = _real(min_val, "min_val", name)
+        self.max_val = _real(max_val, "max_val", name)
+        if not self.min_val < self.max_val:
+            raise ValueError(f"{name}: max_val ({max_val}) must be greater than min_val "
+                             f"({min_val})")
+        self.inplace = _inplace(inplace, name)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.hardtanh(self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6): Hardtanh(0, 6), as in PyTorch."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+class _Parameterless(Activation):
+    """An activation with only PyTorch's ``inplace`` flag; subclasses name the Tensor method."""
+
+    method = "relu"
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = _inplace(inplace, type(self).__name__)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return getattr(x, self.method)()  # type: ignore[no-any-return]
+
+
+class Hardsigmoid(_Parameterless):
+    """min(max(x + 3, 0), 6) / 6."""
+
+    method = "hardsigmoid"
+
+
+class Hardswish(_Parameterless):
+    """x * min(max(x + 3, 0), 6) / 6."""
+
+    method = "hardswish"
+
+
+class SiLU(_Parameterless):
+    """x * sigmoid(x) (swish)."""
+
+    method = "silu"
+
+
+class Mish(_Parameterless):
+    """x * tanh(softplus(x))."""
+
+    method = "mish"
+
+
+class SELU(_Parameterless):
+    """Scaled ELU with the self-normalising constants (Klambauer et al., 2017)."""
+
+    method = "selu"
+
+
+class Softsign(Activation):
+    """x / (1 + |x|)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.softsign()
+
+
+class LogSigmoid(Activation):
+    """log(sigmoid(x)) = -softplus(-x), finite for every finite x."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.logsigmoid()
+
+
+class CELU(Activation):
+    """x for x > 0, ``alpha * (e**(x/alpha) - 1)`` otherwise; ``alpha`` must not be 0."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = _nonzero(alpha, "alpha", "CELU")
+        self.inplace = _inplace(inplace, "CELU")
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.celu(self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class Threshold(Activation):
+    """x where x > threshold, else ``value``."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold = _real(threshold, "threshold", "Threshold")
+        self.value = _real(value, "value", "Threshold")
+        self.inplace = _inplace(inplace, "Threshold")
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.threshold(self.threshold, self.value)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, value={self.value}"

@@ -7,6 +7,7 @@ from . import (  # noqa: F401
     elementwise,
     fused,
     linalg,
+    math,  # part "math" of issue #14
     movement,
     pool,
     reduce,

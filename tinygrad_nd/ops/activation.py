@@ -7,9 +7,12 @@ import numpy as np
 from ..autograd import Function
 from ..registry import register_op
 from ._util import normalize_axes, quiet, reduce_keepdims
+from .math import Erf, erf_values
 
 GELU_C = float(np.sqrt(2.0 / np.pi))
 GELU_A = 0.044715
+SQRT_HALF = float(np.sqrt(0.5))
+INV_SQRT_2PI = float(1 / np.sqrt(2 * np.pi))
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -153,23 +156,57 @@ class LeakyReLU(Function):
         return (g * ctx.slope,)
 
 
-@register_op("elu", nin=1, kinks=(0.0,), params={"alpha": (1.0, 0.5)},
-             reference=lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(x)))
-class ELU(Function):
-    """z = x for x > 0, else a (e**x - 1);  dz/dx = 1 or a e**x"""
+class _ExponentialLinear(Function):
+    """z = s x for x > 0, else s a (e**(i x) - 1);  dz/dx = s, or s a i e**(i x): PyTorch's
+    elu with a scale s and an input scale i, shared by elu, celu and selu, whose
+    ``coefficients`` map their own parameters to (a, s, i)."""
+
+    coefficients = staticmethod(lambda alpha=1.0: (alpha, 1.0, 1.0))
 
     @staticmethod
-    def forward(ctx, x, alpha=1.0):
+    def forward(ctx, x, **params):
+        alpha, scale, input_scale = ctx.function.coefficients(**params)
         ctx.save_for_backward(x)
-        ctx.alpha = alpha
+        ctx.coefficients = alpha, scale, input_scale
         # expm1 of min(x, 0): no overflow from the branch that where() discards
-        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+        neg = np.expm1(np.minimum(x, 0) * input_scale) * (alpha * scale)
+        return np.where(x > 0, x if scale == 1 else x * scale, neg).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        alpha, scale, input_scale = ctx.coefficients
         # e**min(x, 0): the discarded branch never overflows
-        return (np.where(x > 0, g, g * (np.exp(np.minimum(x, 0)) * ctx.alpha)),)
+        slope = np.exp(np.minimum(x, 0) * input_scale) * (alpha * scale * input_scale)
+        return (np.where(x > 0, g if scale == 1 else g * scale, g * slope),)
+
+
+@register_op("elu", nin=1, kinks=(0.0,), params={"alpha": (1.0, 0.5)},
+             reference=lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(x)))
+class ELU(_ExponentialLinear):
+    """z = x for x > 0, else a (e**x - 1);  dz/dx = 1 or a e**x"""
+
+    coefficients = staticmethod(lambda alpha=1.0: (alpha, 1.0, 1.0))
+
+
+@register_op("celu", nin=1, kinks=(0.0,), params={"alpha": (1.0, 0.5, 2.0)},
+             reference=lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(x / alpha)))
+class CELU(_ExponentialLinear):
+    """z = x for x > 0, else a (e**(x/a) - 1);  dz/dx = 1 or e**(x/a)"""
+
+    coefficients = staticmethod(lambda alpha=1.0: (alpha, 1.0, 1.0 / alpha))
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@register_op("selu", nin=1, kinks=(0.0,),
+             reference=lambda x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(x)))
+class SELU(_ExponentialLinear):
+    """z = s x for x > 0, else s a (e**x - 1) (fixed a, s);  dz/dx = s or s a e**x"""
+
+    coefficients = staticmethod(lambda: (SELU_ALPHA, SELU_SCALE, 1.0))
 
 
 @register_op("softplus", nin=1, params={"beta": (1.0, 2.0)},
@@ -190,22 +227,40 @@ class Softplus(Function):
         return (g * Sigmoid.apply(x * ctx.beta),)
 
 
-@register_op("gelu", nin=1,
-             reference=lambda x: 0.5 * x * (1 + np.tanh(GELU_C * (x + GELU_A * x**3))))
+def _gelu_reference(x, approximate="none"):
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(GELU_C * (x + GELU_A * x**3)))
+    return 0.5 * x * (1 + erf_values(np.asarray(x) / np.sqrt(2.0)))
+
+
+@register_op("gelu", nin=1, params={"approximate": ("none", "tanh")}, reference=_gelu_reference)
 class GELU(Function):
-    """z = x/2 (1 + t), t = tanh(c (x + a x**3));  dz/dx = (1+t)/2 + x/2 (1-t**2) c (1+3a x**2)"""
+    """z = x Phi(x);  dz/dx = Phi(x) + x phi(x) (exact, erf), or with approximate="tanh"
+    z = x/2 (1 + t), t = tanh(c (x + a x**3)), dz/dx = (1+t)/2 + x/2 (1-t**2) c (1+3a x**2)"""
 
     @staticmethod
     @quiet(invalid="ignore")  # (inf * 0 at x = -inf: nan, silent in PyTorch)
-    def forward(ctx, x):
+    def forward(ctx, x, approximate="none"):
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
         ctx.save_for_backward(x)
-        return 0.5 * x * (1 + np.tanh(GELU_C * (x + GELU_A * x**3)))
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            return 0.5 * x * (1 + np.tanh(GELU_C * (x + GELU_A * x**3)))
+        # (erf is the costly part: kept for a first-order backward, recomputed as the erf
+        # op only when the backward is recorded)
+        ctx.erf = erf_values(x * SQRT_HALF)
+        return x * 0.5 * (1 + ctx.erf)  # PyTorch's order of operations
 
     @staticmethod
     @quiet(invalid="ignore", over="ignore")  # (x**2 and inf * 0 at |x| = inf, as the forward)
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         x2 = x * x
+        if ctx.approximate == "none":
+            erf = ctx.erf if isinstance(x, np.ndarray) else Erf.apply(x * SQRT_HALF)
+            cdf = (erf + 1) * 0.5
+            return (g * (cdf + x * np.exp(x2 * -0.5) * INV_SQRT_2PI),)
         t = np.tanh(x * (1 + x2 * GELU_A) * GELU_C)
         return (g * ((1 + t) * 0.5 + x * (1 - t * t) * (0.5 * GELU_C) * (1 + x2 * (3 * GELU_A))),)
 
@@ -255,3 +310,152 @@ class LogSoftmax(Function):
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         return (g - np.exp(y) * g.sum(axis=ctx.axis, keepdims=True),)
+
+
+# ---- part "math" of issue #14: more activations -------------------------------------------
+def _mask(x, test):
+    """A float mask of ``test(values of x)``: a constant in both backward vocabularies."""
+    values = x if isinstance(x, np.ndarray) else x.data
+    return test(values).astype(values.dtype)
+
+
+@register_op("hardtanh", nin=1, kinks=(-1.0, -0.5, 1.0, 2.0),
+             params={"min_val": (-1.0, -0.5), "max_val": (1.0, 2.0)},
+             reference=lambda x, min_val, max_val: np.clip(x, min_val, max_val))
+class Hardtanh(Function):
+    """z = min(max(x, lo), hi);  dz/dx = 1 for lo < x < hi, else 0 (0 at both kinks, as
+    PyTorch's hardtanh and relu6, unlike clamp)"""
+
+    @staticmethod
+    def forward(ctx, x, min_val=-1.0, max_val=1.0):
+        ctx.inside = ((x > min_val) & (x < max_val)).astype(x.dtype)
+        return np.clip(x, min_val, max_val)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * ctx.inside,)
+
+
+@register_op("hardsigmoid", nin=1, domain=(-5.0, 5.0), kinks=(-3.0, 3.0),
+             reference=lambda x: np.clip(x + 3, 0, 6) / 6)
+class Hardsigmoid(Function):
+    """z = min(max(x + 3, 0), 6) / 6;  dz/dx = 1/6 for -3 < x < 3, else 0"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.slope = (((x > -3) & (x < 3)) / 6).astype(x.dtype)
+        return np.clip(x + 3, 0, 6) / 6
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * ctx.slope,)
+
+
+@register_op("hardswish", nin=1, domain=(-5.0, 5.0), kinks=(-3.0, 3.0),
+             reference=lambda x: x * np.clip(x + 3, 0, 6) / 6)
+class Hardswish(Function):
+    """z = x min(max(x + 3, 0), 6) / 6;  dz/dx = 0 up to -3, x/3 + 1/2 below 3, then 1"""
+
+    @staticmethod
+    @quiet(invalid="ignore")  # (-inf * 0 at x = -inf: nan, as PyTorch)
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * np.clip(x + 3, 0, 6) / 6
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        # (x/3 + 1/2) on the middle piece, recorded; the choice of piece is a constant
+        v = x if isinstance(x, np.ndarray) else x.data
+        # (the outer pieces at the kinks -3 and 3, as PyTorch)
+        return (g * np.where(v <= -3, 0.0, np.where(v < 3, x / 3 + 0.5, 1.0)),)
+
+
+@register_op("silu", nin=1, domain=(-6.0, 6.0), reference=lambda x: x / (1 + np.exp(-x)))
+class SiLU(Function):
+    """z = x sigmoid(x);  dz/dx = s (1 + x (1 - s)), s = sigmoid(x)"""
+
+    @staticmethod
+    @quiet(invalid="ignore")  # (-inf * 0 at x = -inf: nan, as PyTorch)
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * stable_sigmoid(x)
+
+    @staticmethod
+    @quiet(invalid="ignore")
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        s = Sigmoid.apply(x)
+        return (g * s * (1 + x * (1 - s)),)
+
+
+@register_op("mish", nin=1, domain=(-6.0, 6.0),
+             reference=lambda x: x * np.tanh(np.log1p(np.exp(x))))
+class Mish(Function):
+    """z = x tanh(softplus x);  dz/dx = t + x sigmoid(x) (1 - t**2), t = tanh(softplus x)"""
+
+    @staticmethod
+    @quiet(invalid="ignore")  # (-inf * 0 at x = -inf: nan, as PyTorch)
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * np.tanh(np.logaddexp(0, x).astype(x.dtype, copy=False))
+
+    @staticmethod
+    @quiet(invalid="ignore")
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        t = np.tanh(Softplus.apply(x))  # softplus, not log(1 + e**x): no overflow
+        return (g * (t + x * Sigmoid.apply(x) * (1 - t * t)),)
+
+
+@register_op("softsign", nin=1, kinks=(0.0,), reference=lambda x: x / (1 + np.abs(x)))
+class Softsign(Function):
+    """z = x / (1 + |x|);  dz/dx = 1 / (1 + |x|)**2"""
+
+    @staticmethod
+    @quiet(invalid="ignore")  # (inf / inf at |x| = inf: nan, as PyTorch)
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x / (1 + np.abs(x))
+
+    @staticmethod
+    @quiet(over="ignore")  # ((1 + |x|)**2 is inf past 1.8e19 in float32: slope 0)
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        d = 1 + np.abs(x)
+        # nan where the forward is (inf / inf at |x| = inf), as PyTorch
+        return (np.where(_mask(x, np.isinf) > 0, np.nan, g / (d * d)),)
+
+
+@register_op("logsigmoid", nin=1, domain=(-8.0, 8.0),
+             reference=lambda x: -np.log1p(np.exp(-x)))
+class LogSigmoid(Function):
+    """z = log sigmoid(x) = -softplus(-x);  dz/dx = sigmoid(-x)"""
+
+    @staticmethod
+    @quiet(invalid="ignore")  # (logaddexp(0, nan)), silent in PyTorch
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return -np.logaddexp(0, -x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g * Sigmoid.apply(-x),)  # 1 - sigmoid(x) would round to 0 for x > 17
+
+
+@register_op("threshold", nin=1, kinks=(0.5, -1.0),
+             params={"threshold": (0.5, -1.0), "value": (0.0, 2.0)},
+             reference=lambda x, threshold, value: np.where(x <= threshold, value, x))
+class Threshold(Function):
+    """z = value for x <= threshold, else x;  dz/dx = 0 for x <= threshold, else 1"""
+
+    @staticmethod
+    def forward(ctx, x, threshold, value):
+        below = x <= threshold  # (not x > threshold: nan stays nan, as PyTorch)
+        ctx.above = (~below).astype(x.dtype)
+        return np.where(below, np.asarray(value, dtype=x.dtype), x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * ctx.above,)

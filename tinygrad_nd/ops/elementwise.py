@@ -273,3 +273,102 @@ class Cast(Function):
     @quiet(over="ignore")
     def backward(ctx, g):
         return (g.astype(ctx.input_dtype),)
+
+
+# ---- part "math" of issue #14: clamp with tensor bounds, lerp, hypot, fmod, remainder -------
+@register_op("clamp", nin=3, reference=lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi))
+class Clamp(Function):
+    """z = min(max(x, lo), hi) with tensor bounds;  dz/dx = [lo <= x <= hi],
+    dz/dlo = [x < lo < hi],  dz/dhi = [x > hi or hi < lo] (PyTorch's masks)"""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        # numpy's clip is min(max(x, lo), hi): hi wins where the bounds cross, as in PyTorch
+        ctx.save_for_backward(x, lo, hi)
+        return np.minimum(np.maximum(x, lo), hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        # only masks are taken from x and the bounds: constants in both passes
+        x, lo, hi = (a if isinstance(a, np.ndarray) else a.data for a in ctx.saved_tensors)
+        need_x, need_lo, need_hi = ctx.needs_input_grad
+        return (np.where((x >= lo) & (x <= hi), g, 0) if need_x else None,
+                np.where((x < lo) & (lo < hi), g, 0) if need_lo else None,
+                np.where((x > hi) | (hi < lo), g, 0) if need_hi else None)
+
+
+@register_op("lerp", nin=3, reference=lambda a, b, w: a + w * (b - a))
+class Lerp(Function):
+    """z = a + w (b - a);  dz/da = 1 - w,  dz/db = w,  dz/dw = b - a"""
+
+    @staticmethod
+    @quiet(**INF_NAN)  # (inf - inf: nan, as PyTorch)
+    def forward(ctx, a, b, w):
+        ctx.save_for_backward(a, b, w)
+        # PyTorch's two-sided form: exactly b at w = 1, and as accurate near either end
+        diff = b - a
+        return np.where(np.abs(w) < 0.5, a + w * diff, b - diff * (1 - w))
+
+    @staticmethod
+    @quiet(**INF_NAN)
+    def backward(ctx, g):
+        a, b, w = ctx.saved_tensors
+        need_a, need_b, need_w = ctx.needs_input_grad
+        return (g * (1 - w) if need_a else None, g * w if need_b else None,
+                g * (b - a) if need_w else None)
+
+
+@register_op("hypot", nin=2, domain=((-3.0, 3.0), (0.5, 3.0)), reference=np.hypot)
+class Hypot(Function):
+    """z = sqrt(x**2 + y**2) (without overflow);  dz/dx = x / z,  dz/dy = y / z"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = np.hypot(x, y)
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    @quiet(**INF_NAN)  # (0/0 at the origin: nan, as PyTorch)
+    def backward(ctx, g):
+        x, y, z = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        scale = g / z
+        return (scale * x if need_x else None), (scale * y if need_y else None)
+
+
+class _Modulo(Function):
+    """Shared forward/backward of fmod and remainder: z = x - q y with q = ``quotient(x/y)``
+    rounded (trunc for fmod, floor for remainder); dz/dx = 1, dz/dy = -q."""
+
+    mod = staticmethod(np.fmod)
+    quotient = staticmethod(np.trunc)
+
+    @staticmethod
+    @quiet(**INF_NAN)  # (x mod 0 = nan, as PyTorch for floats)
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return ctx.function.mod(x, y)
+
+    @staticmethod
+    @quiet(**INF_NAN)
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        return (g if need_x else None), (-g * ctx.function.quotient(x / y) if need_y else None)
+
+
+@register_op("fmod", nin=2, shape_rule="quotient", reference=np.fmod)
+class Fmod(_Modulo):
+    """z = x - trunc(x/y) y (the sign of x, C's fmod);  dz/dx = 1,  dz/dy = -trunc(x/y)"""
+
+    mod = staticmethod(np.fmod)
+    quotient = staticmethod(np.trunc)
+
+
+@register_op("remainder", nin=2, shape_rule="quotient", reference=np.remainder)
+class Remainder(_Modulo):
+    """z = x - floor(x/y) y (the sign of y, Python's %);  dz/dx = 1,  dz/dy = -floor(x/y)"""
+
+    mod = staticmethod(np.remainder)
+    quotient = staticmethod(np.floor)

@@ -38,6 +38,7 @@ class Sum(Function):
     """z = sum x over axes;  dz/dx = 1 (the gradient is broadcast back)"""
 
     @staticmethod
+    @quiet(invalid="ignore")  # (inf + -inf: nan, silent in PyTorch)
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.axes, ctx.keepdims, ctx.shape = normalize_axes(axis, x.ndim, "sum"), keepdims, x.shape
         return x.sum(axis=ctx.axes, keepdims=keepdims)

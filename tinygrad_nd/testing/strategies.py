@@ -318,6 +318,16 @@ def _pool(draw, opdef, rng):
     return [c["out_shape"]], {"x_shape": c["x_shape"], **conf}
 
 
+def _quotient(draw, opdef, rng):
+    """x and y for fmod/remainder: y away from 0 (either sign), x = q y with the quotient q
+    at least 0.1 from an integer, where the ops jump (x has the broadcast shape)."""
+    shape_x, shape_y = draw(broadcastable_shapes(2))
+    shape_x = np.broadcast_shapes(shape_x, shape_y)
+    y = rng.uniform(0.5, 3.0, shape_y) * rng.choice([-1.0, 1.0], shape_y)
+    q = rng.integers(-3, 4, shape_x) + rng.uniform(0.1, 0.9, shape_x)
+    return OpCase([np.asarray(q * y), np.asarray(y)], _draw_params(draw, opdef))
+
+
 INPUT_BUILDERS: dict[str, Callable[..., Any]] = {
     "elementwise": _elementwise, "reduce": _reduce, "softmax": _softmax, "matmul": _matmul,
     "reshape": _reshape, "permute": _permute, "expand": _expand, "getitem": _getitem,
@@ -328,6 +338,8 @@ INPUT_BUILDERS: dict[str, Callable[..., Any]] = {
     # convolution and pooling, N-d (p14-conv)
     "convolution": _convolution, "convolution_input_grad": _convolution,
     "convolution_weight_grad": _convolution, "pool": _pool, "avg_pool_grad": _pool,
+    # part "math" of issue #14
+    "quotient": _quotient,
 }
 
 
