@@ -265,9 +265,11 @@ class GELU(Function):
         return (g * ((1 + t) * 0.5 + x * (1 - t * t) * (0.5 * GELU_C) * (1 + x2 * (3 * GELU_A))),)
 
 
-@register_op("softmax", nin=1, shape_rule="softmax", reference=_softmax_reference)
-class Softmax(Function):
-    """s = e**x / sum e**x;  vjp: s (g - sum(g s))"""
+class _Normalize(Function):
+    """Shared forward of softmax and log-softmax: subclasses set ``values(x, axis)`` for a
+    non-empty input; the output is what both backwards are written with."""
+
+    values = staticmethod(lambda x, axis: x)
 
     @staticmethod
     def forward(ctx, x, axis=-1):
@@ -275,12 +277,27 @@ class Softmax(Function):
         if x.size == 0:  # nothing to normalise (a max over an empty axis would raise)
             normalize_axes(axis, x.ndim, ctx.function.op_name)  # (still refuse a bad axis)
             out = x.copy()
-            ctx.save_for_backward(out)
-            return out
-        e = np.exp(x - reduce_keepdims(np.maximum, x, axis))  # shift: e**x never overflows
-        out = e / reduce_keepdims(np.add, e, axis)
+        else:
+            out = ctx.function.values(x, axis)
         ctx.save_for_backward(out)
         return out
+
+
+def _softmax_values(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - reduce_keepdims(np.maximum, x, axis))  # shift: e**x never overflows
+    return e / reduce_keepdims(np.add, e, axis)
+
+
+def _log_softmax_values(x: np.ndarray, axis: int) -> np.ndarray:
+    shifted = x - reduce_keepdims(np.maximum, x, axis)
+    return shifted - np.log(reduce_keepdims(np.add, np.exp(shifted), axis))
+
+
+@register_op("softmax", nin=1, shape_rule="softmax", reference=_softmax_reference)
+class Softmax(_Normalize):
+    """s = e**x / sum e**x;  vjp: s (g - sum(g s))"""
+
+    values = staticmethod(_softmax_values)
 
     @staticmethod
     def backward(ctx, g):
@@ -290,21 +307,10 @@ class Softmax(Function):
 
 @register_op("log_softmax", nin=1, shape_rule="softmax",
              reference=lambda x, axis: np.log(_softmax_reference(x, axis)))
-class LogSoftmax(Function):
+class LogSoftmax(_Normalize):
     """y = x - logsumexp x;  vjp: g - e**y sum g"""
 
-    @staticmethod
-    def forward(ctx, x, axis=-1):
-        ctx.axis = axis
-        if x.size == 0:  # nothing to normalise (a max over an empty axis would raise)
-            normalize_axes(axis, x.ndim, ctx.function.op_name)  # (still refuse a bad axis)
-            out = x.copy()
-            ctx.save_for_backward(out)
-            return out
-        shifted = x - reduce_keepdims(np.maximum, x, axis)
-        out = shifted - np.log(reduce_keepdims(np.add, np.exp(shifted), axis))
-        ctx.save_for_backward(out)
-        return out
+    values = staticmethod(_log_softmax_values)
 
     @staticmethod
     def backward(ctx, g):

@@ -117,22 +117,33 @@ class Neg(Function):
         return (-g,)
 
 
-@register_op("exp", nin=1, reference=np.exp)
-class Exp(Function):
-    """z = e**x;  dz/dx = z"""
+class _FromOutput(Function):
+    """y = f(x) whose slope is written with y alone (exp, sqrt): only the output is saved.
+    Subclasses set ``f`` and ``slope(y)`` (in the vocabulary shared by arrays and Tensors)."""
+
+    f = staticmethod(np.positive)
+    slope = staticmethod(lambda y: 1.0)
 
     @staticmethod
-    @quiet(over="ignore")
+    @quiet(**INF_NAN)  # (e**1e4 = inf, sqrt(-1) = nan: IEEE values, silent in PyTorch)
     def forward(ctx, x):
-        out = np.exp(x)
+        out = ctx.function.f(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
-    @quiet(over="ignore", invalid="ignore")  # (0 * inf where an upstream branch was masked)
+    @quiet(**INF_NAN)  # (0 * inf where an upstream branch was masked, 1 / 0 at sqrt(0))
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return (g * out,)
+        return (g * ctx.function.slope(out),)
+
+
+@register_op("exp", nin=1, reference=np.exp)
+class Exp(_FromOutput):
+    """z = e**x;  dz/dx = z"""
+
+    f = staticmethod(np.exp)
+    slope = staticmethod(lambda z: z)
 
 
 @register_op("log", nin=1, domain=(1e-3, 1e3), reference=np.log)
@@ -153,21 +164,11 @@ class Log(Function):
 
 
 @register_op("sqrt", nin=1, domain=POSITIVE, reference=np.sqrt)
-class Sqrt(Function):
+class Sqrt(_FromOutput):
     """z = sqrt x;  dz/dx = 1 / (2 z)"""
 
-    @staticmethod
-    @quiet(invalid="ignore")
-    def forward(ctx, x):
-        out = np.sqrt(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    @quiet(**INF_NAN)
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return (g / (out * 2),)
+    f = staticmethod(np.sqrt)
+    slope = staticmethod(lambda z: 1 / (z * 2))
 
 
 @register_op("abs", nin=1, kinks=(0.0,), reference=np.abs)
