@@ -93,7 +93,22 @@ TORCH = {
     "avg_pool2d": lambda x, **p: F.avg_pool2d(x, **_pool_kwargs(p)),
     "avg_pool2d_grad": lambda g, x_shape, **p: _adjoint(
         lambda x: F.avg_pool2d(x, **_pool_kwargs(p)))(g, shape=x_shape),
+    # ---- p14-reduce: scans, reductions, linear algebra ----
+    "cumsum": lambda x, axis: torch.cumsum(x, dim=axis),
+    "cumprod": lambda x, axis: torch.cumprod(x, dim=axis),
+    "logcumsumexp": lambda x, axis: torch.logcumsumexp(x, dim=axis),
+    "prod": lambda x, axis, keepdims: _prod_torch(x, _dims({"axis": axis}, x.ndim), keepdims),
+    "logsumexp": _reduce(torch.logsumexp),
+    "vector_norm": lambda x, axis, keepdims, ord: torch.linalg.vector_norm(
+        x, ord=ord, dim=_dims({"axis": axis}, x.ndim) if x.ndim else None, keepdim=keepdims),
 }
+
+
+def _prod_torch(x, dims, keepdim):
+    """torch.prod reduces one dim at a time."""
+    for d in sorted(dims, reverse=True):
+        x = torch.prod(x, dim=d, keepdim=keepdim)
+    return x
 
 
 def test_every_registered_op_has_a_torch_adapter():
