@@ -101,6 +101,8 @@ TORCH = {
     "logsumexp": _reduce(torch.logsumexp),
     "vector_norm": lambda x, axis, keepdims, ord: torch.linalg.vector_norm(
         x, ord=ord, dim=_dims({"axis": axis}, x.ndim) if x.ndim else None, keepdim=keepdims),
+    "inv": torch.linalg.inv, "det": torch.linalg.det, "solve": torch.linalg.solve,
+    "cholesky": torch.linalg.cholesky,
 }
 
 

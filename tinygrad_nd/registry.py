@@ -20,6 +20,8 @@ SHAPE_RULES = (
     "elementwise", "reduce", "softmax", "matmul", "reshape", "permute", "expand", "getitem",
     "index_add", "cat", "pad", "conv2d", "conv2d_input_grad", "conv2d_weight_grad", "pool2d",
     "avg_pool2d_grad", "where", "linear", "cross_entropy",
+    # ---- p14-reduce: well-conditioned matrices for linear algebra ----
+    "square_matrix", "spd_matrix", "solve",
 )
 
 

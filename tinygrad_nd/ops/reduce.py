@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..autograd import Function
-from ..registry import register_op
+from ..registry import apply, register_op
 from ..tensor import Tensor
 from ._util import normalize_axes, permute, quiet
 from .movement import Expand
@@ -244,7 +246,9 @@ class VectorNorm(Function):
         if p == 2:
             share = x / safe
         else:
-            share = ctx.sign * np.abs(x) ** (p - 1) / safe ** (p - 1)
+            # |x| ** (p - 1) is infinite at x = 0 for p < 1: those entries get 0, as PyTorch.
+            size = np.where(ctx.sign == 0, 1.0, np.abs(x))
+            share = ctx.sign * size ** (p - 1) / safe ** (p - 1)
         return (spread * np.where(zero, 0.0, share),)
 
 
@@ -257,3 +261,80 @@ def _reference_norm(x, axis, keepdims, ord):
     if ord == 0:
         return np.count_nonzero(x, axis=axis, keepdims=keepdims).astype(x.dtype)
     return np.sum(a ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+
+
+def _floating(x: Tensor, op: str, promote: bool) -> Tensor:
+    """``x`` if it is floating; an integer or bool ``x`` converted to the default dtype
+    (``promote``, as PyTorch's logsumexp) or refused with a TypeError (as its vector_norm)."""
+    if x.dtype.kind == "f":
+        return x
+    if not promote:
+        raise TypeError(f"{op}: expected a floating-point tensor, got dtype {x.dtype}")
+    from ..dtypes import get_default_dtype
+
+    return x.astype(get_default_dtype())
+
+
+def prod(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Product over ``dim`` (all dims when None); the gradient is exact with zeros.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> x = tg.Tensor([2.0, 0.0, 3.0], requires_grad=True)
+    >>> tg.prod(x).backward(); x.grad.tolist()
+    [0.0, 6.0, 0.0]
+    """
+    return apply("prod", x, axis=dim, keepdims=keepdim)
+
+
+def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(x)))`` over ``dim`` (all dims when None), shifted by the max: exact for
+    any |x| (integers promote to the default float dtype, as in PyTorch).
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> round(tg.logsumexp(tg.Tensor([1e4, 1e4])).item() - 1e4, 4)
+    0.6931
+    """
+    return apply("logsumexp", _floating(x, "logsumexp", True), axis=dim, keepdims=keepdim)
+
+
+def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """``(sum |x|**ord)**(1/ord)`` over ``dim`` (all dims when None); ``ord`` may be ``inf``
+    (max |x|), ``-inf`` (min |x|), 0 (the count of nonzeros) or any other number. The gradient
+    at a zero norm is 0, as PyTorch's.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> tg.linalg.vector_norm(tg.Tensor([3.0, -4.0])).item()
+    5.0
+    >>> tg.linalg.vector_norm(tg.Tensor([3.0, -4.0]), ord=float("inf")).item()
+    4.0
+    """
+    if isinstance(ord, (bool, np.bool_)) or not isinstance(ord, (int, float, np.number)):
+        raise TypeError(f"vector_norm: ord must be a number, got {type(ord).__name__} {ord!r}")
+    axis = None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
+    return apply("vector_norm", _floating(x, "vector_norm", False), axis=axis,
+                 keepdims=keepdim, ord=float(ord))
+
+
+def norm(x: Tensor, p: float | str | None = "fro", dim: Any = None,
+         keepdim: bool = False) -> Tensor:
+    """PyTorch's ``torch.norm`` for vector norms: ``p="fro"`` (or None) is the 2-norm of the
+    elements over ``dim``; a number is :func:`vector_norm`'s ``ord``.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> tg.norm(tg.Tensor([[3.0], [4.0]])).item()
+    5.0
+    """
+    if p is None or p == "fro":
+        p = 2
+    elif isinstance(p, str):
+        raise ValueError(f"norm: p={p!r} is not supported (a matrix norm); use a number, inf, "
+                         "-inf or 'fro'")
+    return vector_norm(x, p, dim, keepdim)

@@ -128,6 +128,8 @@ def _scan(name: str, x: Tensor, dim: int) -> Tensor:
     """Run scan ``name`` along ``dim``; a 0-d tensor scans as one element."""
     from ..registry import apply
 
+    if name == "logcumsumexp" and x.dtype.kind != "f":
+        raise TypeError(f"logcumsumexp: expected a floating-point tensor, got dtype {x.dtype}")
     if x.ndim == 0:
         scan_axis(dim, 0, name)
         return apply(name, x.reshape(1), axis=0).reshape(())
