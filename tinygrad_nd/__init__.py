@@ -12,6 +12,7 @@ Examples
 
 from . import (
     data,
+    linalg,
     nn,
     ops,  # noqa: F401  (fills the registry)
     optim,
@@ -40,20 +41,36 @@ from .factories import (
 )
 from .functional import (
     avg_pool2d,
+    baddbmm,
+    bmm,
     cat,
     concatenate,
     conv2d,
+    cumprod,
+    cumsum,
+    einsum,
+    kthvalue,
     log_softmax,
+    logcumsumexp,
+    logsumexp,
     max_pool2d,
     maximum,
+    median,
     minimum,
+    norm,
+    outer,
+    prod,
     softmax,
+    sort,
     split,
     stack,
+    tensordot,
+    topk,
     where,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .hooks import RemovableHandle
+from .reductions import all, amax, amin, any, argmax, argmin, max, min
 from .registry import OPS, register_op, registry
 from .tensor import Tensor
 from .train import History, evaluate, fit
@@ -80,4 +97,8 @@ __all__ = [
     "register_op", "registry", "set_default_dtype", "set_grad_enabled", "softmax", "split",
     "stack", "tensor", "where", "zeros", "zeros_like", "data", "nn", "optim",
     "History", "evaluate", "fit",
+    # ---- p14-reduce: reductions, scans, selections, linear algebra ----
+    "all", "amax", "amin", "any", "argmax", "argmin", "baddbmm", "bmm", "cumprod", "cumsum",
+    "einsum", "kthvalue", "linalg", "logcumsumexp", "logsumexp", "max", "median", "min", "norm",
+    "outer", "prod", "sort", "tensordot", "topk",
 ]

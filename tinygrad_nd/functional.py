@@ -11,8 +11,15 @@ from typing import Any
 
 import numpy as np
 
+from .einsum import baddbmm, bmm, einsum, outer, tensordot  # noqa: F401
+from .ops.reduce import logsumexp, norm, prod, vector_norm  # noqa: F401
+from .ops.scan import cumprod, cumsum, logcumsumexp  # noqa: F401
+from .ops.sort import kthvalue, median, sort, topk  # noqa: F401
 from .registry import apply
 from .tensor import Tensor
+
+# (above: reductions, scans, selections and contractions, defined beside their ops and
+# re-exported here; max/min/all/any are in reductions.py, where they shadow no builtin used)
 
 IntPair = int | tuple[int, int]
 
@@ -275,3 +282,4 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """Log-softmax along ``axis`` (stable)."""
     return x.log_softmax(axis)
+
