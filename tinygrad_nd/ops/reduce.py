@@ -295,7 +295,7 @@ def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     Examples
     --------
     >>> import tinygrad_nd as tg
-    >>> round(tg.logsumexp(tg.Tensor([1e4, 1e4])).item() - 1e4, 4)
+    >>> round(tg.logsumexp(tg.Tensor([1e4, 1e4], dtype=tg.float64)).item() - 1e4, 4)
     0.6931
     """
     return apply("logsumexp", _floating(x, "logsumexp", True), axis=dim, keepdims=keepdim)
