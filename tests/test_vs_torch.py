@@ -101,7 +101,9 @@ TORCH = {
     "logsumexp": _reduce(torch.logsumexp),
     "vector_norm": lambda x, axis, keepdims, ord: torch.linalg.vector_norm(
         x, ord=ord, dim=_dims({"axis": axis}, x.ndim) if x.ndim else None, keepdim=keepdims),
-    "inv": torch.linalg.inv, "det": torch.linalg.det, "solve": torch.linalg.solve,
+    "inv": torch.linalg.inv, "det": torch.linalg.det,
+    # (the op's B is always (..., n, k); torch would read a B of A's batch shape as vectors)
+    "solve": lambda a, b: torch.linalg.solve(a, b.reshape((1,) * (a.ndim - b.ndim) + b.shape)),
     "cholesky": torch.linalg.cholesky,
 }
 

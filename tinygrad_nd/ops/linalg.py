@@ -86,6 +86,14 @@ def _linalg_call(name: str, fn, *arrays: np.ndarray) -> np.ndarray:
         raise np.linalg.LinAlgError(f"{name}: {e} (shape {shapes})") from None
 
 
+def _matrix_forward(ctx, fn, x: np.ndarray) -> np.ndarray:
+    """The forward of a one-matrix op: check the input is square, save it, run ``fn``."""
+    name = ctx.function.op_name
+    _check_square(name, x)
+    ctx.save_for_backward(x)
+    return _linalg_call(name, fn, x)
+
+
 def _unsqueeze2(x):
     """Append two size-1 axes: a per-matrix scalar against a batch of matrices."""
     return x.reshape(x.shape + (1, 1))
@@ -97,9 +105,7 @@ class Inv(Function):
 
     @staticmethod
     def forward(ctx, x):
-        _check_square("inv", x)
-        ctx.save_for_backward(x)
-        return _linalg_call("inv", np.linalg.inv, x)
+        return _matrix_forward(ctx, np.linalg.inv, x)
 
     @staticmethod
     def backward(ctx, g):
@@ -133,9 +139,7 @@ class Det(Function):
 
     @staticmethod
     def forward(ctx, x):
-        _check_square("det", x)
-        ctx.save_for_backward(x)
-        return np.linalg.det(x)
+        return _matrix_forward(ctx, np.linalg.det, x)
 
     @staticmethod
     def backward(ctx, g):
@@ -174,11 +178,9 @@ class Cholesky(Function):
 
     @staticmethod
     def forward(ctx, a):
-        _check_square("cholesky", a)
-        ctx.save_for_backward(a)
         # Only the symmetric part is read (numpy reads the lower triangle): with it the
         # gradient is symmetric, PyTorch's, and also what finite differences of A see.
-        return _linalg_call("cholesky", np.linalg.cholesky, (a + swap_last(a)) / 2)
+        return _matrix_forward(ctx, lambda m: np.linalg.cholesky((m + swap_last(m)) / 2), a)
 
     @staticmethod
     def backward(ctx, g):
