@@ -155,12 +155,14 @@ class Prod(Function):
     """z = prod x over axes;  dz/dx_i = the product of the other elements (exact with zeros)"""
 
     @staticmethod
+    @quiet(invalid="ignore")  # (0 * inf = nan, silent in PyTorch)
     def forward(ctx, x, axis=None, keepdims=False):
         _reduced(ctx, x, axis, keepdims)
         ctx.save_for_backward(x)
         return np.prod(x, axis=ctx.axes, keepdims=keepdims)
 
     @staticmethod
+    @quiet(invalid="ignore")  # (0 * inf = nan, silent in PyTorch)
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return (_spread(ctx, g) * _prod_of_others(x, ctx.axes),)
@@ -188,6 +190,7 @@ class LogSumExp(Function):
         return _drop_axes(ctx, kept)
 
     @staticmethod
+    @quiet(invalid="ignore")  # (-inf - -inf = nan where all inputs are -inf, as PyTorch)
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         z = LogSumExp.apply(x, axis=ctx.axes, keepdims=True)

@@ -79,6 +79,7 @@ class Cumprod(Function):
     """y_j = prod_{i<=j} x_i;  dL/dx_i = sum_{j>=i} g_j prod_{k<=j, k!=i} x_k (exact with zeros)"""
 
     @staticmethod
+    @quiet(invalid="ignore")  # (0 * inf = nan, silent in PyTorch)
     def forward(ctx, x, axis=0):
         ctx.axis = scan_axis(axis, x.ndim, "cumprod")
         ctx.save_for_backward(x)
@@ -86,6 +87,7 @@ class Cumprod(Function):
         return np.cumprod(x, axis=ctx.axis)
 
     @staticmethod
+    @quiet(invalid="ignore")  # (inf in x: 0 * inf = nan, as PyTorch, silently)
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         axis = ctx.axis
@@ -113,6 +115,7 @@ class LogCumSumExp(Function):
         return np.logaddexp.accumulate(x, axis=ctx.axis)
 
     @staticmethod
+    @quiet(invalid="ignore")  # (-inf - -inf = nan at -inf inputs, as PyTorch's gradient)
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         axis = ctx.axis
