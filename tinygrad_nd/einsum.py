@@ -130,14 +130,14 @@ def _contract(a: Tensor, la: str, b: Tensor, lb: str, keep: set[str]) -> tuple[T
     a = _permute(a, [la.index(c) for c in batch + free_a + inner])
     b = _permute(b, [lb.index(c) for c in batch + inner + free_b])
     rows, depth, cols = count(free_a, size_a), count(inner, size_a), count(free_b, size_b)
-    if batch:
-        nb = count(batch, size_a)
-        a, b = a.reshape(nb, rows, depth), b.reshape(nb, depth, cols)
-    else:  # the plain 2-D product, numpy's fastest path
-        a, b = a.reshape(rows, depth), b.reshape(depth, cols)
-    out = (a @ b).reshape(tuple(size_a[c] for c in batch + free_a) +
-                          tuple(size_b[c] for c in free_b))
-    return out, "".join(batch + free_a + free_b)
+    lead = (count(batch, size_a),) if batch else ()  # (none: numpy's fastest 2-D product)
+    out = _reshape(a, lead + (rows, depth)) @ _reshape(b, lead + (depth, cols))
+    shape = tuple(size_a[c] for c in batch + free_a) + tuple(size_b[c] for c in free_b)
+    return _reshape(out, shape), "".join(batch + free_a + free_b)
+
+
+def _reshape(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    return x if x.shape == shape else x.reshape(shape)
 
 
 def einsum(equation: str, *operands: Any) -> Tensor:
