@@ -135,6 +135,29 @@ TORCH.update({
 })
 
 
+# ---- p14-reduce: scans, reductions, linear algebra ----
+TORCH.update({
+    "cumsum": lambda x, axis: torch.cumsum(x, dim=axis),
+    "cumprod": lambda x, axis: torch.cumprod(x, dim=axis),
+    "logcumsumexp": lambda x, axis: torch.logcumsumexp(x, dim=axis),
+    "prod": lambda x, axis, keepdims: _prod_torch(x, _dims({"axis": axis}, x.ndim), keepdims),
+    "logsumexp": _reduce(torch.logsumexp),
+    "vector_norm": lambda x, axis, keepdims, ord: torch.linalg.vector_norm(
+        x, ord=ord, dim=_dims({"axis": axis}, x.ndim) if x.ndim else None, keepdim=keepdims),
+    "inv": torch.linalg.inv, "det": torch.linalg.det,
+    # (the op's B is always (..., n, k); torch would read a B of A's batch shape as vectors)
+    "solve": lambda a, b: torch.linalg.solve(a, b.reshape((1,) * (a.ndim - b.ndim) + b.shape)),
+    "cholesky": torch.linalg.cholesky,
+})
+
+
+def _prod_torch(x, dims, keepdim):
+    """torch.prod reduces one dim at a time."""
+    for d in sorted(dims, reverse=True):
+        x = torch.prod(x, dim=d, keepdim=keepdim)
+    return x
+
+
 def test_every_registered_op_has_a_torch_adapter():
     missing = sorted(set(tg.OPS) - set(TORCH))
     assert not missing, f"add PyTorch adapters to tests/test_vs_torch.py for: {missing}"

@@ -14,6 +14,7 @@ import functools
 
 from . import (
     data,
+    linalg,
     nn,
     ops,  # noqa: F401  (fills the registry)
     optim,
@@ -55,6 +56,8 @@ from .functional import (
     atan,
     atan2,
     atanh,
+    baddbmm,
+    bmm,
     cat,
     ceil,
     chunk,
@@ -63,8 +66,11 @@ from .functional import (
     concatenate,
     cos,
     cosh,
+    cumprod,
+    cumsum,
     diag_embed,
     diagonal,
+    einsum,
     erf,
     exp2,
     expm1,
@@ -76,19 +82,26 @@ from .functional import (
     gather,
     hypot,
     index_select,
+    kthvalue,
     lerp,
     log1p,
     log2,
     log10,
     log_softmax,
+    logcumsumexp,
+    logsumexp,
     masked_fill,
     masked_select,
     maximum,
+    median,
     minimum,
     moveaxis,
     movedim,
     narrow,
     nonzero,
+    norm,
+    outer,
+    prod,
     reciprocal,
     remainder,
     repeat,
@@ -103,6 +116,7 @@ from .functional import (
     sin,
     sinh,
     softmax,
+    sort,
     split,
     square,
     stack,
@@ -110,7 +124,9 @@ from .functional import (
     swapdims,
     take_along_dim,
     tan,
+    tensordot,
     tile,
+    topk,
     tril,
     triu,
     trunc,
@@ -139,6 +155,7 @@ from .nn.functional import (  # layer functions PyTorch also has as torch.<name>
     softsign,
     threshold,
 )
+from .reductions import all, amax, amin, any, argmax, argmin, max, min
 from .registry import OPS, register_op, registry
 from .tensor import Tensor
 from .train import History, evaluate, fit
@@ -181,4 +198,8 @@ __all__ = [
     "reciprocal", "remainder", "round", "rsqrt", "sign", "sin", "sinh", "square", "tan",
     "trunc", "celu", "gelu", "glu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid",
     "mish", "relu6", "selu", "silu", "softmin", "softsign", "threshold",
+    # ---- p14-reduce: reductions, scans, selections, linear algebra ----
+    "all", "amax", "amin", "any", "argmax", "argmin", "baddbmm", "bmm", "cumprod", "cumsum",
+    "einsum", "kthvalue", "linalg", "logcumsumexp", "logsumexp", "max", "median", "min", "norm",
+    "outer", "prod", "sort", "tensordot", "topk",
 ]

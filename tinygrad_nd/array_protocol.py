@@ -108,7 +108,8 @@ def _extremum(method: str) -> Callable[..., Any]:
     def reduce(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False,
                **kwargs: Any) -> Any:
         _plain({"out": out, **kwargs}, "out", "initial", "where")
-        return getattr(_as_tensor(a), method)(axis, keepdims=keepdims)
+        # (axis by keyword: a positional int is PyTorch's dim, which returns indices too)
+        return getattr(_as_tensor(a), method)(axis=axis, keepdims=keepdims)
     return reduce
 
 

@@ -11,6 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from .einsum import baddbmm, bmm, einsum, outer, tensordot  # noqa: F401
+from .ops.reduce import logsumexp, norm, prod, vector_norm  # noqa: F401
+from .ops.scan import cumprod, cumsum, logcumsumexp  # noqa: F401
+from .ops.sort import kthvalue, median, sort, topk  # noqa: F401
 from .pointwise import (  # noqa: F401  (part "math" of issue #14: elementwise math, re-exported)
     acos,
     acosh,
@@ -86,6 +90,11 @@ from .selection import (  # noqa: F401  (p14-select: gather/scatter family, re-e
     take_along_dim,
 )
 from .tensor import Tensor
+
+# (above: reductions, scans, selections and contractions, defined beside their ops and
+# re-exported here; max/min/all/any are in reductions.py, where they shadow no builtin used)
+
+IntPair = int | tuple[int, int]
 
 
 def _is_int(value: Any) -> bool:

@@ -25,6 +25,8 @@ SHAPE_RULES = (
     "convolution", "convolution_input_grad", "convolution_weight_grad", "pool", "avg_pool_grad",
     # part "math" of issue #14: fmod/remainder, with x/y kept away from integers (their kinks)
     "quotient",
+    # ---- p14-reduce: well-conditioned matrices for linear algebra ----
+    "square_matrix", "spd_matrix", "solve",
 )
 
 

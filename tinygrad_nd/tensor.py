@@ -15,13 +15,13 @@ from numpy.typing import DTypeLike
 
 from . import autograd, dtypes, engine, registry
 from .hooks import RemovableHandle, add_hook
-from .methods import ElementwiseMethods, MovementMethods, ReductionMethods
+from .methods import ElementwiseMethods, LinalgMethods, MovementMethods, ReductionMethods
 from .registry import apply
 
 Scalar = int | float | bool
 
 
-class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods):
+class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods, LinalgMethods):
     """An n-dimensional array with automatic differentiation.
 
     Parameters

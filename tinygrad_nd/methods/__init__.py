@@ -3,7 +3,8 @@ one-liner that dispatches to a registered op. ``Tensor`` inherits them from thes
 ``tensor.py`` keeps only what makes a Tensor (data, grad, the graph, operators)."""
 
 from .elementwise import ElementwiseMethods
+from .linalg import LinalgMethods
 from .movement import MovementMethods
 from .reduction import ReductionMethods
 
-__all__ = ["ElementwiseMethods", "MovementMethods", "ReductionMethods"]
+__all__ = ["ElementwiseMethods", "LinalgMethods", "MovementMethods", "ReductionMethods"]

@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     movement,
     pool,
     reduce,
+    scan,
     selection,  # p14-select
 )
 

@@ -328,6 +328,34 @@ def _quotient(draw, opdef, rng):
     return OpCase([np.asarray(q * y), np.asarray(y)], _draw_params(draw, opdef))
 
 
+def _batch_n(draw: Draw) -> tuple[int, ...]:
+    """A batch shape (up to 2 dims) plus a matrix side n, as (*batch, n)."""
+    return draw(shapes(min_dims=0, max_dims=2, max_side=3)) + (draw(st.integers(1, 4)),)
+
+
+def well_conditioned(rng: np.random.Generator, batch_n: tuple[int, ...]) -> np.ndarray:
+    """Square matrices (..., n, n) with condition numbers below ~2n: off-diagonal entries in
+    (-1, 1) and a diagonal of +-(n + 1) (strictly diagonally dominant, signs drawn, so
+    determinants of both signs), where finite differences are meaningful."""
+    *batch, n = batch_n
+    a = rng.uniform(-1.0, 1.0, (*batch, n, n))
+    diagonal = (n + 1.0) * rng.choice([-1.0, 1.0], (*batch, n))
+    return a + diagonal[..., None] * np.eye(n)
+
+
+def positive_definite(rng: np.random.Generator, batch_n: tuple[int, ...]) -> np.ndarray:
+    """Symmetric positive definite matrices M M^T + n I (..., n, n), eigenvalues >= n."""
+    *batch, n = batch_n
+    m = rng.uniform(-1.0, 1.0, (*batch, n, n))
+    return m @ np.swapaxes(m, -1, -2) + n * np.eye(n)
+
+
+def _solve(draw: Draw, rng: np.random.Generator) -> OpCase:
+    a_batch, b_batch = draw(broadcastable_shapes(2, max_dims=2, max_side=3))
+    n, k = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    return OpCase([well_conditioned(rng, a_batch + (n,)), rng.uniform(-3, 3, b_batch + (n, k))])
+
+
 INPUT_BUILDERS: dict[str, Callable[..., Any]] = {
     "elementwise": _elementwise, "reduce": _reduce, "softmax": _softmax, "matmul": _matmul,
     "reshape": _reshape, "permute": _permute, "expand": _expand, "getitem": _getitem,
@@ -340,6 +368,10 @@ INPUT_BUILDERS: dict[str, Callable[..., Any]] = {
     "convolution_weight_grad": _convolution, "pool": _pool, "avg_pool_grad": _pool,
     # part "math" of issue #14
     "quotient": _quotient,
+    # ---- p14-reduce: well-conditioned matrices for linear algebra ----
+    "square_matrix": lambda draw, opdef, rng: OpCase([well_conditioned(rng, _batch_n(draw))]),
+    "spd_matrix": lambda draw, opdef, rng: OpCase([positive_definite(rng, _batch_n(draw))]),
+    "solve": lambda draw, opdef, rng: _solve(draw, rng),
 }
 
 
