@@ -201,17 +201,19 @@ def test_render_svg_and_png_for_real(tmp_path):
 def test_snapshots_share_a_colour_scale_and_write_sheet_and_gif(tmp_path):
     from PIL import Image
 
+    from tinygrad_nd.experiments import snapshots
+
     tg.manual_seed(0)
     net = nn.Sequential(nn.Linear(6, 6), nn.Sigmoid(), nn.Linear(6, 6), nn.Sigmoid(),
                         nn.Linear(6, 2))
     batches = [(tg.randn(8, 6), np.arange(8) % 2)]
-    graphs = viz.snapshots(net, nn.functional.cross_entropy, batches,
+    graphs = snapshots(net, nn.functional.cross_entropy, batches,
                            optim.SGD(net.parameters(), lr=0.5), steps=[0, 3, 6],
                            out=tmp_path / "sheet.png")
     assert len(graphs) == 3 and "step 6" in graphs[2].source
     with Image.open(tmp_path / "sheet.png") as sheet:
         assert sheet.size[0] > 600
-    viz.snapshots(net, nn.functional.cross_entropy, batches,
+    snapshots(net, nn.functional.cross_entropy, batches,
                   optim.SGD(net.parameters(), lr=0.5), steps=[0, 2], out=tmp_path / "a.gif")
     with Image.open(tmp_path / "a.gif") as gif:
         assert gif.n_frames == 2

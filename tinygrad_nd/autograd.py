@@ -120,6 +120,9 @@ _observers: contextvars.ContextVar[tuple[tuple[ForwardObserver, ...],
 # How many observe() blocks are open in any thread: while none is, the engine skips even the
 # context-variable read.
 _open_observers = 0
+# Whether any saved output was ever re-attached for grad-of-grad (a second graph node sharing
+# its op's context); until then the backward pass skips looking for such twins.
+_twins_made = [False]
 # Guards the few read-modify-writes shared between threads: that counter, and the
 # accumulation of gradients into a leaf's .grad (two threads backpropagating into one shared
 # parameter must both land).
@@ -231,6 +234,7 @@ class Context:
                 # inputs; a fresh Tensor avoids a context -> output reference cycle.
                 if arr is self._output_data:
                     self.twinned = True  # two graph nodes now share this context
+                    _twins_made[0] = True
                     out.append(make(arr, self))
                 else:
                     out.append(make(arr, None))

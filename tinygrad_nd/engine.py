@@ -132,7 +132,7 @@ def run_backward(
     placeholders: dict[Tensor, Tensor] = {}
     # A saved output re-attached for grad-of-grad is a second node of its op's context; such
     # a context is released only when the last of its nodes has been walked.
-    twins = _count_twins(order)
+    twins = _count_twins(order) if _autograd._twins_made[0] else {}
     prev_mode = _grad_enabled()
     _set_grad_mode(create_graph)
     # inf/nan gradients (from an inf loss, 0 * inf where a branch was masked ...) come out as
@@ -143,8 +143,9 @@ def run_backward(
         for node in reversed(order):
             g = grads.pop(node, None)
             if g is None:
-                if not retain_graph and node._ctx is not None:  # reached by no gradient
-                    _release_when_done(node._ctx, placeholders, twins)
+                ctx = node._ctx  # reached by no gradient
+                if not retain_graph and ctx is not None and (not twins or _last_twin(ctx, twins)):
+                    _release(ctx, placeholders)
                 continue
             if node._hooks:
                 g = from_user(_run_tensor_hooks(node, to_user(g)))
@@ -159,8 +160,8 @@ def run_backward(
             if ctx._freed:
                 raise RuntimeError(_freed_message(ctx.function.op_name))
             _backprop_op(ctx, g, grads, create_graph)
-            if not retain_graph:
-                _release_when_done(ctx, placeholders, twins)
+            if not retain_graph and (not twins or _last_twin(ctx, twins)):
+                _release(ctx, placeholders)
     finally:
         quiet.__exit__(None, None, None)
         _set_grad_mode(prev_mode)
@@ -177,14 +178,12 @@ def _count_twins(order: list[Tensor]) -> dict[Context, int]:
     return counts
 
 
-def _release_when_done(ctx: Context, placeholders: dict[Tensor, Tensor],
-                       twins: dict[Context, int]) -> None:
-    """Release ``ctx`` now, or, if other nodes of the walk share it, after the last one."""
-    if twins and ctx in twins:
-        twins[ctx] -= 1
-        if twins[ctx]:
-            return
-    _release(ctx, placeholders)
+def _last_twin(ctx: Context, twins: dict[Context, int]) -> bool:
+    """Whether ``ctx`` may be released now: shared by no other node, or its last one."""
+    if ctx not in twins:
+        return True
+    twins[ctx] -= 1
+    return twins[ctx] == 0
 
 
 def _release(ctx: Context, placeholders: dict[Tensor, Tensor]) -> None:
@@ -194,35 +193,42 @@ def _release(ctx: Context, placeholders: dict[Tensor, Tensor]) -> None:
     Leaves (parameters, data) are kept as they are."""
     ctx.release()
     inputs = ctx.inputs
-    for t in inputs:
+    swapped = None
+    for i, t in enumerate(inputs):
         if t._ctx is not None:
-            break
-    else:
-        return
-    swapped = []
-    for t in inputs:
-        if t._ctx is not None:
+            if swapped is None:
+                swapped = list(inputs)
             stand_in = placeholders.get(t)
             if stand_in is None:
                 stand_in = placeholders[t] = _placeholder(t)
-            t = stand_in
-        swapped.append(t)
-    ctx.inputs = tuple(swapped)
+            swapped[i] = stand_in
+    if swapped is not None:
+        ctx.inputs = tuple(swapped)
 
 
-_ONE_VALUE: dict[np.dtype, np.ndarray] = {}  # a read-only element per dtype, for placeholders
+# Read-only zero-strided arrays by (shape, dtype): every placeholder of that shape shares one
+# (they hold no values, so nothing can tell them apart); bounded, as a training loop uses a
+# few shapes.
+_NO_VALUES: dict[tuple[tuple[int, ...], np.dtype], np.ndarray] = {}
+
+
+def _no_values(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    key = (shape, dtype)
+    data = _NO_VALUES.get(key)
+    if data is None:
+        one = np.zeros(1, dtype)
+        one.flags.writeable = False
+        data = np.ndarray(shape, dtype, buffer=one, strides=(0,) * len(shape))
+        if len(_NO_VALUES) < 4096:
+            _NO_VALUES[key] = data
+    return data
 
 
 def _placeholder(t: Tensor) -> Tensor:
     """A tensor of ``t``'s shape, dtype, op and name whose data is one repeated element (a
     zero-strided view: no memory, and read-only)."""
-    dtype = t.data.dtype
-    one = _ONE_VALUE.get(dtype)
-    if one is None:
-        one = _ONE_VALUE[dtype] = np.zeros(1, dtype)
-        one.flags.writeable = False
-    data = np.ndarray(t.data.shape, dtype, buffer=one, strides=(0,) * t.data.ndim)
-    stand_in = _tensor_module.Tensor._make(data, t._ctx)
+    data = t.data
+    stand_in = _tensor_module.Tensor._make(_no_values(data.shape, data.dtype), t._ctx)
     stand_in.name = t.name
     return stand_in
 

@@ -24,9 +24,9 @@ import math
 import re
 import shutil
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import graphviz
 import numpy as np
@@ -412,38 +412,38 @@ def draw_model(model: Module, x: Any, loss_fn: Any = None, target: Any = None,
                       **options)
 
 
-def snapshots(model: Module, loss_fn: Any, batches: Iterable[tuple[Any, Any]],
-              optimizer: Any, steps: Sequence[int] = (0, 10, 100), out: str | Path | None = None,
-              **options: Any) -> list[Graph]:
-    """Train ``model`` with ``optimizer`` on ``batches`` (cycled) and draw the gradient-coloured
-    graph at each step in ``steps``, on one shared colour scale. With ``out`` (a path ending
-    in ``.png`` or ``.gif``), also write the drawings side by side or as an animation."""
-    batches = list(batches)
-    drawings: list[tuple[int, Tensor, dict[str, Tensor], dict[int, float]]] = []
-    wanted = sorted(set(steps))
-    step = 0
-    while wanted and step <= wanted[-1]:
-        xb, yb = batches[step % len(batches)]
-        with trace(model):
-            loss = loss_fn(model(xb), yb)
-        optimizer.zero_grad()
-        with record_grads():
-            loss.backward()
-        if step in wanted:  # norms now, before the optimizer changes the weights
-            nodes, _, _ = collect([loss])
-            drawings.append((step, loss, dict(model.named_parameters()),
-                             gradient_norms([loss], nodes)))
-        optimizer.step()
-        step += 1
-    logs = [math.log10(v) for *_, norms in drawings for v in norms.values()
+class Snapshot(NamedTuple):
+    """One recorded training step, ready to draw: the step number, its loss (the graph's
+    root), the model's named parameters and the gradient norm of each node (by id)."""
+
+    step: int
+    loss: Tensor
+    params: dict[str, Tensor]
+    norms: dict[int, float]
+
+
+def snapshot(step: int, loss: Tensor, model: Module) -> Snapshot:
+    """Record the gradient norms of ``loss``'s graph now (after its backward, before the
+    optimizer changes the weights), for :func:`draw_snapshots`."""
+    nodes, _, _ = collect([loss])
+    return Snapshot(step, loss, dict(model.named_parameters()), gradient_norms([loss], nodes))
+
+
+def draw_snapshots(snapshots: Sequence[Snapshot], out: str | Path | None = None,
+                   **options: Any) -> list[Graph]:
+    """Draw recorded training steps on one shared colour scale (so a fading gradient shows as
+    a fading colour), labelled by step. With ``out`` (a path ending in ``.png`` or ``.gif``),
+    also write the drawings side by side or as an animation. The training loop that records
+    them is :func:`tinygrad_nd.experiments.snapshots`."""
+    logs = [math.log10(v) for s in snapshots for v in s.norms.values()
             if v > 0 and math.isfinite(v)]
     grad_range = (min(logs), max(logs)) if logs else None
     options.setdefault("group_modules", True)
     graphs = []
-    for s, loss, params, norms in drawings:
-        g = draw_graph(loss, params=params, show_grads=True, grad_range=grad_range,
-                       norms=norms, **options)
-        g.attr(label=f"step {s}", labelloc="t", fontsize="16")
+    for s in snapshots:
+        g = draw_graph(s.loss, params=s.params, show_grads=True, grad_range=grad_range,
+                       norms=s.norms, **options)
+        g.attr(label=f"step {s.step}", labelloc="t", fontsize="16")
         graphs.append(g)
     if out is not None:
         _write_frames(graphs, Path(out))

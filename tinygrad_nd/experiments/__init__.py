@@ -3,7 +3,9 @@
 from .depth import DepthConfig, run_depth
 from .exploding import ExplodingConfig, exploding_chain, run_exploding
 from .remedies import RemediesConfig, run_remedies
+from .snapshots import snapshots
 from .vanishing import VanishingConfig, run_vanishing
 
 __all__ = ["DepthConfig", "ExplodingConfig", "RemediesConfig", "VanishingConfig",
-           "exploding_chain", "run_depth", "run_exploding", "run_remedies", "run_vanishing"]
+           "exploding_chain", "run_depth", "run_exploding", "run_remedies", "run_vanishing",
+           "snapshots"]
