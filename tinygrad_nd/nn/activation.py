@@ -12,6 +12,7 @@ import numpy as np
 
 from ..functional import _real_in
 from ..tensor import Tensor
+from . import activation_functional
 from . import functional as F
 from .module import Module
 
@@ -45,7 +46,7 @@ def _nonzero(value: Any, name: str, op: str) -> float:
 
 
 def _dim(dim: Any, op: str) -> int:
-    return F._dim(dim, op)
+    return activation_functional._dim(dim, op)
 
 
 def _inplace(inplace: Any, op: str) -> bool:

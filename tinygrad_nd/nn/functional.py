@@ -593,6 +593,26 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     return out
 
 
+from .activation_functional import (  # noqa: E402,F401  (PyTorch's F: one namespace)
+    celu,
+    check_gelu_approximate,
+    elu,
+    gelu,
+    glu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    leaky_relu,
+    logsigmoid,
+    mish,
+    relu6,
+    selu,
+    silu,
+    softmin,
+    softplus,
+    softsign,
+    threshold,
+)
 from .functional_layers import (  # noqa: E402,F401  (PyTorch's names, one namespace)
     embedding,
     group_norm,
@@ -600,157 +620,3 @@ from .functional_layers import (  # noqa: E402,F401  (PyTorch's names, one names
     layer_norm,
     scaled_dot_product_attention,
 )
-
-
-# ---- part "math" of issue #14: activations, as torch.nn.functional.<name> -----------------
-def _dim(dim: Any, op: str) -> int:
-    """A dimension argument: an int (not a bool), else a TypeError naming ``op``."""
-    if not isinstance(dim, (int, np.integer)) or isinstance(dim, (bool, np.bool_)):
-        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__} {dim!r}")
-    return int(dim)
-
-
-def check_gelu_approximate(approximate: Any, op: str = "gelu") -> str:
-    """``approximate`` is "none" (exact, erf) or "tanh", as in PyTorch."""
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"{op}: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return str(approximate)
-
-
-def gelu(x: Tensor, approximate: str = "none") -> Tensor:
-    """Gaussian error linear unit x Phi(x): exact (erf) by default, or the tanh approximation.
-
-    Examples
-    --------
-    >>> import tinygrad_nd as tg
-    >>> from tinygrad_nd.nn import functional as F
-    >>> f"{F.gelu(tg.Tensor([1.0])).item():.4f}", f"{F.gelu(tg.Tensor([1.0]), 'tanh').item():.4f}"
-    ('0.8413', '0.8412')
-    """
-    return x.gelu(check_gelu_approximate(approximate))
-
-
-def relu6(x: Tensor) -> Tensor:
-    """min(max(x, 0), 6).
-
-    Examples
-    --------
-    >>> import tinygrad_nd as tg
-    >>> from tinygrad_nd.nn import functional as F
-    >>> F.relu6(tg.Tensor([-1.0, 3.0, 9.0])).tolist()
-    [0.0, 3.0, 6.0]
-    """
-    return x.relu6()
-
-
-def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """x clamped into [min_val, max_val] (gradient 0 at both kinks)."""
-    return x.hardtanh(min_val, max_val)
-
-
-def hardsigmoid(x: Tensor) -> Tensor:
-    """min(max(x + 3, 0), 6) / 6."""
-    return x.hardsigmoid()
-
-
-def hardswish(x: Tensor) -> Tensor:
-    """x * hardsigmoid(x)."""
-    return x.hardswish()
-
-
-def silu(x: Tensor) -> Tensor:
-    """x * sigmoid(x) (swish).
-
-    Examples
-    --------
-    >>> import tinygrad_nd as tg
-    >>> from tinygrad_nd.nn import functional as F
-    >>> F.silu(tg.Tensor([0.0, -1e4, 1e4])).tolist()
-    [0.0, -0.0, 10000.0]
-    """
-    return x.silu()
-
-
-def mish(x: Tensor) -> Tensor:
-    """x * tanh(softplus(x))."""
-    return x.mish()
-
-
-def softsign(x: Tensor) -> Tensor:
-    """x / (1 + |x|)."""
-    return x.softsign()
-
-
-def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
-    """x for x > 0, ``alpha * (e**x - 1)`` otherwise."""
-    return x.elu(alpha)
-
-
-def celu(x: Tensor, alpha: float = 1.0) -> Tensor:
-    """x for x > 0, ``alpha * (e**(x/alpha) - 1)`` otherwise; alpha must not be 0."""
-    if alpha == 0:
-        raise ValueError("celu: alpha must not be 0 (it divides x)")
-    return x.celu(alpha)
-
-
-def selu(x: Tensor) -> Tensor:
-    """Scaled ELU with the self-normalising constants (Klambauer et al., 2017)."""
-    return x.selu()
-
-
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """x for x > 0, ``negative_slope * x`` otherwise."""
-    return x.leaky_relu(negative_slope)
-
-
-def softplus(x: Tensor, beta: float = 1.0) -> Tensor:
-    """log(1 + e**(beta x)) / beta, without overflow; beta must not be 0."""
-    if beta == 0:
-        raise ValueError("softplus: beta must not be 0 (it divides the result)")
-    return x.softplus(beta)
-
-
-def logsigmoid(x: Tensor) -> Tensor:
-    """log(sigmoid(x)) = -softplus(-x), finite for every finite x.
-
-    Examples
-    --------
-    >>> import tinygrad_nd as tg
-    >>> from tinygrad_nd.nn import functional as F
-    >>> F.logsigmoid(tg.Tensor([-1e4, 1e4])).tolist()
-    [-10000.0, -0.0]
-    """
-    return x.logsigmoid()
-
-
-def threshold(x: Tensor, threshold: float, value: float) -> Tensor:
-    """x where x > threshold, else ``value``."""
-    return x.threshold(threshold, value)
-
-
-def softmin(x: Tensor, dim: int = -1) -> Tensor:
-    """softmax(-x) along ``dim``."""
-    return x.softmin(_dim(dim, "softmin"))
-
-
-def glu(x: Tensor, dim: int = -1) -> Tensor:
-    """Gated linear unit: ``a * sigmoid(b)`` for the halves a, b of x along ``dim``.
-
-    Examples
-    --------
-    >>> import tinygrad_nd as tg
-    >>> from tinygrad_nd.nn import functional as F
-    >>> F.glu(tg.Tensor([[2.0, 4.0, 0.0, 0.0]])).tolist()
-    [[1.0, 2.0]]
-    """
-    dim = _dim(dim, "glu")
-    if x.ndim == 0:
-        raise ValueError("glu: expected a tensor with at least one dimension, got a 0-d one")
-    if not -x.ndim <= dim < x.ndim:
-        raise IndexError(f"glu: dim {dim} is out of range for a tensor of shape {x.shape}")
-    size = x.shape[dim]
-    if size % 2:
-        raise ValueError(f"glu: halving dimension {dim} must have an even size, got {size} "
-                         f"(shape {x.shape})")
-    lead = (slice(None),) * (dim % x.ndim)
-    return x[lead + (slice(0, size // 2),)] * x[lead + (slice(size // 2, size),)].sigmoid()
