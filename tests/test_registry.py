@@ -45,8 +45,9 @@ def test_op_documents_its_derivative(name):
     assert OPS[name].doc, f"op {name!r}: its class docstring should state the derivative"
 
 
-def test_registering_an_op_puts_it_under_the_generic_machinery():
-    @register_op("cube_for_test", nin=1, reference=lambda x: x ** 3)
+def register_cube(name):
+    """Register z = x**3 under ``name`` (tests pop it again)."""
+    @register_op(name, nin=1, reference=lambda x: x ** 3)
     class Cube(Function):
         """z = x**3;  dz/dx = 3 x**2"""
 
@@ -59,6 +60,12 @@ def test_registering_an_op_puts_it_under_the_generic_machinery():
         def backward(ctx, g):
             (x,) = ctx.saved_tensors
             return (g * 3 * x * x,)
+
+    return Cube
+
+
+def test_registering_an_op_puts_it_under_the_generic_machinery():
+    Cube = register_cube("cube_for_test")
 
     try:
         assert "cube_for_test" in tg.registry()
@@ -128,20 +135,7 @@ def test_a_separate_first_order_backward_is_a_declared_exception():
 
 
 def test_a_users_registered_op_is_reachable_by_name_without_patching():
-    @register_op("cube_by_name_for_test", nin=1, reference=lambda x: x ** 3)
-    class Cube(Function):
-        """z = x**3;  dz/dx = 3 x**2"""
-
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return (g * 3 * x * x,)
-
+    register_cube("cube_by_name_for_test")
     try:
         x = tg.Tensor([2.0], requires_grad=True)
         y = x.apply("cube_by_name_for_test")
