@@ -229,10 +229,11 @@ def _values(value: Any, tracked: list[Any]) -> Any:
 
 
 def _has_float_array(result: Any) -> bool:
+    """Whether a numpy result (or a tuple/list of them) holds floating-point values."""
     if isinstance(result, (tuple, list)):
         return any(_has_float_array(r) for r in result)
-    return np.asarray(result).dtype.kind in "fc" if isinstance(result, (np.ndarray, np.generic,
-                                                                         float)) else False
+    return isinstance(result, (np.ndarray, np.generic, float)) and np.asarray(
+        result).dtype.kind in "fc"
 
 
 def _on_values(label: str, fn: Callable[..., Any], args: tuple[Any, ...],

@@ -22,7 +22,9 @@ def quiet(**kinds: str) -> Callable[[F], F]:
 
     For the floating-point events an op produces on purpose, where PyTorch returns the same
     IEEE value silently (log 0 = -inf, e**1e4 = inf, sqrt(-1) = nan): numpy would warn.
-    Only the op that produces them is wrapped (never the engine's hot ``apply``).
+    Only the op that produces them is wrapped (never the engine's hot ``apply``). Forwards
+    only: every backward runs inside the engine's walk, which is already under
+    ``np.errstate`` (see ``engine.run_backward``).
     """
     def decorate(fn: F) -> F:
         if _ERRSTATE_DECORATES_SAFELY:

@@ -255,7 +255,6 @@ class GELU(Function):
         return x * 0.5 * (1 + ctx.erf)  # PyTorch's order of operations
 
     @staticmethod
-    @quiet(invalid="ignore", over="ignore")  # (x**2 and inf * 0 at |x| = inf, as the forward)
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         x2 = x * x
@@ -390,7 +389,6 @@ class SiLU(Function):
         return x * stable_sigmoid(x)
 
     @staticmethod
-    @quiet(invalid="ignore")
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         s = Sigmoid.apply(x)
@@ -409,7 +407,6 @@ class Mish(Function):
         return x * np.tanh(np.logaddexp(0, x).astype(x.dtype, copy=False))
 
     @staticmethod
-    @quiet(invalid="ignore")
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         t = np.tanh(Softplus.apply(x))  # softplus, not log(1 + e**x): no overflow
@@ -427,7 +424,6 @@ class Softsign(Function):
         return x / (1 + np.abs(x))
 
     @staticmethod
-    @quiet(over="ignore")  # ((1 + |x|)**2 is inf past 1.8e19 in float32: slope 0)
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         d = 1 + np.abs(x)

@@ -68,7 +68,6 @@ class Div(Function):
         return x / y
 
     @staticmethod
-    @quiet(**INF_NAN)
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
@@ -88,7 +87,6 @@ class Pow(Function):
         return np.power(x, y)
 
     @staticmethod
-    @quiet(**INF_NAN)  # (x**(y-1) at 0, 0 * log 0: also inside the ops it calls)
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
@@ -132,7 +130,6 @@ class _FromOutput(Function):
         return out
 
     @staticmethod
-    @quiet(**INF_NAN)  # (0 * inf where an upstream branch was masked, 1 / 0 at sqrt(0))
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return (g * ctx.function.slope(out),)
@@ -157,7 +154,6 @@ class Log(Function):
         return np.log(x)
 
     @staticmethod
-    @quiet(**INF_NAN)
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return (g / x,)
@@ -271,7 +267,6 @@ class Cast(Function):
         return x.astype(dtype)
 
     @staticmethod
-    @quiet(over="ignore")
     def backward(ctx, g):
         return (g.astype(ctx.input_dtype),)
 
@@ -311,7 +306,6 @@ class Lerp(Function):
         return np.where(np.abs(w) < 0.5, a + w * diff, b - diff * (1 - w))
 
     @staticmethod
-    @quiet(**INF_NAN)
     def backward(ctx, g):
         a, b, w = ctx.saved_tensors
         need_a, need_b, need_w = ctx.needs_input_grad
@@ -330,7 +324,6 @@ class Hypot(Function):
         return out
 
     @staticmethod
-    @quiet(**INF_NAN)  # (0/0 at the origin: nan, as PyTorch)
     def backward(ctx, g):
         x, y, z = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
@@ -352,7 +345,6 @@ class _Modulo(Function):
         return ctx.function.mod(x, y)
 
     @staticmethod
-    @quiet(**INF_NAN)
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad

@@ -141,7 +141,6 @@ class BinaryCrossEntropy(Function):
         return (t - 1) * log_q - t * log_p
 
     @staticmethod
-    @quiet(divide="ignore", invalid="ignore")
     def backward(ctx, g):
         p, t = ctx.saved_tensors
         need_p, need_t = ctx.needs_input_grad
@@ -183,7 +182,6 @@ class BinaryCrossEntropyWithLogits(Function):
         return loss
 
     @staticmethod
-    @quiet(invalid="ignore")
     def backward(ctx, g):
         x, t = ctx.saved_tensors
         w = ctx.pos_weight  # an array constant, or None

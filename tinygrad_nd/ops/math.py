@@ -61,7 +61,6 @@ class _Unary(Function):
         return y
 
     @staticmethod
-    @quiet(**INF_NAN)
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         return (g * ctx.function.slope(x, y),)
@@ -142,7 +141,6 @@ class Atan2(Function):
         return np.arctan2(y, x)
 
     @staticmethod
-    @quiet(**INF_NAN)
     def backward(ctx, g):
         y, x = ctx.saved_tensors
         need_y, need_x = ctx.needs_input_grad

@@ -163,7 +163,6 @@ class Prod(Function):
         return np.prod(x, axis=ctx.axes, keepdims=keepdims)
 
     @staticmethod
-    @quiet(invalid="ignore")  # (0 * inf = nan, silent in PyTorch)
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return (_spread(ctx, g) * _prod_of_others(x, ctx.axes),)
@@ -191,7 +190,6 @@ class LogSumExp(Function):
         return _drop_axes(ctx, kept)
 
     @staticmethod
-    @quiet(invalid="ignore")  # (-inf - -inf = nan where all inputs are -inf, as PyTorch)
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         z = LogSumExp.apply(x, axis=ctx.axes, keepdims=True)

@@ -87,7 +87,6 @@ class Cumprod(Function):
         return np.cumprod(x, axis=ctx.axis)
 
     @staticmethod
-    @quiet(invalid="ignore")  # (inf in x: 0 * inf = nan, as PyTorch, silently)
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         axis = ctx.axis
@@ -115,7 +114,6 @@ class LogCumSumExp(Function):
         return np.logaddexp.accumulate(x, axis=ctx.axis)
 
     @staticmethod
-    @quiet(invalid="ignore")  # (-inf - -inf = nan at -inf inputs, as PyTorch's gradient)
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         axis = ctx.axis
