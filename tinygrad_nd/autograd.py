@@ -193,8 +193,8 @@ class Context:
     # The engine's own fields are slots; what an op's forward attaches (axes, masks ...) lives
     # in ``__dict__``, so releasing the buffers is one ``clear()``.
     __slots__ = ("function", "inputs", "recording", "needs_input_grad", "params", "_saved",
-                 "_freed", "_input_versions", "_output_data", "_output_version", "__dict__",
-                 "__weakref__")
+                 "_freed", "_input_versions", "_output_data", "_output_version",
+                 "_described_inputs", "__dict__", "__weakref__")
 
     def __init__(self, function: type[Function], inputs: tuple[Tensor, ...],
                  recording: bool = False) -> None:
@@ -261,11 +261,70 @@ class Context:
         """Name of the op this context belongs to."""
         return self.function.op_name
 
-    def release(self) -> None:
-        """Drop saved buffers; keep only the graph structure (op, inputs, params, labels)."""
+    def release(self, described: dict[Tensor, list[Any]]) -> None:
+        """Drop the saved buffers and the values of intermediate inputs; keep the graph's
+        structure (op, params, each input's op, shape, dtype and name).
+
+        An intermediate input is kept as a description (shared through ``described`` with
+        every other context that used it), so a ``loss`` kept after ``backward()`` pins no
+        activations; leaves (parameters, data) are the user's and stay. ``inputs`` is
+        rebuilt from the descriptions on first look (drawing, replay, a second backward).
+        """
         self.__dict__.clear()
         self._saved = self._output_data = None
         self._freed = True
+        entries: list[Any] = []
+        intermediate = False
+        for t in self.inputs:
+            if t._ctx is None:
+                entries.append(t)
+                continue
+            intermediate = True
+            entry = described.get(t)
+            if entry is None:
+                data = t.data
+                entry = described[t] = [data.shape, data.dtype, t._ctx, t.name, None]
+            entries.append(entry)
+        if intermediate:
+            self._described_inputs = entries
+            del self.inputs
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached only for an attribute that is not set: ``inputs`` after release().
+        if name == "inputs":
+            self.inputs = tuple([_placeholder(e) if type(e) is list else e
+                                 for e in self._described_inputs])
+            return self.inputs
+        raise AttributeError(f"'Context' object has no attribute {name!r}")
+
+
+# Read-only zero-strided arrays by (shape, dtype): every placeholder of that shape shares one
+# (they hold no values, so nothing can tell them apart); bounded, as a training loop uses a
+# few shapes.
+_NO_VALUES: dict[tuple[tuple[int, ...], np.dtype], np.ndarray] = {}
+
+
+def _no_values(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    key = (shape, dtype)
+    data = _NO_VALUES.get(key)
+    if data is None:
+        one = np.zeros(1, dtype)
+        one.flags.writeable = False
+        data = np.ndarray(shape, dtype, buffer=one, strides=(0,) * len(shape))
+        if len(_NO_VALUES) < 4096:
+            _NO_VALUES[key] = data
+    return data
+
+
+def _placeholder(entry: list[Any]) -> Tensor:
+    """The tensor an input description stands for: its op, shape, dtype and name, and one
+    repeated element as data (a zero-strided read-only view: no memory). Made once per
+    description, so a tensor used by several ops stays one node."""
+    if entry[4] is None:
+        shape, dtype, ctx, name, _ = entry
+        entry[4] = _tensor_module.Tensor._make(_no_values(shape, dtype), ctx)
+        entry[4].name = name
+    return entry[4]
 
 
 def _freed_message(op_name: str) -> str:

@@ -13,8 +13,8 @@ Design notes
   same backwards run on Tensors and are recorded, giving grad-of-grad. Gradients become
   Tensors only where a user sees them (``.grad``, hooks, :func:`grad`'s results).
 * After a backward without ``retain_graph`` each op's saved buffers are freed and its
-  intermediate inputs are swapped for value-less placeholders, so a kept ``loss`` pins no
-  activations; accumulation into a leaf's ``.grad`` is one locked step, so threads sharing
+  intermediate inputs are kept as descriptions (op, shape, dtype: value-less placeholders
+  once someone looks), so a kept ``loss`` pins no activations; accumulation into a leaf's ``.grad`` is one locked step, so threads sharing
   a parameter lose no update.
 """
 
@@ -35,9 +35,14 @@ from .autograd import (
     _observers,
     _set_grad_mode,
 )
+from .fpstate import Ignoring
 
 if TYPE_CHECKING:
     from .tensor import Tensor
+
+# inf/nan gradients (from an inf loss, 0 * inf where a branch was masked ...) come out as in
+# PyTorch, silently: numpy's floating-point warnings would only repeat them.
+_IGNORE_FP_EVENTS = Ignoring(over="ignore", invalid="ignore", divide="ignore")
 
 G = TypeVar("G")  # a gradient: a Tensor in recorded passes, a numpy array in first-order ones
 
@@ -129,23 +134,20 @@ def run_backward(
     capture = {t: i for i, t in enumerate(inputs)} if inputs is not None else None
     captured: list[Tensor | None] = [None] * len(inputs or ())
     order = toposort(roots)
-    placeholders: dict[Tensor, Tensor] = {}
+    described: dict[Tensor, list[Any]] = {}  # intermediate inputs of released contexts
     # A saved output re-attached for grad-of-grad is a second node of its op's context; such
     # a context is released only when the last of its nodes has been walked.
     twins = _count_twins(order) if _autograd._twins_made[0] else {}
     prev_mode = _grad_enabled()
     _set_grad_mode(create_graph)
-    # inf/nan gradients (from an inf loss, 0 * inf where a branch was masked ...) come out as
-    # in PyTorch, silently: numpy's floating-point warnings would only repeat them.
-    quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore")
-    quiet.__enter__()
+    quiet = _IGNORE_FP_EVENTS.enter()
     try:
         for node in reversed(order):
             g = grads.pop(node, None)
             if g is None:
                 ctx = node._ctx  # reached by no gradient
                 if not retain_graph and ctx is not None and (not twins or _last_twin(ctx, twins)):
-                    _release(ctx, placeholders)
+                    ctx.release(described)
                 continue
             if node._hooks:
                 g = from_user(_run_tensor_hooks(node, to_user(g)))
@@ -161,9 +163,9 @@ def run_backward(
                 raise RuntimeError(_freed_message(ctx.function.op_name))
             _backprop_op(ctx, g, grads, create_graph)
             if not retain_graph and (not twins or _last_twin(ctx, twins)):
-                _release(ctx, placeholders)
+                ctx.release(described)
     finally:
-        quiet.__exit__(None, None, None)
+        _IGNORE_FP_EVENTS.exit(quiet)
         _set_grad_mode(prev_mode)
     return captured if capture is not None else None
 
@@ -184,53 +186,6 @@ def _last_twin(ctx: Context, twins: dict[Context, int]) -> bool:
         return True
     twins[ctx] -= 1
     return twins[ctx] == 0
-
-
-def _release(ctx: Context, placeholders: dict[Tensor, Tensor]) -> None:
-    """Free an op's saved buffers, and swap its intermediate inputs for placeholders that keep
-    their place in the graph (op, shape, dtype, name; drawing and replay still work) but no
-    values, so a ``loss`` kept after ``backward()`` does not pin that step's activations.
-    Leaves (parameters, data) are kept as they are."""
-    ctx.release()
-    inputs = ctx.inputs
-    swapped = None
-    for i, t in enumerate(inputs):
-        if t._ctx is not None:
-            if swapped is None:
-                swapped = list(inputs)
-            stand_in = placeholders.get(t)
-            if stand_in is None:
-                stand_in = placeholders[t] = _placeholder(t)
-            swapped[i] = stand_in
-    if swapped is not None:
-        ctx.inputs = tuple(swapped)
-
-
-# Read-only zero-strided arrays by (shape, dtype): every placeholder of that shape shares one
-# (they hold no values, so nothing can tell them apart); bounded, as a training loop uses a
-# few shapes.
-_NO_VALUES: dict[tuple[tuple[int, ...], np.dtype], np.ndarray] = {}
-
-
-def _no_values(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    key = (shape, dtype)
-    data = _NO_VALUES.get(key)
-    if data is None:
-        one = np.zeros(1, dtype)
-        one.flags.writeable = False
-        data = np.ndarray(shape, dtype, buffer=one, strides=(0,) * len(shape))
-        if len(_NO_VALUES) < 4096:
-            _NO_VALUES[key] = data
-    return data
-
-
-def _placeholder(t: Tensor) -> Tensor:
-    """A tensor of ``t``'s shape, dtype, op and name whose data is one repeated element (a
-    zero-strided view: no memory, and read-only)."""
-    data = t.data
-    stand_in = _tensor_module.Tensor._make(_no_values(data.shape, data.dtype), t._ctx)
-    stand_in.name = t.name
-    return stand_in
 
 
 def _same(g: Any) -> Any:

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
 
+from ..fpstate import Ignoring
 from ..tensor import Tensor
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# numpy 2's errstate, used as a decorator, keeps its state per call (thread- and re-entry
-# safe) and costs about half of a ``with`` block; numpy 1's stores it on the shared instance.
-_ERRSTATE_DECORATES_SAFELY = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
-
 
 def quiet(**kinds: str) -> Callable[[F], F]:
-    """Decorator: run an op's forward or backward under ``np.errstate(**kinds)``.
+    """Decorator: run an op's forward under ``np.errstate(**kinds)``.
 
     For the floating-point events an op produces on purpose, where PyTorch returns the same
     IEEE value silently (log 0 = -inf, e**1e4 = inf, sqrt(-1) = nan): numpy would warn.
@@ -26,18 +22,7 @@ def quiet(**kinds: str) -> Callable[[F], F]:
     only: every backward runs inside the engine's walk, which is already under
     ``np.errstate`` (see ``engine.run_backward``).
     """
-    def decorate(fn: F) -> F:
-        if _ERRSTATE_DECORATES_SAFELY:
-            return np.errstate(**kinds)(fn)  # type: ignore[no-any-return]
-
-        @functools.wraps(fn)
-        def run(*args: Any, **kwargs: Any) -> Any:
-            with np.errstate(**kinds):
-                return fn(*args, **kwargs)
-
-        return run  # type: ignore[return-value]
-
-    return decorate
+    return Ignoring(**kinds)
 
 
 def const(array: Any) -> Tensor:
