@@ -115,9 +115,26 @@ LAYERS = {
                        normal(3, 4), normal(3, 4)),
     "MarginRankingLoss": layer(lambda L, **k: L.MarginRankingLoss(margin=0.3), normal(5),
                                normal(5), np.sign(normal(5))),
+    "BCELoss": layer(lambda L, **k: L.BCELoss(weight=_weight(L, 4)), RNG.uniform(0.1, 0.9, (3, 4)),
+                     RNG.uniform(0, 1, (3, 4))),
+    "BCEWithLogitsLoss": layer(lambda L, **k: L.BCEWithLogitsLoss(
+        weight=_weight(L, 4), pos_weight=_weight(L, 4) * 2), normal(3, 4),
+        RNG.uniform(0, 1, (3, 4))),
+    "NLLLoss": layer(lambda L, **k: L.NLLLoss(weight=_weight(L, 6), ignore_index=2),
+                     normal(5, 6), indices(5)),
+    "CrossEntropyLoss": layer(lambda L, **k: L.CrossEntropyLoss(label_smoothing=0.1),
+                              normal(5, 6), indices(5)),
+    "CrossEntropyLoss-weight": layer(lambda L, **k: L.CrossEntropyLoss(_weight(L, 6)),
+                                     normal(5, 6), indices(5)),
     "CosineSimilarity": layer(lambda L, **k: L.CosineSimilarity(dim=1), normal(3, 4),
                               normal(3, 4)),
 }
+def _weight(L, n):
+    """A float64 rescaling weight of ``n`` values, as the library ``L`` takes it."""
+    values = np.linspace(0.5, 2.0, n)
+    return torch.tensor(values) if L is torch.nn else tg.Tensor(values, dtype=np.float64)
+
+
 def compare(ours, theirs, arrays):
     """Same outputs, parameter gradients and input gradients, under one random upstream."""
     t_in = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
@@ -286,7 +303,8 @@ STATEFUL = [lambda L, **k: mlp_with_batchnorm(L, **k), lambda L, **k: cnn(L, **k
                                          "norm": L.LayerNorm(4, **k),
                                          "group": L.GroupNorm(2, 4, **k),
                                          "inst": L.InstanceNorm2d(4, affine=True, **k),
-                                         "up": L.ConvTranspose3d(2, 2, 2, **k)})]
+                                         "up": L.ConvTranspose3d(2, 2, 2, **k),
+                                         "loss": L.BCEWithLogitsLoss(pos_weight=_weight(L, 3))})]
 
 
 @pytest.mark.parametrize("build", STATEFUL, ids=["mlp-bn", "cnn", "rnn", "mixed"])

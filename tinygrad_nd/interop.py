@@ -48,6 +48,7 @@ class _Twin:
     args: tuple[str, ...] = ()
     typed: bool = False
     fixed: Mapping[str, Any] = field(default_factory=dict)
+    tensors: tuple[str, ...] = ()  # constructor arguments that are tensors (loss weights)
 
 
 _CONV = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
@@ -102,13 +103,20 @@ _TWINS = [
     *(_Twin(name, ("dim",)) for name in ("Softmax", "LogSoftmax", "Softmin", "GLU")),
     _Twin("Hardtanh", ("min_val", "max_val", "inplace")),
     _Twin("Threshold", ("threshold", "value", "inplace")),
-    # losses without weights
+    # losses
     *(_Twin(name, ("reduction",)) for name in ("MSELoss", "L1Loss")),
     _Twin("SmoothL1Loss", ("reduction", "beta")),
     _Twin("HuberLoss", ("reduction", "delta")),
     _Twin("KLDivLoss", ("reduction", "log_target")),
     _Twin("MarginRankingLoss", ("margin", "reduction")),
     _Twin("CosineSimilarity", ("dim", "eps")),
+    # losses with weights: buffers in the state dict on both sides
+    _Twin("BCELoss", ("weight", "reduction"), tensors=("weight",)),
+    _Twin("BCEWithLogitsLoss", ("weight", "reduction", "pos_weight"),
+          tensors=("weight", "pos_weight")),
+    _Twin("NLLLoss", ("weight", "ignore_index", "reduction"), tensors=("weight",)),
+    _Twin("CrossEntropyLoss", ("weight", "ignore_index", "reduction", "label_smoothing"),
+          tensors=("weight",)),
 ]
 _BY_NAME = {twin.name: twin for twin in _TWINS}
 _CONTAINERS = ("Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict")
@@ -151,11 +159,15 @@ _READERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _settings(module: Any, twin: _Twin) -> dict[str, Any]:
+def _settings(module: Any, twin: _Twin, convert: Callable[[Any], Any]) -> dict[str, Any]:
     reads = dict(_READERS)
     if twin.name.startswith("Conv"):
         reads["padding"] = _conv_padding
-    return {arg: reads.get(arg, lambda m, a=arg: getattr(m, a))(module) for arg in twin.args}
+    kwargs = {arg: reads.get(arg, lambda m, a=arg: getattr(m, a))(module) for arg in twin.args}
+    for arg in twin.tensors:
+        if kwargs[arg] is not None:
+            kwargs[arg] = convert(kwargs[arg])
+    return kwargs
 
 
 class _NoTwin(Exception):
@@ -245,12 +257,13 @@ def _twin_of(module: Any, library: Any, direction: str, path: str) -> _Twin:
 
 
 def _build(module: Any, source: Any, target: Any, direction: str, path: str,
-           dtype_of: Callable[[Any], Any], tensor: Callable[[Any], Any]) -> Any:
-    """The twin of ``module`` (and of its children) in ``target``, with fresh weights."""
+           dtype_of: Callable[[Any], Any], convert: Callable[[Any], Any]) -> Any:
+    """The twin of ``module`` (and of its children) in ``target``; ``convert`` copies one
+    tensor of ``source`` into ``target``'s kind (weights are loaded afterwards)."""
     kind = type(module).__name__
     if kind in _CONTAINERS and type(module) is getattr(source, kind):
         children = [(name, _build(child, source, target, direction,
-                                  f"{path}.{name}" if path else name, dtype_of, tensor))
+                                  f"{path}.{name}" if path else name, dtype_of, convert))
                     for name, child in module.named_children()]
         if kind == "Sequential":
             built = target.Sequential()
@@ -261,7 +274,7 @@ def _build(module: Any, source: Any, target: Any, direction: str, path: str,
             return target.ModuleList([child for _, child in children])
         if kind == "ModuleDict":
             return target.ModuleDict(OrderedDict(children))
-        params = [(name, tensor(p)) for name, p in module.named_parameters()]
+        params = [(name, target.Parameter(convert(p))) for name, p in module.named_parameters()]
         if kind == "ParameterList":
             return target.ParameterList([p for _, p in params])
         return target.ParameterDict(OrderedDict(params))
@@ -272,7 +285,7 @@ def _build(module: Any, source: Any, target: Any, direction: str, path: str,
                 raise _unsupported(direction, path, kind, f"{setting}="
                                    f"{getattr(module, setting)!r}; only {wanted!r} has a twin")
     try:
-        kwargs = _settings(module, twin)
+        kwargs = _settings(module, twin, convert)
     except _NoTwin as e:
         raise _unsupported(direction, path, kind, str(e)) from None
     if twin.typed:
@@ -340,10 +353,10 @@ def to_torch(module: nn.Module) -> Any:
         floats = [v.dtype for _, v in own if v is not None and v.dtype.kind == "f"]
         return _torch_dtype(floats[0]) if floats else None
 
-    def tensor(p: Tensor) -> Any:
-        return torch.nn.Parameter(torch.from_numpy(p.data.copy()))
+    def convert(t: Tensor) -> Any:
+        return torch.from_numpy(t.data.copy())
 
-    built = _build(module, nn, torch.nn, "to_torch", "", dtype_of, tensor)
+    built = _build(module, nn, torch.nn, "to_torch", "", dtype_of, convert)
     state = module.state_dict()
     _check_dtypes("to_torch", state, built.state_dict())
     built.load_state_dict(state_dict_to_torch(state), strict=True)
@@ -381,10 +394,11 @@ def from_torch(torch_module: Any) -> nn.Module:
                + list(m.named_buffers(recurse=False)) if v.is_floating_point()]
         return _numpy_dtype(own[0][1], own[0][0]) if own else None
 
-    def tensor(p: Any) -> nn.Parameter:
-        return nn.Parameter(p.detach().cpu().numpy().copy())
+    def convert(t: Any) -> Tensor:
+        array = t.detach().cpu().numpy().copy()
+        return Tensor(array, dtype=array.dtype)
 
-    built = _build(torch_module, torch.nn, nn, "from_torch", "", dtype_of, tensor)
+    built = _build(torch_module, torch.nn, nn, "from_torch", "", dtype_of, convert)
     state = state_dict_from_torch(torch_module)
     built.load_state_dict(state, strict=True)  # checks names, shapes and dtypes
     _copy_modes_and_flags(torch_module, built)
