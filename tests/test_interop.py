@@ -3,6 +3,8 @@ parameters and inputs equal to 1e-5, float64), round trips are exact, state dict
 strict=True both ways (in memory and through safetensors files), and a layer without a twin
 is refused with its name and path."""
 
+import sys
+
 import numpy as np
 import pytest
 from _parity import assert_close, flatten_outputs, weighted_sum
@@ -383,3 +385,15 @@ def test_mixed_dtypes_within_a_layer_are_refused():
     ours.bias = nn.Parameter(np.zeros(2))  # float64 next to a float32 weight
     with pytest.raises(TypeError, match="to_torch: 'bias' is float64"):
         interop.to_torch(ours)
+
+
+def test_missing_torch_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails
+    with pytest.raises(ImportError, match=r"pip install torch==2\.13\.0"):
+        interop.to_torch(nn.Linear(2, 2))
+
+
+def test_bfloat16_state_is_refused_by_name():
+    state = torch.nn.Linear(2, 2).to(torch.bfloat16).state_dict()
+    with pytest.raises(TypeError, match="'weight' is a torch tensor of dtype torch.bfloat16"):
+        nn.Linear(2, 2).load_state_dict(state)

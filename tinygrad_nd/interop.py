@@ -30,7 +30,7 @@ TORCH_PIN = "torch==2.13.0"
 def _torch() -> Any:
     try:
         import torch
-    except ImportError as e:  # pragma: no cover - exercised only without torch
+    except ImportError as e:
         raise ImportError(f"tinygrad_nd.interop needs PyTorch: pip install {TORCH_PIN}") from e
     return torch
 
