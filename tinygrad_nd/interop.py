@@ -302,7 +302,7 @@ def _copy_modes_and_flags(source: Any, built: Any) -> None:
     """train/eval mode per layer and ``requires_grad`` per parameter, as in ``source``."""
     modes = {name: m.training for name, m in source.named_modules()}
     for name, m in built.named_modules():
-        m.training = modes[name] if name in modes else m.training
+        m.training = modes.get(name, m.training)
     flags = {name: p.requires_grad for name, p in source.named_parameters()}
     for name, p in built.named_parameters():
         p.requires_grad = flags[name]
@@ -311,9 +311,7 @@ def _copy_modes_and_flags(source: Any, built: Any) -> None:
 def _check_dtypes(direction: str, ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> None:
     """PyTorch's load_state_dict casts silently; a mixed-dtype layer must not lose digits."""
     for key, value in ours.items():
-        want = np.asarray(value.data if isinstance(value, Tensor) else value).dtype
-        got = np.dtype(theirs[key].dtype) if isinstance(theirs[key], np.ndarray) else \
-            _numpy_dtype(theirs[key], key)
+        want, got = value.dtype, _numpy_dtype(theirs[key], key)
         if want != got:
             raise TypeError(f"{direction}: {key!r} is {want} but its layer's other tensors "
                             f"are {got}; give every tensor of a layer one dtype")
