@@ -17,6 +17,7 @@ from ..hooks import RemovableHandle
 from ..nn.activation import ReLU, Sigmoid, Tanh
 from ..nn.module import Module
 from ..tensor import Tensor
+from . import tensorboard
 from .display import figure_html, html_table, write_records
 from .layers import activation_layers, weighted_layers
 from .norms import vector_norm
@@ -158,6 +159,38 @@ class GradientMonitor(_Monitor):
         """
         return write_records(self.records(), path)
 
+    def to_tensorboard(self, logdir: str | Path, wall_time: float | None = None) -> Path:
+        """Write the history to a TensorBoard event file in ``logdir``; returns its path.
+
+        One curve per metric and layer, tagged ``metric/layer`` (``bias_grad/0``), against
+        the backward pass. Values that were never measured are left out: a layer without
+        bias (its ``bias_grad`` is NaN throughout) and the first row of ``update_ratio``;
+        any other NaN (a gradient that became NaN) is written as it is.
+
+        Examples
+        --------
+        >>> import tempfile, tinygrad_nd as tg
+        >>> from tinygrad_nd import nn
+        >>> from tinygrad_nd.diagnostics import GradientMonitor, tensorboard
+        >>> net = nn.Sequential(nn.Linear(4, 3), nn.Sigmoid(), nn.Linear(3, 2))
+        >>> monitor = GradientMonitor(net)
+        >>> net(tg.randn(5, 4)).sum().backward()
+        >>> path = monitor.to_tensorboard(tempfile.mkdtemp())   # tensorboard --logdir <that>
+        >>> sorted({s.tag for s in tensorboard.read(path)})
+        ['bias_grad/0', 'bias_grad/2', 'weight_grad/0', 'weight_grad/2']
+        """
+        h = self.history
+        scalars = []
+        for metric in METRICS:
+            for i, name in enumerate(self.layers):
+                series = h[metric][:, i]
+                first = 1 if metric == "update_ratio" else 0
+                if np.isnan(series[first:]).all():
+                    continue
+                scalars += [(f"{metric}/{name}", step, float(series[step]))
+                            for step in range(first, len(series))]
+        return tensorboard.write(logdir, scalars, wall_time)
+
     def _repr_html_(self) -> str:
         """In Jupyter: the latest values per layer and the speed-of-learning curves."""
         h = self.history
@@ -243,6 +276,17 @@ class ActivationMonitor(_Monitor):
     def save(self, path: str | Path) -> Path:
         """Write :meth:`records` to a ``.csv`` or ``.json`` file."""
         return write_records(self.records(), path)
+
+    def to_tensorboard(self, logdir: str | Path, wall_time: float | None = None) -> Path:
+        """Write the history to a TensorBoard event file in ``logdir``; returns its path.
+
+        One curve per statistic and layer, tagged ``statistic/layer`` (``saturated/1``,
+        ``pre_std/1`` ...), against the forward pass.
+        """
+        scalars = [(f"{stat}/{name}", call, value)
+                   for name, rows in self.history.items()
+                   for call, stats in enumerate(rows) for stat, value in stats.items()]
+        return tensorboard.write(logdir, scalars, wall_time)
 
     def _repr_html_(self) -> str:
         """In Jupyter: the latest statistics of each activation layer."""

@@ -5,9 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
+from .. import dtypes
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
+
+
+def _register_weight(module: Module, name: str, value: Any) -> None:
+    """A rescaling weight as a buffer, as PyTorch keeps it, so it is in the state dict
+    (``weight``, ``pos_weight``) and a PyTorch loss's state dict loads strictly."""
+    if value is not None and not isinstance(value, Tensor):
+        array = np.asarray(value)
+        value = Tensor(array, dtype=array.dtype if array.dtype.kind == "f" else
+                       dtypes.get_default_dtype())
+    module.register_buffer(name, value)
 
 
 class _Loss(Module):
@@ -41,7 +54,7 @@ class BCELoss(_Loss):
 
     def __init__(self, reduction: str = "mean", *, weight: Any = None) -> None:
         super().__init__(reduction)
-        self.weight = weight
+        _register_weight(self, "weight", weight)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.binary_cross_entropy(input, target, reduction=self.reduction, weight=self.weight)
@@ -64,7 +77,8 @@ class BCEWithLogitsLoss(_Loss):
     def __init__(self, reduction: str = "mean", *, weight: Any = None,
                  pos_weight: Any = None) -> None:
         super().__init__(reduction)
-        self.weight, self.pos_weight = weight, pos_weight
+        _register_weight(self, "weight", weight)
+        _register_weight(self, "pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction,
@@ -77,7 +91,8 @@ class _ClassLoss(_Loss):
     def __init__(self, weight: Any = None, ignore_index: int = -100,
                  reduction: str = "mean") -> None:
         super().__init__(reduction)
-        self.weight, self.ignore_index = weight, ignore_index
+        _register_weight(self, "weight", weight)
+        self.ignore_index = ignore_index
 
 
 class NLLLoss(_ClassLoss):

@@ -80,6 +80,18 @@ class _BackwardHookCall:
         return result
 
 
+def _from_torch(value: Any, key: str) -> Any:
+    """A ``torch.Tensor`` as a numpy array (so ``torch_model.state_dict()`` loads as it
+    comes, without importing torch here); any other value unchanged."""
+    if not type(value).__module__.startswith("torch") or not hasattr(value, "detach"):
+        return value
+    try:
+        return value.detach().cpu().numpy()
+    except TypeError as e:  # bfloat16 and other dtypes numpy has not
+        raise TypeError(f"load_state_dict: {key!r} is a torch tensor of dtype {value.dtype}, "
+                        f"which numpy cannot hold ({e})") from None
+
+
 class Module:
     """Base class of layers and models, with PyTorch's names and habits.
 
@@ -302,7 +314,7 @@ class Module:
         for key, value in state.items():
             if key not in own:
                 continue
-            array = value.data if isinstance(value, Tensor) else value
+            array = value.data if isinstance(value, Tensor) else _from_torch(value, key)
             if not isinstance(array, np.ndarray | np.generic) or array.dtype.kind not in "biufc":
                 raise TypeError(f"load_state_dict: {key!r} must be a numeric array or Tensor, "
                                 f"got {type(value).__name__}")

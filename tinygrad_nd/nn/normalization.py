@@ -120,8 +120,11 @@ class _InstanceNorm(_NormBase):
             x = x.unsqueeze(0)
         self._check_input(x)
         use_input_stats = self.training or self.running_mean is None
+        # PyTorch's instance norm never counts batches (num_batches_tracked stays 0) and
+        # reads momentum=None as 0: running statistics then stay where they are.
+        momentum = 0.0 if self.momentum is None else self.momentum
         out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                              use_input_stats, self._momentum(), self.eps)
+                              use_input_stats, momentum, self.eps)
         return out.reshape(out.shape[1:]) if unbatched else out
 
 
