@@ -121,30 +121,36 @@ def _graph_nodes(shots: Sequence[viz.Snapshot], max_nodes: int | None) -> list[l
     return per_shot
 
 
-def _dot_names(nodes: Sequence[Tensor], collapse: bool, depth: int) -> list[str]:
-    """The DOT node name :func:`viz.dot_lines` gives each node (a collapsed module's ops all
-    share its node's name; the module's output comes first, and its norm is the one drawn)."""
+def _dot_names(nodes: Sequence[Tensor], collapse: bool, depth: int
+               ) -> list[tuple[str, str | None]]:
+    """The DOT node name :func:`viz.dot_lines` gives each node, and the module it stands for
+    when collapsed (a collapsed module's ops all share its node's name; the module's output
+    comes first, and its norm is the one drawn)."""
     groups = viz._groups(nodes, collapse, depth) if collapse else {}
     modules: dict[str, str] = {}
-    return [f"n{id(t)}" if groups.get(id(t)) is None
-            else modules.setdefault(groups[id(t)], f"m{len(modules)}") for t in nodes]
+    named = []
+    for t in nodes:
+        group = groups.get(id(t))
+        named.append((f"n{id(t)}", None) if group is None
+                     else (modules.setdefault(group, f"m{len(modules)}"), group))
+    return named
 
 
-def _node_info(t: Tensor, params: Mapping[str, Tensor], root: Tensor, collapsed: bool
+def _node_info(t: Tensor, params: Mapping[str, Tensor], root: Tensor, collapsed_to: str | None
                ) -> dict[str, str]:
     """What the tooltip says about a node besides its norm."""
-    names = {id(p): name for name, p in params.items()}
-    module = module_label(t._ctx)
     info = {"shape": f"{_shape(t)} {t.dtype}"}
-    if collapsed:
-        info.update(title=module or "?", kind="module")
-    elif t._ctx is not None:
+    module = module_label(t._ctx)
+    if collapsed_to is not None:
+        return {**info, "title": collapsed_to, "kind": "module"}
+    if t._ctx is not None:
         info.update(title=t._ctx.function.op_name, kind="output" if t is root else "op",
                     inputs=", ".join(_shape(p) for p in t._ctx.inputs))
     else:
+        names = {id(p): name for name, p in params.items()}
         kind = "param" if t.requires_grad else "input"
         info.update(title=names.get(id(t)) or t.name or kind, kind=kind)
-    if module and not collapsed:
+    if module:
         info["module"] = module
     return info
 
@@ -282,11 +288,10 @@ def snapshot_page(snapshots: Sequence[viz.Snapshot],
     collapse = bool(options.get("collapse", False))
     names = _dot_names(per_shot[0], collapse, options.get("collapse_depth", 1))
     index: dict[str, int] = {}
-    for position, name in enumerate(names):  # (a collapsed module shows its first node)
+    for position, (name, _) in enumerate(names):  # (a collapsed module shows its first node)
         index.setdefault(name, position)
     drawn = list(index.values())
-    nodes = [_node_info(per_shot[0][p], first.params, first.loss, names[p].startswith("m"))
-             for p in drawn]
+    nodes = [_node_info(per_shot[0][p], first.params, first.loss, names[p][1]) for p in drawn]
     svg = _svg_with_node_ids(graph.pipe(format="svg").decode("utf-8"),
                              {name: k for k, name in enumerate(index)})
     steps = [s.step for s in snapshots]
@@ -297,7 +302,8 @@ def snapshot_page(snapshots: Sequence[viz.Snapshot],
     for s, shot_nodes, marker in zip(snapshots, per_shot, markers):
         norms = [s.norms.get(id(shot_nodes[p])) for p in drawn]
         colours = [viz._colour(v, lo, hi) if v is not None else (None, None) for v in norms]
-        shots.append({"label": f"{step_name} {s.step} · loss {float(s.loss.data):.4g}",
+        loss = f" · loss {float(s.loss.data):.4g}" if s.loss.size == 1 else ""
+        shots.append({"label": f"{step_name} {s.step}{loss}",
                       "fill": [c[0] for c in colours], "font": [c[1] for c in colours],
                       "norm": [None if v is None else f"{v:.3g}" for v in norms],
                       "marker": marker})
