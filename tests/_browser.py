@@ -21,6 +21,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -60,19 +61,24 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         pytest.skip(reason)
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.selenium_manager import SeleniumManager
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-extensions", "--no-first-run", "--hide-scrollbars",
+                 "--disable-extensions", "--no-first-run",
                  f"--window-size={WIDTH},{HEIGHT}", "--force-device-scale-factor=1",
                  # No network: any host but the loopback one fails to resolve.
                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
                  f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    os.environ.setdefault("SE_OFFLINE", "true")  # (belt and braces: selenium-manager stays off)
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    # Given the driver's path, selenium skips selenium-manager (which downloads drivers); a
+    # selenium that called it anyway fails here instead of reaching for the network.
+    refuse = AssertionError("selenium tried selenium-manager, which downloads drivers")
+    with mock.patch.object(SeleniumManager, "binary_paths", side_effect=refuse):
+        driver = webdriver.Chrome(options=options,
+                                  service=Service(executable_path=CHROMEDRIVER))
     driver.set_page_load_timeout(30)
     try:
         yield driver
