@@ -94,10 +94,6 @@ def linear_ticks(last: int, count: int = 5) -> list[int]:
     return list(range(0, last + 1, int(stride)))
 
 
-def _shape(t: Tensor) -> str:
-    return "×".join(map(str, t.shape)) if t.shape else "scalar"
-
-
 def _graph_nodes(shots: Sequence[viz.Snapshot], max_nodes: int | None) -> list[list[Tensor]]:
     """The drawn nodes of every snapshot, in the drawer's order; all snapshots must have the
     same graph (ops and shapes), since one drawing shows them all."""
@@ -139,13 +135,13 @@ def _dot_names(nodes: Sequence[Tensor], collapse: bool, depth: int
 def _node_info(t: Tensor, params: Mapping[str, Tensor], root: Tensor, collapsed_to: str | None
                ) -> dict[str, str]:
     """What the tooltip says about a node besides its norm."""
-    info = {"shape": f"{_shape(t)} {t.dtype}"}
+    info = {"shape": f"{viz._shape(t)} {t.dtype}"}
     module = module_label(t._ctx)
     if collapsed_to is not None:
         return {**info, "title": collapsed_to, "kind": "module"}
     if t._ctx is not None:
         info.update(title=t._ctx.function.op_name, kind="output" if t is root else "op",
-                    inputs=", ".join(_shape(p) for p in t._ctx.inputs))
+                    inputs=", ".join(viz._shape(p) for p in t._ctx.inputs))
     else:
         names = {id(p): name for name, p in params.items()}
         kind = "param" if t.requires_grad else "input"
