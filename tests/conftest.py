@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from _browser import browser, site  # noqa: F401  (session-wide: one Chromium, one built site)
 from hypothesis import HealthCheck, settings
 
 import tinygrad_nd as tg

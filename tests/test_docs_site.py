@@ -14,15 +14,8 @@ pytest.importorskip("mkdocs")
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 FENCE = re.compile(r"^(`{3,}|~{3,})", re.M)
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
-                    "--site-dir", str(out)], cwd=ROOT, check=True,
-                   env={**__import__("os").environ, "NO_MKDOCS_2_WARNING": "1"})
-    return out
+# The built site is the session-wide `site` fixture (tests/_browser.py, via conftest.py), which
+# the browser tests of tests/test_site_browser.py share: one build per test run.
 
 
 def markdown_headings(text: str) -> list[tuple[int, str]]:

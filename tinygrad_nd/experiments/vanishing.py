@@ -31,6 +31,7 @@ from .common import (
     pyplot,
     train_step,
 )
+from .snapshots import vanishing_page
 
 NIELSEN_AT_INIT = {2: [0.07, 0.31], 3: [0.012, 0.060, 0.283], 4: [0.003, 0.017, 0.070, 0.285]}
 
@@ -134,6 +135,7 @@ lambda={cfg.lmbda}, L2 as (1 - eta*lambda/n) w, n={cfg.images}). Reproduce with
             ["net", "min first/last speed", "final first/last", "train acc (full-batch GD)",
              "held-out acc"],
             acc_rows)
+        vanishing_page(report, x, y, cfg)  # report.html: the graph recoloured epoch by epoch
     return finish(report, results, text, verbose)
 
 
