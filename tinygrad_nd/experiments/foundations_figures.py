@@ -126,24 +126,22 @@ def pooling(grads: dict[str, Any], pool: dict[str, Any], maps: int = 3):
     feature, pooled = grads["feature_map"], grads["pooled"]
     x = Tensor(feature[None, :1], dtype=np.float64, requires_grad=True)
     (routed,) = engine.grad(max_pool2d(x, 2).sum(), x)
-    fig, axes = plt.subplots(3, maps + 1, figsize=(2.3 * (maps + 1), 7))
+    fig, axes = plt.subplots(2, maps + 1, figsize=(2.3 * (maps + 1), 5))
     axes[0, 0].imshow(grads["input"], cmap="gray_r")
     axes[0, 0].set_title("input 28 × 28", fontsize=9)
     axes[1, 0].imshow(routed.numpy()[0, 0], cmap="gray_r")
-    axes[1, 0].set_title("∂(Σ pooled)/∂map 1:\n1 at each arg-max", fontsize=9)
-    axes[2, 0].axis("off")
-    axes[2, 0].text(0, 0.5, f"{pool['input_shape'][1]} × {pool['input_shape'][2]} → "
-                    f"{pool['pooled_shape'][1]} × {pool['pooled_shape'][2]}\n"
-                    f"routing exact: {pool['routing_exact']}", fontsize=9)
+    axes[1, 0].set_title("∂(Σ pooled map 1)/∂map 1:\n1 at each window's arg-max", fontsize=9)
     for k in range(maps):
         axes[0, k + 1].imshow(feature[k], cmap="viridis")
         axes[0, k + 1].set_title(f"map {k + 1}: 24 × 24", fontsize=9)
         axes[1, k + 1].imshow(pooled[k], cmap="viridis")
-        axes[1, k + 1].set_title(f"map {k + 1} pooled: 12 × 12", fontsize=9)
-        axes[2, k + 1].axis("off")
-    for ax in axes[:2].ravel():
+        axes[1, k + 1].set_title(f"map {k + 1} max-pooled: 12 × 12", fontsize=9)
+    for ax in axes.ravel():
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle("Convolution (sigmoid) and 2 × 2 max-pooling on a test digit")
+    fig.suptitle(f"Convolution (sigmoid) and 2 × 2 max-pooling on a test digit: "
+                 f"{pool['input_shape'][1]} → {pool['pooled_shape'][1]}, gradient routed to "
+                 f"the arg-max {'exactly' if pool['routing_exact'] else 'NOT exactly'}",
+                 fontsize=10)
     fig.tight_layout()
     return fig
