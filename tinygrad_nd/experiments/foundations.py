@@ -45,7 +45,7 @@ class FoundationsConfig:
     init_epochs: int = 8
     init_eta: float = 0.1
     overfit_images: int = 1000
-    overfit_epochs: int = 100
+    overfit_epochs: int = 150
     overfit_eta: float = 0.5
     lmbda: float = 0.1
     patience: int = 10
@@ -209,7 +209,9 @@ early stopping watches their accuracy with the no-improvement-in-{cfg.patience} 
 """)
     report.figure(figures.overfitting(runs, stops, len(x)), "overfitting",
                   "network2's four monitors, without and with L2 regularisation; the dotted "
-                  "line is where early stopping ends the unregularised run")
+                  "line is the epoch early stopping keeps in the unregularised run. network2's "
+                  "costs include the L2 term λ/(2n) Σw² (n: the images the cost is taken "
+                  "over), so the two runs' costs differ by it")
     rows = []
     for lmbda, run in runs.items():
         acc, cost = run["validation_accuracy"], run["validation_cost"]
@@ -218,7 +220,8 @@ early stopping watches their accuracy with the no-improvement-in-{cfg.patience} 
         stop = stops[lmbda]
         rows.append([f"λ = {lmbda:g}", f"{peak:.1%} (epoch {int(np.argmax(acc)) + 1})",
                      f"{overfit.BOOK_PEAK_ACCURACY.get(lmbda, float('nan')):.2%}",
-                     f"{plateau}", f"{int(np.argmin(cost)) + 1}",
+                     f"{plateau}",
+                     f"{int(np.argmin(cost)) + 1}" if lmbda == 0 else "n/a (L2 term)",
                      f"{run['training_accuracy'][-1]:.1%}",
                      f"{stop['stop_epoch'] or 'never'} (keeps {stop['kept_epoch']})"])
     text = report.table(

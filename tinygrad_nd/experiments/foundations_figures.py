@@ -88,7 +88,8 @@ def overfitting(runs: dict[float, dict[str, list[float]]], stops: dict[float, di
             _accuracy_axis(ax, epochs)
         else:
             _epoch_axis(ax, epochs)
-            ax.set_ylabel("cost (incl. the L2 term)")
+            ax.set_yscale("log")
+            ax.set_ylabel("cost (incl. the L2 term, log scale)")
             ax.grid(True, alpha=0.3)
         stop = stops[0.0]
         if stop["stop_epoch"] is not None:
