@@ -99,7 +99,7 @@ initial weights push a sigmoid neuron's weighted input z far from 0, where σ'(z
 and the neuron barely learns; N(0, 1/n_in) weights keep z near 0. A net trained on few images
 can memorise them: its training cost keeps falling while its accuracy on unseen images stops
 improving, which L2 regularisation, early stopping and dropout are meant to counter. A
-convolutional layer shares its weights, so 20 5 × 5 filters need
+convolutional layer shares its weights, so {cfg.filters} 5 × 5 filters need
 {counts['fully_connected'] / counts['conv']:.0f}× fewer parameters than a fully connected
 layer of 30 neurons, and its gradients are cross-correlations of its input with δ, checked
 here against the autograd.
@@ -289,7 +289,7 @@ After {cfg.dropout_epochs} epochs the gap between training and validation accura
 {plain['validation_accuracy'][-1]:.1%} against {dropped['validation_accuracy'][-1]:.1%}. The
 book gives no network2 run for dropout; it quotes Hinton et al. (2012): on full MNIST, large
 nets went from {overfit.BOOK_DROPOUT[0]:.1%} to {overfit.BOOK_DROPOUT[1]:.1%} test accuracy
-with dropout and a max-norm constraint on the weights.
+with dropout and a modified form of L2 regularisation.
 """)
     results["dropout"] = curves
     return text

@@ -73,8 +73,8 @@ def convolve(a: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 
 
 def _conv_net(filters: int, kernel: int, seed: int) -> tuple[nn.Conv2d, nn.Linear]:
-    """The chapter's first convolutional net, in float64: 28x28 -> conv 20 5x5 (sigmoid) ->
-    max-pool 2x2 -> 10 outputs."""
+    """The chapter's first convolutional net, in float64: 28x28 -> conv ``filters`` x
+    ``kernel`` x ``kernel`` (sigmoid) -> max-pool 2x2 -> 10 outputs."""
     generator = Generator(seed)
     conv = nn.Conv2d(1, filters, kernel, dtype=np.float64, generator=generator)
     side = (28 - kernel + 1) // 2
