@@ -107,6 +107,7 @@ def test_overfitting_run_has_an_early_stopping_epoch_and_its_net_is_recovered():
 
 TINY = ["--init-images", "300", "--init-epochs", "2", "--overfit-images", "200",
         "--overfit-epochs", "3", "--dropout-epochs", "2", "--dropout-hidden", "30",
+        "--dropout-seeds", "2",
         "--neurons", "500", "--validation-images", "200", "--test-images", "300", "--quiet"]
 
 

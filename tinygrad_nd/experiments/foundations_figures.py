@@ -102,16 +102,20 @@ def overfitting(runs: dict[float, dict[str, list[float]]], stops: dict[float, di
     return fig
 
 
-def dropout(curves: dict[str, dict[str, list[float]]], p: float):
-    """Training (dashed) and validation (solid) accuracy with and without dropout."""
+def dropout(curves: dict[str, dict[str, list[list[float]]]], p: float):
+    """Training (dashed) and validation (solid) accuracy with and without dropout: the mean
+    over seeds, the validation band +-1 sd."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    for (name, run), color in zip(curves.items(), ("tab:blue", "tab:orange")):
+    for (name, runs), color in zip(curves.items(), ("tab:blue", "tab:orange")):
         label = name if name == "plain" else f"dropout p = {p:g}"
-        epochs = np.arange(1, len(run["validation_accuracy"]) + 1)
-        ax.plot(epochs, run["validation_accuracy"], "-", color=color, label=f"{label}, validation")
-        ax.plot(epochs, run["training_accuracy"], "--", color=color, label=f"{label}, training")
-    _accuracy_axis(ax, len(next(iter(curves.values()))["validation_accuracy"]))
+        val, train = np.array(runs["validation_accuracy"]), np.array(runs["training_accuracy"])
+        epochs = np.arange(1, val.shape[1] + 1)
+        ax.plot(epochs, val.mean(axis=0), "-", color=color, label=f"{label}, validation")
+        ax.fill_between(epochs, val.mean(axis=0) - val.std(axis=0),
+                        val.mean(axis=0) + val.std(axis=0), color=color, alpha=0.2)
+        ax.plot(epochs, train.mean(axis=0), "--", color=color, label=f"{label}, training")
+    _accuracy_axis(ax, len(next(iter(curves.values()))["validation_accuracy"][0]))
     ax.set_title("Dropout on the hidden neurons, same net and budget")
     ax.legend(fontsize=8)
     return fig

@@ -121,19 +121,28 @@ def _dropout_net(sizes: list[int], p: float, seed: int) -> nn.Sequential:
 
 def dropout_curves(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray,
                    sizes: list[int], epochs: int, eta: float, p: float,
-                   seed: int = 0) -> dict[str, dict[str, list[float]]]:
-    """Training and validation accuracy per epoch of the same net (same initial weights and
-    batch order) trained by SGD (mini-batch 10, network2's cross-entropy) without and with
-    dropout ``p`` on its hidden neurons. Inverted dropout: kept activations are scaled by
-    1/(1-p) in training, so the full net is used unchanged at evaluation (the book halves the
-    outgoing weights instead; the two are equivalent)."""
+                   seeds: int = 1) -> dict[str, dict[str, list[list[float]]]]:
+    """Training and validation accuracy per epoch of the same net trained by SGD (mini-batch
+    10, network2's cross-entropy) without and with dropout ``p`` on its hidden neurons, for
+    seeds 0..``seeds``-1: each seed fixes the initial weights and the batch order, shared by
+    the two variants. Returns ``{"plain"|"dropout": {"training_accuracy": [[per epoch] per
+    seed], "validation_accuracy": ...}}``.
+
+    Inverted dropout: kept activations are scaled by 1/(1-p) in training, so the full net is
+    used unchanged at evaluation (the book halves the outgoing weights instead; the two are
+    equivalent)."""
     train = TensorDataset(x, one_hot(y))
-    curves = {}
-    for rate in progress((0.0, p), desc="dropout", unit="net"):
+    curves: dict[str, dict[str, list[list[float]]]] = {
+        name: {"training_accuracy": [], "validation_accuracy": []}
+        for name in ("plain", "dropout")}
+    runs = [(seed, rate) for seed in range(seeds) for rate in (0.0, p)]
+    for seed, rate in progress(runs, desc="dropout", unit="net"):
         model = _dropout_net(sizes, rate, seed)
         opt = optim.SGD(model.parameters(), lr=eta)
         loader = DataLoader(train, batch_size=10, shuffle=True, seed=seed)
-        history: dict[str, list[float]] = {"training_accuracy": [], "validation_accuracy": []}
+        history = curves["dropout" if rate else "plain"]
+        history["training_accuracy"].append([])
+        history["validation_accuracy"].append([])
         for _ in range(epochs):
             model.train()
             for xb, yb in loader:
@@ -141,8 +150,12 @@ def dropout_curves(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray,
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-            history["training_accuracy"].append(accuracy(model, x, y))
-            history["validation_accuracy"].append(accuracy(model, xv, yv))
-        curves["dropout" if rate else "plain"] = history
+            history["training_accuracy"][-1].append(accuracy(model, x, y))
+            history["validation_accuracy"][-1].append(accuracy(model, xv, yv))
     return curves
 
+
+def standard_error(accuracy: float, n: int) -> float:
+    """Binomial standard error of an accuracy measured on ``n`` images: how much it would move
+    on another sample of the same size (differences well below ~2 of these are noise)."""
+    return float(np.sqrt(accuracy * (1 - accuracy) / n))
