@@ -254,7 +254,9 @@ against {max(unreg['validation_accuracy']):.1%} without (one accuracy on {len(va
 images has a standard error of {error:.1%}; book, on its 10,000 test images
 after 400 epochs: {overfit.BOOK_PEAK_ACCURACY[0.1]:.1%} against
 {overfit.BOOK_PEAK_ACCURACY[0.0]:.2%}), and the final validation cost
-{reg['validation_cost'][-1]:.3f} against {unreg['validation_cost'][-1]:.3f}.
+{reg['validation_cost'][-1]:.3f} against {unreg['validation_cost'][-1]:.3f}. The L2 run's
+difference is {_verdict(max(reg['validation_accuracy']) - max(unreg['validation_accuracy']),
+                        error)}.
 """)
     results["overfitting"] = {
         "runs": {str(k): v for k, v in runs.items()},
@@ -297,13 +299,24 @@ After {cfg.dropout_epochs} epochs (mean ± sd over {cfg.dropout_seeds} seeds) th
 training and validation accuracy is {_mean_sd(gaps['plain'])} without dropout and
 {_mean_sd(gaps['dropout'])} with it; per seed, dropout changes the final validation accuracy
 by {_mean_sd(gain, signed=True)} (one accuracy on {len(yv)} images has a standard error of
-{error:.1%}). The book gives no network2 run for dropout; it quotes Hinton et al. (2012): on
+{error:.1%}), {_verdict(float(np.mean(gain)), error)}. The book gives no network2 run for
+dropout; it quotes Hinton et al. (2012): on
 full MNIST, large nets went from {overfit.BOOK_DROPOUT[0]:.1%} to
 {overfit.BOOK_DROPOUT[1]:.1%} test accuracy with dropout and a modified form of L2
 regularisation.
 """)
     results["dropout"] = {"curves": curves, "validation_gain_per_seed": gain.tolist()}
     return text
+
+
+def _verdict(difference: float, error: float) -> str:
+    """Whether an accuracy difference stands out of the noise of one measurement (two
+    standard errors), in words for the report."""
+    if abs(difference) < 2 * error:
+        return (f"within the noise ({difference:+.1%}, less than 2 standard errors = "
+                f"{2 * error:.1%}): on this budget no effect is measurable")
+    return (f"beyond the noise ({difference:+.1%}, more than 2 standard errors = "
+            f"{2 * error:.1%}): {'an improvement' if difference > 0 else 'a loss'}")
 
 
 def _mean_sd(values: np.ndarray, signed: bool = False) -> str:
