@@ -14,6 +14,10 @@ TINY = {
     "remedies": ["--epochs", "1", "--images", "300"],
     "depth": ["--epochs", "1", "--images", "300", "--depths", "1", "2"],
 }
+TINY["foundations"] = ["--init-images", "300", "--init-epochs", "1", "--overfit-images", "100",
+                       "--overfit-epochs", "2", "--dropout-epochs", "1", "--dropout-hidden", "30",
+                       "--dropout-seeds", "1", "--neurons", "200", "--validation-images", "100",
+                       "--test-images", "100"]
 
 
 def assert_valid_png(path):

@@ -20,10 +20,12 @@ from typing import Any, NoReturn
 from .experiments import (
     DepthConfig,
     ExplodingConfig,
+    FoundationsConfig,
     RemediesConfig,
     VanishingConfig,
     run_depth,
     run_exploding,
+    run_foundations,
     run_remedies,
     run_vanishing,
 )
@@ -41,6 +43,11 @@ EXPERIMENTS: dict[str, tuple[type, Callable[..., Any], str]] = {
                  "Adam on the same deep net"),
     "depth": (DepthConfig, run_depth, "Nielsen's accuracy-versus-depth table (1-4 hidden layers)"),
 }
+EXPERIMENTS["foundations"] = (
+    FoundationsConfig, run_foundations,
+    "the basics of chapters 3 and 6: N(0,1) against N(0,1/n_in) initialisation, overfitting "
+    "and early stopping with network2's monitors, L2, dropout, and the conv layer's parameter "
+    "count, gradients and max-pooling")
 DATASET_HELP = ("digits: the embedded MNIST subset (offline); fashion: Fashion-MNIST from "
                 "Debian's dataset-fashion-mnist; mnist: full MNIST (downloaded once)")
 

@@ -2,10 +2,11 @@
 
 from .depth import DepthConfig, run_depth
 from .exploding import ExplodingConfig, exploding_chain, run_exploding
+from .foundations import FoundationsConfig, run_foundations
 from .remedies import RemediesConfig, run_remedies
 from .snapshots import snapshots
 from .vanishing import VanishingConfig, run_vanishing
 
-__all__ = ["DepthConfig", "ExplodingConfig", "RemediesConfig", "VanishingConfig",
-           "exploding_chain", "run_depth", "run_exploding", "run_remedies", "run_vanishing",
-           "snapshots"]
+__all__ = ["DepthConfig", "ExplodingConfig", "FoundationsConfig", "RemediesConfig",
+           "VanishingConfig", "exploding_chain", "run_depth", "run_exploding", "run_foundations",
+           "run_remedies", "run_vanishing", "snapshots"]
