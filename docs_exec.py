@@ -42,6 +42,7 @@ import html
 import io
 import os
 import re
+import sys
 import tempfile
 import traceback
 from typing import Any
@@ -92,8 +93,6 @@ def rich_display(value: Any, alt: str) -> tuple[str, str]:
 def _open_figures(alt: str) -> list[str]:
     """Every open matplotlib figure as an inline PNG, closing them (as Jupyter's inline
     backend does at the end of a cell)."""
-    import sys
-
     if "matplotlib.pyplot" not in sys.modules:  # the block drew nothing
         return []
     import matplotlib.pyplot as plt
@@ -146,14 +145,17 @@ def _sandbox():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    old_cwd, old_show = os.getcwd(), plt.show
+    old_cwd, old_show, old_path = os.getcwd(), plt.show, sys.path[:]
     plt.show = lambda *args, **kwargs: None
+    # "" on sys.path means the working folder: keep it meaning the project's folder.
+    sys.path[:] = [entry or old_cwd for entry in sys.path]
     with tempfile.TemporaryDirectory(prefix="docs-exec-") as folder:
         os.chdir(folder)
         try:
             yield
         finally:
             os.chdir(old_cwd)
+            sys.path[:] = old_path
             plt.show = old_show
             plt.close("all")
 
@@ -172,11 +174,11 @@ def render_outputs(markdown: str, page: str) -> str:
             name = f"{page}, code block {i + 1} (line {line})"
             try:
                 text, rich = run_block(block.group(1), namespace, name)
-            except BaseException as error:
-                if isinstance(error, (KeyboardInterrupt, SystemExit)):
-                    raise
-                shown = "".join(traceback.format_exception(error)[-6:])
-                raise DocsExecutionError(f"{name} raised {error!r}\n{shown}") from error
+            except Exception as error:
+                in_block = [f.lineno for f in traceback.extract_tb(error.__traceback__)
+                            if f.filename == name and f.lineno]
+                where = f": line {line + in_block[-1]}" if in_block else ""
+                raise DocsExecutionError(f"{name}{where} raised {error!r}") from error
             pieces += [markdown[start:block.end()], "\n", _output_markdown(text, rich)]
             start = block.end()
     pieces.append(markdown[start:])

@@ -9,6 +9,8 @@ import html
 import io
 import json
 import math
+import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,19 @@ def html_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], caption: s
                    for row in rows)
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def pyplot() -> Any:
+    """``matplotlib.pyplot``, drawing off-screen (Agg) unless a backend is chosen already:
+    Jupyter's inline backend (``MPLBACKEND``) or a pyplot the user imported keeps showing
+    figures where the user sees them."""
+    import matplotlib
+
+    if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def figure_html(fig: Any) -> str:

@@ -17,7 +17,7 @@ from ..hooks import RemovableHandle
 from ..nn.activation import ReLU, Sigmoid, Tanh
 from ..nn.module import Module
 from ..tensor import Tensor
-from .display import figure_html, html_table, write_records
+from .display import figure_html, html_table, pyplot, write_records
 from .layers import activation_layers, weighted_layers
 from .norms import vector_norm
 
@@ -173,11 +173,7 @@ class GradientMonitor(_Monitor):
 
     def plot(self, metric: str = "bias_grad", ax: Any = None, title: str | None = None) -> Any:
         """Plot ``metric`` per layer against backward passes, log scale; returns the axes."""
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-
+        plt = pyplot()
         data = self.history[metric]
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4))

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import data, nn
 from .._atomic import atomic_write
+from ..diagnostics import display
 from ..factories import Generator
 from ..tensor import Tensor
 
@@ -165,10 +166,5 @@ def finish(report: Report, results: dict[str, Any], text: str, verbose: bool) ->
 
 
 def pyplot():
-    """matplotlib.pyplot with a non-interactive backend (no display needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    """matplotlib.pyplot, off-screen unless a backend is chosen already (Jupyter's inline)."""
+    return display.pyplot()
