@@ -79,3 +79,46 @@ def test_the_check_catches_a_fence_with_text_after_it(tmp_path):
     assert (2, "Proving it right") in markdown_headings((tmp_path / "docs" / "index.md")
                                                          .read_text())
     assert "Proving it right" not in shown  # so the page test above would fail on it
+
+
+def built(site: Path, page: str) -> str:
+    return (site / page / "index.html").read_text()
+
+
+def outputs(page_html: str) -> list[str]:
+    """The text of the "Output" boxes that the build wrote under the code blocks."""
+    boxes = re.findall(r'<span class="filename">Output</span><pre>.*?<code>(.*?)</code>',
+                       page_html, re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", box)).strip() for box in boxes]
+
+
+def test_pages_show_what_their_code_printed(site):
+    printed = outputs(built(site, "tutorials/autograd"))
+    assert "sum sigmoid True" in printed[0]      # print(loss.op, y.op, x.is_leaf)
+    assert "Tensor([19.])" in printed            # 7 + 6 + 6 accumulated by two backwards
+    convnets = outputs(built(site, "tutorials/convnets"))
+    assert "[[-5. -5. -5.]" in convnets[0]        # x[i, j] - x[i + 1, j + 1] everywhere
+
+
+def test_pages_show_figures_and_rich_displays_inline(site):
+    figure = re.compile(r'<figure class="exec-figure"><img alt="[^"]*" '
+                        r'src="data:image/(png|svg\+xml);base64,[A-Za-z0-9+/=]{200,}">')
+    assert [m.group(1) for m in figure.finditer(built(site, "tutorials/autograd"))] == ["svg+xml"]
+    assert "png" in [m.group(1) for m in figure.finditer(built(site, "tutorials/convnets"))]
+    jupyter = built(site, "tutorials/jupyter")
+    assert "<caption>GradientMonitor after 10 backward passes</caption>" in jupyter
+    assert "<caption>diagnose()</caption>" in jupyter
+
+
+def test_a_failing_code_block_fails_the_build(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text(
+        "# Page\n\n```python\nx = 1\nx / 0\n```\n")
+    (tmp_path / "mkdocs.yml").write_text(
+        f"site_name: t\nhooks:\n  - {ROOT / 'docs_hooks.py'}\nmarkdown_extensions:\n"
+        "  - pymdownx.highlight\n  - pymdownx.superfences\n")
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"],
+                          cwd=tmp_path, capture_output=True, text=True,
+                          env={**__import__("os").environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert done.returncode != 0
+    assert "index.md, code block 1 (line 3): line 5 raised ZeroDivisionError" in done.stderr

@@ -1,20 +1,20 @@
 """The backward pass: an iterative walk over the graph that pushes gradients from outputs
-to leaves (``backward``, ``grad``), and the graph utilities it rests on (``toposort``,
-``unbroadcast``, ``replay``).
+to leaves (`backward`, `grad`), and the graph utilities it rests on (`toposort`,
+`unbroadcast`, `replay`).
 
 Design notes
 ------------
-* ``backward`` walks a post-order of the graph built with an explicit stack (no recursion,
+* `backward` walks a post-order of the graph built with an explicit stack (no recursion,
   so chains of 100,000 ops work) and pushes gradients through a local dict. Only leaves and
-  tensors that called ``retain_grad()`` receive ``.grad``.
+  tensors that called `retain_grad()` receive `.grad`.
 * Each op's backward is written once, in a vocabulary that numpy arrays and Tensors share
-  (see :class:`~tinygrad_nd.autograd.Function`). A first-order pass (the usual case) records
-  nothing, so it runs every backward on plain numpy arrays; under ``create_graph=True`` the
+  (see `tinygrad_nd.autograd.Function`). A first-order pass (the usual case) records
+  nothing, so it runs every backward on plain numpy arrays; under `create_graph=True` the
   same backwards run on Tensors and are recorded, giving grad-of-grad. Gradients become
-  Tensors only where a user sees them (``.grad``, hooks, :func:`grad`'s results).
-* After a backward without ``retain_graph`` each op's saved buffers are freed and its
-  intermediate inputs are swapped for value-less placeholders, so a kept ``loss`` pins no
-  activations; accumulation into a leaf's ``.grad`` is one locked step, so threads sharing
+  Tensors only where a user sees them (`.grad`, hooks, `grad`'s results).
+* After a backward without `retain_graph` each op's saved buffers are freed and its
+  intermediate inputs are swapped for value-less placeholders, so a kept `loss` pins no
+  activations; accumulation into a leaf's `.grad` is one locked step, so threads sharing
   a parameter lose no update.
 """
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 G = TypeVar("G")  # a gradient: a Tensor in recorded passes, a numpy array in first-order ones
 
 def toposort(roots: Iterable[Tensor]) -> list[Tensor]:
-    """Tensors reachable from ``roots`` that require grad, inputs before the tensors using them.
+    """Tensors reachable from `roots` that require grad, inputs before the tensors using them.
 
     Iterative depth-first post-order (a stack of input iterators, no recursion); deterministic,
     inputs are visited in argument order.
@@ -77,7 +77,7 @@ def replay(roots: Sequence[Tensor]) -> dict[int, Tensor]:
     """Re-run the forward of every op of a (possibly freed) graph, from the same leaves.
 
     Returns a map from each original node's id to its fresh twin, whose context holds saved
-    buffers again, so the graph can be differentiated after ``backward()`` freed it.
+    buffers again, so the graph can be differentiated after `backward()` freed it.
     """
     twins: dict[int, Tensor] = {}
     for node in toposort(roots):
@@ -90,8 +90,8 @@ def replay(roots: Sequence[Tensor]) -> dict[int, Tensor]:
 
 
 def unbroadcast(g: G, shape: tuple[int, ...], op_name: str) -> G:
-    """Sum ``g`` (a Tensor or an array) over the axes that broadcasting added, so it has the
-    input's ``shape``."""
+    """Sum `g` (a Tensor or an array) over the axes that broadcasting added, so it has the
+    input's `shape`."""
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
@@ -110,14 +110,14 @@ def run_backward(
     create_graph: bool,
     inputs: Sequence[Tensor] | None = None,
 ) -> list[Tensor | None] | None:
-    """Backpropagate ``root_grads`` from ``roots``.
+    """Backpropagate `root_grads` from `roots`.
 
-    With ``inputs`` given, return their gradients (as :func:`grad` does) and leave ``.grad``
-    untouched; otherwise accumulate into the ``.grad`` of leaves and retaining tensors.
+    With `inputs` given, return their gradients (as `grad` does) and leave `.grad`
+    untouched; otherwise accumulate into the `.grad` of leaves and retaining tensors.
     """
     # Gradients travel as Tensors when the pass is recorded, as ndarrays otherwise (never
-    # numpy scalars: _backprop_op makes sure); ``to_user`` turns one into what a user sees (a
-    # Tensor), ``from_user`` back.
+    # numpy scalars: _backprop_op makes sure); `to_user` turns one into what a user sees (a
+    # Tensor), `from_user` back.
     to_user: Callable[[Any], Tensor] = _same if create_graph else _as_tensor
     from_user: Callable[[Tensor], Any] = _same if create_graph else _data
     grads: dict[Tensor, Any] = {}  # keyed by the tensors themselves (identity hash)
@@ -169,7 +169,7 @@ def run_backward(
 
 
 def _count_twins(order: list[Tensor]) -> dict[Context, int]:
-    """For each context that several nodes of ``order`` share, how many of them there are."""
+    """For each context that several nodes of `order` share, how many of them there are."""
     counts: dict[Context, int] = {}
     for node in order:
         ctx = node._ctx
@@ -179,7 +179,7 @@ def _count_twins(order: list[Tensor]) -> dict[Context, int]:
 
 
 def _last_twin(ctx: Context, twins: dict[Context, int]) -> bool:
-    """Whether ``ctx`` may be released now: shared by no other node, or its last one."""
+    """Whether `ctx` may be released now: shared by no other node, or its last one."""
     if ctx not in twins:
         return True
     twins[ctx] -= 1
@@ -189,7 +189,7 @@ def _last_twin(ctx: Context, twins: dict[Context, int]) -> bool:
 def _release(ctx: Context, placeholders: dict[Tensor, Tensor]) -> None:
     """Free an op's saved buffers, and swap its intermediate inputs for placeholders that keep
     their place in the graph (op, shape, dtype, name; drawing and replay still work) but no
-    values, so a ``loss`` kept after ``backward()`` does not pin that step's activations.
+    values, so a `loss` kept after `backward()` does not pin that step's activations.
     Leaves (parameters, data) are kept as they are."""
     ctx.release()
     inputs = ctx.inputs
@@ -225,7 +225,7 @@ def _no_values(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
 
 
 def _placeholder(t: Tensor) -> Tensor:
-    """A tensor of ``t``'s shape, dtype, op and name whose data is one repeated element (a
+    """A tensor of `t`'s shape, dtype, op and name whose data is one repeated element (a
     zero-strided view: no memory, and read-only)."""
     data = t.data
     stand_in = _tensor_module.Tensor._make(_no_values(data.shape, data.dtype), t._ctx)
@@ -246,7 +246,7 @@ def _data(t: Tensor) -> np.ndarray:
 
 
 def _backprop_op(ctx: Context, g: Any, grads: dict[Tensor, Any], create_graph: bool) -> None:
-    """Call one op's backward and add each input's reduced gradient into ``grads``."""
+    """Call one op's backward and add each input's reduced gradient into `grads`."""
     function = ctx.function
     if create_graph or function.backward_arrays is None:
         input_grads = function.backward(ctx, g)  # on Tensors or on arrays, as g is
@@ -284,7 +284,7 @@ def _notify_backward_observers(ctx: Context, g: Any, input_grads: Sequence[Any],
 
 
 def _run_tensor_hooks(node: Tensor, g: Tensor) -> Tensor:
-    """Run ``node``'s hooks in registration order; each may replace the gradient."""
+    """Run `node`'s hooks in registration order; each may replace the gradient."""
     for hook in tuple(node._hooks.values()):
         replaced = hook(g)
         if replaced is not None:
@@ -293,13 +293,13 @@ def _run_tensor_hooks(node: Tensor, g: Tensor) -> Tensor:
 
 
 def _accumulate_grad(node: Tensor, g: Any, create_graph: bool, stored: set[int]) -> None:
-    """Add ``g`` (a Tensor when ``create_graph``, else an array) into ``node.grad``."""
+    """Add `g` (a Tensor when `create_graph`, else an array) into `node.grad`."""
     if create_graph:
         with _engine_lock:
             node.grad = g if node.grad is None else node.grad + g
         return
     # Two leaves may receive the very same array (e.g. both inputs of an add); copy so an
-    # in-place change of one ``.grad`` can never leak into another.
+    # in-place change of one `.grad` can never leak into another.
     data = g
     owner = id(data if data.base is None else data.base)
     if owner in stored or not data.flags.writeable:  # shared, or a broadcast view
@@ -350,7 +350,7 @@ def _seed_gradients(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | Non
 
 def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool | None = None,
              create_graph: bool = False) -> None:
-    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad``; see :meth:`Tensor.backward`."""
+    """Accumulate d(tensor)/d(leaf) into every leaf's `.grad`; see `Tensor.backward`."""
     seeds = _seed_gradients([tensor], None if gradient is None else [gradient], "backward")
     keep = create_graph if retain_graph is None else retain_graph
     run_backward([tensor], seeds, keep, create_graph)
@@ -364,7 +364,7 @@ def grad(
     create_graph: bool = False,
     allow_unused: bool = False,
 ) -> tuple[Tensor | None, ...]:
-    """Return d(outputs)/d(inputs) without touching any ``.grad`` (like ``torch.autograd.grad``).
+    """Return d(outputs)/d(inputs) without touching any `.grad` (like `torch.autograd.grad`).
 
     Examples
     --------

@@ -1,7 +1,7 @@
 """Tensor factories and the random-number story.
 
-Reproducibility: every random factory takes ``generator=``, a :class:`Generator` (or a numpy
-``Generator``); without one it draws from a process-wide default that :func:`manual_seed`
+Reproducibility: every random factory takes `generator=`, a `Generator` (or a numpy
+`Generator`); without one it draws from a process-wide default that `manual_seed`
 resets. Models, initialisers, dropout and data loaders follow the same rule.
 """
 
@@ -19,7 +19,7 @@ from .tensor import Tensor
 
 
 class Generator:
-    """A seeded source of random numbers (wraps ``numpy.random.Generator``).
+    """A seeded source of random numbers (wraps `numpy.random.Generator`).
 
     Examples
     --------
@@ -33,7 +33,7 @@ class Generator:
         self.manual_seed(seed)
 
     def manual_seed(self, seed: int | None) -> Generator:
-        """Restart the stream from ``seed``; returns ``self``."""
+        """Restart the stream from `seed`; returns `self`."""
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         return self
@@ -43,17 +43,17 @@ _default_generator = Generator(0)
 
 
 def default_generator() -> Generator:
-    """The process-wide generator used when no ``generator=`` is passed."""
+    """The process-wide generator used when no `generator=` is passed."""
     return _default_generator
 
 
 def manual_seed(seed: int) -> Generator:
-    """Reseed the default generator (as ``torch.manual_seed``); returns it."""
+    """Reseed the default generator (as `torch.manual_seed`); returns it."""
     return _default_generator.manual_seed(seed)
 
 
 def rng_of(generator: Generator | np.random.Generator | None) -> np.random.Generator:
-    """The numpy generator behind ``generator`` (the default one when None)."""
+    """The numpy generator behind `generator` (the default one when None)."""
     if generator is None:
         return _default_generator.rng
     if isinstance(generator, np.random.Generator):
@@ -62,7 +62,7 @@ def rng_of(generator: Generator | np.random.Generator | None) -> np.random.Gener
 
 
 def _float(dtype: DTypeLike | None, where: str) -> np.dtype:
-    """``dtype`` checked for ``where`` (the default float dtype when None)."""
+    """`dtype` checked for `where` (the default float dtype when None)."""
     return dtypes.get_default_dtype() if dtype is None else dtypes.check_dtype(dtype, where)
 
 
@@ -78,7 +78,7 @@ def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
 
 def zeros(*shape: int | Sequence[int], dtype: DTypeLike | None = None,
           requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros. ``tg.zeros(2, 3)`` or ``tg.zeros((2, 3))``."""
+    """A tensor of zeros. `tg.zeros(2, 3)` or `tg.zeros((2, 3))`."""
     return _new(np.zeros(_as_tuple(shape), _float(dtype, "zeros")), requires_grad)
 
 
@@ -90,7 +90,7 @@ def ones(*shape: int | Sequence[int], dtype: DTypeLike | None = None,
 
 def full(shape: Sequence[int] | int, fill_value: float, dtype: DTypeLike | None = None,
          requires_grad: bool = False) -> Tensor:
-    """A tensor filled with ``fill_value``."""
+    """A tensor filled with `fill_value`."""
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     return _new(np.full(shape, _fill_value(fill_value, "full"), _float(dtype, "full")),
                 requires_grad)
@@ -140,32 +140,32 @@ def eye(n: int, m: int | None = None, dtype: DTypeLike | None = None,
 
 
 def zeros_like(t: Tensor, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
-    """Zeros with ``t``'s shape and dtype."""
+    """Zeros with `t`'s shape and dtype."""
     return _new(np.zeros(t.shape, t.dtype if dtype is None else _float(dtype, "zeros_like")),
                 requires_grad)
 
 
 def ones_like(t: Tensor, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
-    """Ones with ``t``'s shape and dtype."""
+    """Ones with `t`'s shape and dtype."""
     return _new(np.ones(t.shape, t.dtype if dtype is None else _float(dtype, "ones_like")),
                 requires_grad)
 
 
 def full_like(t: Tensor, fill_value: float, requires_grad: bool = False) -> Tensor:
-    """``fill_value`` with ``t``'s shape and dtype."""
+    """`fill_value` with `t`'s shape and dtype."""
     return _new(np.full(t.shape, _fill_value(fill_value, "full_like"), t.dtype), requires_grad)
 
 
 def randn_like(t: Tensor, generator: Generator | None = None, **kwargs: Any) -> Tensor:
-    """Standard normal samples with ``t``'s shape and dtype."""
+    """Standard normal samples with `t`'s shape and dtype."""
     return randn(t.shape, dtype=t.dtype, generator=generator, **kwargs)
 
 
 def rand_like(t: Tensor, generator: Generator | None = None, **kwargs: Any) -> Tensor:
-    """Uniform [0, 1) samples with ``t``'s shape and dtype."""
+    """Uniform [0, 1) samples with `t`'s shape and dtype."""
     return rand(t.shape, dtype=t.dtype, generator=generator, **kwargs)
 
 
 def tensor(data: Any, dtype: DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
-    """Same as ``Tensor(data, ...)`` (PyTorch's ``torch.tensor``)."""
+    """Same as `Tensor(data, ...)` (PyTorch's `torch.tensor`)."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)

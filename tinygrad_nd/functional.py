@@ -103,8 +103,8 @@ def _is_int(value: Any) -> bool:
 
 
 def _int_at_least(value: Any, name: str, op: str, minimum: int = 1) -> int:
-    """``value`` as an int, or a TypeError (not an int) / ValueError (below ``minimum``)
-    naming ``op`` and the argument."""
+    """`value` as an int, or a TypeError (not an int) / ValueError (below `minimum`)
+    naming `op` and the argument."""
     if not _is_int(value):
         raise TypeError(f"{op}: {name} must be an int, got {type(value).__name__} {value!r}")
     if value < minimum:
@@ -114,8 +114,8 @@ def _int_at_least(value: Any, name: str, op: str, minimum: int = 1) -> int:
 
 def _real_in(value: Any, name: str, op: str, low: float, high: float = float("inf"),
              closed: bool = False) -> float:
-    """``value`` as a float if it is a finite real number in [low, high) (or [low, high] when
-    ``closed``); else a TypeError (bools, strings, complex) or ValueError naming the argument."""
+    """`value` as a float if it is a finite real number in [low, high) (or [low, high] when
+    `closed`); else a TypeError (bools, strings, complex) or ValueError naming the argument."""
     if isinstance(value, (bool, np.bool_, complex, np.complexfloating)) or \
             not isinstance(value, (int, float, np.number)):
         raise TypeError(f"{op}: {name} must be a real number, got {type(value).__name__} "
@@ -164,7 +164,7 @@ def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -
 
 
 def split(x: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
-    """Split into pieces of ``split_size`` (int) or of the listed sizes, along ``axis``.
+    """Split into pieces of `split_size` (int) or of the listed sizes, along `axis`.
 
     Examples
     --------
@@ -189,7 +189,7 @@ def split(x: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0)
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
-    """``x`` where ``condition`` holds, else ``y`` (broadcast together).
+    """`x` where `condition` holds, else `y` (broadcast together).
 
     Examples
     --------
@@ -217,10 +217,10 @@ def minimum(x: Tensor, y: Any) -> Tensor:
 
 
 def index_add(x: Tensor, index: Any, shape: Sequence[int]) -> Tensor:
-    """A zero tensor of ``shape`` with ``x`` added at ``index`` (repeats accumulate).
+    """A zero tensor of `shape` with `x` added at `index` (repeats accumulate).
 
-    The adjoint of indexing: ``index_add(g, i, s)`` is the gradient of ``t[i]`` for ``t`` of
-    shape ``s``.
+    The adjoint of indexing: `index_add(g, i, s)` is the gradient of `t[i]` for `t` of
+    shape `s`.
     """
     from .indexing import numpy_index
 
@@ -232,18 +232,18 @@ def index_add(x: Tensor, index: Any, shape: Sequence[int]) -> Tensor:
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """Softmax along ``axis`` (stable)."""
+    """Softmax along `axis` (stable)."""
     return x.softmax(axis)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """Log-softmax along ``axis`` (stable)."""
+    """Log-softmax along `axis` (stable)."""
     return x.log_softmax(axis)
 
 
 def __getattr__(name: str) -> Any:
     # The convolution family lives in nn.functional (PyTorch's F), which imports this module;
-    # ``tinygrad_nd.functional.conv2d`` etc. keep working, resolved on first use.
+    # `tinygrad_nd.functional.conv2d` etc. keep working, resolved on first use.
     if name in ("conv2d", "max_pool2d", "avg_pool2d"):
         from .nn import functional as nn_functional
 

@@ -1,11 +1,11 @@
-"""Nielsen's ``network2.py`` (Python 3) on top of the autograd engine.
+"""Nielsen's `network2.py` (Python 3) on top of the autograd engine.
 
-The API follows the book: ``Network(sizes, cost)``, ``default_weight_initializer``,
-``large_weight_initializer``, ``feedforward``, ``SGD(...)`` returning the four monitoring
-lists, ``accuracy``, ``total_cost``, JSON ``save``/``load``. Data are lists of ``(x, y)``
-pairs with column vectors, as in the book: ``x`` of shape (784, 1) and ``y`` one-hot (10, 1)
-for training data, an integer label for evaluation data. The difference: ``backprop`` is
-the autograd, so readers can point :mod:`tinygrad_nd.diagnostics` at ``net.model``.
+The API follows the book: `Network(sizes, cost)`, `default_weight_initializer`,
+`large_weight_initializer`, `feedforward`, `SGD(...)` returning the four monitoring
+lists, `accuracy`, `total_cost`, JSON `save`/`load`. Data are lists of `(x, y)`
+pairs with column vectors, as in the book: `x` of shape (784, 1) and `y` one-hot (10, 1)
+for training data, an integer label for evaluation data. The difference: `backprop` is
+the autograd, so readers can point `tinygrad_nd.diagnostics` at `net.model`.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class CrossEntropyCost:
 
 
 def vectorized_result(j: int) -> np.ndarray:
-    """A (10, 1) one-hot column for digit ``j``."""
+    """A (10, 1) one-hot column for digit `j`."""
     e = np.zeros((10, 1))
     e[j] = 1.0
     return e
@@ -115,7 +115,7 @@ class Network:
         return [m.bias.data.reshape(-1, 1) for m in self.model if isinstance(m, nn.Linear)]
 
     def feedforward(self, a: np.ndarray) -> np.ndarray:
-        """Output column for an input column ``a``."""
+        """Output column for an input column `a`."""
         with autograd.no_grad():
             return self.model(Tensor(np.asarray(a, dtype=np.float64).reshape(1, -1),
                                      dtype=np.float64)).data.reshape(-1, 1)
@@ -147,7 +147,7 @@ class Network:
             monitor_training_cost: bool = False, monitor_training_accuracy: bool = False,
             verbose: bool = False) -> tuple[list[float], list[int], list[float], list[int]]:
         """Train; returns (evaluation_cost, evaluation_accuracy, training_cost,
-        training_accuracy), each filled per epoch when its ``monitor_*`` flag is set."""
+        training_accuracy), each filled per epoch when its `monitor_*` flag is set."""
         training_data = list(training_data)
         n = len(training_data)
         rng = Generator(self.seed).rng
@@ -170,15 +170,15 @@ class Network:
         return evaluation_cost, evaluation_accuracy, training_cost, training_accuracy
 
     def accuracy(self, data: Sequence[Pair], convert: bool = False) -> int:
-        """Number of inputs classified correctly (``convert``: labels are one-hot columns)."""
+        """Number of inputs classified correctly (`convert`: labels are one-hot columns)."""
         xs, labels = _stack(data, one_hot=False)
         with autograd.no_grad():
             predictions = self.model(xs).data.argmax(axis=1)
         return int((predictions == labels).sum())
 
     def total_cost(self, data: Sequence[Pair], lmbda: float, convert: bool = False) -> float:
-        """Mean cost over ``data`` plus the L2 term lmbda/(2n) sum ||w||**2
-        (``convert``: labels are integers and are one-hot encoded first)."""
+        """Mean cost over `data` plus the L2 term lmbda/(2n) sum ||w||**2
+        (`convert`: labels are integers and are one-hot encoded first)."""
         data = [(x, vectorized_result(int(y)) if convert else y) for x, y in data]
         xs, ys = _stack(data, one_hot=True)
         with autograd.no_grad():
@@ -187,7 +187,7 @@ class Network:
 
     def save(self, filename: str) -> None:
         """Save sizes, weights, biases and cost to a JSON file (the book's format), atomically
-        (the old file survives any error; see :func:`tinygrad_nd._atomic.atomic_write`)."""
+        (the old file survives any error; see `tinygrad_nd._atomic.atomic_write`)."""
         payload = {"sizes": self.sizes, "weights": [w.tolist() for w in self.weights],
                    "biases": [b.tolist() for b in self.biases], "cost": self.cost.__name__}
         text = json.dumps(payload)
@@ -200,7 +200,7 @@ COSTS = {"CrossEntropyCost": CrossEntropyCost, "QuadraticCost": QuadraticCost}
 
 def _checked_payload(filename: str) -> tuple[list[int], type, list[np.ndarray], list[np.ndarray]]:
     """Sizes, cost, weights and biases of a saved network, every shape checked against the
-    sizes before a network is built (a crafted ``sizes`` must not allocate gigabytes)."""
+    sizes before a network is built (a crafted `sizes` must not allocate gigabytes)."""
     where = f"network2.load: {filename!r}"
     try:
         with open(filename, encoding="utf-8") as f:
@@ -244,10 +244,10 @@ def _checked_payload(filename: str) -> tuple[list[int], type, list[np.ndarray], 
 
 
 def load(filename: str) -> Network:
-    """Load a network saved with :meth:`Network.save`.
+    """Load a network saved with `Network.save`.
 
     The file is validated before a network is built: every weight and bias must have the
-    shape its ``sizes`` call for and ``cost`` must name a known cost, else ``ValueError``.
+    shape its `sizes` call for and `cost` must name a known cost, else `ValueError`.
     """
     sizes, cost, weights, biases = _checked_payload(filename)
     net = Network(sizes, cost=cost)

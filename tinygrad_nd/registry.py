@@ -1,4 +1,4 @@
-"""The op registry: every differentiable primitive is declared once with ``@register_op``.
+"""The op registry: every differentiable primitive is declared once with `@register_op`.
 
 The registry is the single list that the engine dispatches through, that the graph drawer
 takes labels from, and that the generic gradient tests iterate over. Test hints are plain data
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .autograd import Function
     from .tensor import Tensor
 
-# Families of input shapes understood by ``tinygrad_nd.testing.op_inputs``.
+# Families of input shapes understood by `tinygrad_nd.testing.op_inputs`.
 SHAPE_RULES = (
     "elementwise", "reduce", "softmax", "matmul", "reshape", "permute", "expand", "getitem",
     "index_add", "cat", "pad", "where", "linear", "cross_entropy",
@@ -36,10 +36,10 @@ class OpDef:
 
     Attributes
     ----------
-    name : registered name, used by :func:`apply` and as the graph label.
-    function : the :class:`~tinygrad_nd.autograd.Function` subclass with forward/backward.
-    nin : number of tensor inputs (``None`` for variadic ops such as ``cat``).
-    shape_rule : which family of input shapes the op accepts (one of ``SHAPE_RULES``).
+    name : registered name, used by `apply` and as the graph label.
+    function : the `tinygrad_nd.autograd.Function` subclass with forward/backward.
+    nin : number of tensor inputs (`None` for variadic ops such as `cat`).
+    shape_rule : which family of input shapes the op accepts (one of `SHAPE_RULES`).
     domain : open interval the inputs are drawn from in tests, per input or one for all.
     kinks : points where the derivative jumps; tests keep inputs away from them.
     differentiable : per input, whether a gradient flows to it.
@@ -47,7 +47,7 @@ class OpDef:
     reference : an independent numpy implementation of the forward, for value checks.
     smooth : whether grad-of-grad tests apply (false for ops with kinks).
     adjoint_of : for an op that exists to make another op's backward differentiable
-        (``convolution_input_grad`` for ``convolution``), that op's name: an internal op, reached
+        (`convolution_input_grad` for `convolution`), that op's name: an internal op, reached
         through the other's gradient rather than by a user-facing function.
     """
 
@@ -64,13 +64,13 @@ class OpDef:
     adjoint_of: str | None = None
 
     def input_domain(self, i: int) -> tuple[float, float]:
-        """Domain of input ``i`` (the shared one when a single interval was given)."""
+        """Domain of input `i` (the shared one when a single interval was given)."""
         if self.domain and isinstance(self.domain[0], tuple):
             return self.domain[i]
         return self.domain  # type: ignore[return-value]
 
     def is_differentiable(self, i: int) -> bool:
-        """Whether a gradient flows to input ``i``."""
+        """Whether a gradient flows to input `i`."""
         return True if self.differentiable is None else self.differentiable[i]
 
     @property
@@ -90,7 +90,7 @@ def register_op(
     shape_rule: str = "elementwise",
     **hints: Any,
 ) -> Callable[[type[Function]], type[Function]]:
-    """Class decorator that registers a :class:`Function` under ``name``.
+    """Class decorator that registers a `Function` under `name`.
 
     Examples
     --------
@@ -124,17 +124,17 @@ def register_op(
 
 
 def apply(name: str, *inputs: Tensor, **params: Any) -> Tensor:
-    """Run the registered op ``name`` on tensor ``inputs`` with keyword ``params``."""
+    """Run the registered op `name` on tensor `inputs` with keyword `params`."""
     return OPS[name].function.apply(*inputs, **params)
 
 
 def registry() -> dict[str, OpDef]:
-    """Return a copy of the registry: op name -> :class:`OpDef`, sorted by name."""
+    """Return a copy of the registry: op name -> `OpDef`, sorted by name."""
     return dict(sorted(OPS.items()))
 
 
 def user_facing(name: str) -> OpDef | None:
-    """The op ``name`` if users may call it by name (``x.name()``, ``tg.name(x)``): registered
+    """The op `name` if users may call it by name (`x.name()`, `tg.name(x)`): registered
     and not an internal adjoint of another op."""
     op = OPS.get(name)
     return op if op is not None and op.adjoint_of is None else None
@@ -163,7 +163,7 @@ def op_table_markdown() -> str:
 
 def op_names_markdown(width: int = 92) -> str:
     """The README's list of registered op names: a count and the names in backticks,
-    wrapped at ``width`` (``tests/test_docs.py`` checks the README against it)."""
+    wrapped at `width` (`tests/test_docs.py` checks the README against it)."""
     import textwrap
 
     names = " ".join(sorted(OPS))

@@ -1,4 +1,4 @@
-"""``Dataset``, ``TensorDataset`` and a seeded ``DataLoader``."""
+"""`Dataset`, `TensorDataset` and a seeded `DataLoader`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ..tensor import Tensor
 
 
 class Dataset(ABC):
-    """Anything with ``__len__`` and ``__getitem__(i)`` returning a tuple of arrays/tensors."""
+    """Anything with `__len__` and `__getitem__(i)` returning a tuple of arrays/tensors."""
 
     @abstractmethod
     def __len__(self) -> int:
@@ -22,7 +22,7 @@ class Dataset(ABC):
 
     @abstractmethod
     def __getitem__(self, index: int) -> tuple[Any, ...]:
-        """Example ``index`` as a tuple (e.g. image, label)."""
+        """Example `index` as a tuple (e.g. image, label)."""
 
 
 class TensorDataset(Dataset):
@@ -52,7 +52,7 @@ class TensorDataset(Dataset):
         return tuple(Tensor(a[index]) for a in self.arrays)
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> TensorDataset:
-        """The rows at ``indices`` as a new dataset."""
+        """The rows at `indices` as a new dataset."""
         idx = np.asarray(indices)
         return TensorDataset(*(a[idx] for a in self.arrays))
 
@@ -65,11 +65,11 @@ class DataLoader:
     dataset : Dataset
     batch_size : int
     shuffle : bool
-        Reshuffle at every epoch (every ``iter``), reproducibly from ``seed``/``generator``.
+        Reshuffle at every epoch (every `iter`), reproducibly from `seed`/`generator`.
     drop_last : bool
         Skip the last, smaller batch.
     seed : int, optional
-        Seed of a private generator (ignored when ``generator`` is given).
+        Seed of a private generator (ignored when `generator` is given).
 
     Examples
     --------

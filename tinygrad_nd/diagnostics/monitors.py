@@ -1,8 +1,8 @@
 """Monitors that record per-layer gradient and activation statistics through hooks.
 
-``GradientMonitor`` hooks every weighted layer's parameters: each backward pass adds one row
-of ``||dC/db||`` (Nielsen's speed of learning ``||delta^l||``), ``||dC/dW||`` and the
-update-to-weight ratio of the step before it. ``ActivationMonitor`` hooks activation modules
+`GradientMonitor` hooks every weighted layer's parameters: each backward pass adds one row
+of `||dC/db||` (Nielsen's speed of learning `||delta^l||`), `||dC/dW||` and the
+update-to-weight ratio of the step before it. `ActivationMonitor` hooks activation modules
 and records saturation and pre-activation statistics on every forward pass.
 """
 
@@ -53,7 +53,7 @@ class GradientMonitor(_Monitor):
 
     Attributes
     ----------
-    layers : list of layer names (dotted, e.g. ``"2"`` or ``"layers.0"``), input side first.
+    layers : list of layer names (dotted, e.g. `"2"` or `"layers.0"`), input side first.
 
     Examples
     --------
@@ -113,7 +113,7 @@ class GradientMonitor(_Monitor):
     def history(self) -> dict[str, np.ndarray]:
         """Each metric as an array of shape (backward passes, layers).
 
-        ``update_ratio`` in row k is ``||W_k - W_{k-1}|| / ||W_k||``, the relative change made
+        `update_ratio` in row k is `||W_k - W_{k-1}|| / ||W_k||`, the relative change made
         by the optimizer step between backward passes k-1 and k (NaN in row 0).
         """
         self._flush()
@@ -135,14 +135,14 @@ class GradientMonitor(_Monitor):
         return "\n".join(lines)
 
     def records(self) -> list[dict[str, Any]]:
-        """One record per (backward pass, layer): ``step``, ``layer`` and every metric; the
-        tidy form that spreadsheets and dataframes (``pandas.DataFrame(records)``) expect."""
+        """One record per (backward pass, layer): `step`, `layer` and every metric; the
+        tidy form that spreadsheets and dataframes (`pandas.DataFrame(records)`) expect."""
         h = self.history
         return [{"step": step, "layer": name, **{m: float(h[m][step, i]) for m in METRICS}}
                 for step in range(len(h["bias_grad"])) for i, name in enumerate(self.layers)]
 
     def save(self, path: str | Path) -> Path:
-        """Write :meth:`records` to a ``.csv`` or ``.json`` file.
+        """Write `records` to a `.csv` or `.json` file.
 
         Examples
         --------
@@ -172,7 +172,7 @@ class GradientMonitor(_Monitor):
         return table + figure_html(self.plot().figure)
 
     def plot(self, metric: str = "bias_grad", ax: Any = None, title: str | None = None) -> Any:
-        """Plot ``metric`` per layer against backward passes, log scale; returns the axes."""
+        """Plot `metric` per layer against backward passes, log scale; returns the axes."""
         plt = pyplot()
         data = self.history[metric]
         if ax is None:
@@ -191,7 +191,7 @@ class GradientMonitor(_Monitor):
 
 
 def saturation(module: Module, output: np.ndarray, tol: float = 1e-2) -> float:
-    """Fraction of saturated outputs: sigmoid within ``tol`` of 0 or 1, tanh of -1 or 1,
+    """Fraction of saturated outputs: sigmoid within `tol` of 0 or 1, tanh of -1 or 1,
     ReLU units dead (zero) for every example of the batch."""
     if isinstance(module, Sigmoid):
         return float(((output < tol) | (output > 1 - tol)).mean())
@@ -205,8 +205,8 @@ def saturation(module: Module, output: np.ndarray, tol: float = 1e-2) -> float:
 class ActivationMonitor(_Monitor):
     """Record, per activation layer and forward pass, saturation and pre-activation stats.
 
-    ``history`` maps layer name to a list of dicts with keys ``saturated`` (fraction),
-    ``pre_mean``, ``pre_std`` (of the activation's input z) and ``out_mean``.
+    `history` maps layer name to a list of dicts with keys `saturated` (fraction),
+    `pre_mean`, `pre_std` (of the activation's input z) and `out_mean`.
     """
 
     def __init__(self, model: Module, tol: float = 1e-2) -> None:
@@ -232,12 +232,12 @@ class ActivationMonitor(_Monitor):
         return {k: v[-1] for k, v in self.history.items() if v}
 
     def records(self) -> list[dict[str, Any]]:
-        """One record per (forward pass, layer): ``call``, ``layer`` and the statistics."""
+        """One record per (forward pass, layer): `call`, `layer` and the statistics."""
         return [{"call": call, "layer": name, **stats}
                 for name, rows in self.history.items() for call, stats in enumerate(rows)]
 
     def save(self, path: str | Path) -> Path:
-        """Write :meth:`records` to a ``.csv`` or ``.json`` file."""
+        """Write `records` to a `.csv` or `.json` file."""
         return write_records(self.records(), path)
 
     def _repr_html_(self) -> str:

@@ -1,4 +1,4 @@
-"""``GradientRecorder``: every layer's activations and gradients in one tidy table."""
+"""`GradientRecorder`: every layer's activations and gradients in one tidy table."""
 
 from __future__ import annotations
 

@@ -13,9 +13,9 @@ from ..nn.module import Module
 def snapshots(model: Module, loss_fn: Any, batches: Iterable[tuple[Any, Any]],
               optimizer: Any, steps: Sequence[int] = (0, 10, 100), out: str | Path | None = None,
               **options: Any) -> list[viz.Graph]:
-    """Train ``model`` with ``optimizer`` on ``batches`` (cycled) and draw the gradient-coloured
-    graph at each step in ``steps``, on one shared colour scale (see
-    :func:`tinygrad_nd.viz.draw_snapshots`, which also takes ``out`` and drawing options).
+    """Train `model` with `optimizer` on `batches` (cycled) and draw the gradient-coloured
+    graph at each step in `steps`, on one shared colour scale (see
+    `tinygrad_nd.viz.draw_snapshots`, which also takes `out` and drawing options).
 
     Examples
     --------

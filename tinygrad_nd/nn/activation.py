@@ -18,9 +18,9 @@ from .module import Module
 
 
 class Activation(Module):
-    """Base class of elementwise activations (``y_i = f(x_i)``).
+    """Base class of elementwise activations (`y_i = f(x_i)`).
 
-    The diagnostics find activation layers by this class and take their slope ``f'(z)``
+    The diagnostics find activation layers by this class and take their slope `f'(z)`
     from the autograd, so a user's own activation gets the same treatment by subclassing it.
 
     Examples
@@ -50,7 +50,7 @@ def _dim(dim: Any, op: str) -> int:
 
 
 def _inplace(inplace: Any, op: str) -> bool:
-    """PyTorch's ``inplace`` flag, accepted for compatibility: the result is always a new
+    """PyTorch's `inplace` flag, accepted for compatibility: the result is always a new
     tensor here (the autograd's saved inputs are never overwritten)."""
     if not isinstance(inplace, (bool, np.bool_)):
         raise TypeError(f"{op}: inplace must be a bool, got {type(inplace).__name__} "
@@ -88,7 +88,7 @@ class ReLU(Activation):
 
 class GELU(Activation):
     """Gaussian error linear unit x Phi(x): exact (erf) by default, or the tanh approximation
-    with ``approximate="tanh"``, as PyTorch."""
+    with `approximate="tanh"`, as PyTorch."""
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
@@ -102,7 +102,7 @@ class GELU(Activation):
 
 
 class LeakyReLU(Activation):
-    """x for x > 0, ``negative_slope * x`` otherwise."""
+    """x for x > 0, `negative_slope * x` otherwise."""
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
@@ -117,7 +117,7 @@ class LeakyReLU(Activation):
 
 
 class ELU(Activation):
-    """x for x > 0, ``alpha * (e**x - 1)`` otherwise."""
+    """x for x > 0, `alpha * (e**x - 1)` otherwise."""
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -132,7 +132,7 @@ class ELU(Activation):
 
 
 class Softplus(Activation):
-    """log(1 + e**(beta x)) / beta; ``beta`` must not be 0 (it divides the result)."""
+    """log(1 + e**(beta x)) / beta; `beta` must not be 0 (it divides the result)."""
 
     def __init__(self, beta: float = 1.0) -> None:
         super().__init__()
@@ -146,7 +146,7 @@ class Softplus(Activation):
 
 
 class Softmax(Module):
-    """Softmax along ``dim`` (stable)."""
+    """Softmax along `dim` (stable)."""
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
@@ -160,7 +160,7 @@ class Softmax(Module):
 
 
 class LogSoftmax(Softmax):
-    """Log-softmax along ``dim`` (stable)."""
+    """Log-softmax along `dim` (stable)."""
 
     def forward(self, x: Tensor) -> Tensor:
         return x.log_softmax(self.dim)
@@ -168,15 +168,15 @@ class LogSoftmax(Softmax):
 
 # ---- part "math" of issue #14 ---------------------------------------------------------------
 class Softmin(Softmax):
-    """Softmax of -x along ``dim``."""
+    """Softmax of -x along `dim`."""
 
     def forward(self, x: Tensor) -> Tensor:
         return x.softmin(self.dim)
 
 
 class GLU(Module):
-    """Gated linear unit: ``a * sigmoid(b)`` for the two halves a, b of the input along
-    ``dim`` (whose size must be even)."""
+    """Gated linear unit: `a * sigmoid(b)` for the two halves a, b of the input along
+    `dim` (whose size must be even)."""
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
@@ -220,7 +220,7 @@ class ReLU6(Hardtanh):
 
 
 class _Parameterless(Activation):
-    """An activation with only PyTorch's ``inplace`` flag; subclasses name the Tensor method."""
+    """An activation with only PyTorch's `inplace` flag; subclasses name the Tensor method."""
 
     method = "relu"
 
@@ -277,7 +277,7 @@ class LogSigmoid(Activation):
 
 
 class CELU(Activation):
-    """x for x > 0, ``alpha * (e**(x/alpha) - 1)`` otherwise; ``alpha`` must not be 0."""
+    """x for x > 0, `alpha * (e**(x/alpha) - 1)` otherwise; `alpha` must not be 0."""
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -292,7 +292,7 @@ class CELU(Activation):
 
 
 class Threshold(Activation):
-    """x where x > threshold, else ``value``."""
+    """x where x > threshold, else `value`."""
 
     def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
         super().__init__()

@@ -11,7 +11,7 @@ from .module import Module, Parameter
 
 
 class Sequential(Module):
-    """Apply modules in order; children are named ``0``, ``1``, ...
+    """Apply modules in order; children are named `0`, `1`, ...
 
     Examples
     --------
@@ -45,7 +45,7 @@ class Sequential(Module):
         return iter(list(self._modules.values()))
 
     def append(self, module: Module) -> Sequential:
-        """Add ``module`` at the end."""
+        """Add `module` at the end."""
         setattr(self, str(len(self)), module)
         return self
 
@@ -59,7 +59,7 @@ class ModuleList(Module):
             self.append(m)
 
     def append(self, module: Module) -> ModuleList:
-        """Add ``module`` at the end."""
+        """Add `module` at the end."""
         setattr(self, str(len(self)), module)
         return self
 
@@ -77,7 +77,7 @@ class ModuleList(Module):
 
 
 class Residual(Module):
-    """``x + f(x)``: the skip connection of residual networks (He et al., 2016).
+    """`x + f(x)`: the skip connection of residual networks (He et al., 2016).
 
     Examples
     --------
@@ -109,7 +109,7 @@ def _check_key(key: Any, container: str) -> str:
 
 class _NamedEntries:
     """The read side of a dict-like container, in insertion order: subclasses give
-    ``_names()``, ``__getitem__`` and ``__delitem__``."""
+    `_names()`, `__getitem__` and `__delitem__`."""
 
     def _names(self) -> list[str]:
         raise NotImplementedError
@@ -145,7 +145,7 @@ class _NamedEntries:
         return [(k, self[k]) for k in self._names()]
 
     def pop(self, key: str) -> Any:
-        """Remove ``key`` and return its entry."""
+        """Remove `key` and return its entry."""
         value = self[key]
         del self[key]
         return value
@@ -206,7 +206,7 @@ def _as_parameter(value: Any) -> Parameter | None:
 
 
 class ParameterList(Module):
-    """A list of parameters, registered as ``0``, ``1``, ... (tensors are wrapped).
+    """A list of parameters, registered as `0`, `1`, ... (tensors are wrapped).
 
     Examples
     --------
@@ -241,13 +241,13 @@ class ParameterList(Module):
         return iter([self[i] for i in range(len(self))])
 
     def append(self, value: Any) -> ParameterList:
-        """Add ``value`` (a Parameter, or a tensor made into one) at the end."""
+        """Add `value` (a Parameter, or a tensor made into one) at the end."""
         object.__setattr__(self, "_size", self._size + 1)
         self[self._size - 1] = value
         return self
 
     def extend(self, values: Iterable[Any]) -> ParameterList:
-        """Append every value of ``values``."""
+        """Append every value of `values`."""
         for value in values:
             self.append(value)
         return self

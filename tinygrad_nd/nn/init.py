@@ -1,19 +1,19 @@
-"""Weight initialisers (in place, under ``no_grad``) and the named schemes layers accept.
+"""Weight initialisers (in place, under `no_grad`) and the named schemes layers accept.
 
-Schemes, as ``init=`` of :class:`Linear`/:class:`Conv2d` (weight rule / bias rule):
+Schemes, as `init=` of `Linear`/`Conv2d` (weight rule / bias rule):
 
-==================  ==========================================  ======================
-``"pytorch"``       U(-1/sqrt(fan_in), 1/sqrt(fan_in))          same (PyTorch default)
-``"standard"``      N(0, 1)  -- chapter 5's starting point      N(0, 1)
-``"nielsen"``       N(0, 1/fan_in) -- network2's default        N(0, 1)
-``"large"``         N(0, 1) -- network2's large_weight_init.    N(0, 1)
-``"xavier_uniform"``  U(-a, a), a = sqrt(6/(fan_in+fan_out))    zeros
-``"xavier_normal"``   N(0, 2/(fan_in+fan_out))                  zeros
-``"kaiming_uniform"`` U(-b, b), b = sqrt(6/fan_in) (He, ReLU)   zeros
-``"kaiming_normal"``  N(0, 2/fan_in) (He, ReLU)                 zeros
-``"lecun_normal"``    N(0, 1/fan_in)                            zeros
-``"zeros"``           zeros                                     zeros
-==================  ==========================================  ======================
+| scheme | weight | bias |
+|---|---|---|
+| `"pytorch"` | U(-1/sqrt(fan_in), 1/sqrt(fan_in)) | same (PyTorch default) |
+| `"standard"` | N(0, 1): chapter 5's starting point | N(0, 1) |
+| `"nielsen"` | N(0, 1/fan_in): network2's default | N(0, 1) |
+| `"large"` | N(0, 1): network2's large_weight_init | N(0, 1) |
+| `"xavier_uniform"` | U(-a, a), a = sqrt(6/(fan_in+fan_out)) | zeros |
+| `"xavier_normal"` | N(0, 2/(fan_in+fan_out)) | zeros |
+| `"kaiming_uniform"` | U(-b, b), b = sqrt(6/fan_in) (He, ReLU) | zeros |
+| `"kaiming_normal"` | N(0, 2/fan_in) (He, ReLU) | zeros |
+| `"lecun_normal"` | N(0, 1/fan_in) | zeros |
+| `"zeros"` | zeros | zeros |
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ GAINS = {"linear": 1.0, "identity": 1.0, "conv2d": 1.0, "sigmoid": 1.0, "tanh": 
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
-    """Recommended gain for an activation (PyTorch's table); ``leaky_relu`` takes its slope."""
+    """Recommended gain for an activation (PyTorch's table); `leaky_relu` takes its slope."""
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else param
         return math.sqrt(2.0 / (1 + slope ** 2))
@@ -73,7 +73,7 @@ def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0,
 
 
 def constant_(t: Tensor, value: float) -> Tensor:
-    """Fill with ``value``."""
+    """Fill with `value`."""
     return _fill(t, np.full(t.shape, value))
 
 
@@ -161,7 +161,7 @@ SCHEMES: dict[str, tuple[InitFn, InitFn]] = {
 
 def init_layer(weight: Tensor, bias: Tensor | None, scheme: str | Callable[..., Any],
                generator: Generator | None = None) -> None:
-    """Initialise a layer's weight and bias with a named scheme or ``fn(weight, bias)``."""
+    """Initialise a layer's weight and bias with a named scheme or `fn(weight, bias)`."""
     if callable(scheme):
         with autograd.no_grad():
             scheme(weight, bias)

@@ -25,20 +25,20 @@ def _check_bool(value: Any, name: str, layer: str) -> None:
 
 
 class Linear(Module):
-    """``y = x W^T + b`` with ``W`` of shape (out_features, in_features).
+    """`y = x W^T + b` with `W` of shape (out_features, in_features).
 
     Parameters
     ----------
     in_features, out_features : int
     bias : bool
     init : str or callable
-        A scheme of :mod:`tinygrad_nd.nn.init` (default ``"pytorch"``: U(+-1/sqrt(fan_in))
-        for weight and bias; ``"nielsen"``, ``"standard"``, ``"xavier_normal"``,
-        ``"kaiming_normal"`` ...) or ``fn(weight, bias)``.
+        A scheme of `tinygrad_nd.nn.init` (default `"pytorch"`: U(+-1/sqrt(fan_in))
+        for weight and bias; `"nielsen"`, `"standard"`, `"xavier_normal"`,
+        `"kaiming_normal"` ...) or `fn(weight, bias)`.
     generator : tinygrad_nd.Generator, optional
         Source of the initial values (the default generator otherwise).
     dtype : float dtype, optional
-        Of the weight and bias: the default dtype (float32) when None, ``np.float64`` on
+        Of the weight and bias: the default dtype (float32) when None, `np.float64` on
         request; a non-float dtype raises a TypeError.
 
     Examples
@@ -71,7 +71,7 @@ class Linear(Module):
 
 
 class Flatten(Module):
-    """Merge axes ``start_dim..end_dim`` (by default all but the batch axis)."""
+    """Merge axes `start_dim..end_dim` (by default all but the batch axis)."""
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
@@ -84,7 +84,7 @@ class Flatten(Module):
 
 
 class Dropout(Module):
-    """Inverted dropout: active in ``train()`` mode, the identity in ``eval()`` mode."""
+    """Inverted dropout: active in `train()` mode, the identity in `eval()` mode."""
 
     def __init__(self, p: float = 0.5, generator: factories.Generator | None = None) -> None:
         super().__init__()
@@ -99,7 +99,7 @@ class Dropout(Module):
 
 
 class Unflatten(Module):
-    """Split axis ``dim`` into ``unflattened_size`` (the inverse of :class:`Flatten`).
+    """Split axis `dim` into `unflattened_size` (the inverse of `Flatten`).
 
     Examples
     --------
@@ -131,11 +131,11 @@ class Unflatten(Module):
 
 
 class Embedding(Module):
-    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``: integer
+    """A lookup table of `num_embeddings` vectors of size `embedding_dim`: integer
     indices of any shape in, their rows out (weight initialised N(0, 1), as PyTorch).
 
-    ``padding_idx`` names a row that starts at zero and gets no gradient; ``max_norm``
-    renormalises looked-up rows in place (see :func:`~tinygrad_nd.nn.functional.embedding`).
+    `padding_idx` names a row that starts at zero and gets no gradient; `max_norm`
+    renormalises looked-up rows in place (see `tinygrad_nd.nn.functional.embedding`).
 
     Examples
     --------
@@ -180,7 +180,7 @@ class Embedding(Module):
                         padding_idx: int | None = None, max_norm: float | None = None,
                         norm_type: float = 2.0, scale_grad_by_freq: bool = False,
                         sparse: bool = False) -> Embedding:
-        """An Embedding holding the 2-d ``embeddings`` (frozen unless ``freeze=False``)."""
+        """An Embedding holding the 2-d `embeddings` (frozen unless `freeze=False`)."""
         values = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
         if values.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: expected 2-d embeddings, got shape "

@@ -28,14 +28,14 @@ class _Loss(Module):
 
 
 class MSELoss(_Loss):
-    """Mean squared error (see :func:`~tinygrad_nd.nn.functional.mse_loss`)."""
+    """Mean squared error (see `tinygrad_nd.nn.functional.mse_loss`)."""
 
     function = staticmethod(F.mse_loss)
 
 
 class BCELoss(_Loss):
-    """Binary cross-entropy on probabilities, optionally rescaled per element by ``weight``
-    (see :func:`~tinygrad_nd.nn.functional.binary_cross_entropy`)."""
+    """Binary cross-entropy on probabilities, optionally rescaled per element by `weight`
+    (see `tinygrad_nd.nn.functional.binary_cross_entropy`)."""
 
     function = staticmethod(F.binary_cross_entropy)
 
@@ -48,8 +48,8 @@ class BCELoss(_Loss):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy on logits, exact for every logit, with PyTorch's ``weight`` and
-    ``pos_weight`` (see :func:`~tinygrad_nd.nn.functional.binary_cross_entropy_with_logits`).
+    """Binary cross-entropy on logits, exact for every logit, with PyTorch's `weight` and
+    `pos_weight` (see `tinygrad_nd.nn.functional.binary_cross_entropy_with_logits`).
 
     Examples
     --------
@@ -72,7 +72,7 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class _ClassLoss(_Loss):
-    """A loss over class indices, with PyTorch's per-class ``weight`` and ``ignore_index``."""
+    """A loss over class indices, with PyTorch's per-class `weight` and `ignore_index`."""
 
     def __init__(self, weight: Any = None, ignore_index: int = -100,
                  reduction: str = "mean") -> None:
@@ -82,7 +82,7 @@ class _ClassLoss(_Loss):
 
 class NLLLoss(_ClassLoss):
     """Negative log-likelihood of class indices (see
-    :func:`~tinygrad_nd.nn.functional.nll_loss`)."""
+    `tinygrad_nd.nn.functional.nll_loss`)."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
@@ -90,8 +90,8 @@ class NLLLoss(_ClassLoss):
 
 class CrossEntropyLoss(_ClassLoss):
     """Softmax cross-entropy of logits against class indices or probabilities, with
-    ``weight``, ``ignore_index`` and ``label_smoothing`` (see
-    :func:`~tinygrad_nd.nn.functional.cross_entropy`).
+    `weight`, `ignore_index` and `label_smoothing` (see
+    `tinygrad_nd.nn.functional.cross_entropy`).
 
     Examples
     --------
@@ -113,14 +113,14 @@ class CrossEntropyLoss(_ClassLoss):
 
 
 class L1Loss(_Loss):
-    """Mean absolute error (see :func:`~tinygrad_nd.nn.functional.l1_loss`)."""
+    """Mean absolute error (see `tinygrad_nd.nn.functional.l1_loss`)."""
 
     function = staticmethod(F.l1_loss)
 
 
 class SmoothL1Loss(_Loss):
-    """Quadratic below ``beta``, linear above (see
-    :func:`~tinygrad_nd.nn.functional.smooth_l1_loss`)."""
+    """Quadratic below `beta`, linear above (see
+    `tinygrad_nd.nn.functional.smooth_l1_loss`)."""
 
     def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(reduction)
@@ -131,8 +131,8 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
-    """Quadratic up to ``delta``, then linear with slope ``delta`` (see
-    :func:`~tinygrad_nd.nn.functional.huber_loss`)."""
+    """Quadratic up to `delta`, then linear with slope `delta` (see
+    `tinygrad_nd.nn.functional.huber_loss`)."""
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
@@ -144,7 +144,7 @@ class HuberLoss(_Loss):
 
 class KLDivLoss(Module):
     """Kullback-Leibler divergence of log-probabilities (see
-    :func:`~tinygrad_nd.nn.functional.kl_div`); ``reduction`` may also be ``"batchmean"``."""
+    `tinygrad_nd.nn.functional.kl_div`); `reduction` may also be `"batchmean"`."""
 
     def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
         super().__init__()
@@ -158,8 +158,8 @@ class KLDivLoss(Module):
 
 
 class MarginRankingLoss(_Loss):
-    """``max(0, -y (x1 - x2) + margin)`` (see
-    :func:`~tinygrad_nd.nn.functional.margin_ranking_loss`)."""
+    """`max(0, -y (x1 - x2) + margin)` (see
+    `tinygrad_nd.nn.functional.margin_ranking_loss`)."""
 
     def __init__(self, margin: float = 0.0, reduction: str = "mean") -> None:
         super().__init__(reduction)
@@ -170,8 +170,8 @@ class MarginRankingLoss(_Loss):
 
 
 class CosineSimilarity(Module):
-    """Cosine similarity along ``dim`` (see
-    :func:`~tinygrad_nd.nn.functional.cosine_similarity`)."""
+    """Cosine similarity along `dim` (see
+    `tinygrad_nd.nn.functional.cosine_similarity`)."""
 
     def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
         super().__init__()

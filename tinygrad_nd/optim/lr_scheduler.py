@@ -17,7 +17,7 @@ def _positive_float(scheduler: str, key: str, value: Any) -> float:
 
 
 class LRScheduler(ABC):
-    """Base class: ``step()`` once per epoch sets each group's ``lr`` to :meth:`lr_at`."""
+    """Base class: `step()` once per epoch sets each group's `lr` to `lr_at`."""
 
     def __init__(self, optimizer: Optimizer) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -29,7 +29,7 @@ class LRScheduler(ABC):
 
     @abstractmethod
     def lr_at(self, base_lr: float, epoch: int) -> float:
-        """The learning rate of a group with initial rate ``base_lr`` after ``epoch`` steps."""
+        """The learning rate of a group with initial rate `base_lr` after `epoch` steps."""
 
     def step(self) -> None:
         """Advance one epoch and update the optimizer's learning rates."""
@@ -46,7 +46,7 @@ class LRScheduler(ABC):
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore :meth:`state_dict` (checked first: the same keys, nothing changes on error)."""
+        """Restore `state_dict` (checked first: the same keys, nothing changes on error)."""
         own = self.state_dict()
         if not isinstance(state, dict) or set(state) != set(own):
             raise ValueError(f"{type(self).__name__}.load_state_dict: expected a dict with "

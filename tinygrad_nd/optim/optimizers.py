@@ -23,8 +23,8 @@ def _l2(grad: np.ndarray, param: np.ndarray, weight_decay: float) -> np.ndarray:
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum, Nesterov and weight decay.
 
-    ``w <- w - lr * (g + weight_decay * w)`` (plus momentum). Nielsen's L2-regularised rule
-    ``w <- (1 - eta*lambda/n) w - eta * g`` is ``SGD(lr=eta, weight_decay=lambda/n)``.
+    `w <- w - lr * (g + weight_decay * w)` (plus momentum). Nielsen's L2-regularised rule
+    `w <- (1 - eta*lambda/n) w - eta * g` is `SGD(lr=eta, weight_decay=lambda/n)`.
 
     Examples
     --------
@@ -66,7 +66,7 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, 2015) with bias correction; ``weight_decay`` is coupled (L2)."""
+    """Adam (Kingma & Ba, 2015) with bias correction; `weight_decay` is coupled (L2)."""
 
     decoupled = False
     rules = dict(lr=NONNEG, betas=UNIT_OPEN, eps=NONNEG, weight_decay=NONNEG, amsgrad=BOOL)
@@ -97,7 +97,7 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019): ``w <- w (1 - lr wd)``."""
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019): `w <- w (1 - lr wd)`."""
 
     decoupled = True
 

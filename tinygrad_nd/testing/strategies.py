@@ -29,7 +29,7 @@ class OpCase:
     params: dict[str, Any] = field(default_factory=dict)
 
     def tensors(self, opdef: OpDef, requires_grad: bool = True) -> list[Tensor]:
-        """The arrays as Tensors; differentiable float inputs get ``requires_grad``."""
+        """The arrays as Tensors; differentiable float inputs get `requires_grad`."""
         return [Tensor(a, dtype=a.dtype,
                        requires_grad=requires_grad and opdef.is_differentiable(i)
                        and a.dtype.kind == "f")
@@ -51,7 +51,7 @@ def broadcastable_shapes(num_shapes: int = 2, max_dims: int = 3,
 
 
 def valid_axes(ndim: int, allow_none: bool = True) -> st.SearchStrategy[Any]:
-    """``None``, one axis, or a tuple of distinct axes (negative ones included)."""
+    """`None`, one axis, or a tuple of distinct axes (negative ones included)."""
     if ndim == 0:
         return st.none() if allow_none else st.just(())
     single = st.integers(-ndim, ndim - 1)
@@ -65,7 +65,7 @@ def spread_values(rng: np.random.Generator, shapes_: list[tuple[int, ...]], low:
                   kinks: tuple[float, ...] = (), dtype: Any = np.float64) -> list[np.ndarray]:
     """Distinct values in (low, high) for several arrays, at least ~half a cell from kinks.
 
-    ``low``/``high`` may be one interval for all arrays or a tuple of intervals, one each.
+    `low`/`high` may be one interval for all arrays or a tuple of intervals, one each.
     """
     sizes = [int(np.prod(s)) for s in shapes_]
     out = []
@@ -85,7 +85,7 @@ def spread_values(rng: np.random.Generator, shapes_: list[tuple[int, ...]], low:
 
 def arrays(shape: tuple[int, ...], low: float = -3.0, high: float = 3.0,
            dtype: Any = np.float64) -> st.SearchStrategy[np.ndarray]:
-    """Float arrays of ``shape`` with distinct values in (low, high)."""
+    """Float arrays of `shape` with distinct values in (low, high)."""
     return st.integers(0, 2**32 - 1).map(
         lambda seed: spread_values(np.random.default_rng(seed), [shape], low, high, (), dtype)[0])
 
@@ -112,7 +112,7 @@ def tensors(shape: st.SearchStrategy[tuple[int, ...]] | tuple[int, ...] | None =
 
 @st.composite
 def conv_configs(draw: Draw, dims: int | None = None) -> dict[str, Any]:
-    """Consistent convolution settings for ``dims`` (drawn: 1 to 3) spatial axes: shapes of
+    """Consistent convolution settings for `dims` (drawn: 1 to 3) spatial axes: shapes of
     x, w and the output plus stride/padding/dilation/groups. 3-D draws keep smaller kernels
     and sizes, so finite differences stay cheap."""
     dims = draw(st.integers(1, 3)) if dims is None else dims
@@ -137,8 +137,8 @@ def conv_configs(draw: Draw, dims: int | None = None) -> dict[str, Any]:
 
 @st.composite
 def pool_configs(draw: Draw, dims: int | None = None, dilated: bool = True) -> dict[str, Any]:
-    """Consistent pooling settings for ``dims`` (drawn: 1 to 3) spatial axes: input shape,
-    kernel, stride, padding (<= kernel/2), dilation (1 unless ``dilated``), ceil_mode,
+    """Consistent pooling settings for `dims` (drawn: 1 to 3) spatial axes: input shape,
+    kernel, stride, padding (<= kernel/2), dilation (1 unless `dilated`), ceil_mode,
     count_include_pad. 3-D inputs are at least as large as the kernel without padding (PyTorch
     refuses smaller ones there, though not in 1-D or 2-D)."""
     from ..ops.pool import pool_output_size
@@ -267,8 +267,8 @@ def _cross_entropy(draw, opdef, rng):
 
 # p14-select: gather / scatter inputs (the index is a parameter, as for getitem).
 def _index_along(draw, rng, shape, dim, bounds, unique):
-    """An index for selecting along ``dim`` of ``shape``: each other side at most
-    ``bounds``'s; along ``dim`` 1..4 entries (with repeats unless ``unique``)."""
+    """An index for selecting along `dim` of `shape`: each other side at most
+    `bounds`'s; along `dim` 1..4 entries (with repeats unless `unique`)."""
     size = shape[dim]
     sides = [draw(st.integers(1, b)) if d != dim else
              draw(st.integers(1, size if unique else 4)) for d, b in enumerate(bounds)]
