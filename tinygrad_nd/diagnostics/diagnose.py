@@ -31,7 +31,22 @@ SATURATING = (Sigmoid, Tanh)  # bounded activations whose slope goes to 0 at bot
 
 @dataclass
 class LayerReport:
-    """Verdict and numbers for one weighted layer."""
+    """Verdict and numbers for one weighted layer.
+
+    Parameters
+    ----------
+    name : str
+        The layer's dotted name in the model, e.g. `"2"`.
+    kind : str
+        The layer's class name, e.g. `"Linear"`.
+    verdict : str
+        `nan`, `exploding`, `vanishing`, `dead`, `saturated` or `healthy`.
+    numbers : dict
+        The measurements behind the verdict: `grad_norm` (`||dC/db||`), `ratio_to_last`,
+        and for a layer followed by an activation `mean_slope`, `saturated`, `dead`.
+    explanation : str
+        Why, in words (empty for a healthy layer).
+    """
 
     name: str
     kind: str
@@ -42,7 +57,13 @@ class LayerReport:
 
 @dataclass
 class Diagnosis:
-    """Result of `diagnose`: one `LayerReport` per weighted layer."""
+    """Result of `diagnose`: one `LayerReport` per weighted layer.
+
+    Parameters
+    ----------
+    layers : list of LayerReport
+        One report per weighted layer, input side first.
+    """
 
     layers: list[LayerReport]
 
@@ -104,6 +125,24 @@ def diagnose(model: Module, batch: tuple[Any, Any], loss_fn: Callable[[Tensor, A
     A layer vanishes when its `||dC/db||` is below `vanish_ratio` times the last layer's
     (or below `vanish_abs`), and explodes above `explode_ratio` times (or `explode_abs`).
     The model's `.grad` fields are left untouched.
+
+    Parameters
+    ----------
+    model : Module
+        The model; its weighted layers (those with a `weight`) get a verdict each.
+    batch : tuple
+        `(x, target)`: the model's input (array or Tensor) and what `loss_fn` compares the
+        output with.
+    loss_fn : callable
+        `loss_fn(output, target)` returns a scalar Tensor.
+    vanish_ratio, explode_ratio : float
+        Thresholds on a layer's `||dC/db||` relative to the last layer's.
+    vanish_abs, explode_abs : float
+        Thresholds on a layer's `||dC/db||` itself.
+    saturated : float
+        Largest healthy fraction of saturated units in the activation after the layer.
+    dead : float
+        Largest healthy fraction of dead (always zero) ReLU units after the layer.
 
     Examples
     --------
@@ -222,6 +261,19 @@ def layer_gains(model: Module, x: Any, upstream: Tensor | None = None,
     * `spectral`: the largest possible gain `||J||_2` over the batch, by power iteration
       with vector-Jacobian products (J v is obtained as a VJP of a VJP);
     * `mean_slope` and `weight_norm` (spectral norm of W^{l+1}): the two terms.
+
+    Parameters
+    ----------
+    model : Module
+        The model (its weighted layers, each followed by an activation but the last).
+    x : array or Tensor
+        A batch of inputs.
+    upstream : Tensor, optional
+        The gradient arriving at the output (default: random normal, from `seed`).
+    iterations : int
+        Power-iteration steps for `spectral`.
+    seed : int
+        Seed of the random `upstream` and of the power iteration's start.
     """
     x = x if isinstance(x, Tensor) else Tensor(x)
     pairs = list(_activation_after(model).values())
@@ -269,7 +321,13 @@ def layer_gains(model: Module, x: Any, upstream: Tensor | None = None,
 
 
 def spectral_norm(weight: np.ndarray) -> float:
-    """Largest singular value of a weight viewed as (out, everything else)."""
+    """Largest singular value of a weight viewed as (out, everything else).
+
+    Parameters
+    ----------
+    weight : array
+        A layer's weight, e.g. (out, in) or (out, in, kh, kw); NaN if it is not finite.
+    """
     w = np.asarray(weight, dtype=np.float64)
     if not np.isfinite(w).all():
         return float("nan")

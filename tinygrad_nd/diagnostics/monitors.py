@@ -49,11 +49,15 @@ class GradientMonitor(_Monitor):
     Parameters
     ----------
     model : Module
+        The model to watch: hooks go on the weight and bias of every layer that has a
+        `weight` parameter (Linear, Conv, ...).
     norm : {"l2", "l1"}
+        The vector norm of the recorded gradients and weight changes.
 
     Attributes
     ----------
-    layers : list of layer names (dotted, e.g. `"2"` or `"layers.0"`), input side first.
+    layers : list of str
+        The watched layers' dotted names (e.g. `"2"` or `"layers.0"`), input side first.
 
     Examples
     --------
@@ -142,7 +146,12 @@ class GradientMonitor(_Monitor):
                 for step in range(len(h["bias_grad"])) for i, name in enumerate(self.layers)]
 
     def save(self, path: str | Path) -> Path:
-        """Write `records` to a `.csv` or `.json` file.
+        """Write `records()` to a `.csv` or `.json` file.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file; its suffix, `.csv` or `.json`, chooses the format.
 
         Examples
         --------
@@ -172,7 +181,17 @@ class GradientMonitor(_Monitor):
         return table + figure_html(self.plot().figure)
 
     def plot(self, metric: str = "bias_grad", ax: Any = None, title: str | None = None) -> Any:
-        """Plot `metric` per layer against backward passes, log scale; returns the axes."""
+        """Plot `metric` per layer against backward passes, log scale; returns the axes.
+
+        Parameters
+        ----------
+        metric : {"bias_grad", "weight_grad", "update_ratio"}
+            What to plot (see `history`).
+        ax : matplotlib Axes, optional
+            Where to draw (default: a new figure).
+        title : str, optional
+            The axes' title (default: the metric's name).
+        """
         plt = pyplot()
         data = self.history[metric]
         if ax is None:
@@ -192,7 +211,17 @@ class GradientMonitor(_Monitor):
 
 def saturation(module: Module, output: np.ndarray, tol: float = 1e-2) -> float:
     """Fraction of saturated outputs: sigmoid within `tol` of 0 or 1, tanh of -1 or 1,
-    ReLU units dead (zero) for every example of the batch."""
+    ReLU units dead (zero) for every example of the batch.
+
+    Parameters
+    ----------
+    module : Module
+        The activation module (other kinds count as never saturated).
+    output : array
+        Its output on a batch.
+    tol : float
+        How close to a sigmoid's or tanh's bound counts as saturated.
+    """
     if isinstance(module, Sigmoid):
         return float(((output < tol) | (output > 1 - tol)).mean())
     if isinstance(module, Tanh):
@@ -207,6 +236,14 @@ class ActivationMonitor(_Monitor):
 
     `history` maps layer name to a list of dicts with keys `saturated` (fraction),
     `pre_mean`, `pre_std` (of the activation's input z) and `out_mean`.
+
+    Parameters
+    ----------
+    model : Module
+        The model to watch: a forward hook goes on every activation module (Sigmoid, Tanh,
+        ReLU ...).
+    tol : float
+        How close to a sigmoid's or tanh's bound counts as saturated (see `saturation`).
     """
 
     def __init__(self, model: Module, tol: float = 1e-2) -> None:
@@ -237,7 +274,13 @@ class ActivationMonitor(_Monitor):
                 for name, rows in self.history.items() for call, stats in enumerate(rows)]
 
     def save(self, path: str | Path) -> Path:
-        """Write `records` to a `.csv` or `.json` file."""
+        """Write `records()` to a `.csv` or `.json` file.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file; its suffix, `.csv` or `.json`, chooses the format.
+        """
         return write_records(self.records(), path)
 
     def _repr_html_(self) -> str:

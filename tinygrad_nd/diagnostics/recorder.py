@@ -16,6 +16,11 @@ class GradientRecorder(_Monitor):
     """Capture, for every leaf module call, its output statistics and the gradient that
     reaches that output, without any manual hook plumbing.
 
+    Parameters
+    ----------
+    model : Module
+        The model whose leaf modules (those without children) are recorded.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
