@@ -143,9 +143,13 @@ PENDING = {
     "tinygrad_nd.indexing", "tinygrad_nd.statistics", "tinygrad_nd.registry",
     "tinygrad_nd.functional", "tinygrad_nd.selection", "tinygrad_nd.reshaping",
     "tinygrad_nd.pointwise", "tinygrad_nd.reductions", "tinygrad_nd.linalg",
-    "tinygrad_nd.einsum", "tinygrad_nd.ops", "tinygrad_nd.nn", "tinygrad_nd.optim",
-    "tinygrad_nd.data", "tinygrad_nd.train", "tinygrad_nd.viz", "tinygrad_nd.experiments",
-    "tinygrad_nd.cli",
+    "tinygrad_nd.einsum", "tinygrad_nd.ops", "tinygrad_nd.nn.layers", "tinygrad_nd.nn.conv",
+    "tinygrad_nd.nn.pooling", "tinygrad_nd.nn.normalization", "tinygrad_nd.nn.rnn",
+    "tinygrad_nd.nn.attention", "tinygrad_nd.nn.activation", "tinygrad_nd.nn.loss",
+    "tinygrad_nd.nn.functional", "tinygrad_nd.nn.activation_functional",
+    "tinygrad_nd.nn.conv_functional", "tinygrad_nd.nn.sampling",
+    "tinygrad_nd.nn.functional_layers", "tinygrad_nd.nn.init", "tinygrad_nd.viz",
+    "tinygrad_nd.experiments", "tinygrad_nd.cli",
 }
 
 

@@ -52,6 +52,15 @@ def mnist_5k(split: tuple[int, int] = (4000, 1000), seed: int = 0,
              flatten: bool = True) -> tuple[TensorDataset, TensorDataset]:
     """The embedded 5,000 real MNIST digits, shuffled with `seed` and split (train, test).
 
+    Parameters
+    ----------
+    split : tuple of two ints
+        Sizes of the training and test sets (at most 5,000 together).
+    seed : int
+        Seed of the shuffle before the split.
+    flatten : bool
+        Images as flat 784-vectors (for MLPs) rather than (1, 28, 28) (for conv nets).
+
     Examples
     --------
     >>> from tinygrad_nd import data
@@ -99,6 +108,11 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     The header is checked before the data is read: magic number, type code, dimensions (their
     product computed with Python ints), and a data section exactly as long as they say.
     Errors name the file and the problem.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The IDX file (`.gz` for gzipped).
 
     Examples
     --------
@@ -159,7 +173,15 @@ def _find(directory: Path, stem: str) -> Path:
 
 def load_idx(directory: str | os.PathLike[str], split: str = "train") -> tuple[np.ndarray,
                                                                                np.ndarray]:
-    """(images, labels) as uint8 arrays from MNIST-format IDX files in `directory`."""
+    """(images, labels) as uint8 arrays from MNIST-format IDX files in `directory`.
+
+    Parameters
+    ----------
+    directory : str or PathLike
+        Folder holding the four IDX files (gzipped or not).
+    split : {"train", "test"}
+        Which pair of files to read.
+    """
     if split not in IDX_FILES:
         raise ValueError(f"load_idx: split must be 'train' or 'test', got {split!r}")
     directory = Path(directory)
@@ -186,6 +208,13 @@ def fashion_mnist(root: str | os.PathLike[str] | None = None,
 
     Looked for in `root`, then `$TINYGRAD_ND_DATA` (and its `fashion-mnist/`), then
     Debian's `/usr/share/datasets/fashion-mnist` (`apt-get install dataset-fashion-mnist`).
+
+    Parameters
+    ----------
+    root : str or PathLike, optional
+        Folder holding the four IDX files.
+    flatten : bool
+        Images as flat 784-vectors (for MLPs) rather than (1, 28, 28) (for conv nets).
     """
     env = os.environ.get("TINYGRAD_ND_DATA")
     candidates = [Path(root)] if root is not None else []

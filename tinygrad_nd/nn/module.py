@@ -22,6 +22,15 @@ class Parameter(Tensor):
     `nn.Parameter` does): `Parameter(np.zeros(3))` is float64. Python lists of floats
     get the default dtype.
 
+    Parameters
+    ----------
+    data : array-like or Tensor
+        The initial value.
+    requires_grad : bool
+        Whether the optimizer should learn it (False for a frozen parameter).
+    dtype : numpy dtype, optional
+        The dtype (default: a float array's own, else the default dtype).
+
     Examples
     --------
     >>> import numpy as np
@@ -144,14 +153,30 @@ class Module:
         object.__delattr__(self, name)
 
     def register_buffer(self, name: str, tensor: Tensor | None) -> None:
-        """Register non-learnable state (e.g. BatchNorm running statistics) saved in state_dict."""
+        """Register non-learnable state (e.g. BatchNorm running statistics) saved in state_dict.
+
+        Parameters
+        ----------
+        name : str
+            The attribute name (and state_dict key).
+        tensor : Tensor or None
+            The buffer's value (None registers the name without a value).
+        """
         for store in (self._parameters, self._modules):
             store.pop(name, None)
         self._buffers[name] = tensor
         object.__setattr__(self, name, tensor)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        """Register `param` under `name` (`None` registers no parameter, e.g. no bias)."""
+        """Register `param` under `name` (`None` registers no parameter, e.g. no bias).
+
+        Parameters
+        ----------
+        name : str
+            The attribute name (and state_dict key).
+        param : Parameter or None
+            The parameter.
+        """
         if param is None:
             object.__setattr__(self, name, None)
         else:
@@ -159,7 +184,13 @@ class Module:
 
     # ---- traversal --------------------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and all below it, with dotted names (this one is `""`)."""
+        """This module and all below it, with dotted names (this one is `""`).
+
+        Parameters
+        ----------
+        prefix : str
+            Prepended to every name (this module's own name is `prefix`).
+        """
         stack: list[tuple[str, Module]] = [(prefix, self)]
         seen: set[int] = set()
         while stack:
@@ -185,7 +216,13 @@ class Module:
         return (m for _, m in self.named_children())
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """All parameters with dotted names such as `layers.0.weight` (shared ones once)."""
+        """All parameters with dotted names such as `layers.0.weight` (shared ones once).
+
+        Parameters
+        ----------
+        prefix : str
+            Prepended to every name, with a dot.
+        """
         seen: set[int] = set()
         for mod_name, module in self.named_modules(prefix):
             for name, p in module._parameters.items():
@@ -210,7 +247,13 @@ class Module:
 
     # ---- modes and gradients ----------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
-        """Set training mode (Dropout active, BatchNorm uses batch statistics) on all modules."""
+        """Set training mode (Dropout active, BatchNorm uses batch statistics) on all modules.
+
+        Parameters
+        ----------
+        mode : bool
+            True for training mode, False for evaluation mode (as `eval()`).
+        """
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self
@@ -262,17 +305,35 @@ class Module:
         return call, tuple(args)
 
     def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """`hook(module, inputs)` before forward; may return replacement inputs."""
+        """`hook(module, inputs)` before forward; may return replacement inputs.
+
+        Parameters
+        ----------
+        hook : callable
+            The function to call; remove it with the returned handle's `remove()`.
+        """
         return add_hook(self._forward_pre_hooks, hook)
 
     def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """`hook(module, inputs, output)` after forward; may return a replacement output."""
+        """`hook(module, inputs, output)` after forward; may return a replacement output.
+
+        Parameters
+        ----------
+        hook : callable
+            The function to call; remove it with the returned handle's `remove()`.
+        """
         return add_hook(self._forward_hooks, hook)
 
     def register_full_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """`hook(module, grad_input, grad_output)` once the gradients with respect to the
         module's tensor inputs are known (`None` for inputs that need no gradient); may
-        return replacement `grad_input`."""
+        return replacement `grad_input`.
+
+        Parameters
+        ----------
+        hook : callable
+            The function to call; remove it with the returned handle's `remove()`.
+        """
         return add_hook(self._backward_hooks, hook)
 
     # ---- state ------------------------------------------------------------------------
@@ -287,6 +348,13 @@ class Module:
         Everything is validated first (names when `strict`; for every value: a numeric
         array or Tensor of the model's shape and dtype); on any error nothing is changed and
         the error names the offending key.
+
+        Parameters
+        ----------
+        state : mapping
+            Names (as `state_dict()` gives them) to arrays or Tensors.
+        strict : bool
+            Require exactly this model's names: none missing, none unexpected.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping of names to arrays (such as "
@@ -328,6 +396,11 @@ class Module:
         (only `SIGKILL` or a power cut can leave one, named `.<name>.<random>.tmp`). A new
         file gets the permissions `open()` would give it.
 
+        Parameters
+        ----------
+        path : str or PathLike
+            The file; `.npz` writes numpy's format, anything else safetensors.
+
         Examples
         --------
         >>> import os, tempfile
@@ -349,6 +422,13 @@ class Module:
         file and the entry, without a large allocation. Files written by `save` carry a
         CRC32 per entry (zip's own for `.npz`, in the metadata for safetensors), so a
         flipped bit is an error, not a wrong weight. On any error the model is unchanged.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            A `.safetensors` or `.npz` file.
+        strict : bool
+            Require exactly this model's names, as in `load_state_dict`.
         """
         own = list(self.named_parameters()) + list(self.named_buffers())
         expected = {k: (tuple(v.shape), v.dtype) for k, v in own}

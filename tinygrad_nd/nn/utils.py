@@ -44,6 +44,19 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
     ValueError (PyTorch would flip every gradient's sign); `error_if_nonfinite=True` raises
     a RuntimeError when the norm is nan or inf.
 
+    Parameters
+    ----------
+    parameters : Tensor or iterable of Tensors
+        The parameters (e.g. `model.parameters()`); those without a gradient are skipped.
+    max_norm : float
+        The largest joint norm allowed.
+    norm_type : float
+        The norm's order p (`inf` for the largest absolute element).
+    error_if_nonfinite : bool
+        Raise when the joint norm is nan or inf instead of scaling by it.
+    foreach : bool, optional
+        Accepted for PyTorch's signature; changes nothing.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -78,6 +91,15 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float,
     absolute gradient element before clipping. A negative `clip_value` raises a
     ValueError (the interval would be empty). `foreach` is accepted and changes nothing.
 
+    Parameters
+    ----------
+    parameters : Tensor or iterable of Tensors
+        The parameters (e.g. `model.parameters()`); those without a gradient are skipped.
+    clip_value : float
+        The largest absolute value a gradient element keeps.
+    foreach : bool, optional
+        Accepted for PyTorch's signature; changes nothing.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -99,6 +121,11 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float,
 def parameters_to_vector(parameters: Iterable[Tensor] | Tensor) -> Tensor:
     """All parameters flattened and joined into one vector (differentiable, as PyTorch).
 
+    Parameters
+    ----------
+    parameters : Tensor or iterable of Tensors
+        The parameters, in the order their values are joined.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -117,6 +144,13 @@ def parameters_to_vector(parameters: Iterable[Tensor] | Tensor) -> Tensor:
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor] | Tensor) -> None:
     """Copy consecutive slices of the 1-d `vec` into the parameters, in order (the inverse
     of `parameters_to_vector`); the copy is not recorded, as PyTorch.
+
+    Parameters
+    ----------
+    vec : Tensor
+        A 1-d tensor with as many elements as the parameters together.
+    parameters : Tensor or iterable of Tensors
+        The parameters to overwrite, in order.
 
     Examples
     --------

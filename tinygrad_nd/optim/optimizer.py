@@ -28,8 +28,11 @@ class Optimizer(ABC):
 
     Parameters
     ----------
-    params : iterable of Tensors, or of dicts with a `"params"` key and per-group options
-    defaults : the subclass's hyper-parameters, overridable per group
+    params : iterable
+        The Tensors to optimise, or dicts with a `"params"` key (the group's Tensors) and
+        per-group hyper-parameters.
+    defaults : dict
+        The subclass's hyper-parameters, overridable per group.
     """
 
     # Hyper-parameter rules, checked on every group at construction and on load_state_dict:
@@ -82,10 +85,27 @@ class Optimizer(ABC):
 
         Both are fresh arrays; `param`, `grad` and `state` are left unchanged, so that a
         step that fails for one parameter has changed nothing.
+
+        Parameters
+        ----------
+        param : array
+            The parameter's current value.
+        grad : array
+            Its gradient.
+        state : mapping
+            Its state from the previous step (empty at the first).
+        group : dict
+            The hyper-parameters of its group.
         """
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear the gradients of all optimised parameters (to None, or to zeros)."""
+        """Clear the gradients of all optimised parameters.
+
+        Parameters
+        ----------
+        set_to_none : bool
+            Set `.grad` to None (PyTorch's default) rather than to zeros.
+        """
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none or p.grad is None:
@@ -133,7 +153,13 @@ class Optimizer(ABC):
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Restore a `state_dict`; validated first, nothing changes on error."""
+        """Restore a `state_dict`; validated first, nothing changes on error.
+
+        Parameters
+        ----------
+        state_dict : mapping
+            What `state_dict()` returned, for an optimizer with the same groups.
+        """
         name = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, Mapping) or set(state_dict) != {"state", "param_groups"}:
             raise TypeError(f"{name}: expected a mapping with keys 'state' and 'param_groups', "
