@@ -48,6 +48,11 @@ def is_grad_enabled() -> bool:
 class set_grad_enabled:
     """Context manager (and function) that turns graph recording on or off in this thread.
 
+    Parameters
+    ----------
+    mode : bool
+        True records operations, False does not (as `no_grad`).
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -137,6 +142,13 @@ class observe:
     (`None` for an input without gradient). Other threads are not observed, so a diagnostic
     that raises in one thread never aborts another thread's work.
 
+    Parameters
+    ----------
+    forward : callable, optional
+        `forward(function, inputs, output_array)`, called after each op's forward.
+    backward : callable, optional
+        `backward(ctx, grad_output, grad_inputs)`, called after each op's backward.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -188,6 +200,15 @@ class Context:
     the *input tensors themselves* for saved inputs (so the backward can be differentiated
     again), a tensor re-attached to this op for the saved output, and constants otherwise.
     Only save inputs, the output, or arrays whose derivative does not matter (masks, indices).
+
+    Parameters
+    ----------
+    function : type of Function
+        The op's class.
+    inputs : tuple of Tensors
+        The op's tensor inputs.
+    recording : bool
+        Whether this call is recorded in a graph (its forward may then keep extra buffers).
     """
 
     # The engine's own fields are slots; what an op's forward attaches (axes, masks ...) lives

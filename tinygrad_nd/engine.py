@@ -46,6 +46,11 @@ def toposort(roots: Iterable[Tensor]) -> list[Tensor]:
 
     Iterative depth-first post-order (a stack of input iterators, no recursion); deterministic,
     inputs are visited in argument order.
+
+    Parameters
+    ----------
+    roots : iterable of Tensors
+        The graph's outputs.
     """
     order: list[Tensor] = []
     # Tensors hash by identity (their == is elementwise, but a set never calls it for
@@ -78,6 +83,11 @@ def replay(roots: Sequence[Tensor]) -> dict[int, Tensor]:
 
     Returns a map from each original node's id to its fresh twin, whose context holds saved
     buffers again, so the graph can be differentiated after `backward()` freed it.
+
+    Parameters
+    ----------
+    roots : sequence of Tensors
+        The graph's outputs.
     """
     twins: dict[int, Tensor] = {}
     for node in toposort(roots):
@@ -91,7 +101,17 @@ def replay(roots: Sequence[Tensor]) -> dict[int, Tensor]:
 
 def unbroadcast(g: G, shape: tuple[int, ...], op_name: str) -> G:
     """Sum `g` (a Tensor or an array) over the axes that broadcasting added, so it has the
-    input's `shape`."""
+    input's `shape`.
+
+    Parameters
+    ----------
+    g : Tensor or array
+        A gradient with the (broadcast) shape of an op's output.
+    shape : tuple of int
+        The shape of the op's input.
+    op_name : str
+        The op, named in the error when the shapes are not broadcast-compatible.
+    """
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
@@ -350,7 +370,20 @@ def _seed_gradients(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | Non
 
 def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool | None = None,
              create_graph: bool = False) -> None:
-    """Accumulate d(tensor)/d(leaf) into every leaf's `.grad`; see `Tensor.backward`."""
+    """Accumulate d(tensor)/d(leaf) into every leaf's `.grad`; see `Tensor.backward`.
+
+    Parameters
+    ----------
+    tensor : Tensor
+        The root of the graph.
+    gradient : Tensor or array, optional
+        d(something)/d(tensor); required unless `tensor` has one element.
+    retain_graph : bool, optional
+        Keep saved buffers so the graph can be differentiated again (defaults to
+        `create_graph`).
+    create_graph : bool
+        Record the backward pass itself, for higher-order derivatives.
+    """
     seeds = _seed_gradients([tensor], None if gradient is None else [gradient], "backward")
     keep = create_graph if retain_graph is None else retain_graph
     run_backward([tensor], seeds, keep, create_graph)
@@ -365,6 +398,23 @@ def grad(
     allow_unused: bool = False,
 ) -> tuple[Tensor | None, ...]:
     """Return d(outputs)/d(inputs) without touching any `.grad` (like `torch.autograd.grad`).
+
+    Parameters
+    ----------
+    outputs : Tensor or sequence of Tensors
+        What to differentiate.
+    inputs : Tensor or sequence of Tensors
+        With respect to what; each must require grad. One gradient is returned per input.
+    grad_outputs : Tensor, array or sequence, optional
+        d(something)/d(output) for each output (the vector of the vector-Jacobian
+        product); required for outputs with more than one element.
+    retain_graph : bool, optional
+        Keep saved buffers so the graph can be differentiated again (defaults to
+        `create_graph`).
+    create_graph : bool
+        Record the backward pass itself, for higher-order derivatives.
+    allow_unused : bool
+        Return None for an input the outputs do not depend on, instead of raising.
 
     Examples
     --------
