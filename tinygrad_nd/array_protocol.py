@@ -66,7 +66,19 @@ def _ufunc_ops() -> dict[np.ufunc, str]:
 
 def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> Any:
-    """`Tensor.__array_ufunc__`: run the registered op, or numpy on values when safe."""
+    """`Tensor.__array_ufunc__`: run the registered op, or numpy on values when safe.
+
+    Parameters
+    ----------
+    ufunc : numpy.ufunc
+        The ufunc called, e.g. `np.exp`.
+    method : str
+        How it was called (`"__call__"`, `"reduce"` ...).
+    inputs : tuple
+        Its positional arguments.
+    kwargs : dict
+        Its keyword arguments.
+    """
     if any(isinstance(o, Tensor) for o in kwargs.get("out", ())):
         raise TypeError(f"np.{ufunc.__name__}(..., out=tensor): numpy cannot write into a "
                         "Tensor; use the in-place Tensor methods (add_, mul_, copy_ ...) "
@@ -195,7 +207,17 @@ FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
 
 def array_function(func: Callable[..., Any], args: tuple[Any, ...],
                    kwargs: dict[str, Any]) -> Any:
-    """`Tensor.__array_function__`: the Tensor equivalent, or numpy on values when safe."""
+    """`Tensor.__array_function__`: the Tensor equivalent, or numpy on values when safe.
+
+    Parameters
+    ----------
+    func : callable
+        The numpy function called, e.g. `np.sum`.
+    args : tuple
+        Its positional arguments.
+    kwargs : dict
+        Its keyword arguments.
+    """
     handler = FUNCTIONS.get(func)
     if handler is not None:
         try:

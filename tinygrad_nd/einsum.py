@@ -145,6 +145,13 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     broadcast dims, repeated labels in one operand for diagonals and traces (`ii->`), and
     numpy's implicit output without `->`. Operands may also be given as one list.
 
+    Parameters
+    ----------
+    equation : str
+        The subscripts, e.g. `"ij,jk->ik"`.
+    *operands : Tensor or array
+        One operand per comma-separated term (or one list of them).
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -178,6 +185,15 @@ def tensordot(a: Any, b: Any, dims: int | Sequence[Any] = 2, *, axes: Any = None
     """Sum of products over the last `dims` dims of `a` and the first of `b`, or over
     the listed pairs `([a dims], [b dims])` (numpy's `axes` is an alias).
 
+    Parameters
+    ----------
+    a, b : Tensor or array
+        The operands.
+    dims : int or pair of sequences
+        How many trailing dims of `a` (leading of `b`) to contract, or which ones.
+    axes : int or pair of sequences, optional
+        numpy's name for `dims` (wins when given).
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -210,6 +226,11 @@ def tensordot(a: Any, b: Any, dims: int | Sequence[Any] = 2, *, axes: Any = None
 def outer(a: Any, b: Any) -> Tensor:
     """Outer product of two vectors: `out[i, j] = a[i] * b[j]`.
 
+    Parameters
+    ----------
+    a, b : Tensor or array
+        1-D operands.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -224,6 +245,11 @@ def outer(a: Any, b: Any) -> Tensor:
 
 def bmm(a: Any, b: Any) -> Tensor:
     """Batched matrix product of (B, n, k) and (B, k, m) tensors (no broadcasting, as torch).
+
+    Parameters
+    ----------
+    a, b : Tensor or array
+        The (B, n, k) and (B, k, m) batches of matrices.
 
     Examples
     --------
@@ -242,6 +268,15 @@ def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: float = 1.0,
             alpha: float = 1.0) -> Tensor:
     """`beta * input + alpha * bmm(batch1, batch2)`; with `beta=0` `input` is ignored
     (its NaNs too), as in PyTorch.
+
+    Parameters
+    ----------
+    input : Tensor or array
+        Added to the product; broadcast to (B, n, m).
+    batch1, batch2 : Tensor or array
+        The (B, n, k) and (B, k, m) batches of matrices.
+    beta, alpha : float
+        Scales of `input` and of the product.
 
     Examples
     --------

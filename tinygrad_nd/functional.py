@@ -134,6 +134,15 @@ def _tensor(x: Any) -> Tensor:
 def cat(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join tensors along an existing axis.
 
+    Parameters
+    ----------
+    tensors : sequence of Tensors
+        The tensors (equal shapes but along `axis`).
+    axis : int
+        The axis to join along.
+    dim : int, optional
+        PyTorch's name for `axis` (wins when given).
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -148,6 +157,15 @@ concatenate = cat
 
 def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join tensors of equal shape along a new axis.
+
+    Parameters
+    ----------
+    tensors : sequence of Tensors
+        The tensors.
+    axis : int
+        The axis of the result that indexes them.
+    dim : int, optional
+        PyTorch's name for `axis` (wins when given).
 
     Examples
     --------
@@ -165,6 +183,15 @@ def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -
 
 def split(x: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """Split into pieces of `split_size` (int) or of the listed sizes, along `axis`.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    split_size_or_sections : int or sequence of int
+        Size of each piece (the last may be smaller), or the sizes of all pieces.
+    axis : int
+        The axis to split.
 
     Examples
     --------
@@ -191,6 +218,13 @@ def split(x: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0)
 def where(condition: Any, x: Any, y: Any) -> Tensor:
     """`x` where `condition` holds, else `y` (broadcast together).
 
+    Parameters
+    ----------
+    condition : bool array or Tensor
+        Where to take `x`.
+    x, y : Tensor, array or number
+        The values; gradients flow to each where it was chosen.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -207,12 +241,28 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
 
 
 def maximum(x: Tensor, y: Any) -> Tensor:
-    """Elementwise maximum (ties share the gradient)."""
+    """Elementwise maximum (ties share the gradient).
+
+    Parameters
+    ----------
+    x : Tensor
+        The first operand.
+    y : Tensor, array or number
+        The second operand (broadcast).
+    """
     return _tensor(x).maximum(y)
 
 
 def minimum(x: Tensor, y: Any) -> Tensor:
-    """Elementwise minimum (ties share the gradient)."""
+    """Elementwise minimum (ties share the gradient).
+
+    Parameters
+    ----------
+    x : Tensor
+        The first operand.
+    y : Tensor, array or number
+        The second operand (broadcast).
+    """
     return _tensor(x).minimum(y)
 
 
@@ -221,6 +271,15 @@ def index_add(x: Tensor, index: Any, shape: Sequence[int]) -> Tensor:
 
     The adjoint of indexing: `index_add(g, i, s)` is the gradient of `t[i]` for `t` of
     shape `s`.
+
+    Parameters
+    ----------
+    x : Tensor
+        The values to add, shaped like `zeros(shape)[index]`.
+    index : index
+        Any index valid for a tensor of `shape`.
+    shape : sequence of int
+        The result's shape.
     """
     from .indexing import numpy_index
 
@@ -232,12 +291,28 @@ def index_add(x: Tensor, index: Any, shape: Sequence[int]) -> Tensor:
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """Softmax along `axis` (stable)."""
+    """Softmax along `axis` (stable).
+
+    Parameters
+    ----------
+    x : Tensor
+        The logits.
+    axis : int
+        The axis that sums to 1.
+    """
     return x.softmax(axis)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """Log-softmax along `axis` (stable)."""
+    """Log-softmax along `axis` (stable).
+
+    Parameters
+    ----------
+    x : Tensor
+        The logits.
+    axis : int
+        The axis whose exponentials sum to 1.
+    """
     return x.log_softmax(axis)
 
 

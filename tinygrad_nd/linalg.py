@@ -31,6 +31,11 @@ def _tensor(x: Any) -> Tensor:
 def inv(A: Any) -> Tensor:
     """The inverse of a square matrix (or of each in a batch); gradient `-A^-T g A^-T`.
 
+    Parameters
+    ----------
+    A : Tensor or array
+        A square matrix (..., n, n), or a batch of them.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -43,6 +48,11 @@ def inv(A: Any) -> Tensor:
 def det(A: Any) -> Tensor:
     """The determinant of a square matrix (or of each in a batch). The gradient is the
     cofactor matrix, also for singular matrices (where `det A * A^-T` is undefined).
+
+    Parameters
+    ----------
+    A : Tensor or array
+        A square matrix (..., n, n), or a batch of them.
 
     Examples
     --------
@@ -58,6 +68,13 @@ def solve(A: Any, B: Any) -> Tensor:
     """The solution X of `A X = B`. `B` is a batch of vectors when it is 1-D or has one dim
     less than `A` and `A`'s leading shape (PyTorch's rule), else (..., n, k) matrices.
     Batch dims broadcast.
+
+    Parameters
+    ----------
+    A : Tensor or array
+        A square matrix (..., n, n), or a batch of them.
+    B : Tensor or array
+        The right-hand side(s): vectors (..., n) or matrices (..., n, k).
 
     Examples
     --------
@@ -76,6 +93,13 @@ def cholesky(A: Any, *, upper: bool = False) -> Tensor:
     its transpose). Only the symmetric part `(A + A^T)/2` is read, so the gradient is the
     symmetric one PyTorch returns.
 
+    Parameters
+    ----------
+    A : Tensor or array
+        A symmetric positive definite matrix (..., n, n), or a batch of them.
+    upper : bool
+        Return the upper factor U = L^T (`A = U^T U`) instead.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -90,6 +114,17 @@ def norm(x: Any, ord: float | str | None = None, dim: Any = None, keepdim: bool 
     """Vector norms of `torch.linalg.norm`: `ord=None` (or `"fro"`) is the 2-norm of the
     elements; a number is `vector_norm`'s `ord` over `dim` (a 1-D input or an int
     `dim`). Matrix norms (`"nuc"`, `ord` over two dims) are not implemented.
+
+    Parameters
+    ----------
+    x : Tensor or array
+        The input.
+    ord : float, str or None
+        None or `"fro"` for the 2-norm of all elements, else a vector norm's order.
+    dim : int or tuple of int, optional
+        The dims to reduce (default: all).
+    keepdim : bool
+        Keep the reduced dims with size 1.
 
     Examples
     --------

@@ -73,13 +73,43 @@ def _correction(ddof: float | None, correction: float | None, name: str) -> floa
 
 def standard_deviation(x: Tensor, axis: Any, keepdims: bool, ddof: float | None,
                        correction: float | None) -> Tensor:
-    """`sqrt(var)` whose gradient is 0 where the deviation is 0 (Tensor.std's body)."""
+    """`sqrt(var)` whose gradient is 0 where the deviation is 0 (Tensor.std's body).
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    axis : int, tuple of int or None
+        The axes to reduce (None: all).
+    keepdims : bool
+        Keep the reduced axes with size 1.
+    ddof : float or None
+        numpy's delta degrees of freedom (0 when neither it nor `correction` is given).
+    correction : float or None
+        PyTorch's name for `ddof` (give one of the two).
+    """
     return _StdFromVariance.apply(variance(x, axis, keepdims, ddof, correction, "std"))
 
 
 def variance(x: Tensor, axis: Any, keepdims: bool, ddof: float | None,
              correction: float | None, name: str = "var") -> Tensor:
-    """`sum((x - mean)**2) / (n - correction)` over `axis` (Tensor.var's body)."""
+    """`sum((x - mean)**2) / (n - correction)` over `axis` (Tensor.var's body).
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    axis : int, tuple of int or None
+        The axes to reduce (None: all).
+    keepdims : bool
+        Keep the reduced axes with size 1.
+    ddof : float or None
+        numpy's delta degrees of freedom (0 when neither it nor `correction` is given).
+    correction : float or None
+        PyTorch's name for `ddof` (give one of the two).
+    name : str
+        The calling function, named in errors and warnings.
+    """
     corr = _correction(ddof, correction, name)
     axes = normalize_axes(axis, x.ndim, name)
     n = int(np.prod([x.shape[a] for a in axes]))

@@ -308,6 +308,17 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
     (max |x|), `-inf` (min |x|), 0 (the count of nonzeros) or any other number. The gradient
     at a zero norm is 0, as PyTorch's.
 
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    ord : float
+        The norm's order.
+    dim : int or tuple of int, optional
+        The dims to reduce (default: all).
+    keepdim : bool
+        Keep the reduced dims with size 1.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
