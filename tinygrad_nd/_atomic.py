@@ -1,7 +1,7 @@
-"""``atomic_write``: the one way the package writes a file that something will read back.
+"""`atomic_write`: the one way the package writes a file that something will read back.
 
 A save is a small database commit: the new content goes to a temporary file in the same
-folder, which is flushed and fsynced, then renamed over the target with ``os.replace`` (atomic
+folder, which is flushed and fsynced, then renamed over the target with `os.replace` (atomic
 on POSIX and Windows), then the folder is fsynced so the rename itself survives a power cut.
 A reader, or the process after a crash, sees either the old file or the complete new one.
 """
@@ -22,7 +22,7 @@ _DIR_FSYNC_UNSUPPORTED = (errno.EINVAL, errno.ENOTSUP, errno.EBADF, errno.EACCES
 
 
 def _create_temp(target: str) -> tuple[int, str]:
-    """Open a fresh temporary file next to ``target``, with the mode ``open()`` would give."""
+    """Open a fresh temporary file next to `target`, with the mode `open()` would give."""
     folder, base = os.path.split(target)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(100):
@@ -65,14 +65,14 @@ def _fsync_directory(folder: str) -> None:
 @contextmanager
 def atomic_write(path: str | os.PathLike[str], mode: str = "wb",
                  encoding: str | None = None) -> Iterator[IO[Any]]:
-    """Write ``path`` all at once or not at all, durably.
+    """Write `path` all at once or not at all, durably.
 
-    Yields a file object open on a temporary file in the same folder. When the ``with``
-    block ends normally the file is flushed, fsynced, renamed over ``path`` and the folder is
-    fsynced. On any exception (``KeyboardInterrupt`` included) the temporary file is removed,
-    ``path`` is left as it was and the exception propagates. A new file gets the permissions
-    ``open()`` would give it (``0o666 & ~umask``); an existing file keeps its mode. A symlink
-    is followed, so the file it points to is replaced, as ``open()`` would write through it.
+    Yields a file object open on a temporary file in the same folder. When the `with`
+    block ends normally the file is flushed, fsynced, renamed over `path` and the folder is
+    fsynced. On any exception (`KeyboardInterrupt` included) the temporary file is removed,
+    `path` is left as it was and the exception propagates. A new file gets the permissions
+    `open()` would give it (`0o666 & ~umask`); an existing file keeps its mode. A symlink
+    is followed, so the file it points to is replaced, as `open()` would write through it.
 
     Parameters
     ----------
@@ -81,7 +81,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb",
     mode : {"wb", "w"}
         Binary or text.
     encoding : str, optional
-        Text encoding for ``mode="w"`` (default UTF-8).
+        Text encoding for `mode="w"` (default UTF-8).
 
     Examples
     --------

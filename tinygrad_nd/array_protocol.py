@@ -1,27 +1,27 @@
 """numpy functions on Tensors: differentiable where an op exists, an error where a gradient
 would be lost.
 
-``np.exp(t)``, ``np.tanh(t)``, ``np.sum(t, axis=0)``, ``np.where(m, t, 0)`` and ``arr * t``
-on a :class:`~tinygrad_nd.Tensor` run the registered op and return a Tensor, recorded like
-``t.exp()`` (numpy's ``__array_ufunc__`` / ``__array_function__`` protocols, as in MyGrad).
+`np.exp(t)`, `np.tanh(t)`, `np.sum(t, axis=0)`, `np.where(m, t, 0)` and `arr * t`
+on a `tinygrad_nd.Tensor` run the registered op and return a Tensor, recorded like
+`t.exp()` (numpy's `__array_ufunc__` / `__array_function__` protocols, as in MyGrad).
 So one piece of code written with numpy functions runs on plain arrays (numpy's result) and
-on Tensors (a recorded result): HIPS autograd's ``autograd.numpy`` idea without a wrapper
+on Tensors (a recorded result): HIPS autograd's `autograd.numpy` idea without a wrapper
 module.
 
 Which numpy calls are differentiable:
 
-* every ufunc that is the ``reference`` of a registered op (``np.add``, ``np.multiply``,
-  ``np.exp``, ``np.tanh``, ``np.maximum``, ``np.matmul`` ...), found in the registry, so an
-  op registered later is dispatched too; ``np.add.reduce`` / ``np.maximum.reduce`` /
-  ``np.minimum.reduce`` as ``sum`` / ``max`` / ``min``;
-* the array functions in :data:`FUNCTIONS` (``sum mean max min var std reshape transpose
-  squeeze expand_dims broadcast_to where concatenate stack clip dot``), with the
+* every ufunc that is the `reference` of a registered op (`np.add`, `np.multiply`,
+  `np.exp`, `np.tanh`, `np.maximum`, `np.matmul` ...), found in the registry, so an
+  op registered later is dispatched too; `np.add.reduce` / `np.maximum.reduce` /
+  `np.minimum.reduce` as `sum` / `max` / `min`;
+* the array functions in `FUNCTIONS` (`sum mean max min var std reshape transpose
+  squeeze expand_dims broadcast_to where concatenate stack clip dot`), with the
   keyword arguments that have a Tensor equivalent.
 
 Anything else computes on the values with numpy and returns numpy's result, unless that
 would cut the graph: a floating-point result from a tensor that requires grad (with grad
-mode on) raises a ``TypeError`` naming the function, never a silently wrong gradient.
-``np.asarray(t)`` and ``t.numpy()`` still give the values on purpose.
+mode on) raises a `TypeError` naming the function, never a silently wrong gradient.
+`np.asarray(t)` and `t.numpy()` still give the values on purpose.
 
 Examples
 --------
@@ -55,7 +55,7 @@ _ufunc_cache: tuple[int, dict[np.ufunc, str]] = (-1, {})
 
 
 def _ufunc_ops() -> dict[np.ufunc, str]:
-    """ufunc -> registered op whose ``reference`` it is (rebuilt when an op is registered)."""
+    """ufunc -> registered op whose `reference` it is (rebuilt when an op is registered)."""
     global _ufunc_cache
     if _ufunc_cache[0] != len(OPS):
         table = {op.reference: name for name, op in sorted(OPS.items())
@@ -66,7 +66,19 @@ def _ufunc_ops() -> dict[np.ufunc, str]:
 
 def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> Any:
-    """``Tensor.__array_ufunc__``: run the registered op, or numpy on values when safe."""
+    """`Tensor.__array_ufunc__`: run the registered op, or numpy on values when safe.
+
+    Parameters
+    ----------
+    ufunc : numpy.ufunc
+        The ufunc called, e.g. `np.exp`.
+    method : str
+        How it was called (`"__call__"`, `"reduce"` ...).
+    inputs : tuple
+        Its positional arguments.
+    kwargs : dict
+        Its keyword arguments.
+    """
     if any(isinstance(o, Tensor) for o in kwargs.get("out", ())):
         raise TypeError(f"np.{ufunc.__name__}(..., out=tensor): numpy cannot write into a "
                         "Tensor; use the in-place Tensor methods (add_, mul_, copy_ ...) "
@@ -90,7 +102,7 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...],
 
 # ---- array functions ----------------------------------------------------------------------
 def _plain(kwargs: dict[str, Any], *names: str) -> None:
-    """Refuse numpy-only arguments (``out=``, ``dtype=`` ...) that are set to a non-default."""
+    """Refuse numpy-only arguments (`out=`, `dtype=` ...) that are set to a non-default."""
     for name in names:
         if kwargs.get(name) is not None:
             raise _NoTensorEquivalent(name)
@@ -195,7 +207,17 @@ FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
 
 def array_function(func: Callable[..., Any], args: tuple[Any, ...],
                    kwargs: dict[str, Any]) -> Any:
-    """``Tensor.__array_function__``: the Tensor equivalent, or numpy on values when safe."""
+    """`Tensor.__array_function__`: the Tensor equivalent, or numpy on values when safe.
+
+    Parameters
+    ----------
+    func : callable
+        The numpy function called, e.g. `np.sum`.
+    args : tuple
+        Its positional arguments.
+    kwargs : dict
+        Its keyword arguments.
+    """
     handler = FUNCTIONS.get(func)
     if handler is not None:
         try:
@@ -215,8 +237,8 @@ def _as_tensor(value: Any) -> Any:
 
 
 def _values(value: Any, tracked: list[Any]) -> Any:
-    """``value`` with every Tensor (also inside lists, tuples and dicts) replaced by its array;
-    tensors that would need a gradient are appended to ``tracked``."""
+    """`value` with every Tensor (also inside lists, tuples and dicts) replaced by its array;
+    tensors that would need a gradient are appended to `tracked`."""
     if _is_tensor(value):
         if value.requires_grad:
             tracked.append(value)
@@ -238,7 +260,7 @@ def _has_float_array(result: Any) -> bool:
 
 def _on_values(label: str, fn: Callable[..., Any], args: tuple[Any, ...],
                kwargs: dict[str, Any]) -> Any:
-    """Run ``fn`` on the tensors' values; refuse when that would silently drop a gradient."""
+    """Run `fn` on the tensors' values; refuse when that would silently drop a gradient."""
     tracked: list[Any] = []
     result = fn(*_values(args, tracked), **_values(kwargs, tracked))
     if tracked and autograd.is_grad_enabled() and _has_float_array(result):

@@ -1,14 +1,14 @@
-"""Recording the graph: grad mode, observers, ``Context`` and ``Function`` (the forward side
-of autograd; the backward pass is :mod:`tinygrad_nd.engine`).
+"""Recording the graph: grad mode, observers, `Context` and `Function` (the forward side
+of autograd; the backward pass is `tinygrad_nd.engine`).
 
 Design notes
 ------------
-* The graph is a DAG of tensors; a non-leaf tensor points to the ``Context`` of the op that
+* The graph is a DAG of tensors; a non-leaf tensor points to the `Context` of the op that
   made it and the context points to the op's input tensors, never back to its output, so a
   graph holds no reference cycles and is freed by reference counting alone.
 * Grad mode and observers are per thread (context variables), as in PyTorch.
 * Each op's backward is written once, in a vocabulary that numpy arrays and Tensors share
-  (see :class:`Function`).
+  (see `Function`).
 """
 
 from __future__ import annotations
@@ -47,6 +47,11 @@ def is_grad_enabled() -> bool:
 
 class set_grad_enabled:
     """Context manager (and function) that turns graph recording on or off in this thread.
+
+    Parameters
+    ----------
+    mode : bool
+        True records operations, False does not (as `no_grad`).
 
     Examples
     --------
@@ -103,7 +108,7 @@ class no_grad(_GradMode):
 
 
 class enable_grad(_GradMode):
-    """Re-enable graph recording inside a ``no_grad`` region (context manager or decorator)."""
+    """Re-enable graph recording inside a `no_grad` region (context manager or decorator)."""
 
     mode = True
 
@@ -132,10 +137,17 @@ _engine_lock = threading.RLock()
 class observe:
     """Context manager that runs callbacks on every op of this thread while it is open.
 
-    ``forward(function, inputs, output_array)`` runs after each op's forward and
-    ``backward(ctx, grad_output, grad_inputs)`` after each op's backward, on numpy arrays
-    (``None`` for an input without gradient). Other threads are not observed, so a diagnostic
+    `forward(function, inputs, output_array)` runs after each op's forward and
+    `backward(ctx, grad_output, grad_inputs)` after each op's backward, on numpy arrays
+    (`None` for an input without gradient). Other threads are not observed, so a diagnostic
     that raises in one thread never aborts another thread's work.
+
+    Parameters
+    ----------
+    forward : callable, optional
+        `forward(function, inputs, output_array)`, called after each op's forward.
+    backward : callable, optional
+        `backward(ctx, grad_output, grad_inputs)`, called after each op's backward.
 
     Examples
     --------
@@ -183,15 +195,24 @@ def _without(callbacks: tuple[Any, ...], callback: Any) -> tuple[Any, ...]:
 class Context:
     """Per-call storage connecting an op's forward to its backward.
 
-    Forward stores what backward needs with :meth:`save_for_backward` (numpy arrays) or as
-    plain attributes (axes, shapes, masks). Backward reads :attr:`saved_tensors`, which returns
+    Forward stores what backward needs with `save_for_backward` (numpy arrays) or as
+    plain attributes (axes, shapes, masks). Backward reads `saved_tensors`, which returns
     the *input tensors themselves* for saved inputs (so the backward can be differentiated
     again), a tensor re-attached to this op for the saved output, and constants otherwise.
     Only save inputs, the output, or arrays whose derivative does not matter (masks, indices).
+
+    Parameters
+    ----------
+    function : type of Function
+        The op's class.
+    inputs : tuple of Tensors
+        The op's tensor inputs.
+    recording : bool
+        Whether this call is recorded in a graph (its forward may then keep extra buffers).
     """
 
     # The engine's own fields are slots; what an op's forward attaches (axes, masks ...) lives
-    # in ``__dict__``, so releasing the buffers is one ``clear()``.
+    # in `__dict__`, so releasing the buffers is one `clear()`.
     __slots__ = ("function", "inputs", "recording", "needs_input_grad", "params", "_saved",
                  "_freed", "_input_versions", "_output_data", "_output_version",
                  "_described_inputs", "__dict__", "__weakref__")
@@ -207,14 +228,14 @@ class Context:
         self._freed = False
 
     def save_for_backward(self, *arrays: np.ndarray) -> None:
-        """Keep ``arrays`` (inputs, the output, or constants) for the backward pass."""
+        """Keep `arrays` (inputs, the output, or constants) for the backward pass."""
         self._saved = arrays
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
         """The saved values, checked against in-place modification, in the form of the pass
         that asks: numpy arrays in a first-order backward (nothing is recorded), Tensors in a
-        recorded one (``create_graph=True``), so one backward body serves both.
+        recorded one (`create_graph=True`), so one backward body serves both.
 
         In a recorded pass a saved input is the input tensor itself and the saved output is
         re-attached to this op, so the backward can be differentiated again.
@@ -265,9 +286,9 @@ class Context:
         """Drop the saved buffers and the values of intermediate inputs; keep the graph's
         structure (op, params, each input's op, shape, dtype and name).
 
-        An intermediate input is kept as a description (shared through ``described`` with
-        every other context that used it), so a ``loss`` kept after ``backward()`` pins no
-        activations; leaves (parameters, data) are the user's and stay. ``inputs`` is
+        An intermediate input is kept as a description (shared through `described` with
+        every other context that used it), so a `loss` kept after `backward()` pins no
+        activations; leaves (parameters, data) are the user's and stay. `inputs` is
         rebuilt from the descriptions on first look (drawing, replay, a second backward).
         """
         self.__dict__.clear()
@@ -290,7 +311,7 @@ class Context:
             del self.inputs
 
     def __getattr__(self, name: str) -> Any:
-        # Reached only for an attribute that is not set: ``inputs`` after release().
+        # Reached only for an attribute that is not set: `inputs` after release().
         if name == "inputs":
             self.inputs = tuple([_placeholder(e) if type(e) is list else e
                                  for e in self._described_inputs])
@@ -339,30 +360,30 @@ def _version_message(op_name: str, what: str, shape: tuple[int, ...]) -> str:
 
 
 class Function:
-    """Base class of registered ops: ``forward`` on arrays, ``backward`` written once.
+    """Base class of registered ops: `forward` on arrays, `backward` written once.
 
     Subclasses define two static methods:
 
-    ``forward(ctx, *arrays, **params) -> np.ndarray``
-        computes the output from numpy arrays and saves what backward needs on ``ctx``;
-    ``backward(ctx, g) -> tuple[gradient | None, ...]``
-        returns one vector-Jacobian product per tensor input (``None`` for no gradient),
+    `forward(ctx, *arrays, **params) -> np.ndarray`
+        computes the output from numpy arrays and saves what backward needs on `ctx`;
+    `backward(ctx, g) -> tuple[gradient | None, ...]`
+        returns one vector-Jacobian product per tensor input (`None` for no gradient),
         each of the *output's* broadcast shape; the engine reduces and accumulates it. It
-        must not change ``g`` in place (``g`` may also be a tensor's ``.grad``).
+        must not change `g` in place (`g` may also be a tensor's `.grad`).
 
-    ``backward`` is the one place an op's derivative is written, and it runs in two passes:
-    on numpy arrays in a first-order ``backward()`` (``g`` and ``ctx.saved_tensors`` are
-    arrays; fast, nothing recorded), and on Tensors under ``create_graph=True`` (recorded, so
-    grad-of-grad works). Write it in the vocabulary both understand: operators, ``.T``,
-    ``.reshape``, ``.sum(axis=, keepdims=)``, ``.astype``, numpy functions (``np.exp``,
-    ``np.where``, ``np.tanh`` ..., which dispatch to registered ops on Tensors, see
-    :mod:`tinygrad_nd.array_protocol`), another op's ``Op.apply(...)`` (which accepts arrays
-    too) and the helpers of ``tinygrad_nd.ops._util``.
+    `backward` is the one place an op's derivative is written, and it runs in two passes:
+    on numpy arrays in a first-order `backward()` (`g` and `ctx.saved_tensors` are
+    arrays; fast, nothing recorded), and on Tensors under `create_graph=True` (recorded, so
+    grad-of-grad works). Write it in the vocabulary both understand: operators, `.T`,
+    `.reshape`, `.sum(axis=, keepdims=)`, `.astype`, numpy functions (`np.exp`,
+    `np.where`, `np.tanh` ..., which dispatch to registered ops on Tensors, see
+    `tinygrad_nd.array_protocol`), another op's `Op.apply(...)` (which accepts arrays
+    too) and the helpers of `tinygrad_nd.ops._util`.
 
     An op whose first-order gradient is a genuinely different algorithm (conv2d reusing its
     forward's im2col, cross-entropy its saved probabilities) may also declare
-    ``backward_arrays(ctx, g)``, used by first-order passes instead; its docstring says why,
-    and the generic tests compare it with ``backward``.
+    `backward_arrays(ctx, g)`, used by first-order passes instead; its docstring says why,
+    and the generic tests compare it with `backward`.
     """
 
     op_name: ClassVar[str] = "function"

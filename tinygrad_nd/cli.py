@@ -1,8 +1,8 @@
-"""The ``tinygrad-nd`` command: the chapter-5 experiments from the shell.
+"""The `tinygrad-nd` command: the chapter-5 experiments from the shell.
 
 Every experiment's options are generated from the fields of its config dataclass, so a new
 setting appears on the command line without editing this file. Every value is checked by an
-argparse ``type=`` function before any work starts; a bad one gets one line on stderr naming
+argparse `type=` function before any work starts; a bad one gets one line on stderr naming
 the option and the value, and exit status 2 (never a traceback).
 """
 
@@ -93,7 +93,7 @@ def finite_float(text: str) -> float:
 
 
 def _writable_folder(path: Path, text: str) -> None:
-    """Raise ArgumentTypeError (about the option's value ``text``) unless ``path`` is, or can be
+    """Raise ArgumentTypeError (about the option's value `text`) unless `path` is, or can be
     created as, a folder we can write into (checked on the nearest existing ancestor; nothing
     is created here)."""
     probe = path
@@ -208,8 +208,8 @@ def _builtin_models() -> dict[str, Callable[[], tuple[Any, ...]]]:
 
 
 def _load_model(source: str) -> tuple[Any, ...]:
-    """A built-in model name, or a Python file defining ``model`` and ``example_input``
-    (optionally ``loss_fn`` and ``target``)."""
+    """A built-in model name, or a Python file defining `model` and `example_input`
+    (optionally `loss_fn` and `target`)."""
     builtins = _builtin_models()
     if source in builtins:
         return builtins[source]()
@@ -279,7 +279,7 @@ def _check_together(parser: argparse.ArgumentParser, namespace: argparse.Namespa
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``tinygrad-nd`` console script."""
+    """Entry point of the `tinygrad-nd` console script."""
     parser = build_parser()
     namespace = parser.parse_args(argv)
     _check_together(parser, namespace)

@@ -14,12 +14,17 @@ _default_float = float32
 
 
 def get_default_dtype() -> np.dtype:
-    """Return the dtype given to new floating-point tensors (``float32`` unless changed)."""
+    """Return the dtype given to new floating-point tensors (`float32` unless changed)."""
     return _default_float
 
 
 def set_default_dtype(dtype: DTypeLike) -> None:
-    """Set the dtype of new floating-point tensors, e.g. ``np.float64`` for gradient checks.
+    """Set the dtype of new floating-point tensors, e.g. `np.float64` for gradient checks.
+
+    Parameters
+    ----------
+    dtype : numpy dtype
+        A floating-point dtype (float32 at start-up).
 
     Examples
     --------
@@ -39,11 +44,18 @@ SUPPORTED = "bool, int8-int64, uint8-uint64 and float16/float32/float64"
 
 
 def check_dtype(dtype: DTypeLike, where: str) -> np.dtype:
-    """Return ``np.dtype(dtype)``, or raise a TypeError naming ``where`` for unsupported kinds.
+    """Return `np.dtype(dtype)`, or raise a TypeError naming `where` for unsupported kinds.
 
     tinygrad_nd holds bool, signed/unsigned integer and real floating-point values only.
     Complex values would silently lose their imaginary part in ops written for real numbers
     (sigmoid, clip, max ...); object, string, datetime and void arrays have no arithmetic here.
+
+    Parameters
+    ----------
+    dtype : numpy dtype
+        The dtype to check.
+    where : str
+        The calling function, named in the error.
 
     Examples
     --------
@@ -59,7 +71,15 @@ def check_dtype(dtype: DTypeLike, where: str) -> np.dtype:
 
 
 def check_float_dtype(dtype: DTypeLike | None, where: str) -> np.dtype:
-    """The default float dtype for None, else ``dtype`` if it is a float one (else TypeError)."""
+    """The default float dtype for None, else `dtype` if it is a float one (else TypeError).
+
+    Parameters
+    ----------
+    dtype : numpy dtype or None
+        The dtype asked for.
+    where : str
+        The calling function, named in the error.
+    """
     if dtype is None:
         return _default_float
     dt = check_dtype(dtype, where)
@@ -70,17 +90,26 @@ def check_float_dtype(dtype: DTypeLike | None, where: str) -> np.dtype:
 
 
 def as_array(value: object, dtype: DTypeLike | None = None, where: str = "Tensor") -> np.ndarray:
-    """Convert ``value`` to an ndarray following the package's dtype policy.
+    """Convert `value` to an ndarray following the package's dtype policy.
 
-    Floats become the default float dtype unless ``dtype`` says otherwise; integers become
-    int64 and booleans stay bool. Values or a ``dtype`` of any other kind (complex, object,
-    strings, datetimes) raise a TypeError naming ``where``, even when ``dtype`` would convert
-    them (``["1.5"]`` with ``dtype=float32`` is refused, as PyTorch refuses strings).
+    Floats become the default float dtype unless `dtype` says otherwise; integers become
+    int64 and booleans stay bool. Values or a `dtype` of any other kind (complex, object,
+    strings, datetimes) raise a TypeError naming `where`, even when `dtype` would convert
+    them (`["1.5"]` with `dtype=float32` is refused, as PyTorch refuses strings).
+
+    Parameters
+    ----------
+    value : array-like
+        The values.
+    dtype : numpy dtype, optional
+        The dtype asked for (default: by the policy above).
+    where : str
+        The calling function, named in the error.
     """
     arr = np.asarray(value)
     check_dtype(arr.dtype, where)
     if dtype is not None:
-        # From ``value``, not ``arr``: numpy then refuses out-of-range Python ints (-1 as uint8).
+        # From `value`, not `arr`: numpy then refuses out-of-range Python ints (-1 as uint8).
         return np.asarray(value, dtype=check_dtype(dtype, where))
     kind = arr.dtype.kind
     if kind == "f":
@@ -92,5 +121,11 @@ def as_array(value: object, dtype: DTypeLike | None = None, where: str = "Tensor
 
 def is_floating(dtype: np.dtype) -> bool:
     """True for the dtypes that may carry gradients: floating point (and complex, which only
-    the complex-step gradient check creates, bypassing the constructors)."""
+    the complex-step gradient check creates, bypassing the constructors).
+
+    Parameters
+    ----------
+    dtype : numpy dtype
+        The dtype to test.
+    """
     return dtype.kind in "fc"

@@ -1,7 +1,7 @@
-"""Tensor contractions: ``einsum``, ``tensordot``, ``outer``, ``bmm``, ``baddbmm``.
+"""Tensor contractions: `einsum`, `tensordot`, `outer`, `bmm`, `baddbmm`.
 
 All are exact composites of registered ops (getitem for diagonals, sum, permute, reshape,
-matmul), so their gradients, and gradients of gradients, come from those ops. ``einsum``
+matmul), so their gradients, and gradients of gradients, come from those ops. `einsum`
 contracts its operands pairwise, left to right, each pair as one (batched) matrix product:
 labels in both operands and still needed are batch dims, labels in both and no longer
 needed are contracted, the others are free rows and columns.
@@ -79,7 +79,7 @@ def _label_sizes(operands: list[Tensor], labels: list[str], equation: str) -> di
 
 
 def _diagonal(x: Tensor, term: str) -> tuple[Tensor, str]:
-    """Take the diagonal over every repeated label of one operand (``ii->i``)."""
+    """Take the diagonal over every repeated label of one operand (`ii->i`)."""
     while len(set(term)) != len(term):
         label = next(c for c in term if term.count(c) > 1)
         p, q = [i for i, c in enumerate(term) if c == label][:2]
@@ -141,9 +141,16 @@ def _reshape(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 
 def einsum(equation: str, *operands: Any) -> Tensor:
-    """Einstein summation, PyTorch's and numpy's ``einsum``: any subscripts, with ``...`` for
-    broadcast dims, repeated labels in one operand for diagonals and traces (``ii->``), and
-    numpy's implicit output without ``->``. Operands may also be given as one list.
+    """Einstein summation, PyTorch's and numpy's `einsum`: any subscripts, with `...` for
+    broadcast dims, repeated labels in one operand for diagonals and traces (`ii->`), and
+    numpy's implicit output without `->`. Operands may also be given as one list.
+
+    Parameters
+    ----------
+    equation : str
+        The subscripts, e.g. `"ij,jk->ik"`.
+    *operands : Tensor or array
+        One operand per comma-separated term (or one list of them).
 
     Examples
     --------
@@ -175,8 +182,17 @@ def einsum(equation: str, *operands: Any) -> Tensor:
 
 
 def tensordot(a: Any, b: Any, dims: int | Sequence[Any] = 2, *, axes: Any = None) -> Tensor:
-    """Sum of products over the last ``dims`` dims of ``a`` and the first of ``b``, or over
-    the listed pairs ``([a dims], [b dims])`` (numpy's ``axes`` is an alias).
+    """Sum of products over the last `dims` dims of `a` and the first of `b`, or over
+    the listed pairs `([a dims], [b dims])` (numpy's `axes` is an alias).
+
+    Parameters
+    ----------
+    a, b : Tensor or array
+        The operands.
+    dims : int or pair of sequences
+        How many trailing dims of `a` (leading of `b`) to contract, or which ones.
+    axes : int or pair of sequences, optional
+        numpy's name for `dims` (wins when given).
 
     Examples
     --------
@@ -208,7 +224,12 @@ def tensordot(a: Any, b: Any, dims: int | Sequence[Any] = 2, *, axes: Any = None
 
 
 def outer(a: Any, b: Any) -> Tensor:
-    """Outer product of two vectors: ``out[i, j] = a[i] * b[j]``.
+    """Outer product of two vectors: `out[i, j] = a[i] * b[j]`.
+
+    Parameters
+    ----------
+    a, b : Tensor or array
+        1-D operands.
 
     Examples
     --------
@@ -225,6 +246,11 @@ def outer(a: Any, b: Any) -> Tensor:
 def bmm(a: Any, b: Any) -> Tensor:
     """Batched matrix product of (B, n, k) and (B, k, m) tensors (no broadcasting, as torch).
 
+    Parameters
+    ----------
+    a, b : Tensor or array
+        The (B, n, k) and (B, k, m) batches of matrices.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -240,8 +266,17 @@ def bmm(a: Any, b: Any) -> Tensor:
 
 def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: float = 1.0,
             alpha: float = 1.0) -> Tensor:
-    """``beta * input + alpha * bmm(batch1, batch2)``; with ``beta=0`` ``input`` is ignored
+    """`beta * input + alpha * bmm(batch1, batch2)`; with `beta=0` `input` is ignored
     (its NaNs too), as in PyTorch.
+
+    Parameters
+    ----------
+    input : Tensor or array
+        Added to the product; broadcast to (B, n, m).
+    batch1, batch2 : Tensor or array
+        The (B, n, k) and (B, k, m) batches of matrices.
+    beta, alpha : float
+        Scales of `input` and of the product.
 
     Examples
     --------

@@ -1,21 +1,21 @@
 """The backward pass: an iterative walk over the graph that pushes gradients from outputs
-to leaves (``backward``, ``grad``), and the graph utilities it rests on (``toposort``,
-``unbroadcast``, ``replay``).
+to leaves (`backward`, `grad`), and the graph utilities it rests on (`toposort`,
+`unbroadcast`, `replay`).
 
 Design notes
 ------------
-* ``backward`` walks a post-order of the graph built with an explicit stack (no recursion,
+* `backward` walks a post-order of the graph built with an explicit stack (no recursion,
   so chains of 100,000 ops work) and pushes gradients through a local dict. Only leaves and
-  tensors that called ``retain_grad()`` receive ``.grad``.
+  tensors that called `retain_grad()` receive `.grad`.
 * Each op's backward is written once, in a vocabulary that numpy arrays and Tensors share
-  (see :class:`~tinygrad_nd.autograd.Function`). A first-order pass (the usual case) records
-  nothing, so it runs every backward on plain numpy arrays; under ``create_graph=True`` the
+  (see `tinygrad_nd.autograd.Function`). A first-order pass (the usual case) records
+  nothing, so it runs every backward on plain numpy arrays; under `create_graph=True` the
   same backwards run on Tensors and are recorded, giving grad-of-grad. Gradients become
-  Tensors only where a user sees them (``.grad``, hooks, :func:`grad`'s results).
-* After a backward without ``retain_graph`` each op's saved buffers are freed and its
+  Tensors only where a user sees them (`.grad`, hooks, `grad`'s results).
+* After a backward without `retain_graph` each op's saved buffers are freed and its
   intermediate inputs are kept as descriptions (op, shape, dtype: value-less placeholders
-  once someone looks), so a kept ``loss`` pins no activations; accumulation into a leaf's ``.grad`` is one locked step, so threads sharing
-  a parameter lose no update.
+  once someone looks), so a kept `loss` pins no activations; accumulation into a leaf's
+  `.grad` is one locked step, so threads sharing a parameter lose no update.
 """
 
 from __future__ import annotations
@@ -47,10 +47,15 @@ _IGNORE_FP_EVENTS = Ignoring(over="ignore", invalid="ignore", divide="ignore")
 G = TypeVar("G")  # a gradient: a Tensor in recorded passes, a numpy array in first-order ones
 
 def toposort(roots: Iterable[Tensor]) -> list[Tensor]:
-    """Tensors reachable from ``roots`` that require grad, inputs before the tensors using them.
+    """Tensors reachable from `roots` that require grad, inputs before the tensors using them.
 
     Iterative depth-first post-order (a stack of input iterators, no recursion); deterministic,
     inputs are visited in argument order.
+
+    Parameters
+    ----------
+    roots : iterable of Tensors
+        The graph's outputs.
     """
     order: list[Tensor] = []
     # Tensors hash by identity (their == is elementwise, but a set never calls it for
@@ -82,7 +87,12 @@ def replay(roots: Sequence[Tensor]) -> dict[int, Tensor]:
     """Re-run the forward of every op of a (possibly freed) graph, from the same leaves.
 
     Returns a map from each original node's id to its fresh twin, whose context holds saved
-    buffers again, so the graph can be differentiated after ``backward()`` freed it.
+    buffers again, so the graph can be differentiated after `backward()` freed it.
+
+    Parameters
+    ----------
+    roots : sequence of Tensors
+        The graph's outputs.
     """
     twins: dict[int, Tensor] = {}
     for node in toposort(roots):
@@ -95,8 +105,18 @@ def replay(roots: Sequence[Tensor]) -> dict[int, Tensor]:
 
 
 def unbroadcast(g: G, shape: tuple[int, ...], op_name: str) -> G:
-    """Sum ``g`` (a Tensor or an array) over the axes that broadcasting added, so it has the
-    input's ``shape``."""
+    """Sum `g` (a Tensor or an array) over the axes that broadcasting added, so it has the
+    input's `shape`.
+
+    Parameters
+    ----------
+    g : Tensor or array
+        A gradient with the (broadcast) shape of an op's output.
+    shape : tuple of int
+        The shape of the op's input.
+    op_name : str
+        The op, named in the error when the shapes are not broadcast-compatible.
+    """
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
@@ -115,14 +135,14 @@ def run_backward(
     create_graph: bool,
     inputs: Sequence[Tensor] | None = None,
 ) -> list[Tensor | None] | None:
-    """Backpropagate ``root_grads`` from ``roots``.
+    """Backpropagate `root_grads` from `roots`.
 
-    With ``inputs`` given, return their gradients (as :func:`grad` does) and leave ``.grad``
-    untouched; otherwise accumulate into the ``.grad`` of leaves and retaining tensors.
+    With `inputs` given, return their gradients (as `grad` does) and leave `.grad`
+    untouched; otherwise accumulate into the `.grad` of leaves and retaining tensors.
     """
     # Gradients travel as Tensors when the pass is recorded, as ndarrays otherwise (never
-    # numpy scalars: _backprop_op makes sure); ``to_user`` turns one into what a user sees (a
-    # Tensor), ``from_user`` back.
+    # numpy scalars: _backprop_op makes sure); `to_user` turns one into what a user sees (a
+    # Tensor), `from_user` back.
     to_user: Callable[[Any], Tensor] = _same if create_graph else _as_tensor
     from_user: Callable[[Tensor], Any] = _same if create_graph else _data
     grads: dict[Tensor, Any] = {}  # keyed by the tensors themselves (identity hash)
@@ -171,7 +191,7 @@ def run_backward(
 
 
 def _count_twins(order: list[Tensor]) -> dict[Context, int]:
-    """For each context that several nodes of ``order`` share, how many of them there are."""
+    """For each context that several nodes of `order` share, how many of them there are."""
     counts: dict[Context, int] = {}
     for node in order:
         ctx = node._ctx
@@ -181,7 +201,7 @@ def _count_twins(order: list[Tensor]) -> dict[Context, int]:
 
 
 def _last_twin(ctx: Context, twins: dict[Context, int]) -> bool:
-    """Whether ``ctx`` may be released now: shared by no other node, or its last one."""
+    """Whether `ctx` may be released now: shared by no other node, or its last one."""
     if ctx not in twins:
         return True
     twins[ctx] -= 1
@@ -201,7 +221,7 @@ def _data(t: Tensor) -> np.ndarray:
 
 
 def _backprop_op(ctx: Context, g: Any, grads: dict[Tensor, Any], create_graph: bool) -> None:
-    """Call one op's backward and add each input's reduced gradient into ``grads``."""
+    """Call one op's backward and add each input's reduced gradient into `grads`."""
     function = ctx.function
     if create_graph or function.backward_arrays is None:
         input_grads = function.backward(ctx, g)  # on Tensors or on arrays, as g is
@@ -239,7 +259,7 @@ def _notify_backward_observers(ctx: Context, g: Any, input_grads: Sequence[Any],
 
 
 def _run_tensor_hooks(node: Tensor, g: Tensor) -> Tensor:
-    """Run ``node``'s hooks in registration order; each may replace the gradient."""
+    """Run `node`'s hooks in registration order; each may replace the gradient."""
     for hook in tuple(node._hooks.values()):
         replaced = hook(g)
         if replaced is not None:
@@ -248,13 +268,13 @@ def _run_tensor_hooks(node: Tensor, g: Tensor) -> Tensor:
 
 
 def _accumulate_grad(node: Tensor, g: Any, create_graph: bool, stored: set[int]) -> None:
-    """Add ``g`` (a Tensor when ``create_graph``, else an array) into ``node.grad``."""
+    """Add `g` (a Tensor when `create_graph`, else an array) into `node.grad`."""
     if create_graph:
         with _engine_lock:
             node.grad = g if node.grad is None else node.grad + g
         return
     # Two leaves may receive the very same array (e.g. both inputs of an add); copy so an
-    # in-place change of one ``.grad`` can never leak into another.
+    # in-place change of one `.grad` can never leak into another.
     data = g
     owner = id(data if data.base is None else data.base)
     if owner in stored or not data.flags.writeable:  # shared, or a broadcast view
@@ -305,7 +325,20 @@ def _seed_gradients(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | Non
 
 def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool | None = None,
              create_graph: bool = False) -> None:
-    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad``; see :meth:`Tensor.backward`."""
+    """Accumulate d(tensor)/d(leaf) into every leaf's `.grad`; see `Tensor.backward`.
+
+    Parameters
+    ----------
+    tensor : Tensor
+        The root of the graph.
+    gradient : Tensor or array, optional
+        d(something)/d(tensor); required unless `tensor` has one element.
+    retain_graph : bool, optional
+        Keep saved buffers so the graph can be differentiated again (defaults to
+        `create_graph`).
+    create_graph : bool
+        Record the backward pass itself, for higher-order derivatives.
+    """
     seeds = _seed_gradients([tensor], None if gradient is None else [gradient], "backward")
     keep = create_graph if retain_graph is None else retain_graph
     run_backward([tensor], seeds, keep, create_graph)
@@ -319,7 +352,24 @@ def grad(
     create_graph: bool = False,
     allow_unused: bool = False,
 ) -> tuple[Tensor | None, ...]:
-    """Return d(outputs)/d(inputs) without touching any ``.grad`` (like ``torch.autograd.grad``).
+    """Return d(outputs)/d(inputs) without touching any `.grad` (like `torch.autograd.grad`).
+
+    Parameters
+    ----------
+    outputs : Tensor or sequence of Tensors
+        What to differentiate.
+    inputs : Tensor or sequence of Tensors
+        With respect to what; each must require grad. One gradient is returned per input.
+    grad_outputs : Tensor, array or sequence, optional
+        d(something)/d(output) for each output (the vector of the vector-Jacobian
+        product); required for outputs with more than one element.
+    retain_graph : bool, optional
+        Keep saved buffers so the graph can be differentiated again (defaults to
+        `create_graph`).
+    create_graph : bool
+        Record the backward pass itself, for higher-order derivatives.
+    allow_unused : bool
+        Return None for an input the outputs do not depend on, instead of raising.
 
     Examples
     --------

@@ -1,11 +1,11 @@
-"""numpy's floating-point error state (``np.errstate``), entered cheaply on hot paths.
+"""numpy's floating-point error state (`np.errstate`), entered cheaply on hot paths.
 
 Ops that produce IEEE specials on purpose (log 0 = -inf, inf - inf = nan) and the engine's
-backward walk run under ``np.errstate`` so numpy does not warn where PyTorch is silent. On a
+backward walk run under `np.errstate` so numpy does not warn where PyTorch is silent. On a
 tiny graph, building numpy's error-state object on every call is a visible share of a
-training step, so :class:`Ignoring` builds it once per surrounding state and then only
-switches numpy's context variable, which is what ``np.errstate`` itself does (numpy >= 2).
-Semantics are ``np.errstate``'s: thread- and task-local, nested states respected (a kind
+training step, so `Ignoring` builds it once per surrounding state and then only
+switches numpy's context variable, which is what `np.errstate` itself does (numpy >= 2).
+Semantics are `np.errstate`'s: thread- and task-local, nested states respected (a kind
 not named keeps the caller's setting), restored on exit even after an exception.
 """
 
@@ -26,8 +26,8 @@ except ImportError:  # numpy 1.x: fall back to np.errstate itself
 
 
 class Ignoring:
-    """``np.errstate(**kinds)`` as a reusable object: ``token = s.enter()`` / ``s.exit(token)``,
-    or ``@s`` as a decorator.
+    """`np.errstate(**kinds)` as a reusable object: `token = s.enter()` / `s.exit(token)`,
+    or `@s` as a decorator.
 
     >>> s = Ignoring(invalid="ignore")
     >>> float(s(lambda: np.sum([np.inf, -np.inf]))())
@@ -37,12 +37,12 @@ class Ignoring:
     def __init__(self, **kinds: str) -> None:
         np.errstate(**kinds)  # validates the names and values now, not on first use
         self.kinds = kinds
-        # numpy's current state object -> the same state with ``kinds`` applied. States are
+        # numpy's current state object -> the same state with `kinds` applied. States are
         # few (the default, plus whatever errstate blocks callers use); bounded anyway.
         self._derived: dict[Any, Any] = {}
 
     def enter(self) -> Any:
-        """Apply the state; return the token :meth:`exit` needs."""
+        """Apply the state; return the token `exit` needs."""
         if _extobj_contextvar is None:
             state = np.errstate(**self.kinds)
             state.__enter__()
@@ -50,7 +50,7 @@ class Ignoring:
         return _extobj_contextvar.set(self._derived_from(_extobj_contextvar.get()))
 
     def exit(self, token: Any) -> None:
-        """Restore the state from before the matching :meth:`enter`."""
+        """Restore the state from before the matching `enter`."""
         if _extobj_contextvar is None:
             token.__exit__(None, None, None)
         else:

@@ -103,8 +103,8 @@ def _is_int(value: Any) -> bool:
 
 
 def _int_at_least(value: Any, name: str, op: str, minimum: int = 1) -> int:
-    """``value`` as an int, or a TypeError (not an int) / ValueError (below ``minimum``)
-    naming ``op`` and the argument."""
+    """`value` as an int, or a TypeError (not an int) / ValueError (below `minimum`)
+    naming `op` and the argument."""
     if not _is_int(value):
         raise TypeError(f"{op}: {name} must be an int, got {type(value).__name__} {value!r}")
     if value < minimum:
@@ -114,8 +114,8 @@ def _int_at_least(value: Any, name: str, op: str, minimum: int = 1) -> int:
 
 def _real_in(value: Any, name: str, op: str, low: float, high: float = float("inf"),
              closed: bool = False) -> float:
-    """``value`` as a float if it is a finite real number in [low, high) (or [low, high] when
-    ``closed``); else a TypeError (bools, strings, complex) or ValueError naming the argument."""
+    """`value` as a float if it is a finite real number in [low, high) (or [low, high] when
+    `closed`); else a TypeError (bools, strings, complex) or ValueError naming the argument."""
     if isinstance(value, (bool, np.bool_, complex, np.complexfloating)) or \
             not isinstance(value, (int, float, np.number)):
         raise TypeError(f"{op}: {name} must be a real number, got {type(value).__name__} "
@@ -134,6 +134,15 @@ def _tensor(x: Any) -> Tensor:
 def cat(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join tensors along an existing axis.
 
+    Parameters
+    ----------
+    tensors : sequence of Tensors
+        The tensors (equal shapes but along `axis`).
+    axis : int
+        The axis to join along.
+    dim : int, optional
+        PyTorch's name for `axis` (wins when given).
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -148,6 +157,15 @@ concatenate = cat
 
 def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join tensors of equal shape along a new axis.
+
+    Parameters
+    ----------
+    tensors : sequence of Tensors
+        The tensors.
+    axis : int
+        The axis of the result that indexes them.
+    dim : int, optional
+        PyTorch's name for `axis` (wins when given).
 
     Examples
     --------
@@ -164,7 +182,16 @@ def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -
 
 
 def split(x: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
-    """Split into pieces of ``split_size`` (int) or of the listed sizes, along ``axis``.
+    """Split into pieces of `split_size` (int) or of the listed sizes, along `axis`.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    split_size_or_sections : int or sequence of int
+        Size of each piece (the last may be smaller), or the sizes of all pieces.
+    axis : int
+        The axis to split.
 
     Examples
     --------
@@ -189,7 +216,14 @@ def split(x: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0)
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
-    """``x`` where ``condition`` holds, else ``y`` (broadcast together).
+    """`x` where `condition` holds, else `y` (broadcast together).
+
+    Parameters
+    ----------
+    condition : bool array or Tensor
+        Where to take `x`.
+    x, y : Tensor, array or number
+        The values; gradients flow to each where it was chosen.
 
     Examples
     --------
@@ -207,20 +241,45 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
 
 
 def maximum(x: Tensor, y: Any) -> Tensor:
-    """Elementwise maximum (ties share the gradient)."""
+    """Elementwise maximum (ties share the gradient).
+
+    Parameters
+    ----------
+    x : Tensor
+        The first operand.
+    y : Tensor, array or number
+        The second operand (broadcast).
+    """
     return _tensor(x).maximum(y)
 
 
 def minimum(x: Tensor, y: Any) -> Tensor:
-    """Elementwise minimum (ties share the gradient)."""
+    """Elementwise minimum (ties share the gradient).
+
+    Parameters
+    ----------
+    x : Tensor
+        The first operand.
+    y : Tensor, array or number
+        The second operand (broadcast).
+    """
     return _tensor(x).minimum(y)
 
 
 def index_add(x: Tensor, index: Any, shape: Sequence[int]) -> Tensor:
-    """A zero tensor of ``shape`` with ``x`` added at ``index`` (repeats accumulate).
+    """A zero tensor of `shape` with `x` added at `index` (repeats accumulate).
 
-    The adjoint of indexing: ``index_add(g, i, s)`` is the gradient of ``t[i]`` for ``t`` of
-    shape ``s``.
+    The adjoint of indexing: `index_add(g, i, s)` is the gradient of `t[i]` for `t` of
+    shape `s`.
+
+    Parameters
+    ----------
+    x : Tensor
+        The values to add, shaped like `zeros(shape)[index]`.
+    index : index
+        Any index valid for a tensor of `shape`.
+    shape : sequence of int
+        The result's shape.
     """
     from .indexing import numpy_index
 
@@ -232,18 +291,34 @@ def index_add(x: Tensor, index: Any, shape: Sequence[int]) -> Tensor:
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """Softmax along ``axis`` (stable)."""
+    """Softmax along `axis` (stable).
+
+    Parameters
+    ----------
+    x : Tensor
+        The logits.
+    axis : int
+        The axis that sums to 1.
+    """
     return x.softmax(axis)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """Log-softmax along ``axis`` (stable)."""
+    """Log-softmax along `axis` (stable).
+
+    Parameters
+    ----------
+    x : Tensor
+        The logits.
+    axis : int
+        The axis whose exponentials sum to 1.
+    """
     return x.log_softmax(axis)
 
 
 def __getattr__(name: str) -> Any:
     # The convolution family lives in nn.functional (PyTorch's F), which imports this module;
-    # ``tinygrad_nd.functional.conv2d`` etc. keep working, resolved on first use.
+    # `tinygrad_nd.functional.conv2d` etc. keep working, resolved on first use.
     if name in ("conv2d", "max_pool2d", "avg_pool2d"):
         from .nn import functional as nn_functional
 

@@ -1,4 +1,4 @@
-"""Finite-difference checks of gradients: ``gradcheck`` and ``gradgradcheck``.
+"""Finite-difference checks of gradients: `gradcheck` and `gradgradcheck`.
 
 Both compare full Jacobians in float64: the analytic one row by row with the engine (one
 backward per output element over a retained graph), the numeric one column by column with
@@ -48,7 +48,18 @@ def _flat_outputs(fn: Fn, inputs: Sequence[Any]) -> np.ndarray:
 
 
 def numerical_jacobians(fn: Fn, inputs: Sequence[Any], eps: float = 1e-6) -> list[np.ndarray]:
-    """Central-difference Jacobians, one (outputs, input elements) matrix per grad input."""
+    """Central-difference Jacobians, one (outputs, input elements) matrix per grad input.
+
+    Parameters
+    ----------
+    fn : callable
+        Takes the inputs, returns a Tensor (or a tuple of Tensors).
+    inputs : sequence
+        The inputs; a Jacobian is computed for each Tensor with `requires_grad`, by
+        perturbing its data in place (restored afterwards).
+    eps : float
+        Half the step of the central differences.
+    """
     jacobians = []
     for t in inputs:
         if not (isinstance(t, Tensor) and t.requires_grad):
@@ -68,7 +79,16 @@ def numerical_jacobians(fn: Fn, inputs: Sequence[Any], eps: float = 1e-6) -> lis
 
 
 def analytical_jacobians(fn: Fn, inputs: Sequence[Any]) -> list[np.ndarray]:
-    """Engine Jacobians, one (outputs, input elements) matrix per grad input."""
+    """Engine Jacobians, one (outputs, input elements) matrix per grad input.
+
+    Parameters
+    ----------
+    fn : callable
+        Takes the inputs, returns a Tensor (or a tuple of Tensors).
+    inputs : sequence
+        The inputs; a Jacobian is computed for each Tensor with `requires_grad`, one
+        backward pass per output element.
+    """
     wrt = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
     outs = _outputs(fn(*inputs), "gradcheck")
     total = sum(o.size for o in outs)
@@ -90,19 +110,19 @@ def analytical_jacobians(fn: Fn, inputs: Sequence[Any]) -> list[np.ndarray]:
 
 def gradcheck(fn: Fn, inputs: Any, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
               raise_exception: bool = True) -> bool:
-    """Check the engine's gradients of ``fn`` against central differences, in float64.
+    """Check the engine's gradients of `fn` against central differences, in float64.
 
     Parameters
     ----------
     fn : callable
         Takes the inputs, returns a Tensor (or a tuple of Tensors).
     inputs : Tensor or sequence
-        The inputs; those with ``requires_grad`` are checked (converted to float64 copies).
+        The inputs; those with `requires_grad` are checked (converted to float64 copies).
     eps, atol, rtol : float
-        Step of the differences; element ``a`` (analytic) passes when
-        ``|a - n| <= atol + rtol * |n|`` for numeric ``n``.
+        Step of the differences; element `a` (analytic) passes when
+        `|a - n| <= atol + rtol * |n|` for numeric `n`.
     raise_exception : bool
-        Raise :class:`GradcheckError` naming the worst element instead of returning False.
+        Raise `GradcheckError` naming the worst element instead of returning False.
 
     Examples
     --------
@@ -137,9 +157,23 @@ def gradcheck(fn: Fn, inputs: Any, eps: float = 1e-6, atol: float = 1e-5, rtol: 
 def gradgradcheck(fn: Fn, inputs: Any, grad_outputs: Any = None, eps: float = 1e-6,
                   atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True,
                   seed: int = 0) -> bool:
-    """Check second derivatives: gradcheck of ``v -> d<fn(x), v>/dx`` built with create_graph.
+    """Check second derivatives: gradcheck of `v -> d<fn(x), v>/dx` built with create_graph.
 
-    ``grad_outputs`` default to random float64 tensors (from ``seed``) shaped like the outputs.
+    Parameters
+    ----------
+    fn : callable
+        Takes the inputs, returns a Tensor (or a tuple of Tensors).
+    inputs : Tensor or sequence
+        The inputs; those with `requires_grad` are checked (converted to float64 copies).
+    grad_outputs : array, Tensor or sequence, optional
+        The vectors `v`, one per output; by default random float64 tensors (from `seed`)
+        shaped like the outputs.
+    eps, atol, rtol : float
+        As in `gradcheck`.
+    raise_exception : bool
+        Raise `GradcheckError` naming the worst element instead of returning False.
+    seed : int
+        Seed of the random `grad_outputs`.
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""Handles returned by every ``register_*hook`` call, shared by tensors and modules."""
+"""Handles returned by every `register_*hook` call, shared by tensors and modules."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class RemovableHandle:
 
 
 def add_hook(hooks: dict[int, Any], fn: Any) -> RemovableHandle:
-    """Insert ``fn`` into an ordered hook dict and return its handle."""
+    """Insert `fn` into an ordered hook dict and return its handle."""
     if not callable(fn):
         raise TypeError(f"register hook: expected a callable, got {type(fn).__name__}")
     handle = RemovableHandle(hooks)

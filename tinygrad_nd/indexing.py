@@ -1,14 +1,14 @@
 """Dimension arguments and indices, checked and normalised the way PyTorch does.
 
-Indexing rule (``Tensor.__getitem__``, ``__setitem__``, ``functional.index_add``): as in
-PyTorch, an integer index is a ``select`` applied first; the advanced indices (integer
+Indexing rule (`Tensor.__getitem__`, `__setitem__`, `functional.index_add`): as in
+PyTorch, an integer index is a `select` applied first; the advanced indices (integer
 arrays, lists, boolean masks) then place their dimensions by numpy's rule, where they stand
-if adjacent and first otherwise. For ``t`` of shape (2, 3, 4), ``t[1, :, [0, 1]]`` has
+if adjacent and first otherwise. For `t` of shape (2, 3, 4), `t[1, :, [0, 1]]` has
 shape (3, 2) (numpy: (2, 3)). A 0-d integer Tensor or array counts as an integer. Negative
 slice steps are accepted (PyTorch refuses them).
 
-``wrap_dim`` and the ``*_shape`` helpers turn the dimension arguments of ``squeeze``,
-``unsqueeze``, ``transpose``, ``flatten`` and ``expand`` into positive ones, raising
+`wrap_dim` and the `*_shape` helpers turn the dimension arguments of `squeeze`,
+`unsqueeze`, `transpose`, `flatten` and `expand` into positive ones, raising
 PyTorch's exception types (IndexError for a dimension out of range, RuntimeError for
 inconsistent arguments) with a message naming the method, the argument and the shape,
 where numpy would silently wrap around.
@@ -24,8 +24,8 @@ import numpy as np
 
 def wrap_dim(dim: Any, shape: tuple[int, ...], op: str, arg: str = "dim",
              extra: int = 0) -> int:
-    """``dim`` as a positive axis of a tensor of ``shape`` (``extra`` more positions for
-    ``unsqueeze``); a 0-d tensor accepts -1 and 0, as in PyTorch.
+    """`dim` as a positive axis of a tensor of `shape` (`extra` more positions for
+    `unsqueeze`); a 0-d tensor accepts -1 and 0, as in PyTorch.
 
     Examples
     --------
@@ -42,7 +42,7 @@ def wrap_dim(dim: Any, shape: tuple[int, ...], op: str, arg: str = "dim",
 
 
 def squeeze_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
-    """The shape after ``squeeze(axis)``: the listed size-1 axes removed (all when None)."""
+    """The shape after `squeeze(axis)`: the listed size-1 axes removed (all when None)."""
     if axis is None:
         return tuple(s for s in shape if s != 1)
     if isinstance(axis, (int, np.integer)):
@@ -56,13 +56,13 @@ def squeeze_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
 
 
 def unsqueeze_shape(shape: tuple[int, ...], dim: Any) -> tuple[int, ...]:
-    """The shape after ``unsqueeze(dim)``, with ``dim`` in [-ndim-1, ndim]."""
+    """The shape after `unsqueeze(dim)`, with `dim` in [-ndim-1, ndim]."""
     position = wrap_dim(dim, shape, "unsqueeze", extra=1)
     return shape[:position] + (1,) + shape[position:]
 
 
 def transpose_axes(shape: tuple[int, ...], dim0: Any, dim1: Any) -> tuple[int, ...]:
-    """The permutation that swaps ``dim0`` and ``dim1``."""
+    """The permutation that swaps `dim0` and `dim1`."""
     axes = list(range(len(shape)))
     a, b = wrap_dim(dim0, shape, "transpose", "dim0"), wrap_dim(dim1, shape, "transpose", "dim1")
     if axes:  # (a 0-d tensor accepts 0/-1 and stays as it is)
@@ -71,7 +71,7 @@ def transpose_axes(shape: tuple[int, ...], dim0: Any, dim1: Any) -> tuple[int, .
 
 
 def flatten_shape(shape: tuple[int, ...], start_dim: Any, end_dim: Any) -> tuple[int, ...]:
-    """The shape after ``flatten(start_dim, end_dim)``; a 0-d tensor becomes shape (1,)."""
+    """The shape after `flatten(start_dim, end_dim)`; a 0-d tensor becomes shape (1,)."""
     start = wrap_dim(start_dim, shape, "flatten", "start_dim")
     end = wrap_dim(end_dim, shape, "flatten", "end_dim")
     if start > end:
@@ -83,7 +83,7 @@ def flatten_shape(shape: tuple[int, ...], start_dim: Any, end_dim: Any) -> tuple
 
 
 def expand_shape(shape: tuple[int, ...], target: Sequence[Any]) -> tuple[int, ...]:
-    """``target`` with each -1 replaced by the existing size; -1 is refused in new leading
+    """`target` with each -1 replaced by the existing size; -1 is refused in new leading
     dimensions (numpy would silently take a size from the other end)."""
     lead = len(target) - len(shape)
     if lead < 0:
@@ -110,12 +110,12 @@ def _consumed(item: Any) -> int:
 def torch_index(items: tuple[Any, ...], ndim: int) -> tuple[tuple[Any, ...],
                                                             tuple[int, ...] | None]:
     """Turn index entries into a numpy index and the permutation that makes numpy's result
-    PyTorch's: ``(numpy_index, permutation or None)``.
+    PyTorch's: `(numpy_index, permutation or None)`.
 
-    PyTorch applies an integer as a ``select`` before the advanced (array, mask) indices, and
+    PyTorch applies an integer as a `select` before the advanced (array, mask) indices, and
     only then places the advanced dimensions by numpy's rule: where the arrays stand if they
     are adjacent, first otherwise. numpy counts the integers among the advanced indices, so
-    ``x[1, :, idx]`` on shape (2, 3, 4) is (2, 3) in numpy but (3, 2) in PyTorch. Both keep
+    `x[1, :, idx]` on shape (2, 3, 4) is (2, 3) in numpy but (3, 2) in PyTorch. Both keep
     the other dimensions in order, so the two results differ by moving the block of advanced
     dimensions, which the returned permutation does. Lists become arrays and 0-d integer
     arrays become integers, as in PyTorch.
@@ -172,7 +172,7 @@ def torch_index(items: tuple[Any, ...], ndim: int) -> tuple[tuple[Any, ...],
 
 
 def numpy_index(index: Any, ndim: int) -> tuple[tuple[Any, ...], tuple[int, ...] | None]:
-    """``torch_index`` of a user's index: Tensors become arrays and a single entry a tuple
+    """`torch_index` of a user's index: Tensors become arrays and a single entry a tuple
     (so the index can be stored on the graph and reused)."""
     from .tensor import Tensor  # (tensor.py imports this module)
 
@@ -182,7 +182,7 @@ def numpy_index(index: Any, ndim: int) -> tuple[tuple[Any, ...], tuple[int, ...]
 
 def assign(data: np.ndarray, index: tuple[Any, ...], permutation: tuple[int, ...] | None,
            value: Any) -> None:
-    """``data[index] = value`` where ``value`` is laid out as PyTorch's ``data[index]``."""
+    """`data[index] = value` where `value` is laid out as PyTorch's `data[index]`."""
     if permutation is not None:
         torch_shape = tuple(data[index].shape[p] for p in permutation)  # (a copy: advanced)
         value = np.broadcast_to(value, torch_shape).transpose(np.argsort(permutation))

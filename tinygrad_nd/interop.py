@@ -1,15 +1,15 @@
-"""The bridge to PyTorch, both ways: :func:`to_torch` and :func:`from_torch` build the
+"""The bridge to PyTorch, both ways: `to_torch` and `from_torch` build the
 equivalent model with the same weights, dtypes, frozen parameters and train/eval modes;
-:func:`state_dict_to_torch` and :func:`state_dict_from_torch` convert state dicts in memory.
+`state_dict_to_torch` and `state_dict_from_torch` convert state dicts in memory.
 
-Every layer of :mod:`tinygrad_nd.nn` that has a ``torch.nn`` twin uses PyTorch's names,
-shapes and state-dict keys (BatchNorm's ``num_batches_tracked`` included), so the converted
-model is loaded with ``load_state_dict(strict=True)`` on the other side, which is also what
-proves the two trees match. A layer without a twin (a user-defined ``Module``, ``Residual``, a
-PyTorch layer this package lacks, or a setting it lacks such as ``padding_mode="reflect"``)
+Every layer of `tinygrad_nd.nn` that has a `torch.nn` twin uses PyTorch's names,
+shapes and state-dict keys (BatchNorm's `num_batches_tracked` included), so the converted
+model is loaded with `load_state_dict(strict=True)` on the other side, which is also what
+proves the two trees match. A layer without a twin (a user-defined `Module`, `Residual`, a
+PyTorch layer this package lacks, or a setting it lacks such as `padding_mode="reflect"`)
 raises a TypeError naming the layer, its path in the model and what is supported.
 
-PyTorch is an optional dependency: ``pip install torch==2.13.0``.
+PyTorch is an optional dependency: `pip install torch==2.13.0`.
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ def _torch() -> Any:
 
 @dataclass(frozen=True)
 class _Twin:
-    """A layer that exists under one class name in ``tinygrad_nd.nn`` and ``torch.nn``.
+    """A layer that exists under one class name in `tinygrad_nd.nn` and `torch.nn`.
 
-    ``args`` are constructor keywords read back from attributes of the same name on either
-    side; ``typed`` layers take ``dtype=``; ``fixed`` are PyTorch settings this package does
+    `args` are constructor keywords read back from attributes of the same name on either
+    side; `typed` layers take `dtype=`; `fixed` are PyTorch settings this package does
     not have, accepted only at the value that gives the same function.
     """
 
@@ -121,7 +121,7 @@ _TWINS = [
 _BY_NAME = {twin.name: twin for twin in _TWINS}
 _CONTAINERS = ("Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict")
 SUPPORTED: tuple[str, ...] = tuple(sorted(list(_BY_NAME) + list(_CONTAINERS)))
-"""Class names that :func:`to_torch` and :func:`from_torch` convert (the same in both)."""
+"""Class names that `to_torch` and `from_torch` convert (the same in both)."""
 
 
 # ---- reading a layer's settings ------------------------------------------------------------
@@ -138,7 +138,7 @@ def _has_bias(module: Any) -> bool:
 
 
 def _conv_padding(module: Any) -> Any:
-    """PyTorch's ``padding="valid"``/``"same"`` as the numbers it stands for."""
+    """PyTorch's `padding="valid"`/`"same"` as the numbers it stands for."""
     padding = module.padding
     if padding == "valid":
         return 0
@@ -191,8 +191,8 @@ def _numpy_dtype(tensor: Any, key: str) -> np.dtype:
 
 # ---- state dicts in memory -----------------------------------------------------------------
 def state_dict_to_torch(state: Any) -> OrderedDict[str, Any]:
-    """A tinygrad_nd state dict (or a module's) as ``torch.Tensor`` copies, for
-    ``torch_model.load_state_dict(..., strict=True)``.
+    """A tinygrad_nd state dict (or a module's) as `torch.Tensor` copies, for
+    `torch_model.load_state_dict(..., strict=True)`.
 
     Examples
     --------
@@ -214,8 +214,8 @@ def state_dict_to_torch(state: Any) -> OrderedDict[str, Any]:
 
 
 def state_dict_from_torch(state: Any) -> dict[str, np.ndarray]:
-    """A PyTorch state dict (or a ``torch.nn.Module``'s) as numpy copies, for
-    ``model.load_state_dict(..., strict=True)``.
+    """A PyTorch state dict (or a `torch.nn.Module`'s) as numpy copies, for
+    `model.load_state_dict(..., strict=True)`.
 
     Examples
     --------
@@ -258,8 +258,8 @@ def _twin_of(module: Any, library: Any, direction: str, path: str) -> _Twin:
 
 def _build(module: Any, source: Any, target: Any, direction: str, path: str,
            dtype_of: Callable[[Any], Any], convert: Callable[[Any], Any]) -> Any:
-    """The twin of ``module`` (and of its children) in ``target``; ``convert`` copies one
-    tensor of ``source`` into ``target``'s kind (weights are loaded afterwards)."""
+    """The twin of `module` (and of its children) in `target`; `convert` copies one
+    tensor of `source` into `target`'s kind (weights are loaded afterwards)."""
     kind = type(module).__name__
     if kind in _CONTAINERS and type(module) is getattr(source, kind):
         children = [(name, _build(child, source, target, direction,
@@ -299,7 +299,7 @@ def _build(module: Any, source: Any, target: Any, direction: str, path: str,
 
 
 def _copy_modes_and_flags(source: Any, built: Any) -> None:
-    """train/eval mode per layer and ``requires_grad`` per parameter, as in ``source``."""
+    """train/eval mode per layer and `requires_grad` per parameter, as in `source`."""
     modes = {name: m.training for name, m in source.named_modules()}
     for name, m in built.named_modules():
         m.training = modes.get(name, m.training)
@@ -318,14 +318,14 @@ def _check_dtypes(direction: str, ours: Mapping[str, Any], theirs: Mapping[str, 
 
 
 def to_torch(module: nn.Module) -> Any:
-    """The equivalent ``torch.nn`` model, with copies of the weights and buffers (same
+    """The equivalent `torch.nn` model, with copies of the weights and buffers (same
     dtypes), the same train/eval mode per layer and the same frozen parameters.
 
     Parameters
     ----------
     module : tinygrad_nd.nn.Module
-        Built from the layers in :data:`SUPPORTED` (nested in ``Sequential``, ``ModuleList``,
-        ``ModuleDict``); any other layer raises a TypeError naming it and its path.
+        Built from the layers in `SUPPORTED` (nested in `Sequential`, `ModuleList`,
+        `ModuleDict`); any other layer raises a TypeError naming it and its path.
 
     Examples
     --------
@@ -363,14 +363,14 @@ def to_torch(module: nn.Module) -> Any:
 
 
 def from_torch(torch_module: Any) -> nn.Module:
-    """The equivalent tinygrad_nd model of a ``torch.nn`` one: copies of the weights and
+    """The equivalent tinygrad_nd model of a `torch.nn` one: copies of the weights and
     buffers (same dtypes), the same train/eval mode per layer and frozen parameters.
 
     Parameters
     ----------
     torch_module : torch.nn.Module
-        Built from the layers in :data:`SUPPORTED`; any other layer, or a setting this package
-        lacks (``padding_mode="reflect"``, ``Embedding(sparse=True)``...), raises a TypeError
+        Built from the layers in `SUPPORTED`; any other layer, or a setting this package
+        lacks (`padding_mode="reflect"`, `Embedding(sparse=True)`...), raises a TypeError
         naming it and its path.
 
     Examples

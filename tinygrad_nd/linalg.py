@@ -1,8 +1,8 @@
-"""``tg.linalg``: PyTorch's ``torch.linalg`` names for the linear-algebra ops.
+"""`tg.linalg`: PyTorch's `torch.linalg` names for the linear-algebra ops.
 
-Every function takes a matrix or a batch of them (``(..., n, n)``) and is differentiable
+Every function takes a matrix or a batch of them (`(..., n, n)`) and is differentiable
 (twice, where the function is smooth). A singular matrix, or one that is not positive
-definite for ``cholesky``, raises ``numpy.linalg.LinAlgError`` (a ``ValueError``) naming the
+definite for `cholesky`, raises `numpy.linalg.LinAlgError` (a `ValueError`) naming the
 function.
 
 Examples
@@ -29,7 +29,12 @@ def _tensor(x: Any) -> Tensor:
 
 
 def inv(A: Any) -> Tensor:
-    """The inverse of a square matrix (or of each in a batch); gradient ``-A^-T g A^-T``.
+    """The inverse of a square matrix (or of each in a batch); gradient `-A^-T g A^-T`.
+
+    Parameters
+    ----------
+    A : Tensor or array
+        A square matrix (..., n, n), or a batch of them.
 
     Examples
     --------
@@ -42,7 +47,12 @@ def inv(A: Any) -> Tensor:
 
 def det(A: Any) -> Tensor:
     """The determinant of a square matrix (or of each in a batch). The gradient is the
-    cofactor matrix, also for singular matrices (where ``det A * A^-T`` is undefined).
+    cofactor matrix, also for singular matrices (where `det A * A^-T` is undefined).
+
+    Parameters
+    ----------
+    A : Tensor or array
+        A square matrix (..., n, n), or a batch of them.
 
     Examples
     --------
@@ -55,9 +65,16 @@ def det(A: Any) -> Tensor:
 
 
 def solve(A: Any, B: Any) -> Tensor:
-    """The solution X of ``A X = B``. ``B`` is a batch of vectors when it is 1-D or has one dim
-    less than ``A`` and ``A``'s leading shape (PyTorch's rule), else (..., n, k) matrices.
+    """The solution X of `A X = B`. `B` is a batch of vectors when it is 1-D or has one dim
+    less than `A` and `A`'s leading shape (PyTorch's rule), else (..., n, k) matrices.
     Batch dims broadcast.
+
+    Parameters
+    ----------
+    A : Tensor or array
+        A square matrix (..., n, n), or a batch of them.
+    B : Tensor or array
+        The right-hand side(s): vectors (..., n) or matrices (..., n, k).
 
     Examples
     --------
@@ -72,9 +89,16 @@ def solve(A: Any, B: Any) -> Tensor:
 
 
 def cholesky(A: Any, *, upper: bool = False) -> Tensor:
-    """The lower Cholesky factor L of a symmetric positive definite ``A = L L^T`` (``upper``:
-    its transpose). Only the symmetric part ``(A + A^T)/2`` is read, so the gradient is the
+    """The lower Cholesky factor L of a symmetric positive definite `A = L L^T` (`upper`:
+    its transpose). Only the symmetric part `(A + A^T)/2` is read, so the gradient is the
     symmetric one PyTorch returns.
+
+    Parameters
+    ----------
+    A : Tensor or array
+        A symmetric positive definite matrix (..., n, n), or a batch of them.
+    upper : bool
+        Return the upper factor U = L^T (`A = U^T U`) instead.
 
     Examples
     --------
@@ -87,9 +111,20 @@ def cholesky(A: Any, *, upper: bool = False) -> Tensor:
 
 
 def norm(x: Any, ord: float | str | None = None, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Vector norms of ``torch.linalg.norm``: ``ord=None`` (or ``"fro"``) is the 2-norm of the
-    elements; a number is :func:`vector_norm`'s ``ord`` over ``dim`` (a 1-D input or an int
-    ``dim``). Matrix norms (``"nuc"``, ``ord`` over two dims) are not implemented.
+    """Vector norms of `torch.linalg.norm`: `ord=None` (or `"fro"`) is the 2-norm of the
+    elements; a number is `vector_norm`'s `ord` over `dim` (a 1-D input or an int
+    `dim`). Matrix norms (`"nuc"`, `ord` over two dims) are not implemented.
+
+    Parameters
+    ----------
+    x : Tensor or array
+        The input.
+    ord : float, str or None
+        None or `"fro"` for the 2-norm of all elements, else a vector norm's order.
+    dim : int or tuple of int, optional
+        The dims to reduce (default: all).
+    keepdim : bool
+        Keep the reduced dims with size 1.
 
     Examples
     --------

@@ -1,11 +1,11 @@
-"""Nielsen's ``network2.py`` (Python 3) on top of the autograd engine.
+"""Nielsen's `network2.py` (Python 3) on top of the autograd engine.
 
-The API follows the book: ``Network(sizes, cost)``, ``default_weight_initializer``,
-``large_weight_initializer``, ``feedforward``, ``SGD(...)`` returning the four monitoring
-lists, ``accuracy``, ``total_cost``, JSON ``save``/``load``. Data are lists of ``(x, y)``
-pairs with column vectors, as in the book: ``x`` of shape (784, 1) and ``y`` one-hot (10, 1)
-for training data, an integer label for evaluation data. The difference: ``backprop`` is
-the autograd, so readers can point :mod:`tinygrad_nd.diagnostics` at ``net.model``.
+The API follows the book: `Network(sizes, cost)`, `default_weight_initializer`,
+`large_weight_initializer`, `feedforward`, `SGD(...)` returning the four monitoring
+lists, `accuracy`, `total_cost`, JSON `save`/`load`. Data are lists of `(x, y)`
+pairs with column vectors, as in the book: `x` of shape (784, 1) and `y` one-hot (10, 1)
+for training data, an integer label for evaluation data. The difference: `backprop` is
+the autograd, so readers can point `tinygrad_nd.diagnostics` at `net.model`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,17 @@ class QuadraticCost:
 
     @staticmethod
     def delta(z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Output error (a - y) sigma'(z), for hand-written backprop."""
+        """Output error (a - y) sigma'(z), for hand-written backprop.
+
+        Parameters
+        ----------
+        z : array
+            The output layer's weighted inputs.
+        a : array
+            The output activations, sigmoid(z).
+        y : array
+            The desired outputs.
+        """
         return (a - y) * a * (1 - a)
 
 
@@ -49,12 +59,28 @@ class CrossEntropyCost:
 
     @staticmethod
     def delta(z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Output error a - y (sigma'(z) cancels)."""
+        """Output error a - y (sigma'(z) cancels).
+
+        Parameters
+        ----------
+        z : array
+            The output layer's weighted inputs.
+        a : array
+            The output activations, sigmoid(z).
+        y : array
+            The desired outputs.
+        """
         return a - y
 
 
 def vectorized_result(j: int) -> np.ndarray:
-    """A (10, 1) one-hot column for digit ``j``."""
+    """A (10, 1) one-hot column for digit `j`.
+
+    Parameters
+    ----------
+    j : int
+        The digit, 0 to 9.
+    """
     e = np.zeros((10, 1))
     e[j] = 1.0
     return e
@@ -71,6 +97,15 @@ def _stack(pairs: Sequence[Pair], one_hot: bool) -> tuple[Tensor, Tensor | np.nd
 
 class Network:
     """A sigmoid network trained by mini-batch SGD with L2 regularisation, as in the book.
+
+    Parameters
+    ----------
+    sizes : list of int
+        Neurons per layer, input first, e.g. `[784, 30, 10]`.
+    cost : type
+        `CrossEntropyCost` or `QuadraticCost`.
+    seed : int
+        Seed of the initial weights and of the shuffling in `SGD`.
 
     Examples
     --------
@@ -115,13 +150,27 @@ class Network:
         return [m.bias.data.reshape(-1, 1) for m in self.model if isinstance(m, nn.Linear)]
 
     def feedforward(self, a: np.ndarray) -> np.ndarray:
-        """Output column for an input column ``a``."""
+        """Output column for an input column `a`.
+
+        Parameters
+        ----------
+        a : array
+            An input column, (n_in, 1).
+        """
         with autograd.no_grad():
             return self.model(Tensor(np.asarray(a, dtype=np.float64).reshape(1, -1),
                                      dtype=np.float64)).data.reshape(-1, 1)
 
     def backprop(self, x: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """(nabla_b, nabla_w) of the cost for one example, computed by the autograd."""
+        """(nabla_b, nabla_w) of the cost for one example, computed by the autograd.
+
+        Parameters
+        ----------
+        x : array
+            The input column, (n_in, 1).
+        y : array
+            The desired output column, (n_out, 1).
+        """
         xs, ys = _stack([(x, y)], one_hot=True)
         self.model.zero_grad()
         self.cost.fn(self.model(xs), ys).backward()
@@ -131,7 +180,19 @@ class Network:
 
     def update_mini_batch(self, mini_batch: Sequence[Pair], eta: float, lmbda: float,
                           n: int) -> None:
-        """One step: w <- (1 - eta lmbda / n) w - eta/m sum nabla_w; biases unregularised."""
+        """One step: w <- (1 - eta lmbda / n) w - eta/m sum nabla_w; biases unregularised.
+
+        Parameters
+        ----------
+        mini_batch : sequence of (x, y) pairs
+            Input columns and one-hot output columns; m is its length.
+        eta : float
+            The learning rate.
+        lmbda : float
+            The L2 regularisation parameter.
+        n : int
+            The size of the whole training set (scales the weight decay).
+        """
         xs, ys = _stack(mini_batch, one_hot=True)
         self.model.zero_grad()
         (self.cost.fn(self.model(xs), ys) / len(mini_batch)).backward()
@@ -147,7 +208,29 @@ class Network:
             monitor_training_cost: bool = False, monitor_training_accuracy: bool = False,
             verbose: bool = False) -> tuple[list[float], list[int], list[float], list[int]]:
         """Train; returns (evaluation_cost, evaluation_accuracy, training_cost,
-        training_accuracy), each filled per epoch when its ``monitor_*`` flag is set."""
+        training_accuracy), each filled per epoch when its `monitor_*` flag is set.
+
+        Parameters
+        ----------
+        training_data : sequence of (x, y) pairs
+            Input columns and one-hot output columns.
+        epochs : int
+            Passes over the training data.
+        mini_batch_size : int
+            Examples per SGD step.
+        eta : float
+            The learning rate.
+        lmbda : float
+            The L2 regularisation parameter.
+        evaluation_data : sequence of (x, label) pairs, optional
+            Input columns and integer labels (as in the book's validation data).
+        monitor_evaluation_cost, monitor_evaluation_accuracy : bool
+            Record the cost / correct count on `evaluation_data` after each epoch.
+        monitor_training_cost, monitor_training_accuracy : bool
+            Record the cost / correct count on `training_data` after each epoch.
+        verbose : bool
+            Print a line per epoch to stderr.
+        """
         training_data = list(training_data)
         n = len(training_data)
         rng = Generator(self.seed).rng
@@ -170,15 +253,33 @@ class Network:
         return evaluation_cost, evaluation_accuracy, training_cost, training_accuracy
 
     def accuracy(self, data: Sequence[Pair], convert: bool = False) -> int:
-        """Number of inputs classified correctly (``convert``: labels are one-hot columns)."""
+        """Number of inputs classified correctly.
+
+        Parameters
+        ----------
+        data : sequence of (x, y) pairs
+            Input columns and labels.
+        convert : bool
+            True when the labels are one-hot columns (training data), False for integers.
+        """
         xs, labels = _stack(data, one_hot=False)
         with autograd.no_grad():
             predictions = self.model(xs).data.argmax(axis=1)
         return int((predictions == labels).sum())
 
     def total_cost(self, data: Sequence[Pair], lmbda: float, convert: bool = False) -> float:
-        """Mean cost over ``data`` plus the L2 term lmbda/(2n) sum ||w||**2
-        (``convert``: labels are integers and are one-hot encoded first)."""
+        """Mean cost over `data` plus the L2 term lmbda/(2n) sum ||w||**2.
+
+        Parameters
+        ----------
+        data : sequence of (x, y) pairs
+            Input columns and labels.
+        lmbda : float
+            The L2 regularisation parameter.
+        convert : bool
+            True when the labels are integers (one-hot encoded first), False for one-hot
+            columns.
+        """
         data = [(x, vectorized_result(int(y)) if convert else y) for x, y in data]
         xs, ys = _stack(data, one_hot=True)
         with autograd.no_grad():
@@ -187,7 +288,13 @@ class Network:
 
     def save(self, filename: str) -> None:
         """Save sizes, weights, biases and cost to a JSON file (the book's format), atomically
-        (the old file survives any error; see :func:`tinygrad_nd._atomic.atomic_write`)."""
+        (the old file survives any error; see `tinygrad_nd._atomic.atomic_write`).
+
+        Parameters
+        ----------
+        filename : str
+            The JSON file to write.
+        """
         payload = {"sizes": self.sizes, "weights": [w.tolist() for w in self.weights],
                    "biases": [b.tolist() for b in self.biases], "cost": self.cost.__name__}
         text = json.dumps(payload)
@@ -200,7 +307,7 @@ COSTS = {"CrossEntropyCost": CrossEntropyCost, "QuadraticCost": QuadraticCost}
 
 def _checked_payload(filename: str) -> tuple[list[int], type, list[np.ndarray], list[np.ndarray]]:
     """Sizes, cost, weights and biases of a saved network, every shape checked against the
-    sizes before a network is built (a crafted ``sizes`` must not allocate gigabytes)."""
+    sizes before a network is built (a crafted `sizes` must not allocate gigabytes)."""
     where = f"network2.load: {filename!r}"
     try:
         with open(filename, encoding="utf-8") as f:
@@ -244,10 +351,15 @@ def _checked_payload(filename: str) -> tuple[list[int], type, list[np.ndarray], 
 
 
 def load(filename: str) -> Network:
-    """Load a network saved with :meth:`Network.save`.
+    """Load a network saved with `Network.save`.
 
     The file is validated before a network is built: every weight and bias must have the
-    shape its ``sizes`` call for and ``cost`` must name a known cost, else ``ValueError``.
+    shape its `sizes` call for and `cost` must name a known cost, else `ValueError`.
+
+    Parameters
+    ----------
+    filename : str
+        A JSON file written by `Network.save`.
     """
     sizes, cost, weights, biases = _checked_payload(filename)
     net = Network(sizes, cost=cost)

@@ -1,6 +1,6 @@
-"""PyTorch's elementwise math functions (``torch.sin`` ... ``torch.remainder``): thin front
-ends to the registered ops in ``tinygrad_nd/ops/math.py`` and ``ops/elementwise.py``, through
-the Tensor methods. Exported as ``tinygrad_nd.<name>`` and re-exported by ``functional.py``.
+"""PyTorch's elementwise math functions (`torch.sin` ... `torch.remainder`): thin front
+ends to the registered ops in `tinygrad_nd/ops/math.py` and `ops/elementwise.py`, through
+the Tensor methods. Exported as `tinygrad_nd.<name>` and re-exported by `functional.py`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def sin(x: Any) -> Tensor:
 
 
 def cos(x: Any) -> Tensor:
-    """Elementwise cosine (``tg.cos(tg.zeros(1))`` is ``[1.0]``)."""
+    """Elementwise cosine (`tg.cos(tg.zeros(1))` is `[1.0]`)."""
     return _tensor(x).cos()
 
 
@@ -93,7 +93,7 @@ arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
 def log2(x: Any) -> Tensor:
-    """Elementwise base-2 logarithm (``tg.log2(tg.Tensor([8.0]))`` is ``[3.0]``)."""
+    """Elementwise base-2 logarithm (`tg.log2(tg.Tensor([8.0]))` is `[3.0]`)."""
     return _tensor(x).log2()
 
 
@@ -163,7 +163,7 @@ fix = trunc
 
 
 def round(x: Any, *, decimals: int = 0) -> Tensor:
-    """x rounded to ``decimals`` places, halves to even, as PyTorch (gradient 0).
+    """x rounded to `decimals` places, halves to even, as PyTorch (gradient 0).
 
     Examples
     --------
@@ -185,7 +185,7 @@ def frac(x: Any) -> Tensor:
 
 
 def clamp(x: Any, min: Any = None, max: Any = None) -> Tensor:
-    """Clamp into ``[min, max]``; bounds may be numbers or tensors that broadcast.
+    """Clamp into `[min, max]`; bounds may be numbers or tensors that broadcast.
 
     Examples
     --------
@@ -200,7 +200,7 @@ clip = clamp
 
 
 def lerp(input: Any, end: Any, weight: Any) -> Tensor:
-    """``input + weight * (end - input)``; ``weight`` is a number or a tensor.
+    """`input + weight * (end - input)`; `weight` is a number or a tensor.
 
     Examples
     --------
@@ -217,7 +217,7 @@ def hypot(input: Any, other: Any) -> Tensor:
 
 
 def fmod(input: Any, other: Any) -> Tensor:
-    """Remainder with the sign of ``input`` (C's fmod).
+    """Remainder with the sign of `input` (C's fmod).
 
     Examples
     --------
@@ -229,5 +229,5 @@ def fmod(input: Any, other: Any) -> Tensor:
 
 
 def remainder(input: Any, other: Any) -> Tensor:
-    """Remainder with the sign of ``other`` (Python's %)."""
+    """Remainder with the sign of `other` (Python's %)."""
     return _tensor(input).remainder(other)

@@ -1,7 +1,7 @@
-"""PyTorch's module-level reductions that share a name with a Python builtin: ``tg.max``,
-``tg.min``, ``tg.all``, ``tg.any``, with ``amax``/``amin``/``argmax``/``argmin`` beside them.
+"""PyTorch's module-level reductions that share a name with a Python builtin: `tg.max`,
+`tg.min`, `tg.all`, `tg.any`, with `amax`/`amin`/`argmax`/`argmin` beside them.
 
-They live apart from :mod:`tinygrad_nd.functional` so that defining them shadows no builtin
+They live apart from `tinygrad_nd.functional` so that defining them shadows no builtin
 that other functions use. Each delegates to the Tensor method of the same name.
 """
 
@@ -19,8 +19,8 @@ def _tensor(x: Any) -> Tensor:
 
 
 def max(input: Tensor, *args: Any, **kwargs: Any) -> Any:
-    """``torch.max``: the maximum of all elements, ``(values, indices)`` along a ``dim``, or
-    the elementwise maximum with a second tensor (see :meth:`Tensor.max`).
+    """`torch.max`: the maximum of all elements, `(values, indices)` along a `dim`, or
+    the elementwise maximum with a second tensor (see `Tensor.max`).
 
     Examples
     --------
@@ -32,12 +32,12 @@ def max(input: Tensor, *args: Any, **kwargs: Any) -> Any:
 
 
 def min(input: Tensor, *args: Any, **kwargs: Any) -> Any:
-    """``torch.min``: as :func:`max`, for the minimum."""
+    """`torch.min`: as `max`, for the minimum."""
     return _tensor(input).min(*args, **kwargs)
 
 
 def amax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Maximum over ``dim`` (all dims when None or ``()``); ties share the gradient equally.
+    """Maximum over `dim` (all dims when None or `()`); ties share the gradient equally.
 
     Examples
     --------
@@ -49,12 +49,12 @@ def amax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def amin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Minimum over ``dim`` (all dims when None or ``()``); ties share the gradient equally."""
+    """Minimum over `dim` (all dims when None or `()`); ties share the gradient equally."""
     return _tensor(input).amin(dim, keepdim)
 
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    """Index of the first maximum along ``dim`` (of the flattened tensor when None).
+    """Index of the first maximum along `dim` (of the flattened tensor when None).
 
     Examples
     --------
@@ -66,12 +66,12 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    """Index of the first minimum along ``dim`` (of the flattened tensor when None)."""
+    """Index of the first minimum along `dim` (of the flattened tensor when None)."""
     return _tensor(input).argmin(dim, keepdim)
 
 
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Whether all elements are nonzero along ``dim`` (all dims when None): a bool tensor.
+    """Whether all elements are nonzero along `dim` (all dims when None): a bool tensor.
 
     Examples
     --------
@@ -83,5 +83,5 @@ def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Whether any element is nonzero along ``dim`` (all dims when None): a bool tensor."""
+    """Whether any element is nonzero along `dim` (all dims when None): a bool tensor."""
     return _tensor(input).any(dim, keepdim)

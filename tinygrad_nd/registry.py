@@ -1,4 +1,4 @@
-"""The op registry: every differentiable primitive is declared once with ``@register_op``.
+"""The op registry: every differentiable primitive is declared once with `@register_op`.
 
 The registry is the single list that the engine dispatches through, that the graph drawer
 takes labels from, and that the generic gradient tests iterate over. Test hints are plain data
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .autograd import Function
     from .tensor import Tensor
 
-# Families of input shapes understood by ``tinygrad_nd.testing.op_inputs``.
+# Families of input shapes understood by `tinygrad_nd.testing.op_inputs`.
 SHAPE_RULES = (
     "elementwise", "reduce", "softmax", "matmul", "reshape", "permute", "expand", "getitem",
     "index_add", "cat", "pad", "where", "linear", "cross_entropy",
@@ -34,21 +34,32 @@ SHAPE_RULES = (
 class OpDef:
     """Everything known about one registered op.
 
-    Attributes
+    Parameters
     ----------
-    name : registered name, used by :func:`apply` and as the graph label.
-    function : the :class:`~tinygrad_nd.autograd.Function` subclass with forward/backward.
-    nin : number of tensor inputs (``None`` for variadic ops such as ``cat``).
-    shape_rule : which family of input shapes the op accepts (one of ``SHAPE_RULES``).
-    domain : open interval the inputs are drawn from in tests, per input or one for all.
-    kinks : points where the derivative jumps; tests keep inputs away from them.
-    differentiable : per input, whether a gradient flows to it.
-    params : example keyword arguments, each a tuple of values tests choose from.
-    reference : an independent numpy implementation of the forward, for value checks.
-    smooth : whether grad-of-grad tests apply (false for ops with kinks).
-    adjoint_of : for an op that exists to make another op's backward differentiable
-        (``convolution_input_grad`` for ``convolution``), that op's name: an internal op, reached
-        through the other's gradient rather than by a user-facing function.
+    name : str
+        Registered name, used by `apply` and as the graph label.
+    function : type of Function
+        The `tinygrad_nd.autograd.Function` subclass with forward/backward.
+    nin : int or None
+        Number of tensor inputs (`None` for variadic ops such as `cat`).
+    shape_rule : str
+        Which family of input shapes the op accepts (one of `SHAPE_RULES`).
+    domain : tuple
+        Open interval the inputs are drawn from in tests, per input or one for all.
+    kinks : tuple of float
+        Points where the derivative jumps; tests keep inputs away from them.
+    differentiable : tuple of bool, optional
+        Per input, whether a gradient flows to it (default: to every input).
+    params : dict
+        Example keyword arguments, each a tuple of values tests choose from.
+    reference : callable, optional
+        An independent numpy implementation of the forward, for value checks.
+    smooth : bool
+        Whether grad-of-grad tests apply (false for ops with kinks).
+    adjoint_of : str, optional
+        For an op that exists to make another op's backward differentiable
+        (`convolution_input_grad` for `convolution`), that op's name: an internal op,
+        reached through the other's gradient rather than by a user-facing function.
     """
 
     name: str
@@ -64,13 +75,25 @@ class OpDef:
     adjoint_of: str | None = None
 
     def input_domain(self, i: int) -> tuple[float, float]:
-        """Domain of input ``i`` (the shared one when a single interval was given)."""
+        """Domain of input `i` (the shared one when a single interval was given).
+
+        Parameters
+        ----------
+        i : int
+            The input's position.
+        """
         if self.domain and isinstance(self.domain[0], tuple):
             return self.domain[i]
         return self.domain  # type: ignore[return-value]
 
     def is_differentiable(self, i: int) -> bool:
-        """Whether a gradient flows to input ``i``."""
+        """Whether a gradient flows to input `i`.
+
+        Parameters
+        ----------
+        i : int
+            The input's position.
+        """
         return True if self.differentiable is None else self.differentiable[i]
 
     @property
@@ -90,7 +113,20 @@ def register_op(
     shape_rule: str = "elementwise",
     **hints: Any,
 ) -> Callable[[type[Function]], type[Function]]:
-    """Class decorator that registers a :class:`Function` under ``name``.
+    """Class decorator that registers a `Function` under `name`.
+
+    Parameters
+    ----------
+    name : str
+        The op's name (unique): `apply(name, ...)` runs it.
+    nin : int or None
+        Number of tensor inputs (`None` for a variadic op).
+    shape_rule : str
+        The family of input shapes it accepts (one of `SHAPE_RULES`), from which the
+        generic tests draw inputs.
+    **hints
+        The other fields of `OpDef` (`domain`, `kinks`, `differentiable`, `params`,
+        `reference`, `smooth`, `adjoint_of`).
 
     Examples
     --------
@@ -124,18 +160,34 @@ def register_op(
 
 
 def apply(name: str, *inputs: Tensor, **params: Any) -> Tensor:
-    """Run the registered op ``name`` on tensor ``inputs`` with keyword ``params``."""
+    """Run the registered op `name` on tensor `inputs` with keyword `params`.
+
+    Parameters
+    ----------
+    name : str
+        A registered op's name.
+    *inputs : Tensor
+        Its tensor inputs.
+    **params
+        Its keyword parameters (an axis, a shape ...).
+    """
     return OPS[name].function.apply(*inputs, **params)
 
 
 def registry() -> dict[str, OpDef]:
-    """Return a copy of the registry: op name -> :class:`OpDef`, sorted by name."""
+    """Return a copy of the registry: op name -> `OpDef`, sorted by name."""
     return dict(sorted(OPS.items()))
 
 
 def user_facing(name: str) -> OpDef | None:
-    """The op ``name`` if users may call it by name (``x.name()``, ``tg.name(x)``): registered
-    and not an internal adjoint of another op."""
+    """The op `name` if users may call it by name (`x.name()`, `tg.name(x)`): registered
+    and not an internal adjoint of another op.
+
+    Parameters
+    ----------
+    name : str
+        The op's name.
+    """
     op = OPS.get(name)
     return op if op is not None and op.adjoint_of is None else None
 
@@ -163,7 +215,13 @@ def op_table_markdown() -> str:
 
 def op_names_markdown(width: int = 92) -> str:
     """The README's list of registered op names: a count and the names in backticks,
-    wrapped at ``width`` (``tests/test_docs.py`` checks the README against it)."""
+    wrapped at `width` (`tests/test_registry.py` checks the README against it).
+
+    Parameters
+    ----------
+    width : int
+        Line width of the wrapped text.
+    """
     import textwrap
 
     names = " ".join(sorted(OPS))

@@ -1,9 +1,9 @@
 """PyTorch's shape functions as exact composites of registered ops.
 
-Each is a few ``getitem`` / ``reshape`` / ``expand`` / ``permute`` / ``cat`` / ``where`` /
-``index_add`` calls, so its gradient (and gradient of gradient) is theirs; the work here is
+Each is a few `getitem` / `reshape` / `expand` / `permute` / `cat` / `where` /
+`index_add` calls, so its gradient (and gradient of gradient) is theirs; the work here is
 checking arguments as PyTorch does and computing the index or shape to use. They are
-exported as ``tinygrad_nd.<name>`` and reached as Tensor methods.
+exported as `tinygrad_nd.<name>` and reached as Tensor methods.
 """
 
 from __future__ import annotations
@@ -30,19 +30,19 @@ def _dims(dims: Any, shape: tuple[int, ...], op: str, arg: str = "dims") -> tupl
 
 
 def _new(out: Tensor, input: Tensor) -> Tensor:
-    """``out``, or a view of ``input`` when nothing changed it: like PyTorch, every call
+    """`out`, or a view of `input` when nothing changed it: like PyTorch, every call
     returns a new tensor (an in-place change of the result must not hit the argument's
-    ``requires_grad`` checks or hooks)."""
+    `requires_grad` checks or hooks)."""
     return input[...] if out is input else out
 
 
 def _along(dim: int, item: Any) -> tuple[Any, ...]:
-    """An index applying ``item`` to dimension ``dim`` only."""
+    """An index applying `item` to dimension `dim` only."""
     return (slice(None),) * dim + (item,)
 
 
 def flip(input: Tensor, dims: int | Sequence[int]) -> Tensor:
-    """Reverse the order of the entries along each of ``dims``.
+    """Reverse the order of the entries along each of `dims`.
 
     Examples
     --------
@@ -59,7 +59,7 @@ def flip(input: Tensor, dims: int | Sequence[int]) -> Tensor:
 
 def roll(input: Tensor, shifts: int | Sequence[int],
          dims: int | Sequence[int] | None = None) -> Tensor:
-    """Shift entries along ``dims`` by ``shifts``, wrapping around (flattened when ``dims``
+    """Shift entries along `dims` by `shifts`, wrapping around (flattened when `dims`
     is None).
 
     Examples
@@ -90,7 +90,7 @@ def roll(input: Tensor, shifts: int | Sequence[int],
 
 
 def repeat(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:
-    """Tile the tensor ``sizes[i]`` times along dim ``i`` (``sizes`` may add leading dims).
+    """Tile the tensor `sizes[i]` times along dim `i` (`sizes` may add leading dims).
 
     Examples
     --------
@@ -113,7 +113,7 @@ def repeat(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:
 
 
 def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
-    """``repeat`` with ``dims`` padded with leading ones to the tensor's number of dims.
+    """`repeat` with `dims` padded with leading ones to the tensor's number of dims.
 
     Examples
     --------
@@ -127,9 +127,9 @@ def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
 
 def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None, *,
                       output_size: int | None = None) -> Tensor:
-    """Repeat each entry ``repeats`` times (an int, or one count per entry) along ``dim``;
-    the flattened tensor when ``dim`` is None. With only an integer tensor of counts,
-    ``repeat_interleave(counts)`` returns the repeated positions, as PyTorch.
+    """Repeat each entry `repeats` times (an int, or one count per entry) along `dim`;
+    the flattened tensor when `dim` is None. With only an integer tensor of counts,
+    `repeat_interleave(counts)` returns the repeated positions, as PyTorch.
 
     Examples
     --------
@@ -158,7 +158,7 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
 
 
 def _counts(repeats: Any, size: int | None, op: str) -> np.ndarray:
-    """Repeat counts: a non-negative int (0-d) or one per entry of a dimension of ``size``."""
+    """Repeat counts: a non-negative int (0-d) or one per entry of a dimension of `size`."""
     arr = np.asarray(repeats.data if isinstance(repeats, Tensor) else repeats)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{op}: repeats must be an int or an integer tensor, got {arr.dtype}")
@@ -176,7 +176,7 @@ def _counts(repeats: Any, size: int | None, op: str) -> np.ndarray:
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
-    """Split into at most ``chunks`` pieces of equal size (the last may be smaller).
+    """Split into at most `chunks` pieces of equal size (the last may be smaller).
 
     Examples
     --------
@@ -196,7 +196,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
-    """The slices along ``dim``, with that dim removed.
+    """The slices along `dim`, with that dim removed.
 
     Examples
     --------
@@ -211,7 +211,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
 
 
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
-    """Split dimension ``dim`` into ``sizes`` (one of them may be -1).
+    """Split dimension `dim` into `sizes` (one of them may be -1).
 
     Examples
     --------
@@ -235,7 +235,7 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
 
 def movedim(input: Tensor, source: int | Sequence[int],
             destination: int | Sequence[int]) -> Tensor:
-    """Move dims ``source`` to positions ``destination``; the others keep their order.
+    """Move dims `source` to positions `destination`; the others keep their order.
 
     Examples
     --------
@@ -260,7 +260,7 @@ moveaxis = movedim
 
 
 def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
-    """Swap two dims (``transpose(dim0, dim1)``; ``swapdims`` is the same function).
+    """Swap two dims (`transpose(dim0, dim1)`; `swapdims` is the same function).
 
     Examples
     --------
@@ -275,7 +275,7 @@ swapdims = swapaxes
 
 
 def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
-    """The entries ``start .. start + length`` along ``dim`` (``start`` may be negative).
+    """The entries `start .. start + length` along `dim` (`start` may be negative).
 
     Examples
     --------
@@ -312,7 +312,7 @@ def _triangle(input: Tensor, diagonal: int, op: str, lower: bool) -> Tensor:
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
-    """The lower triangle of the last two dims (entries with ``col - row <= diagonal``).
+    """The lower triangle of the last two dims (entries with `col - row <= diagonal`).
 
     Examples
     --------
@@ -324,7 +324,7 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
-    """The upper triangle of the last two dims (entries with ``col - row >= diagonal``).
+    """The upper triangle of the last two dims (entries with `col - row >= diagonal`).
 
     Examples
     --------
@@ -336,7 +336,7 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
 
 
 def _diagonal_positions(rows: int, cols: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column positions of diagonal ``offset`` of a (rows, cols) matrix."""
+    """Row and column positions of diagonal `offset` of a (rows, cols) matrix."""
     n = max(min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols), 0)
     i = np.arange(n)
     return (i, i + offset) if offset >= 0 else (i - offset, i)
@@ -351,7 +351,7 @@ def _two_dims(shape: tuple[int, ...], dim1: int, dim2: int, op: str) -> tuple[in
 
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The diagonal ``offset`` of the (dim1, dim2) matrices, as the last dim.
+    """The diagonal `offset` of the (dim1, dim2) matrices, as the last dim.
 
     Examples
     --------
@@ -369,8 +369,8 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
 
 
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
-    """Matrices (in dims ``dim1``, ``dim2`` of the result) whose diagonal ``offset`` holds the
-    last dim of ``input``, zeros elsewhere.
+    """Matrices (in dims `dim1`, `dim2` of the result) whose diagonal `offset` holds the
+    last dim of `input`, zeros elsewhere.
 
     Examples
     --------
@@ -391,8 +391,8 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
 
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         value: float | None = None) -> Tensor:
-    """PyTorch's ``F.pad``: ``pad`` lists (before, after) widths from the last dim backwards;
-    negative widths crop. ``mode`` is "constant" (with ``value``, default 0), "reflect"
+    """PyTorch's `F.pad`: `pad` lists (before, after) widths from the last dim backwards;
+    negative widths crop. `mode` is "constant" (with `value`, default 0), "reflect"
     (mirror without repeating the edge), "replicate" (repeat the edge) or "circular" (wrap).
 
     Examples
@@ -434,7 +434,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
 
 
 def _crop(x: Tensor, cut: dict[int, tuple[int, int]]) -> Tensor:
-    """``x`` without ``cut[d] = (before, after)`` entries at the ends of each dim ``d``."""
+    """`x` without `cut[d] = (before, after)` entries at the ends of each dim `d`."""
     if not any(a or b for a, b in cut.values()):
         return x
     return x[tuple(slice(cut[d][0], s - cut[d][1]) if d in cut else slice(None)

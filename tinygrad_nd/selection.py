@@ -1,8 +1,8 @@
-"""PyTorch's selection functions: gather / scatter (the ops in ``tinygrad_nd/ops/selection.py``),
-``index_select``, masks, ``take_along_dim`` and ``nonzero``.
+"""PyTorch's selection functions: gather / scatter (the ops in `tinygrad_nd/ops/selection.py`),
+`index_select`, masks, `take_along_dim` and `nonzero`.
 
 Each checks its arguments as PyTorch does (errors name the function, the argument and the
-shapes) and then calls registered ops. Exported as ``tinygrad_nd.<name>`` and reached as
+shapes) and then calls registered ops. Exported as `tinygrad_nd.<name>` and reached as
 Tensor methods.
 """
 
@@ -40,7 +40,7 @@ def _selection(x: Any, dim: Any, index: Any, op: str,
 
 
 def gather(input: Any, dim: int, index: Any) -> Tensor:
-    """``out[i][j] = input[index[i][j]][j]`` for ``dim=0`` (and so on for other dims).
+    """`out[i][j] = input[index[i][j]][j]` for `dim=0` (and so on for other dims).
 
     Examples
     --------
@@ -53,7 +53,7 @@ def gather(input: Any, dim: int, index: Any) -> Tensor:
 
 
 def _scatter_src(x: Tensor, src: Any, index: np.ndarray, op: str) -> Tensor:
-    """``src`` as a Tensor of ``x``'s dtype: a scalar fills index's shape."""
+    """`src` as a Tensor of `x`'s dtype: a scalar fills index's shape."""
     if isinstance(src, Tensor):
         if src.dtype != x.dtype:
             raise TypeError(f"{op}: src must have the dtype of self ({x.dtype}), got {src.dtype}")
@@ -67,8 +67,8 @@ def _scatter_src(x: Tensor, src: Any, index: np.ndarray, op: str) -> Tensor:
 
 
 def scatter(input: Any, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
-    """A copy of ``input`` with ``src`` (a tensor, or a scalar ``value``) written at ``index``
-    along ``dim``; where a place is written twice the last write wins (PyTorch: unspecified).
+    """A copy of `input` with `src` (a tensor, or a scalar `value`) written at `index`
+    along `dim`; where a place is written twice the last write wins (PyTorch: unspecified).
 
     Examples
     --------
@@ -87,8 +87,8 @@ def scatter(input: Any, dim: int, index: Any, src: Any = None, *, value: Any = N
 
 def scatter_reduce(input: Any, dim: int, index: Any, src: Any, reduce: str, *,
                    include_self: bool = True) -> Tensor:
-    """A copy of ``input`` with ``src`` reduced into the places named by ``index`` along
-    ``dim``: ``reduce`` is "sum", "mean", "amax" or "amin"; ``include_self=False`` leaves the
+    """A copy of `input` with `src` reduced into the places named by `index` along
+    `dim`: `reduce` is "sum", "mean", "amax" or "amin"; `include_self=False` leaves the
     old values of the written places out. Gradients as PyTorch (amax/amin: shared equally
     among the elements equal to the result).
 
@@ -111,7 +111,7 @@ def scatter_reduce(input: Any, dim: int, index: Any, src: Any, reduce: str, *,
 
 
 def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Tensor:
-    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats add up).
+    """A copy of `input` with `src` added at `index` along `dim` (repeats add up).
 
     Examples
     --------
@@ -123,7 +123,7 @@ def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Tensor:
 
 
 def index_select(input: Any, dim: int, index: Any) -> Tensor:
-    """The entries of ``input`` at the positions ``index`` (1-D or 0-d) along ``dim``.
+    """The entries of `input` at the positions `index` (1-D or 0-d) along `dim`.
 
     Examples
     --------
@@ -156,8 +156,8 @@ def _bool_mask(mask: Any, op: str) -> np.ndarray:
 
 
 def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
-    """``input`` with ``value`` (a number or a 0-d tensor, which gets a gradient) where the
-    bool ``mask`` (broadcast) is True.
+    """`input` with `value` (a number or a 0-d tensor, which gets a gradient) where the
+    bool `mask` (broadcast) is True.
 
     Examples
     --------
@@ -184,7 +184,7 @@ def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
 
 
 def masked_select(input: Any, mask: Any) -> Tensor:
-    """The 1-D tensor of the entries of ``input`` where the bool ``mask`` holds (the two are
+    """The 1-D tensor of the entries of `input` where the bool `mask` holds (the two are
     broadcast together first).
 
     Examples
@@ -207,8 +207,8 @@ def masked_select(input: Any, mask: Any) -> Tensor:
 
 
 def take_along_dim(input: Any, indices: Any, dim: int | None = None) -> Tensor:
-    """Gather along ``dim`` after broadcasting ``input`` and ``indices`` in the other dims;
-    with ``dim=None`` both are flattened first.
+    """Gather along `dim` after broadcasting `input` and `indices` in the other dims;
+    with `dim=None` both are flattened first.
 
     Examples
     --------
@@ -236,7 +236,7 @@ def take_along_dim(input: Any, indices: Any, dim: int | None = None) -> Tensor:
 
 def nonzero(input: Any, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
     """The positions of the non-zero entries: an (n, ndim) int64 tensor, or with
-    ``as_tuple=True`` one 1-D tensor per dim (a 0-d input counts as 1-D). No gradient.
+    `as_tuple=True` one 1-D tensor per dim (a 0-d input counts as 1-D). No gradient.
 
     Examples
     --------

@@ -1,12 +1,12 @@
-"""Variance and standard deviation with numpy's ``ddof`` or PyTorch's ``correction``.
+"""Variance and standard deviation with numpy's `ddof` or PyTorch's `correction`.
 
 Two small ops live here rather than in the registry because they are only ever reached
-through ``Tensor.var``/``Tensor.std`` and their special cases (tests compare them with PyTorch
-in ``tests/robustness/test_dtypes_semantics.py``).
+through `Tensor.var`/`Tensor.std` and their special cases (tests compare them with PyTorch
+in `tests/robustness/test_dtypes_semantics.py`).
 
-The divisor is ``n - correction``. When it is 0 or negative there are no degrees of freedom
-left; like PyTorch, the divisor is clamped at 0, so the variance is ``inf`` (``nan`` for
-0/0) and the gradient ``2 (x - mean) g / 0`` is ``+-inf`` (``nan`` where ``x == mean``),
+The divisor is `n - correction`. When it is 0 or negative there are no degrees of freedom
+left; like PyTorch, the divisor is clamped at 0, so the variance is `inf` (`nan` for
+0/0) and the gradient `2 (x - mean) g / 0` is `+-inf` (`nan` where `x == mean`),
 with one UserWarning and none of numpy's divide-by-zero warnings.
 """
 
@@ -73,13 +73,43 @@ def _correction(ddof: float | None, correction: float | None, name: str) -> floa
 
 def standard_deviation(x: Tensor, axis: Any, keepdims: bool, ddof: float | None,
                        correction: float | None) -> Tensor:
-    """``sqrt(var)`` whose gradient is 0 where the deviation is 0 (Tensor.std's body)."""
+    """`sqrt(var)` whose gradient is 0 where the deviation is 0 (Tensor.std's body).
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    axis : int, tuple of int or None
+        The axes to reduce (None: all).
+    keepdims : bool
+        Keep the reduced axes with size 1.
+    ddof : float or None
+        numpy's delta degrees of freedom (0 when neither it nor `correction` is given).
+    correction : float or None
+        PyTorch's name for `ddof` (give one of the two).
+    """
     return _StdFromVariance.apply(variance(x, axis, keepdims, ddof, correction, "std"))
 
 
 def variance(x: Tensor, axis: Any, keepdims: bool, ddof: float | None,
              correction: float | None, name: str = "var") -> Tensor:
-    """``sum((x - mean)**2) / (n - correction)`` over ``axis`` (Tensor.var's body)."""
+    """`sum((x - mean)**2) / (n - correction)` over `axis` (Tensor.var's body).
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    axis : int, tuple of int or None
+        The axes to reduce (None: all).
+    keepdims : bool
+        Keep the reduced axes with size 1.
+    ddof : float or None
+        numpy's delta degrees of freedom (0 when neither it nor `correction` is given).
+    correction : float or None
+        PyTorch's name for `ddof` (give one of the two).
+    name : str
+        The calling function, named in errors and warnings.
+    """
     corr = _correction(ddof, correction, name)
     axes = normalize_axes(axis, x.ndim, name)
     n = int(np.prod([x.shape[a] for a in axes]))

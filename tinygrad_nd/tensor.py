@@ -1,7 +1,7 @@
-"""``Tensor``: a numpy array that records the operations applied to it.
+"""`Tensor`: a numpy array that records the operations applied to it.
 
 Every differentiable method is an explicit one-liner that dispatches to a registered op
-(``apply("mul", self, other)``); composites such as ``var`` are a few such calls.
+(`apply("mul", self, other)`); composites such as `var` are a few such calls.
 """
 
 from __future__ import annotations
@@ -26,24 +26,24 @@ class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods, LinalgMethod
     Parameters
     ----------
     data : array_like or Tensor
-        Values. Float data becomes the default dtype (``float32``) unless ``dtype`` is given;
+        Values. Float data becomes the default dtype (`float32`) unless `dtype` is given;
         an ndarray of that dtype is used without a copy, a Tensor is copied.
     requires_grad : bool
-        Record operations on this tensor so that ``backward`` computes its ``.grad``.
+        Record operations on this tensor so that `backward` computes its `.grad`.
     dtype : numpy dtype, optional
-        For example ``np.float64`` for gradient checks, ``np.int64`` for labels. Supported:
+        For example `np.float64` for gradient checks, `np.int64` for labels. Supported:
         bool, int8-int64, uint8-uint64, float16/32/64 (float16 only when asked for: float
         data of any width becomes the default dtype otherwise). Complex, object, string and
-        datetime values or dtypes raise a TypeError here, in the factories, ``astype``,
-        ``Parameter`` and when mixed into an operation (``t + np.array([1j])``).
+        datetime values or dtypes raise a TypeError here, in the factories, `astype`,
+        `Parameter` and when mixed into an operation (`t + np.array([1j])`).
     name : str, optional
-        Shown by ``repr`` and the graph drawer.
+        Shown by `repr` and the graph drawer.
 
     Notes
     -----
-    Indexing follows PyTorch: an integer is a ``select`` applied before the advanced (array,
-    mask) indices, so ``t[1, :, idx]`` has shape ``(3, 2)`` for ``t`` of shape (2, 3, 4) and
-    ``idx`` of 2 entries where numpy gives (2, 3); see :mod:`tinygrad_nd.indexing`.
+    Indexing follows PyTorch: an integer is a `select` applied before the advanced (array,
+    mask) indices, so `t[1, :, idx]` has shape `(3, 2)` for `t` of shape (2, 3, 4) and
+    `idx` of 2 entries where numpy gives (2, 3); see `tinygrad_nd.indexing`.
 
     Examples
     --------
@@ -56,7 +56,7 @@ class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods, LinalgMethod
 
     __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "_version", "_hooks",
                  "_retains_grad", "__weakref__")
-    __array_priority__ = 1000  # so ``ndarray + Tensor`` defers to Tensor.__radd__
+    __array_priority__ = 1000  # so `ndarray + Tensor` defers to Tensor.__radd__
     __hash__ = object.__hash__  # == is elementwise, identity stays the hash
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: DTypeLike | None = None,
@@ -116,12 +116,12 @@ class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods, LinalgMethod
 
     @property
     def op(self) -> str | None:
-        """Name of the registered op that produced this tensor (``None`` for leaves)."""
+        """Name of the registered op that produced this tensor (`None` for leaves)."""
         return None if self._ctx is None else self._ctx.function.op_name
 
     @property
     def T(self) -> Tensor:
-        """All axes reversed (numpy's ``.T``)."""
+        """All axes reversed (numpy's `.T`)."""
         return self.permute(tuple(range(self.ndim - 1, -1, -1)))
 
     @property
@@ -130,11 +130,11 @@ class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods, LinalgMethod
         return self.transpose(-2, -1)
 
     def apply(self, op: str, *others: Any, **params: Any) -> Tensor:
-        """Run the registered op ``op`` with this tensor as its first input: how a user's own
-        op is called as a method (``x.apply("my_op", y, alpha=2)``; ``tg.my_op(x, y)`` works
+        """Run the registered op `op` with this tensor as its first input: how a user's own
+        op is called as a method (`x.apply("my_op", y, alpha=2)`; `tg.my_op(x, y)` works
         too). Built-in ops have their own methods.
 
-        (Not a ``__getattr__`` fallback: on CPython 3.11 any ``__getattr__`` on a class turns
+        (Not a `__getattr__` fallback: on CPython 3.11 any `__getattr__` on a class turns
         off the fast path of every attribute access of its instances, ~7% of a small step.)
 
         Examples
@@ -175,14 +175,14 @@ class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods, LinalgMethod
         return self.data if dtype is None else self.data.astype(dtype)
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        """``np.exp(t)``, ``arr * t``: the registered op, recorded (see array_protocol)."""
+        """`np.exp(t)`, `arr * t`: the registered op, recorded (see array_protocol)."""
         from . import array_protocol
 
         return array_protocol.array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Callable[..., Any], types: Any, args: tuple[Any, ...],
                            kwargs: dict[str, Any]) -> Any:
-        """``np.sum(t)``, ``np.where(m, t, 0)``: the Tensor equivalent (see array_protocol)."""
+        """`np.sum(t)`, `np.where(m, t, 0)`: the Tensor equivalent (see array_protocol)."""
         from . import array_protocol
 
         return array_protocol.array_function(func, args, kwargs)
@@ -211,7 +211,7 @@ class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods, LinalgMethod
         return bool(self.item())
 
     def astype(self, dtype: DTypeLike) -> Tensor:
-        """Convert to ``dtype`` (differentiable between floating dtypes)."""
+        """Convert to `dtype` (differentiable between floating dtypes)."""
         dtype = dtypes.check_dtype(dtype, "astype")
         return self if dtype == self.dtype else apply("cast", self, dtype=dtype)
 
@@ -229,7 +229,7 @@ class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods, LinalgMethod
 
     # ---- autograd ---------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Set ``requires_grad`` in place on a leaf tensor; returns ``self``."""
+        """Set `requires_grad` in place on a leaf tensor; returns `self`."""
         if requires_grad and not dtypes.is_floating(self.dtype):
             raise TypeError(f"only floating-point tensors can require gradients, got dtype "
                             f"{self.dtype} (shape {self.shape})")
@@ -246,28 +246,28 @@ class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods, LinalgMethod
 
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,
                  create_graph: bool = False) -> None:
-        """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on.
+        """Accumulate the gradient of this tensor into `.grad` of every leaf it depends on.
 
         Parameters
         ----------
         gradient : Tensor or array, optional
             d(something)/d(self); required unless this tensor has one element.
         retain_graph : bool, optional
-            Keep saved buffers so backward can run again (defaults to ``create_graph``).
+            Keep saved buffers so backward can run again (defaults to `create_graph`).
         create_graph : bool
             Record the backward pass itself, for higher-order derivatives.
         """
         engine.backward(self, gradient, retain_graph, create_graph)
 
     def retain_grad(self) -> None:
-        """Make backward store ``.grad`` on this non-leaf tensor too."""
+        """Make backward store `.grad` on this non-leaf tensor too."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
         self._retains_grad = True
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
-        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
-        replaces the gradient. Returns a handle with ``remove()``.
+        """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a handle with `remove()`.
 
         Examples
         --------
@@ -299,28 +299,28 @@ class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods, LinalgMethod
         return other
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        """In place: ``self += alpha * other``."""
+        """In place: `self += alpha * other`."""
         v = self._value(other)
         np.add(self._inplace("add_"), v if alpha == 1.0 else alpha * v, out=self.data,
                casting="unsafe")
         return self
 
     def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        """In place: ``self -= alpha * other``."""
+        """In place: `self -= alpha * other`."""
         return self.add_(other, -alpha)
 
     def mul_(self, other: Any) -> Tensor:
-        """In place: ``self *= other``."""
+        """In place: `self *= other`."""
         np.multiply(self._inplace("mul_"), self._value(other), out=self.data, casting="unsafe")
         return self
 
     def copy_(self, other: Any) -> Tensor:
-        """In place: copy ``other``'s values (broadcast to this shape)."""
+        """In place: copy `other`'s values (broadcast to this shape)."""
         np.copyto(self._inplace("copy_"), self._value(other), casting="unsafe")
         return self
 
     def fill_(self, value: Scalar) -> Tensor:
-        """In place: set every element to ``value``."""
+        """In place: set every element to `value`."""
         dtypes.check_dtype(np.asarray(value).dtype, "fill_: value")
         self._inplace("fill_").fill(value)
         return self
@@ -396,11 +396,11 @@ class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods, LinalgMethod
         return apply("abs", self)
 
     def matmul(self, other: Any) -> Tensor:
-        """Matrix product with numpy's ``matmul`` rules (1-D and batched operands)."""
+        """Matrix product with numpy's `matmul` rules (1-D and batched operands)."""
         return self._binary("matmul", other)
 
     def pow(self, exponent: Any) -> Tensor:
-        """Elementwise ``self ** exponent``."""
+        """Elementwise `self ** exponent`."""
         return self._binary("pow", exponent)
 
     def maximum(self, other: Any) -> Tensor:

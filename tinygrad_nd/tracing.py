@@ -15,16 +15,31 @@ _module_labels: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary(
 
 
 def module_label(ctx: Any) -> str | None:
-    """Label of the module whose forward ran the op of ``ctx`` (``"2 (Linear)"``), if the op
-    was recorded inside :class:`trace_modules`."""
+    """Label of the module whose forward ran the op of `ctx` (`"2 (Linear)"`), if the op
+    was recorded inside `trace_modules`.
+
+    Parameters
+    ----------
+    ctx : Context or None
+        A node's context (`tensor._ctx`); None for a leaf.
+    """
     return _module_labels.get(ctx) if ctx is not None else None
 
 
 def tag_graph(output: Any, inputs: tuple[Any, ...], label: str) -> None:
-    """Label the contexts of the ops between ``inputs`` and ``output`` with ``label``.
+    """Label the contexts of the ops between `inputs` and `output` with `label`.
 
     Inner modules finish their forward first, so the innermost module's label wins: ops that
     already carry a label keep it.
+
+    Parameters
+    ----------
+    output : Tensor
+        The module's output (anything else is ignored).
+    inputs : tuple
+        The module's inputs: the walk back from `output` stops at them.
+    label : str
+        The label, e.g. `"2 (Linear)"`.
     """
     if not isinstance(output, Tensor):
         return
@@ -41,8 +56,14 @@ def tag_graph(output: Any, inputs: tuple[Any, ...], label: str) -> None:
 
 
 class trace_modules:
-    """While active, every op run inside a module of ``model`` is labelled with the module's
-    dotted name and type, e.g. ``"2 (Linear)"`` (read back with :func:`module_label`)."""
+    """While active, every op run inside a module of `model` is labelled with the module's
+    dotted name and type, e.g. `"2 (Linear)"` (read back with `module_label`).
+
+    Parameters
+    ----------
+    model : Module
+        The model whose modules (itself included) label the ops they run.
+    """
 
     def __init__(self, model: Module) -> None:
         self.model = model

@@ -1,6 +1,6 @@
-"""A thin training loop: ``fit`` runs epochs of the explicit loop and returns a history.
+"""A thin training loop: `fit` runs epochs of the explicit loop and returns a history.
 
-The explicit loop (``zero_grad``, ``backward``, ``step``) stays first-class; ``fit`` only saves
+The explicit loop (`zero_grad`, `backward`, `step`) stays first-class; `fit` only saves
 typing and adds per-epoch metrics and a progress bar.
 """
 
@@ -21,7 +21,15 @@ from .tensor import Tensor
 
 @dataclass
 class History:
-    """Per-epoch metrics of a :func:`fit` run, one list entry per epoch."""
+    """Per-epoch metrics of a `fit` run, one list entry per epoch.
+
+    Parameters
+    ----------
+    loss, accuracy : list of float
+        Mean training loss and accuracy of each epoch (accuracy 0 for non-classifiers).
+    val_loss, val_accuracy : list of float
+        The same on the validation data, when `fit` was given some.
+    """
 
     loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
@@ -42,7 +50,19 @@ def _correct(output: Tensor, target: Tensor) -> int:
 @autograd.no_grad()
 def evaluate(model: Module, loss_fn: Callable[[Tensor, Tensor], Tensor], data: Dataset | DataLoader,
              batch_size: int = 1000) -> tuple[float, float]:
-    """Mean loss and accuracy of ``model`` on ``data`` (in eval mode, restored afterwards)."""
+    """Mean loss and accuracy of `model` on `data` (in eval mode, restored afterwards).
+
+    Parameters
+    ----------
+    model : Module
+        The model.
+    loss_fn : callable
+        `loss_fn(output, target)` returns the batch's mean loss.
+    data : Dataset or DataLoader
+        The examples; a dataset is read in batches of `batch_size`.
+    batch_size : int
+        Batch size when `data` is a dataset.
+    """
     loader = data if isinstance(data, DataLoader) else DataLoader(data, batch_size=batch_size)
     was_training = model.training
     model.eval()
@@ -59,7 +79,26 @@ def evaluate(model: Module, loss_fn: Callable[[Tensor, Tensor], Tensor], data: D
 def fit(model: Module, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Optimizer,
         loader: DataLoader, epochs: int = 1, val: Dataset | DataLoader | None = None,
         progress: bool = True, scheduler: Any = None) -> History:
-    """Train for ``epochs`` and return a :class:`History` (loss/accuracy per epoch).
+    """Train for `epochs` and return a `History` (loss/accuracy per epoch).
+
+    Parameters
+    ----------
+    model : Module
+        The model to train (in train mode; `val` is evaluated in eval mode).
+    loss_fn : callable
+        `loss_fn(output, target)` returns the batch's mean loss.
+    optimizer : Optimizer
+        Steps once per batch.
+    loader : DataLoader
+        The training batches.
+    epochs : int
+        Passes over `loader`.
+    val : Dataset or DataLoader, optional
+        Validation data, evaluated after each epoch.
+    progress : bool
+        Show a progress bar per epoch.
+    scheduler : LRScheduler, optional
+        Stepped once per epoch.
 
     Examples
     --------

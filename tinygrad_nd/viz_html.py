@@ -2,13 +2,13 @@
 
 The computation graph is drawn once (Graphviz SVG, inlined); a slider picks a recorded
 training step and recolours every node by the norm of the loss's gradient with respect to it,
-on one log10 viridis scale shared by all steps (the colours of :func:`tinygrad_nd.viz.draw_graph`
-with a fixed ``grad_range``). Hovering a node shows its op, shapes and norm; the per-layer
+on one log10 viridis scale shared by all steps (the colours of `tinygrad_nd.viz.draw_graph`
+with a fixed `grad_range`). Hovering a node shows its op, shapes and norm; the per-layer
 speed curves stand beside the graph with the chosen step marked. Everything the page needs
 (SVG, CSS, a few lines of JavaScript, the numbers as JSON) is in the file: it opens offline.
 
-The snapshots come from :func:`tinygrad_nd.experiments.snapshots`, whose result's
-``to_html(path)`` calls :func:`write_snapshot_page`.
+The snapshots come from `tinygrad_nd.experiments.snapshots`, whose result's
+`to_html(path)` calls `write_snapshot_page`.
 
 Examples
 --------
@@ -50,8 +50,8 @@ NORM_PREFIX = "‖grad‖ = "  # how viz labels a node's norm; the page rewrites
 
 
 def plain_number(value: float, digits: int = 2) -> str:
-    """``value`` written out without an exponent (``0.001``, ``250``, ``0.000034``), rounded
-    to ``digits`` significant digits: the tick labels a reader of the legend expects.
+    """`value` written out without an exponent (`0.001`, `250`, `0.000034`), rounded
+    to `digits` significant digits: the tick labels a reader of the legend expects.
 
     Examples
     --------
@@ -62,7 +62,7 @@ def plain_number(value: float, digits: int = 2) -> str:
 
 
 def log_ticks(lo: float, hi: float) -> list[float]:
-    """Tick values for a log10 axis over ``[lo, hi]`` (given as log10): the powers of ten
+    """Tick values for a log10 axis over `[lo, hi]` (given as log10): the powers of ten
     inside it (every second or third one when there are many), and its two ends too when
     fewer than two powers of ten fall inside.
 
@@ -81,7 +81,7 @@ def log_ticks(lo: float, hi: float) -> list[float]:
 
 
 def linear_ticks(last: int, count: int = 5) -> list[int]:
-    """Round tick values (steps of 1, 2 or 5 times a power of ten) from 0 to ``last``.
+    """Round tick values (steps of 1, 2 or 5 times a power of ten) from 0 to `last`.
 
     Examples
     --------
@@ -119,7 +119,7 @@ def _graph_nodes(shots: Sequence[viz.Snapshot], max_nodes: int | None) -> list[l
 
 def _dot_names(nodes: Sequence[Tensor], collapse: bool, depth: int
                ) -> list[tuple[str, str | None]]:
-    """The DOT node name :func:`viz.dot_lines` gives each node, and the module it stands for
+    """The DOT node name `viz.dot_lines` gives each node, and the module it stands for
     when collapsed (a collapsed module's ops all share its node's name; the module's output
     comes first, and its norm is the one drawn)."""
     groups = viz._groups(nodes, collapse, depth) if collapse else {}
@@ -152,7 +152,7 @@ def _node_info(t: Tensor, params: Mapping[str, Tensor], root: Tensor, collapsed_
 
 
 def _svg_with_node_ids(svg: str, index: Mapping[str, int]) -> str:
-    """Graphviz's SVG, inlinable in HTML, each drawn node's group tagged ``data-node="k"``;
+    """Graphviz's SVG, inlinable in HTML, each drawn node's group tagged `data-node="k"`;
     the SVG titles (browser-native tooltips) give way to the page's own tooltip."""
     svg = svg[svg.index("<svg"):]
 
@@ -166,7 +166,7 @@ def _svg_with_node_ids(svg: str, index: Mapping[str, int]) -> str:
 
 
 def _legend_svg(lo: float, hi: float, width: int = 300) -> str:
-    """A viridis colour bar over ``[lo, hi]`` (log10) with plain-number ticks."""
+    """A viridis colour bar over `[lo, hi]` (log10) with plain-number ticks."""
     stops = []
     for i in range(11):
         fill, _ = viz._colour(10 ** (lo + (hi - lo) * i / 10), lo, hi)
@@ -254,22 +254,22 @@ def snapshot_page(snapshots: Sequence[viz.Snapshot],
                   curve_label: str = "‖∂C/∂b‖ (speed of learning)",
                   title: str = "Gradient flow during training", step_name: str = "step",
                   notes: str = "", **options: Any) -> str:
-    """The page as HTML text (see the module docstring; :func:`write_snapshot_page` writes it).
+    """The page as HTML text (see the module docstring; `write_snapshot_page` writes it).
 
     Parameters
     ----------
     snapshots : sequence of viz.Snapshot
-        Recorded training steps (:func:`tinygrad_nd.viz.snapshot`) of one graph: same ops,
+        Recorded training steps (`tinygrad_nd.viz.snapshot`) of one graph: same ops,
         same shapes.
     curves : mapping layer name -> values per step, optional
-        Drawn beside the graph (log axis) with each snapshot's step marked; value ``k`` belongs
-        to step ``k``.
+        Drawn beside the graph (log axis) with each snapshot's step marked; value `k` belongs
+        to step `k`.
     curve_label, title, step_name, notes : str
         The curves' axis label, the page's heading, what a step is called ("epoch" for full
         batch training) and a paragraph under the heading (plain text).
     **options
-        Drawing options of :func:`tinygrad_nd.viz.draw_graph` (``collapse``,
-        ``group_modules`` (default True), ``max_nodes``...).
+        Drawing options of `tinygrad_nd.viz.draw_graph` (`collapse`,
+        `group_modules` (default True), `max_nodes`...).
     """
     if not snapshots:
         raise ValueError("snapshot_page: got no snapshots; record at least one step")
@@ -313,7 +313,7 @@ def snapshot_page(snapshots: Sequence[viz.Snapshot],
 
 def write_snapshot_page(path: str | Path, snapshots: Sequence[viz.Snapshot],
                         **kwargs: Any) -> Path:
-    """Write :func:`snapshot_page` to ``path`` (atomically); return the path."""
+    """Write `snapshot_page` to `path` (atomically); return the path."""
     page = snapshot_page(snapshots, **kwargs)
     path = Path(path)
     with atomic_write(path, "w", encoding="utf-8") as f:

@@ -1,4 +1,4 @@
-"""``Dataset``, ``TensorDataset`` and a seeded ``DataLoader``."""
+"""`Dataset`, `TensorDataset` and a seeded `DataLoader`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ..tensor import Tensor
 
 
 class Dataset(ABC):
-    """Anything with ``__len__`` and ``__getitem__(i)`` returning a tuple of arrays/tensors."""
+    """Anything with `__len__` and `__getitem__(i)` returning a tuple of arrays/tensors."""
 
     @abstractmethod
     def __len__(self) -> int:
@@ -22,7 +22,7 @@ class Dataset(ABC):
 
     @abstractmethod
     def __getitem__(self, index: int) -> tuple[Any, ...]:
-        """Example ``index`` as a tuple (e.g. image, label)."""
+        """Example `index` as a tuple (e.g. image, label)."""
 
 
 class TensorDataset(Dataset):
@@ -52,7 +52,13 @@ class TensorDataset(Dataset):
         return tuple(Tensor(a[index]) for a in self.arrays)
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> TensorDataset:
-        """The rows at ``indices`` as a new dataset."""
+        """The rows at `indices` as a new dataset.
+
+        Parameters
+        ----------
+        indices : sequence of int or array
+            Row numbers (or a boolean mask), in the order wanted.
+        """
         idx = np.asarray(indices)
         return TensorDataset(*(a[idx] for a in self.arrays))
 
@@ -63,13 +69,17 @@ class DataLoader:
     Parameters
     ----------
     dataset : Dataset
+        Anything with `__len__` and `__getitem__` returning a tuple of arrays per row.
     batch_size : int
+        Rows per batch.
     shuffle : bool
-        Reshuffle at every epoch (every ``iter``), reproducibly from ``seed``/``generator``.
+        Reshuffle at every epoch (every `iter`), reproducibly from `seed`/`generator`.
     drop_last : bool
         Skip the last, smaller batch.
     seed : int, optional
-        Seed of a private generator (ignored when ``generator`` is given).
+        Seed of a private generator (ignored when `generator` is given).
+    generator : Generator, optional
+        The random generator that shuffles (e.g. `tg.Generator(0)`).
 
     Examples
     --------

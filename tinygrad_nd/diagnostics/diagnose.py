@@ -1,11 +1,11 @@
-"""``diagnose``: one call that gives each layer a verdict, the numbers behind it and a
-plain-language explanation; ``layer_gains``: the backward factor of each layer, term by term.
+"""`diagnose`: one call that gives each layer a verdict, the numbers behind it and a
+plain-language explanation; `layer_gains`: the backward factor of each layer, term by term.
 
 In a chain of layers the gradient reaching layer l is (Nielsen's eq. BP2, unrolled)
-``delta^l = S'(z^l) (W^{l+1})^T S'(z^{l+1}) ... (W^L)^T S'(z^L) grad_a C``: every layer
-multiplies the gradient by a factor ``(W^{l+1})^T S'(z^l)``. ``layer_gains`` measures each
+`delta^l = S'(z^l) (W^{l+1})^T S'(z^{l+1}) ... (W^L)^T S'(z^L) grad_a C`: every layer
+multiplies the gradient by a factor `(W^{l+1})^T S'(z^l)`. `layer_gains` measures each
 factor's effect on the actual gradient and its largest possible gain (power iteration through
-the autograd), and splits it into the mean activation slope ``S'(z)`` and ``||W||``.
+the autograd), and splits it into the mean activation slope `S'(z)` and `||W||`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,22 @@ SATURATING = (Sigmoid, Tanh)  # bounded activations whose slope goes to 0 at bot
 
 @dataclass
 class LayerReport:
-    """Verdict and numbers for one weighted layer."""
+    """Verdict and numbers for one weighted layer.
+
+    Parameters
+    ----------
+    name : str
+        The layer's dotted name in the model, e.g. `"2"`.
+    kind : str
+        The layer's class name, e.g. `"Linear"`.
+    verdict : str
+        `nan`, `exploding`, `vanishing`, `dead`, `saturated` or `healthy`.
+    numbers : dict
+        The measurements behind the verdict: `grad_norm` (`||dC/db||`), `ratio_to_last`,
+        and for a layer followed by an activation `mean_slope`, `saturated`, `dead`.
+    explanation : str
+        Why, in words (empty for a healthy layer).
+    """
 
     name: str
     kind: str
@@ -42,7 +57,13 @@ class LayerReport:
 
 @dataclass
 class Diagnosis:
-    """Result of :func:`diagnose`: one :class:`LayerReport` per weighted layer."""
+    """Result of `diagnose`: one `LayerReport` per weighted layer.
+
+    Parameters
+    ----------
+    layers : list of LayerReport
+        One report per weighted layer, input side first.
+    """
 
     layers: list[LayerReport]
 
@@ -98,12 +119,30 @@ def _activation_after(model: Module) -> dict[int, tuple[Module, Module]]:
 def diagnose(model: Module, batch: tuple[Any, Any], loss_fn: Callable[[Tensor, Any], Tensor],
              vanish_ratio: float = 0.1, explode_ratio: float = 10.0, vanish_abs: float = 1e-8,
              explode_abs: float = 1e3, saturated: float = 0.5, dead: float = 0.5) -> Diagnosis:
-    """Run one forward/backward pass on ``batch`` and give each weighted layer a verdict:
-    ``nan``, ``exploding``, ``vanishing``, ``dead``, ``saturated`` or ``healthy``.
+    """Run one forward/backward pass on `batch` and give each weighted layer a verdict:
+    `nan`, `exploding`, `vanishing`, `dead`, `saturated` or `healthy`.
 
-    A layer vanishes when its ``||dC/db||`` is below ``vanish_ratio`` times the last layer's
-    (or below ``vanish_abs``), and explodes above ``explode_ratio`` times (or ``explode_abs``).
-    The model's ``.grad`` fields are left untouched.
+    A layer vanishes when its `||dC/db||` is below `vanish_ratio` times the last layer's
+    (or below `vanish_abs`), and explodes above `explode_ratio` times (or `explode_abs`).
+    The model's `.grad` fields are left untouched.
+
+    Parameters
+    ----------
+    model : Module
+        The model; its weighted layers (those with a `weight`) get a verdict each.
+    batch : tuple
+        `(x, target)`: the model's input (array or Tensor) and what `loss_fn` compares the
+        output with.
+    loss_fn : callable
+        `loss_fn(output, target)` returns a scalar Tensor.
+    vanish_ratio, explode_ratio : float
+        Thresholds on a layer's `||dC/db||` relative to the last layer's.
+    vanish_abs, explode_abs : float
+        Thresholds on a layer's `||dC/db||` itself.
+    saturated : float
+        Largest healthy fraction of saturated units in the activation after the layer.
+    dead : float
+        Largest healthy fraction of dead (always zero) ReLU units after the layer.
 
     Examples
     --------
@@ -214,14 +253,27 @@ def _explain(r: LayerReport, later: list[LayerReport], act_name: str) -> str:
 def layer_gains(model: Module, x: Any, upstream: Tensor | None = None,
                 iterations: int = 20, seed: int = 0) -> list[dict[str, float]]:
     """For each pair of consecutive weighted layers (l, l+1) with an activation between,
-    the backward factor ``J = d z^{l+1} / d z^l = W^{l+1} S'(z^l)`` of the pre-activations:
+    the backward factor `J = d z^{l+1} / d z^l = W^{l+1} S'(z^l)` of the pre-activations:
 
-    * ``realized``: ``||J^T delta^{l+1}|| / ||delta^{l+1}||`` for the actual gradient
-      ``delta^{l+1} = dC/dz^{l+1}`` of ``sum(output * upstream)`` (random ``upstream`` by
+    * `realized`: `||J^T delta^{l+1}|| / ||delta^{l+1}||` for the actual gradient
+      `delta^{l+1} = dC/dz^{l+1}` of `sum(output * upstream)` (random `upstream` by
       default): how much this layer shrinks or grows the gradient it receives;
-    * ``spectral``: the largest possible gain ``||J||_2`` over the batch, by power iteration
+    * `spectral`: the largest possible gain `||J||_2` over the batch, by power iteration
       with vector-Jacobian products (J v is obtained as a VJP of a VJP);
-    * ``mean_slope`` and ``weight_norm`` (spectral norm of W^{l+1}): the two terms.
+    * `mean_slope` and `weight_norm` (spectral norm of W^{l+1}): the two terms.
+
+    Parameters
+    ----------
+    model : Module
+        The model (its weighted layers, each followed by an activation but the last).
+    x : array or Tensor
+        A batch of inputs.
+    upstream : Tensor, optional
+        The gradient arriving at the output (default: random normal, from `seed`).
+    iterations : int
+        Power-iteration steps for `spectral`.
+    seed : int
+        Seed of the random `upstream` and of the power iteration's start.
     """
     x = x if isinstance(x, Tensor) else Tensor(x)
     pairs = list(_activation_after(model).values())
@@ -269,7 +321,13 @@ def layer_gains(model: Module, x: Any, upstream: Tensor | None = None,
 
 
 def spectral_norm(weight: np.ndarray) -> float:
-    """Largest singular value of a weight viewed as (out, everything else)."""
+    """Largest singular value of a weight viewed as (out, everything else).
+
+    Parameters
+    ----------
+    weight : array
+        A layer's weight, e.g. (out, in) or (out, in, kh, kw); NaN if it is not finite.
+    """
     w = np.asarray(weight, dtype=np.float64)
     if not np.isfinite(w).all():
         return float("nan")

@@ -1,5 +1,5 @@
 """How diagnostics show themselves outside a terminal: HTML tables and inline figures for
-Jupyter (``_repr_html_``), and tidy records for CSV / JSON files."""
+Jupyter (`_repr_html_`), and tidy records for CSV / JSON files."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import html
 import io
 import json
 import math
+import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,8 +33,21 @@ def html_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], caption: s
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def pyplot() -> Any:
+    """`matplotlib.pyplot`, drawing off-screen (Agg) unless a backend is chosen already:
+    Jupyter's inline backend (`MPLBACKEND`) or a pyplot the user imported keeps showing
+    figures where the user sees them."""
+    import matplotlib
+
+    if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def figure_html(fig: Any) -> str:
-    """A matplotlib figure as an inline PNG ``<img>`` (the figure is closed)."""
+    """A matplotlib figure as an inline PNG `<img>` (the figure is closed)."""
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
@@ -43,8 +58,8 @@ def figure_html(fig: Any) -> str:
 
 
 def write_records(records: Sequence[dict[str, Any]], path: str | Path) -> Path:
-    """Write records (dicts with the same keys) as CSV (``.csv``) or JSON (``.json``),
-    atomically; NaN becomes an empty CSV cell or JSON ``null``."""
+    """Write records (dicts with the same keys) as CSV (`.csv`) or JSON (`.json`),
+    atomically; NaN becomes an empty CSV cell or JSON `null`."""
     path = Path(path)
     if path.suffix not in (".csv", ".json"):
         raise ValueError(f"write_records: expected a .csv or .json path, got {str(path)!r}")

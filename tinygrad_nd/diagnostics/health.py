@@ -1,4 +1,4 @@
-"""``grad_health``: an anomaly mode that checks magnitudes, not only NaNs, and names the
+"""`grad_health`: an anomaly mode that checks magnitudes, not only NaNs, and names the
 layer and op where a gradient first goes wrong."""
 
 from __future__ import annotations
@@ -27,14 +27,14 @@ class grad_health:
     model : Module, optional
         Ops run inside its modules are reported with the module's dotted name.
     vanish, explode : float
-        A gradient whose L2 norm is below ``vanish`` (and not exactly zero) or above
-        ``explode`` is reported.
+        A gradient whose L2 norm is below `vanish` (and not exactly zero) or above
+        `explode` is reported.
     nan : bool
         Report NaN/inf gradients, and the first op whose *forward* output turns NaN/inf
         from finite inputs (where a NaN loss usually starts).
     action : {"warn", "raise"}
-        Emit a :class:`GradientHealthWarning` (once per op and problem) or raise
-        ``FloatingPointError`` at the first problem.
+        Emit a `GradientHealthWarning` (once per op and problem) or raise
+        `FloatingPointError` at the first problem.
 
     Examples
     --------

@@ -11,8 +11,8 @@ from ..tensor import Tensor
 
 
 def weighted_layers(model: Module) -> list[tuple[str, Module]]:
-    """Modules that own a ``weight`` parameter (Linear, Conv2d, BatchNorm ...), in call order
-    of registration, with dotted names; the model itself is named ``model``."""
+    """Modules that own a `weight` parameter (Linear, Conv2d, BatchNorm ...), in call order
+    of registration, with dotted names; the model itself is named `model`."""
     found = []
     for name, module in model.named_modules():
         if isinstance(module._parameters.get("weight"), Parameter):
@@ -21,14 +21,14 @@ def weighted_layers(model: Module) -> list[tuple[str, Module]]:
 
 
 def activation_layers(model: Module) -> list[tuple[str, Module]]:
-    """Activation modules (subclasses of ``nn.Activation``: Sigmoid, Tanh, ReLU, ... and a
+    """Activation modules (subclasses of `nn.Activation`: Sigmoid, Tanh, ReLU, ... and a
     user's own) with dotted names."""
     return [(name, m) for name, m in model.named_modules() if isinstance(m, Activation)]
 
 
 def activation_slope(activation: Module, z: np.ndarray) -> np.ndarray:
-    """The slope ``f'(z)`` of an elementwise activation at each element of ``z``, in float64,
-    taken from the autograd (``d sum f(z) / dz``), never from a hand-written table: right for
+    """The slope `f'(z)` of an elementwise activation at each element of `z`, in float64,
+    taken from the autograd (`d sum f(z) / dz`), never from a hand-written table: right for
     every activation and its parameters (LeakyReLU's slope, ELU's alpha, Softplus' beta) and
     for a user's own.
 

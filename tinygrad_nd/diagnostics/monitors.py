@@ -1,8 +1,8 @@
 """Monitors that record per-layer gradient and activation statistics through hooks.
 
-``GradientMonitor`` hooks every weighted layer's parameters: each backward pass adds one row
-of ``||dC/db||`` (Nielsen's speed of learning ``||delta^l||``), ``||dC/dW||`` and the
-update-to-weight ratio of the step before it. ``ActivationMonitor`` hooks activation modules
+`GradientMonitor` hooks every weighted layer's parameters: each backward pass adds one row
+of `||dC/db||` (Nielsen's speed of learning `||delta^l||`), `||dC/dW||` and the
+update-to-weight ratio of the step before it. `ActivationMonitor` hooks activation modules
 and records saturation and pre-activation statistics on every forward pass.
 """
 
@@ -18,7 +18,7 @@ from ..nn.activation import ReLU, Sigmoid, Tanh
 from ..nn.module import Module
 from ..tensor import Tensor
 from . import tensorboard
-from .display import figure_html, html_table, write_records
+from .display import figure_html, html_table, pyplot, write_records
 from .layers import activation_layers, weighted_layers
 from .norms import vector_norm
 
@@ -50,11 +50,15 @@ class GradientMonitor(_Monitor):
     Parameters
     ----------
     model : Module
+        The model to watch: hooks go on the weight and bias of every layer that has a
+        `weight` parameter (Linear, Conv, ...).
     norm : {"l2", "l1"}
+        The vector norm of the recorded gradients and weight changes.
 
     Attributes
     ----------
-    layers : list of layer names (dotted, e.g. ``"2"`` or ``"layers.0"``), input side first.
+    layers : list of str
+        The watched layers' dotted names (e.g. `"2"` or `"layers.0"`), input side first.
 
     Examples
     --------
@@ -114,7 +118,7 @@ class GradientMonitor(_Monitor):
     def history(self) -> dict[str, np.ndarray]:
         """Each metric as an array of shape (backward passes, layers).
 
-        ``update_ratio`` in row k is ``||W_k - W_{k-1}|| / ||W_k||``, the relative change made
+        `update_ratio` in row k is `||W_k - W_{k-1}|| / ||W_k||`, the relative change made
         by the optimizer step between backward passes k-1 and k (NaN in row 0).
         """
         self._flush()
@@ -136,14 +140,19 @@ class GradientMonitor(_Monitor):
         return "\n".join(lines)
 
     def records(self) -> list[dict[str, Any]]:
-        """One record per (backward pass, layer): ``step``, ``layer`` and every metric; the
-        tidy form that spreadsheets and dataframes (``pandas.DataFrame(records)``) expect."""
+        """One record per (backward pass, layer): `step`, `layer` and every metric; the
+        tidy form that spreadsheets and dataframes (`pandas.DataFrame(records)`) expect."""
         h = self.history
         return [{"step": step, "layer": name, **{m: float(h[m][step, i]) for m in METRICS}}
                 for step in range(len(h["bias_grad"])) for i, name in enumerate(self.layers)]
 
     def save(self, path: str | Path) -> Path:
-        """Write :meth:`records` to a ``.csv`` or ``.json`` file.
+        """Write `records()` to a `.csv` or `.json` file.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file; its suffix, `.csv` or `.json`, chooses the format.
 
         Examples
         --------
@@ -160,11 +169,11 @@ class GradientMonitor(_Monitor):
         return write_records(self.records(), path)
 
     def to_tensorboard(self, logdir: str | Path, wall_time: float | None = None) -> Path:
-        """Write the history to a TensorBoard event file in ``logdir``; returns its path.
+        """Write the history to a TensorBoard event file in `logdir`; returns its path.
 
-        One curve per metric and layer, tagged ``metric/layer`` (``bias_grad/0``), against
+        One curve per metric and layer, tagged `metric/layer` (`bias_grad/0`), against
         the backward pass. Values that were never measured are left out: a layer without
-        bias (its ``bias_grad`` is NaN throughout) and the first row of ``update_ratio``;
+        bias (its `bias_grad` is NaN throughout) and the first row of `update_ratio`;
         any other NaN (a gradient that became NaN) is written as it is.
 
         Examples
@@ -205,12 +214,18 @@ class GradientMonitor(_Monitor):
         return table + figure_html(self.plot().figure)
 
     def plot(self, metric: str = "bias_grad", ax: Any = None, title: str | None = None) -> Any:
-        """Plot ``metric`` per layer against backward passes, log scale; returns the axes."""
-        import matplotlib
+        """Plot `metric` per layer against backward passes, log scale; returns the axes.
 
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-
+        Parameters
+        ----------
+        metric : {"bias_grad", "weight_grad", "update_ratio"}
+            What to plot (see `history`).
+        ax : matplotlib Axes, optional
+            Where to draw (default: a new figure).
+        title : str, optional
+            The axes' title (default: the metric's name).
+        """
+        plt = pyplot()
         data = self.history[metric]
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4))
@@ -228,8 +243,18 @@ class GradientMonitor(_Monitor):
 
 
 def saturation(module: Module, output: np.ndarray, tol: float = 1e-2) -> float:
-    """Fraction of saturated outputs: sigmoid within ``tol`` of 0 or 1, tanh of -1 or 1,
-    ReLU units dead (zero) for every example of the batch."""
+    """Fraction of saturated outputs: sigmoid within `tol` of 0 or 1, tanh of -1 or 1,
+    ReLU units dead (zero) for every example of the batch.
+
+    Parameters
+    ----------
+    module : Module
+        The activation module (other kinds count as never saturated).
+    output : array
+        Its output on a batch.
+    tol : float
+        How close to a sigmoid's or tanh's bound counts as saturated.
+    """
     if isinstance(module, Sigmoid):
         return float(((output < tol) | (output > 1 - tol)).mean())
     if isinstance(module, Tanh):
@@ -242,8 +267,16 @@ def saturation(module: Module, output: np.ndarray, tol: float = 1e-2) -> float:
 class ActivationMonitor(_Monitor):
     """Record, per activation layer and forward pass, saturation and pre-activation stats.
 
-    ``history`` maps layer name to a list of dicts with keys ``saturated`` (fraction),
-    ``pre_mean``, ``pre_std`` (of the activation's input z) and ``out_mean``.
+    `history` maps layer name to a list of dicts with keys `saturated` (fraction),
+    `pre_mean`, `pre_std` (of the activation's input z) and `out_mean`.
+
+    Parameters
+    ----------
+    model : Module
+        The model to watch: a forward hook goes on every activation module (Sigmoid, Tanh,
+        ReLU ...).
+    tol : float
+        How close to a sigmoid's or tanh's bound counts as saturated (see `saturation`).
     """
 
     def __init__(self, model: Module, tol: float = 1e-2) -> None:
@@ -269,19 +302,25 @@ class ActivationMonitor(_Monitor):
         return {k: v[-1] for k, v in self.history.items() if v}
 
     def records(self) -> list[dict[str, Any]]:
-        """One record per (forward pass, layer): ``call``, ``layer`` and the statistics."""
+        """One record per (forward pass, layer): `call`, `layer` and the statistics."""
         return [{"call": call, "layer": name, **stats}
                 for name, rows in self.history.items() for call, stats in enumerate(rows)]
 
     def save(self, path: str | Path) -> Path:
-        """Write :meth:`records` to a ``.csv`` or ``.json`` file."""
+        """Write `records()` to a `.csv` or `.json` file.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file; its suffix, `.csv` or `.json`, chooses the format.
+        """
         return write_records(self.records(), path)
 
     def to_tensorboard(self, logdir: str | Path, wall_time: float | None = None) -> Path:
-        """Write the history to a TensorBoard event file in ``logdir``; returns its path.
+        """Write the history to a TensorBoard event file in `logdir`; returns its path.
 
-        One curve per statistic and layer, tagged ``statistic/layer`` (``saturated/1``,
-        ``pre_std/1`` ...), against the forward pass.
+        One curve per statistic and layer, tagged `statistic/layer` (`saturated/1`,
+        `pre_std/1` ...), against the forward pass.
         """
         scalars = [(f"{stat}/{name}", call, value)
                    for name, rows in self.history.items()

@@ -1,4 +1,4 @@
-"""``GradientRecorder``: every layer's activations and gradients in one tidy table."""
+"""`GradientRecorder`: every layer's activations and gradients in one tidy table."""
 
 from __future__ import annotations
 
@@ -15,6 +15,11 @@ from .norms import l2_norm
 class GradientRecorder(_Monitor):
     """Capture, for every leaf module call, its output statistics and the gradient that
     reaches that output, without any manual hook plumbing.
+
+    Parameters
+    ----------
+    model : Module
+        The model whose leaf modules (those without children) are recorded.
 
     Examples
     --------

@@ -1,16 +1,16 @@
 """TensorBoard event files, written and read without TensorFlow or TensorBoard installed.
 
-An event file is a sequence of TFRecords: ``uint64 length``, ``uint32 masked_crc32c(length)``,
-``data``, ``uint32 masked_crc32c(data)`` (little-endian), each ``data`` an ``Event`` protocol
+An event file is a sequence of TFRecords: `uint64 length`, `uint32 masked_crc32c(length)`,
+`data`, `uint32 masked_crc32c(data)` (little-endian), each `data` an `Event` protocol
 buffer. Scalars need only four messages, encoded here by hand:
 
-- ``Event``: ``wall_time`` (1, double), ``step`` (2, int64), ``file_version`` (3, string),
-  ``summary`` (5, Summary);
-- ``Summary``: repeated ``value`` (1, Value);
-- ``Value``: ``tag`` (1, string), ``simple_value`` (2, float32).
+- `Event`: `wall_time` (1, double), `step` (2, int64), `file_version` (3, string),
+  `summary` (5, Summary);
+- `Summary`: repeated `value` (1, Value);
+- `Value`: `tag` (1, string), `simple_value` (2, float32).
 
-The first record of a file says ``file_version = "brain.Event:2"``. TensorBoard reads every
-file named ``*tfevents*`` in a folder: ``tensorboard --logdir DIR``.
+The first record of a file says `file_version = "brain.Event:2"`. TensorBoard reads every
+file named `*tfevents*` in a folder: `tensorboard --logdir DIR`.
 """
 
 from __future__ import annotations
@@ -111,16 +111,16 @@ class Scalar(NamedTuple):
 
 def write(logdir: str | os.PathLike[str], scalars: Iterable[tuple[str, int, float]],
           wall_time: float | None = None) -> Path:
-    """Write ``(tag, step, value)`` scalars to a new event file in ``logdir`` (created if
+    """Write `(tag, step, value)` scalars to a new event file in `logdir` (created if
     needed), atomically; returns its path. Values are stored as float32, as TensorBoard's
-    ``simple_value``.
+    `simple_value`.
 
     Parameters
     ----------
     logdir : path
-        The folder to give ``tensorboard --logdir``.
+        The folder to give `tensorboard --logdir`.
     scalars : iterable of (tag, step, value)
-        Tags with a ``/`` are grouped by what precedes it (``"bias_grad/0"``).
+        Tags with a `/` are grouped by what precedes it (`"bias_grad/0"`).
     wall_time : float, optional
         Seconds since the epoch stamped on every event (now by default).
 
@@ -181,7 +181,7 @@ def _fields(data: bytes) -> Iterator[tuple[int, int | float | bytes]]:
 
 
 def records(path: str | os.PathLike[str]) -> Iterator[bytes]:
-    """The data of every TFRecord in ``path``, each length and payload CRC checked."""
+    """The data of every TFRecord in `path`, each length and payload CRC checked."""
     blob = Path(path).read_bytes()
     pos, index = 0, 0
     while pos < len(blob):

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import data, nn
 from .._atomic import atomic_write
+from ..diagnostics import display
 from ..factories import Generator
 from ..tensor import Tensor
 
@@ -27,7 +28,7 @@ def set_progress(enabled: bool) -> None:
 
 
 def progress(iterable: Any, total: int | None = None, desc: str = "", unit: str = "it") -> Any:
-    """``iterable`` with a tqdm progress bar on stderr (only on a terminal, never in logs)."""
+    """`iterable` with a tqdm progress bar on stderr (only on a terminal, never in logs)."""
     from tqdm.auto import tqdm
 
     return tqdm(iterable, total=total, desc=desc, unit=unit, leave=False, file=sys.stderr,
@@ -37,7 +38,7 @@ def progress(iterable: Any, total: int | None = None, desc: str = "", unit: str 
 def build_net(sizes: list[int], activation: str = "sigmoid", init: str = "nielsen",
               output: str | None = "sigmoid", seed: int = 0, batchnorm: bool = False,
               residual: bool = False) -> nn.Sequential:
-    """The book's fully connected net (network2.py): :func:`tinygrad_nd.nn.mlp` with Nielsen's
+    """The book's fully connected net (network2.py): `tinygrad_nd.nn.mlp` with Nielsen's
     defaults (sigmoid units, N(0, 1/n_in) weights, a sigmoid output layer) and a seed."""
     return nn.mlp(sizes, activation, init, output, batchnorm=batchnorm, residual=residual,
                   generator=Generator(seed))
@@ -115,7 +116,7 @@ class Report:
 
     def table(self, headers: list[str], rows: list[list[Any]]) -> str:
         """Add a table and return it as plain text (for printing). Cells must not contain
-        ``|``, Markdown's column separator (write norms as ‖x‖)."""
+        `|`, Markdown's column separator (write norms as ‖x‖)."""
         for cell in [*headers, *(c for row in rows for c in row)]:
             if "|" in str(cell):
                 raise ValueError(f"Report.table: cell {cell!r} contains '|', which would split "
@@ -128,7 +129,7 @@ class Report:
                          for row in [headers, *rows])
 
     def figure(self, fig: Any, name: str, caption: str) -> Path:
-        """Save a matplotlib figure as ``name``.png and embed it."""
+        """Save a matplotlib figure as `name`.png and embed it."""
         import matplotlib.pyplot as plt
 
         path = self.folder / f"{name}.png"
@@ -142,7 +143,7 @@ class Report:
         self.parts.append(f"![{caption}]({Path(path).name})\n\n*{caption}*\n")
 
     def write(self, results: dict[str, Any] | None = None) -> Path:
-        """Write ``report.md`` (and ``results.json`` when given); returns the report path."""
+        """Write `report.md` (and `results.json` when given); returns the report path."""
         path = self.folder / "report.md"
         with atomic_write(path, "w") as f:
             f.write(f"# {self.title}\n\n" + "\n".join(self.parts))
@@ -165,10 +166,5 @@ def finish(report: Report, results: dict[str, Any], text: str, verbose: bool) ->
 
 
 def pyplot():
-    """matplotlib.pyplot with a non-interactive backend (no display needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    """matplotlib.pyplot, off-screen unless a backend is chosen already (Jupyter's inline)."""
+    return display.pyplot()

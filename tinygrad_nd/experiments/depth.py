@@ -27,7 +27,7 @@ NIELSEN_ACCURACY = {1: 96.48, 2: 96.90, 3: 96.57, 4: 96.53}
 
 @dataclass
 class DepthConfig:
-    """Settings of :func:`run_depth` (defaults: the book's, on the embedded digits)."""
+    """Settings of `run_depth` (defaults: the book's, on the embedded digits)."""
 
     depths: tuple[int, ...] = (1, 2, 3, 4)
     width: int = 30

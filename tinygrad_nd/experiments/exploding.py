@@ -16,7 +16,7 @@ from .common import Report, build_net, finish, load_images, progress, pyplot, tr
 
 @dataclass
 class ExplodingConfig:
-    """Settings of :func:`run_exploding`."""
+    """Settings of `run_exploding`."""
 
     chain_length: int = 6
     weight: float = 100.0
@@ -34,7 +34,7 @@ class ExplodingConfig:
 
 def exploding_chain(length: int, weight: float = 100.0, x: float = 0.5, y: float = 0.0
                     ) -> dict[str, Any]:
-    """A chain of ``length`` sigmoid neurons with w = ``weight`` and biases chosen so every
+    """A chain of `length` sigmoid neurons with w = `weight` and biases chosen so every
     z_j = 0; cost (a_L - y)**2 / 2. Returns dC/db_j measured by the autograd and from the
     closed form dC/db_1 = sigma'(0)**L w**(L-1) (a_L - y), with sigma'(0) = 1/4."""
     a = Tensor([x], dtype=np.float64)
@@ -78,7 +78,7 @@ def _wide_run(cfg: ExplodingConfig, x: Tensor, y: np.ndarray, clip: float | None
 
 def run_exploding(out: str | Path = "reports/exploding", cfg: ExplodingConfig | None = None,
                   verbose: bool = True) -> dict[str, Any]:
-    """Run both parts, write ``report.md`` with figures to ``out``; return the numbers."""
+    """Run both parts, write `report.md` with figures to `out`; return the numbers."""
     cfg = cfg or ExplodingConfig()
     report = Report(Path(out), "Exploding gradients")
     chain = exploding_chain(cfg.chain_length, cfg.weight, cfg.input_value, cfg.target)

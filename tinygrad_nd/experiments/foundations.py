@@ -1,19 +1,19 @@
-"""The basics chapter 5 builds on, measured: ``tinygrad-nd foundations``.
+"""The basics chapter 5 builds on, measured: `tinygrad-nd foundations`.
 
 One report with four parts, each a figure or table and a paragraph, our number next to the
 source's:
 
 1. chapter 3's initialisation example: the spread of z for N(0, 1) against N(0, 1/n_in)
    weights (sqrt(501) ~ 22.4 against ~1.22), saturated hidden neurons, and network2's two
-   initialisers learning side by side (:mod:`.foundations_init`);
+   initialisers learning side by side (`foundations_init`);
 2. overfitting on 1,000 images with network2's four monitors, L2 regularisation and the
-   early-stopping epoch (:mod:`.foundations_overfitting`);
-3. dropout against no dropout on the same net and budget (:mod:`.foundations_overfitting`);
+   early-stopping epoch (`foundations_overfitting`);
+3. dropout against no dropout on the same net and budget (`foundations_overfitting`);
 4. chapter 6's convolutional layer: 520 against 23,550 parameters, dC/dw and dC/db from delta
    checked against the autograd, max-pooling 24 -> 12 and its gradient routing
-   (:mod:`.foundations_cnn`).
+   (`foundations_cnn`).
 
-The drawings live in :mod:`.foundations_figures`.
+The drawings live in `foundations_figures`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ BOOK_LMBDA = 5.0               # chapter 3's lambda for 50,000 images (lambda/n 
 
 @dataclass
 class FoundationsConfig:
-    """Settings of :func:`run_foundations` (defaults: the book's hyper-parameters on budgets
+    """Settings of `run_foundations` (defaults: the book's hyper-parameters on budgets
     that run in about a minute; the report names every difference)."""
 
     saturation: float = 4.0        # |z| beyond which a sigmoid neuron counts as saturated
@@ -86,7 +86,7 @@ def _splits(cfg: FoundationsConfig) -> tuple[dict[str, tuple[np.ndarray, np.ndar
 
 def run_foundations(out: str | Path = "reports/foundations",
                     cfg: FoundationsConfig | None = None, verbose: bool = True) -> dict[str, Any]:
-    """Run the four parts, write ``report.md`` with figures to ``out``; return the numbers."""
+    """Run the four parts, write `report.md` with figures to `out`; return the numbers."""
     cfg = cfg or FoundationsConfig()
     _check(cfg)
     data, label = _splits(cfg)
@@ -320,7 +320,7 @@ def _verdict(difference: float, error: float) -> str:
 
 
 def _mean_sd(values: np.ndarray, signed: bool = False) -> str:
-    """'mean ± sd' of accuracies (fractions) as percentages (``signed``: with the mean's sign,
+    """'mean ± sd' of accuracies (fractions) as percentages (`signed`: with the mean's sign,
     for differences)."""
     return f"{np.mean(values):{'+' if signed else ''}.1%} ± {np.std(values):.1%}"
 

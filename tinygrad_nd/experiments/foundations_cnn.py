@@ -30,7 +30,7 @@ BOOK_FULLY_CONNECTED_PARAMETERS = 23_550
 
 
 def parameter_count(module: nn.Module) -> int:
-    """Number of scalar parameters of ``module``.
+    """Number of scalar parameters of `module`.
 
     Examples
     --------
@@ -43,7 +43,7 @@ def parameter_count(module: nn.Module) -> int:
 
 def parameter_counts(filters: int = 20, kernel: int = 5, side: int = 28,
                      hidden: int = 30) -> dict[str, int]:
-    """Parameters of ``Conv2d(1, filters, kernel)`` and of ``Linear(side**2, hidden)``, counted
+    """Parameters of `Conv2d(1, filters, kernel)` and of `Linear(side**2, hidden)`, counted
     on the library's layers and from the closed forms filters*(kernel**2 + 1) and
     side**2 * hidden + hidden."""
     return {"conv": parameter_count(nn.Conv2d(1, filters, kernel)),
@@ -53,8 +53,8 @@ def parameter_counts(filters: int = 20, kernel: int = 5, side: int = 28,
 
 
 def cross_correlate(a: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Valid 2-D cross-correlation of every channel of ``a`` (C, H, W) with every channel of
-    ``kernel`` (O, h, w): out[o, c, p, q] = sum_ij kernel[o, i, j] a[c, p + i, q + j], plain
+    """Valid 2-D cross-correlation of every channel of `a` (C, H, W) with every channel of
+    `kernel` (O, h, w): out[o, c, p, q] = sum_ij kernel[o, i, j] a[c, p + i, q + j], plain
     numpy (no autograd), shape (O, C, H - h + 1, W - w + 1)."""
     h, w = kernel.shape[-2:]
     windows = np.lib.stride_tricks.sliding_window_view(a, (h, w), axis=(1, 2))
@@ -62,19 +62,19 @@ def cross_correlate(a: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 
 
 def rot180(x: np.ndarray) -> np.ndarray:
-    """``x`` rotated by 180 degrees in its last two axes."""
+    """`x` rotated by 180 degrees in its last two axes."""
     return x[..., ::-1, ::-1]
 
 
 def convolve(a: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """Valid 2-D *true* convolution (the kernel flipped), per channel as in
-    :func:`cross_correlate`: a * k = a (x) rot180(k)."""
+    `cross_correlate`: a * k = a (x) rot180(k)."""
     return cross_correlate(a, rot180(kernel))
 
 
 def _conv_net(filters: int, kernel: int, seed: int) -> tuple[nn.Conv2d, nn.Linear]:
-    """The chapter's first convolutional net, in float64: 28x28 -> conv ``filters`` x
-    ``kernel`` x ``kernel`` (sigmoid) -> max-pool 2x2 -> 10 outputs."""
+    """The chapter's first convolutional net, in float64: 28x28 -> conv `filters` x
+    `kernel` x `kernel` (sigmoid) -> max-pool 2x2 -> 10 outputs."""
     generator = Generator(seed)
     conv = nn.Conv2d(1, filters, kernel, dtype=np.float64, generator=generator)
     side = (28 - kernel + 1) // 2
@@ -86,16 +86,16 @@ def conv_layer_gradients(image: np.ndarray, label: int, filters: int = 20, kerne
                          seed: int = 0, fd_checks: int = 6) -> dict[str, Any]:
     """Check chapter 6's backpropagation identities on one conv layer and one digit.
 
-    The net is conv (``filters`` x ``kernel`` x ``kernel``, sigmoid) -> 2x2 max-pool -> linear
+    The net is conv (`filters` x `kernel` x `kernel`, sigmoid) -> 2x2 max-pool -> linear
     -> softmax cross-entropy, in float64. The autograd gives delta = dC/dz and dC/dw, dC/db;
-    the identities are computed from delta in plain numpy and compared, and ``fd_checks``
+    the identities are computed from delta in plain numpy and compared, and `fd_checks`
     weights and biases are also checked by central finite differences.
 
-    Returns the arrays (``input``, ``feature_map``, ``pooled``) for drawing and the maximal
-    absolute errors ``weight_error`` (a (x) delta), ``weight_error_rotated``
-    (rot180(rot180(a) * delta)), ``unrotated_error`` (rot180(a) * delta read without the
-    rotation back: large, the convention pitfall), ``bias_error`` (sum delta) and
-    ``finite_difference_error`` (relative to the largest gradient entry).
+    Returns the arrays (`input`, `feature_map`, `pooled`) for drawing and the maximal
+    absolute errors `weight_error` (a (x) delta), `weight_error_rotated`
+    (rot180(rot180(a) * delta)), `unrotated_error` (rot180(a) * delta read without the
+    rotation back: large, the convention pitfall), `bias_error` (sum delta) and
+    `finite_difference_error` (relative to the largest gradient entry).
 
     Examples
     --------
@@ -134,7 +134,7 @@ def conv_layer_gradients(image: np.ndarray, label: int, filters: int = 20, kerne
 def _finite_difference_error(cost_of: Any, image: np.ndarray,
                              params: list[tuple[Tensor, np.ndarray]], count: int,
                              seed: int, step: float = 1e-5) -> float:
-    """Largest error of central differences against the autograd's gradient over ``count``
+    """Largest error of central differences against the autograd's gradient over `count`
     random entries of each parameter, relative to that parameter's largest gradient entry
     (an entry near 0 has no meaningful relative error of its own)."""
     rng = np.random.default_rng(seed)
@@ -156,9 +156,9 @@ def _finite_difference_error(cost_of: Any, image: np.ndarray,
 
 
 def max_pool_routing(feature_map: np.ndarray, seed: int = 0) -> dict[str, Any]:
-    """Pool ``feature_map`` (C, H, W) 2x2 and check where an upstream gradient goes.
+    """Pool `feature_map` (C, H, W) 2x2 and check where an upstream gradient goes.
 
-    A random upstream gradient g (C, H/2, W/2) is pulled back through ``max_pool2d`` by the
+    A random upstream gradient g (C, H/2, W/2) is pulled back through `max_pool2d` by the
     autograd and compared with the rule "g of each window lands on the window's arg-max, zero
     elsewhere" built in numpy.
 

@@ -1,4 +1,4 @@
-"""The figures of ``tinygrad-nd foundations`` (one function per figure, matplotlib only)."""
+"""The figures of `tinygrad-nd foundations` (one function per figure, matplotlib only)."""
 
 from __future__ import annotations
 
@@ -122,7 +122,7 @@ def dropout(curves: dict[str, dict[str, list[list[float]]]], p: float):
 
 
 def pooling(grads: dict[str, Any], pool: dict[str, Any], maps: int = 3):
-    """The digit, ``maps`` feature maps, the pooled maps and where a gradient lands."""
+    """The digit, `maps` feature maps, the pooled maps and where a gradient lands."""
     from .. import engine
     from ..nn.conv_functional import max_pool2d
     from ..tensor import Tensor

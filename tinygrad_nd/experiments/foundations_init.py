@@ -5,9 +5,9 @@ with 1,000 inputs of which 500 are on (x = 1) and 500 off. With weights and bias
 weighted input z is a sum of 501 standard normals, sd sqrt(501) ~ 22.4, so |z| is usually large
 and the neuron saturated (sigma(z) near 0 or 1, sigma'(z) near 0: it learns slowly). With
 weights N(0, 1/n_in) the sd is sqrt(500/1000 + 1) = sqrt(3/2) ~ 1.22. Here the layers are the
-library's own ``nn.Linear(..., init="large")`` and ``init="nielsen"`` (network2's two
+library's own `nn.Linear(..., init="large")` and `init="nielsen"` (network2's two
 initialisers), on the book's synthetic input and on real digits, and the effect on learning is
-network2's ``default_weight_initializer`` against its ``large_weight_initializer``.
+network2's `default_weight_initializer` against its `large_weight_initializer`.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ def sigmoid_prime(z: np.ndarray) -> np.ndarray:
 
 
 def z_theory_sd(init: str, inputs_on: int, n_in: int) -> float:
-    """sd of z = sum_j w_j x_j + b for ``inputs_on`` inputs equal to 1 and the rest 0:
-    sqrt(inputs_on * var(w) + var(b)), var(b) = 1, var(w) = 1 (``large``) or 1/n_in."""
+    """sd of z = sum_j w_j x_j + b for `inputs_on` inputs equal to 1 and the rest 0:
+    sqrt(inputs_on * var(w) + var(b)), var(b) = 1, var(w) = 1 (`large`) or 1/n_in."""
     weight_variance = 1.0 if init == "large" else 1.0 / n_in
     return math.sqrt(inputs_on * weight_variance + 1.0)
 
@@ -52,17 +52,17 @@ def gaussian_tail(threshold: float, sd: float) -> float:
 
 
 def z_statistics(z: np.ndarray, saturation: float) -> dict[str, float]:
-    """sd of z, the fraction of |z| > ``saturation`` and the mean sigma'(z)."""
+    """sd of z, the fraction of |z| > `saturation` and the mean sigma'(z)."""
     return {"sd": float(z.std()), "saturated": float((np.abs(z) > saturation).mean()),
             "mean_sigma_prime": float(sigmoid_prime(z).mean())}
 
 
 def book_neuron(n_in: int = 1000, inputs_on: int = 500, neurons: int = 4000,
                 saturation: float = 4.0, seed: int = 0) -> dict[str, dict[str, Any]]:
-    """z of ``neurons`` independent hidden neurons (one ``nn.Linear(n_in, neurons)``) for the
-    book's input (the first ``inputs_on`` of ``n_in`` inputs on), for both initialisers.
+    """z of `neurons` independent hidden neurons (one `nn.Linear(n_in, neurons)`) for the
+    book's input (the first `inputs_on` of `n_in` inputs on), for both initialisers.
 
-    Per initialiser: the measured statistics of :func:`z_statistics`, the theoretical sd and
+    Per initialiser: the measured statistics of `z_statistics`, the theoretical sd and
     saturated fraction, and the z values (for the histogram).
 
     Examples
@@ -87,8 +87,8 @@ def book_neuron(n_in: int = 1000, inputs_on: int = 500, neurons: int = 4000,
 
 def digits_hidden_layer(x: np.ndarray, hidden: int = 30, saturation: float = 4.0,
                         seed: int = 0) -> dict[str, dict[str, Any]]:
-    """The same statistics for the first hidden layer of [784, ``hidden``, 10] on real images
-    ``x`` (n, 784): every (image, neuron) pair is one z."""
+    """The same statistics for the first hidden layer of [784, `hidden`, 10] on real images
+    `x` (n, 784): every (image, neuron) pair is one z."""
     results = {}
     for init in INITS:
         layer = nn.Linear(x.shape[1], hidden, init=init, generator=Generator(seed),
@@ -101,7 +101,7 @@ def digits_hidden_layer(x: np.ndarray, hidden: int = 30, saturation: float = 4.0
 def learning_curves(train: list, validation: list, sizes: list[int], epochs: int, eta: float,
                     lmbda: float, seed: int = 0) -> dict[str, list[float]]:
     """Validation accuracy (fraction) after each epoch of network2's SGD (mini-batch 10,
-    cross-entropy) from each initialiser; ``train``/``validation`` in network2's format."""
+    cross-entropy) from each initialiser; `train`/`validation` in network2's format."""
     curves = {}
     for init in progress(INITS, desc="initialisers", unit="net"):
         net = Network(sizes, seed=seed)

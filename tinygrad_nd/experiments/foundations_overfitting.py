@@ -2,7 +2,7 @@
 
 Nielsen ("Neural Networks and Deep Learning", ch. 3, "Overfitting and regularization"):
 [784, 30, 10] trained by network2 (cross-entropy, eta = 0.5, mini-batch 10,
-``large_weight_initializer``) on only 1,000 images for 400 epochs. The cost on the training
+`large_weight_initializer`) on only 1,000 images for 400 epochs. The cost on the training
 data keeps falling while the test accuracy stops improving near epoch 280 (peak 82.27%) and the
 test cost rises after epoch ~15; with L2 regularisation lambda = 0.1 the peak is 87.1%. Early
 stopping ends training when the accuracy on held-out *validation* data stops improving; the
@@ -42,8 +42,8 @@ def network2_data(x: np.ndarray, y: np.ndarray, one_hot_labels: bool) -> list[tu
 
 
 def _network(sizes: list[int], init: str, seed: int) -> Network:
-    """network2's net with ``init``: ``"large"`` (N(0, 1), the book's choice in this section)
-    or ``"nielsen"`` (its default N(0, 1/n_in))."""
+    """network2's net with `init`: `"large"` (N(0, 1), the book's choice in this section)
+    or `"nielsen"` (its default N(0, 1/n_in))."""
     net = Network(sizes, seed=seed)
     if init == "large":
         net.large_weight_initializer()
@@ -68,7 +68,7 @@ def monitored_training(train: list, validation: list, sizes: list[int], epochs: 
 
 def retrained(train: list, sizes: list[int], epochs: int, eta: float, lmbda: float,
               init: str = "large", seed: int = 0) -> Network:
-    """The net :func:`monitored_training` had after ``epochs`` epochs, rebuilt: network2's
+    """The net `monitored_training` had after `epochs` epochs, rebuilt: network2's
     batch order depends only on the seed and the monitors draw no random numbers, so the same
     seed and fewer epochs give exactly those weights (how early stopping's kept net is
     recovered without storing a copy every epoch)."""
@@ -80,10 +80,10 @@ def retrained(train: list, sizes: list[int], epochs: int, eta: float, lmbda: flo
 def early_stopping(accuracies: list[float], patience: int = 10) -> dict[str, Any]:
     """Where early stopping ends training, from per-epoch validation accuracies.
 
-    ``stop_epoch`` is the first epoch (1-based) after which the best accuracy so far has not
-    improved for ``patience`` epochs (the book's "no-improvement-in-ten" rule; ``None`` if it
-    never fires), ``kept_epoch`` the epoch of the best accuracy up to then (the weights one
-    keeps), ``best_epoch`` the epoch of the best accuracy over the whole run.
+    `stop_epoch` is the first epoch (1-based) after which the best accuracy so far has not
+    improved for `patience` epochs (the book's "no-improvement-in-ten" rule; `None` if it
+    never fires), `kept_epoch` the epoch of the best accuracy up to then (the weights one
+    keeps), `best_epoch` the epoch of the best accuracy over the whole run.
 
     Examples
     --------
@@ -106,7 +106,7 @@ def early_stopping(accuracies: list[float], patience: int = 10) -> dict[str, Any
 
 
 def _dropout_net(sizes: list[int], p: float, seed: int) -> nn.Sequential:
-    """build_net's sigmoid net with ``Dropout(p)`` after every hidden activation (``p = 0``:
+    """build_net's sigmoid net with `Dropout(p)` after every hidden activation (`p = 0`:
     the plain net, same initial weights)."""
     layers = list(build_net(sizes, seed=seed))
     if p == 0:
@@ -123,10 +123,10 @@ def dropout_curves(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray,
                    sizes: list[int], epochs: int, eta: float, p: float,
                    seeds: int = 1) -> dict[str, dict[str, list[list[float]]]]:
     """Training and validation accuracy per epoch of the same net trained by SGD (mini-batch
-    10, network2's cross-entropy) without and with dropout ``p`` on its hidden neurons, for
-    seeds 0..``seeds``-1: each seed fixes the initial weights and the batch order, shared by
-    the two variants. Returns ``{"plain"|"dropout": {"training_accuracy": [[per epoch] per
-    seed], "validation_accuracy": ...}}``.
+    10, network2's cross-entropy) without and with dropout `p` on its hidden neurons, for
+    seeds 0..`seeds`-1: each seed fixes the initial weights and the batch order, shared by
+    the two variants. Returns `{"plain"|"dropout": {"training_accuracy": [[per epoch] per
+    seed], "validation_accuracy": ...}}`.
 
     Inverted dropout: kept activations are scaled by 1/(1-p) in training, so the full net is
     used unchanged at evaluation (the book halves the outgoing weights instead; the two are
@@ -156,6 +156,6 @@ def dropout_curves(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray,
 
 
 def standard_error(accuracy: float, n: int) -> float:
-    """Binomial standard error of an accuracy measured on ``n`` images: how much it would move
+    """Binomial standard error of an accuracy measured on `n` images: how much it would move
     on another sample of the same size (differences well below ~2 of these are noise)."""
     return float(np.sqrt(accuracy * (1 - accuracy) / n))

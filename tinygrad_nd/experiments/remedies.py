@@ -39,7 +39,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], str, float | None]] = {
 
 @dataclass
 class RemediesConfig:
-    """Settings of :func:`run_remedies`."""
+    """Settings of `run_remedies`."""
 
     hidden: int = 5
     width: int = 30
@@ -79,7 +79,7 @@ def run_variant(options: dict[str, Any], opt_name: str, clip: float | None,
 
 def run_remedies(out: str | Path = "reports/remedies", cfg: RemediesConfig | None = None,
                  verbose: bool = True) -> dict[str, Any]:
-    """Train every variant, write ``report.md`` with a table and a figure; return the numbers."""
+    """Train every variant, write `report.md` with a table and a figure; return the numbers."""
     cfg = cfg or RemediesConfig()
     xs, ys, xt, yt, label = load_images(cfg.dataset, cfg.images, seed=cfg.seed)
     report = Report(Path(out), "Remedies for vanishing gradients")

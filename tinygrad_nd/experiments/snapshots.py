@@ -1,5 +1,5 @@
 """Training with snapshots: the gradient-coloured graph of a model at chosen training steps,
-and the interactive page that moves through them (:meth:`SnapshotRun.to_html`)."""
+and the interactive page that moves through them (`SnapshotRun.to_html`)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from .common import Report, build_net, nielsen_cross_entropy
 
 
 class SnapshotRun(list):
-    """What :func:`snapshots` returns: the drawings (a list of ``viz.Graph``, one per recorded
+    """What `snapshots` returns: the drawings (a list of `viz.Graph`, one per recorded
     step, as before) and what the interactive page needs.
 
     Attributes
@@ -28,8 +28,8 @@ class SnapshotRun(list):
     snapshots : list of viz.Snapshot
         The recorded steps (loss graph, parameters, gradient norm of every node).
     speeds : dict layer name -> list of float
-        ``‖∂C/∂b‖`` of each weighted layer at every training step (Nielsen's speed of
-        learning), or ``‖∂C/∂W‖`` when some layer has no bias; ``speed_label`` says which.
+        `‖∂C/∂b‖` of each weighted layer at every training step (Nielsen's speed of
+        learning), or `‖∂C/∂W‖` when some layer has no bias; `speed_label` says which.
     """
 
     def __init__(self, graphs: list[viz.Graph], snapshots: list[viz.Snapshot],
@@ -44,7 +44,7 @@ class SnapshotRun(list):
     def to_html(self, path: str | Path, title: str = "Gradient flow during training",
                 step_name: str = "step", notes: str = "") -> Path:
         """Write the self-contained interactive page (graph, slider over the snapshots, hover
-        tooltips, speed curves) to ``path``; see :mod:`tinygrad_nd.viz_html`."""
+        tooltips, speed curves) to `path`; see `tinygrad_nd.viz_html`."""
         return viz_html.write_snapshot_page(
             path, self.snapshots, curves=self.speeds, curve_label=self.speed_label,
             title=title, step_name=step_name, notes=notes, **self.options)
@@ -62,10 +62,10 @@ def _speed_probe(model: Module) -> tuple[str, str, list[tuple[str, Module]]]:
 def snapshots(model: Module, loss_fn: Any, batches: Iterable[tuple[Any, Any]],
               optimizer: Any, steps: Sequence[int] = (0, 10, 100), out: str | Path | None = None,
               **options: Any) -> SnapshotRun:
-    """Train ``model`` with ``optimizer`` on ``batches`` (cycled) and draw the gradient-coloured
-    graph at each step in ``steps``, on one shared colour scale (see
-    :func:`tinygrad_nd.viz.draw_snapshots`, which also takes ``out`` and drawing options).
-    The result is the list of drawings; its ``to_html(path)`` writes the interactive page.
+    """Train `model` with `optimizer` on `batches` (cycled) and draw the gradient-coloured
+    graph at each step in `steps`, on one shared colour scale (see
+    `tinygrad_nd.viz.draw_snapshots`, which also takes `out` and drawing options).
+    The result is the list of drawings; its `to_html(path)` writes the interactive page.
 
     Examples
     --------
@@ -107,9 +107,9 @@ def snapshots(model: Module, loss_fn: Any, batches: Iterable[tuple[Any, Any]],
 
 def vanishing_page(report: Report, x: Tensor, y: Tensor, cfg: Any, snapshots_count: int = 21
                    ) -> Path | None:
-    """``report.html`` of ``tinygrad-nd vanishing``: its deepest net trained as in the report
-    (same seed, full-batch gradient descent, ``cfg.epochs`` epochs), the graph recoloured at
-    ``snapshots_count`` evenly spaced epochs; the report links to it."""
+    """`report.html` of `tinygrad-nd vanishing`: its deepest net trained as in the report
+    (same seed, full-batch gradient descent, `cfg.epochs` epochs), the graph recoloured at
+    `snapshots_count` evenly spaced epochs; the report links to it."""
     from .vanishing import nielsen_optimizer  # (vanishing.py calls this function)
 
     if viz.renderer("svg") is None:  # the report's graph figure has warned already

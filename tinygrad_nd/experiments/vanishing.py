@@ -2,7 +2,7 @@
 
 Setup (Nielsen, "Neural Networks and Deep Learning", ch. 5): nets [784, 30 x k, 10] for
 k = 2, 3, 4 hidden layers, sigmoid everywhere, network2's cross-entropy cost, weights
-N(0, 1/n_in), biases N(0, 1). ``||delta^l||`` is the length of dC/db^l for the cost averaged
+N(0, 1/n_in), biases N(0, 1). `||delta^l||` is the length of dC/db^l for the cost averaged
 over 1,000 training images: first at initialisation (over several seeds), then once per epoch
 of full-batch gradient descent (eta = 0.1, lambda = 5.0 in the book's L2 form).
 """
@@ -38,7 +38,7 @@ NIELSEN_AT_INIT = {2: [0.07, 0.31], 3: [0.012, 0.060, 0.283], 4: [0.003, 0.017, 
 
 @dataclass
 class VanishingConfig:
-    """Settings of :func:`run_vanishing` (defaults: the book's)."""
+    """Settings of `run_vanishing` (defaults: the book's)."""
 
     depths: tuple[int, ...] = (2, 3, 4)
     width: int = 30
@@ -69,7 +69,7 @@ def speeds_at_init(sizes: list[int], x: Tensor, y: Tensor, seed: int) -> np.ndar
 
 def train_full_batch(sizes: list[int], x: Tensor, y: Tensor, cfg: VanishingConfig,
                      seed: int) -> tuple[np.ndarray, Any]:
-    """Per-epoch ||delta^l|| of the hidden layers over ``cfg.epochs`` of full-batch GD."""
+    """Per-epoch ||delta^l|| of the hidden layers over `cfg.epochs` of full-batch GD."""
     model = build_net(sizes, seed=seed)
     opt = nielsen_optimizer(model, cfg.eta, cfg.lmbda, len(x))
     with GradientMonitor(model) as monitor:
@@ -81,7 +81,7 @@ def train_full_batch(sizes: list[int], x: Tensor, y: Tensor, cfg: VanishingConfi
 
 def run_vanishing(out: str | Path = "reports/vanishing", cfg: VanishingConfig | None = None,
                   verbose: bool = True) -> dict[str, Any]:
-    """Run the experiment, write ``report.md`` with figures to ``out``; return the numbers."""
+    """Run the experiment, write `report.md` with figures to `out`; return the numbers."""
     cfg = cfg or VanishingConfig()
     xs, ys, xt, yt, label = load_images(cfg.dataset, cfg.images, seed=cfg.seed)
     x, y = Tensor(xs), Tensor(one_hot(ys))

@@ -1,5 +1,5 @@
-"""Tensor methods of the elementwise math and activation ops (``tinygrad_nd/ops/elementwise.py``,
-``ops/activation.py``): one explicit, typed line each."""
+"""Tensor methods of the elementwise math and activation ops (`tinygrad_nd/ops/elementwise.py`,
+`ops/activation.py`): one explicit, typed line each."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 class ElementwiseMethods:
-    """Mixed into :class:`~tinygrad_nd.Tensor`."""
+    """Mixed into `tinygrad_nd.Tensor`."""
 
     __slots__ = ()
 
@@ -35,9 +35,9 @@ class ElementwiseMethods:
         return apply("abs", self)
 
     def clip(self, min: Any = None, max: Any = None) -> Tensor:
-        """Clamp values into ``[min, max]``; the gradient is 1 inside, 0 outside.
+        """Clamp values into `[min, max]`; the gradient is 1 inside, 0 outside.
 
-        ``min`` and ``max`` may be numbers or tensors (arrays) that broadcast with ``self``;
+        `min` and `max` may be numbers or tensors (arrays) that broadcast with `self`;
         tensor bounds get gradients where they are the result, as in PyTorch.
         """
         if isinstance(min, np.ndarray | ElementwiseMethods | list) or \
@@ -60,11 +60,11 @@ class ElementwiseMethods:
         return apply("relu", self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        """x for x > 0, ``negative_slope * x`` otherwise."""
+        """x for x > 0, `negative_slope * x` otherwise."""
         return apply("leaky_relu", self, negative_slope=negative_slope)
 
     def elu(self, alpha: float = 1.0) -> Tensor:
-        """x for x > 0, ``alpha * (e**x - 1)`` otherwise."""
+        """x for x > 0, `alpha * (e**x - 1)` otherwise."""
         return apply("elu", self, alpha=alpha)
 
     def softplus(self, beta: float = 1.0) -> Tensor:
@@ -73,15 +73,15 @@ class ElementwiseMethods:
 
     def gelu(self, approximate: str = "none") -> Tensor:
         """Gaussian error linear unit x Phi(x): exact (erf) by default, or its tanh
-        approximation with ``approximate="tanh"``, as PyTorch."""
+        approximation with `approximate="tanh"`, as PyTorch."""
         return apply("gelu", self, approximate=approximate)
 
     def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
-        """exp(x) / sum(exp(x)) along ``axis``, shifted by the max for stability."""
+        """exp(x) / sum(exp(x)) along `axis`, shifted by the max for stability."""
         return apply("softmax", self, axis=axis if dim is None else dim)
 
     def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
-        """x - logsumexp(x) along ``axis``, stable for |x| up to float max."""
+        """x - logsumexp(x) along `axis`, stable for |x| up to float max."""
         return apply("log_softmax", self, axis=axis if dim is None else dim)
 
     # ---- part "math" of issue #14 ----------------------------------------------------------
@@ -110,7 +110,7 @@ class ElementwiseMethods:
         return apply("atan", self)
 
     def atan2(self, other: Any) -> Tensor:
-        """Angle of the point (other, self): ``atan2(self, other)``, in (-pi, pi]."""
+        """Angle of the point (other, self): `atan2(self, other)`, in (-pi, pi]."""
         return self._binary("atan2", other)  # type: ignore[attr-defined, no-any-return]
 
     arctan2 = atan2
@@ -189,7 +189,7 @@ class ElementwiseMethods:
     fix = trunc
 
     def round(self, decimals: int = 0) -> Tensor:
-        """x rounded to ``decimals`` places, halves to even (gradient 0)."""
+        """x rounded to `decimals` places, halves to even (gradient 0)."""
         return apply("round", self, decimals=_int_arg(decimals, "decimals", "round"))
 
     def sign(self) -> Tensor:
@@ -201,7 +201,7 @@ class ElementwiseMethods:
         return apply("frac", self)
 
     def lerp(self, end: Any, weight: Any) -> Tensor:
-        """``self + weight * (end - self)``; ``weight`` is a number or a tensor."""
+        """`self + weight * (end - self)`; `weight` is a number or a tensor."""
         start, end = _common(self, end, "lerp")
         return apply("lerp", start, end, start._operand(weight, "lerp"))
 
@@ -210,11 +210,11 @@ class ElementwiseMethods:
         return self._binary("hypot", other)  # type: ignore[attr-defined, no-any-return]
 
     def fmod(self, other: Any) -> Tensor:
-        """Remainder of self / other with the sign of ``self`` (C's fmod)."""
+        """Remainder of self / other with the sign of `self` (C's fmod)."""
         return self._binary("fmod", other)  # type: ignore[attr-defined, no-any-return]
 
     def remainder(self, other: Any) -> Tensor:
-        """Remainder of self / other with the sign of ``other`` (Python's %)."""
+        """Remainder of self / other with the sign of `other` (Python's %)."""
         return self._binary("remainder", other)  # type: ignore[attr-defined, no-any-return]
 
     def relu6(self) -> Tensor:
@@ -246,7 +246,7 @@ class ElementwiseMethods:
         return apply("softsign", self)
 
     def celu(self, alpha: float = 1.0) -> Tensor:
-        """x for x > 0, ``alpha * (e**(x/alpha) - 1)`` otherwise."""
+        """x for x > 0, `alpha * (e**(x/alpha) - 1)` otherwise."""
         return apply("celu", self, alpha=alpha)
 
     def selu(self) -> Tensor:
@@ -258,11 +258,11 @@ class ElementwiseMethods:
         return apply("logsigmoid", self)
 
     def threshold(self, threshold: float, value: float) -> Tensor:
-        """x where x > threshold, else ``value``."""
+        """x where x > threshold, else `value`."""
         return apply("threshold", self, threshold=threshold, value=value)
 
     def softmin(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
-        """softmax(-x) along ``axis``."""
+        """softmax(-x) along `axis`."""
         return apply("softmax", -self, axis=axis if dim is None else dim)  # type: ignore[operator]
 
 
@@ -273,7 +273,7 @@ def _int_arg(value: Any, name: str, op: str) -> int:
 
 
 def _common(x: Any, other: Any, op: str) -> tuple[Any, Any]:
-    """``x`` and ``other`` as tensors of one dtype (a float one wins over an int one)."""
+    """`x` and `other` as tensors of one dtype (a float one wins over an int one)."""
     other = x._operand(other, op)
     if other.dtype.kind == "f" and x.dtype.kind != "f":
         return other._operand(x, op), other
@@ -281,7 +281,7 @@ def _common(x: Any, other: Any, op: str) -> tuple[Any, Any]:
 
 
 def _clamp_to_tensors(x: Any, lo: Any, hi: Any) -> Tensor:
-    """``clamp`` with tensor bounds; a missing bound is an infinite constant."""
+    """`clamp` with tensor bounds; a missing bound is an infinite constant."""
     if x.dtype.kind != "f":
         raise TypeError(f"clamp: tensor bounds need a float input, got {x.dtype}")
     lo = x._operand(-np.inf if lo is None else lo, "clamp")

@@ -1,4 +1,4 @@
-"""Tensor methods of the linear algebra (``tinygrad_nd/ops/linalg.py``, ``einsum.py``)."""
+"""Tensor methods of the linear algebra (`tinygrad_nd/ops/linalg.py`, `einsum.py`)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ if TYPE_CHECKING:
 
 
 class LinalgMethods:
-    """Mixed into :class:`~tinygrad_nd.Tensor`."""
+    """Mixed into `tinygrad_nd.Tensor`."""
 
     __slots__ = ()
 
     def outer(self, other: Any) -> Tensor:
-        """Outer product with another vector (``torch.outer``)."""
+        """Outer product with another vector (`torch.outer`)."""
         from ..einsum import outer
 
         return outer(self, other)
@@ -29,15 +29,15 @@ class LinalgMethods:
 
     def baddbmm(self, batch1: Any, batch2: Any, *, beta: float = 1.0,
                 alpha: float = 1.0) -> Tensor:
-        """``beta * self + alpha * bmm(batch1, batch2)``."""
+        """`beta * self + alpha * bmm(batch1, batch2)`."""
         from ..einsum import baddbmm
 
         return baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
 
     def inverse(self) -> Tensor:
-        """Matrix inverse (of each matrix in a batch): :func:`tinygrad_nd.linalg.inv`."""
+        """Matrix inverse (of each matrix in a batch): `tinygrad_nd.linalg.inv`."""
         return apply("inv", self)
 
     def det(self) -> Tensor:
-        """Determinant (of each matrix in a batch): :func:`tinygrad_nd.linalg.det`."""
+        """Determinant (of each matrix in a batch): `tinygrad_nd.linalg.det`."""
         return apply("det", self)

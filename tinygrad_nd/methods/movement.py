@@ -1,4 +1,4 @@
-"""Tensor methods of the shape and indexing ops (``tinygrad_nd/ops/movement.py``)."""
+"""Tensor methods of the shape and indexing ops (`tinygrad_nd/ops/movement.py`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 class _Functional:
-    """``tinygrad_nd.functional``, looked up at call time: it imports ``Tensor``, which
+    """`tinygrad_nd.functional`, looked up at call time: it imports `Tensor`, which
     inherits these methods, so it cannot be imported when this module loads."""
 
     def __getattr__(self, name: str) -> Any:
@@ -29,7 +29,7 @@ F: Any = _Functional()
 
 
 class MovementMethods:
-    """Mixed into :class:`~tinygrad_nd.Tensor`."""
+    """Mixed into `tinygrad_nd.Tensor`."""
 
     __slots__ = ()
 
@@ -40,11 +40,11 @@ class MovementMethods:
     view = reshape
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """Merge axes ``start_dim..end_dim`` into one."""
+        """Merge axes `start_dim..end_dim` into one."""
         return self.reshape(indexing.flatten_shape(self.shape, start_dim, end_dim))
 
     def permute(self, *axes: int | Sequence[int]) -> Tensor:
-        """Reorder axes (numpy's ``transpose(axes)``)."""
+        """Reorder axes (numpy's `transpose(axes)`)."""
         return apply("permute", self, axes=as_tuple(axes))
 
     def transpose(self, axis0: int = -2, axis1: int = -1) -> Tensor:
@@ -52,19 +52,19 @@ class MovementMethods:
         return self.permute(indexing.transpose_axes(self.shape, axis0, axis1))
 
     def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
-        """Remove size-1 axes (all of them when ``axis`` is None); IndexError out of range."""
+        """Remove size-1 axes (all of them when `axis` is None); IndexError out of range."""
         return self.reshape(indexing.squeeze_shape(self.shape, pick_axis(axis, dim)))
 
     def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
-        """Insert a size-1 axis at position ``axis`` (``dim`` is PyTorch's name for it)."""
+        """Insert a size-1 axis at position `axis` (`dim` is PyTorch's name for it)."""
         return self.reshape(indexing.unsqueeze_shape(self.shape, pick_axis(axis, dim)))
 
     def expand(self, *shape: int | Sequence[int]) -> Tensor:
-        """Broadcast to ``shape`` without copying (PyTorch name; -1 keeps a size)."""
+        """Broadcast to `shape` without copying (PyTorch name; -1 keeps a size)."""
         return apply("expand", self, shape=indexing.expand_shape(self.shape, as_tuple(shape)))
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        """Broadcast to ``shape`` (numpy name)."""
+        """Broadcast to `shape` (numpy name)."""
         return apply("expand", self, shape=tuple(shape))
 
     def __getitem__(self, index: Any) -> Tensor:
@@ -73,23 +73,23 @@ class MovementMethods:
         return out if permutation is None else out.permute(permutation)
 
     def pad(self, pad_width: Any, value: float = 0.0, mode: str = "constant") -> Tensor:
-        """numpy's ``pad``: ``pad_width`` per dim (first dim first), ``mode`` "constant"
-        (with ``value``), "reflect", "edge" or "wrap"; PyTorch's order, names and cropping
-        are :func:`tinygrad_nd.nn.functional.pad`."""
+        """numpy's `pad`: `pad_width` per dim (first dim first), `mode` "constant"
+        (with `value`), "reflect", "edge" or "wrap"; PyTorch's order, names and cropping
+        are `tinygrad_nd.nn.functional.pad`."""
         return apply("pad", self, pad_width=_pad_width(pad_width, self.ndim), value=value,
                      mode=mode)
 
     def split(self, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
-        """Split into chunks of a size (int) or of the given sizes (list), along ``axis``."""
+        """Split into chunks of a size (int) or of the given sizes (list), along `axis`."""
         from ..functional import split
 
         return split(self, split_size_or_sections, axis)
 
     # ---- p14-select: selection and scatter (tinygrad_nd/selection.py, ops/selection.py) ---
     def __setitem__(self, index: Any, value: Any) -> None:
-        """In place, PyTorch's indexing rule (``tinygrad_nd/indexing.py``). Not recorded: a
+        """In place, PyTorch's indexing rule (`tinygrad_nd/indexing.py`). Not recorded: a
         tensor that requires grad (leaf or not) refuses it under grad mode, as PyTorch
-        refuses it for a leaf; use ``where``/``scatter``/``masked_fill`` out of place."""
+        refuses it for a leaf; use `where`/`scatter`/`masked_fill` out of place."""
         from .. import autograd
         from ..tensor import Tensor
 
@@ -106,36 +106,36 @@ class MovementMethods:
         indexing.assign(self._inplace("__setitem__"), np_index, permutation, self._value(value))
 
     def gather(self, dim: int, index: Any) -> Tensor:
-        """Entries picked along ``dim`` by ``index`` (see :func:`tinygrad_nd.gather`)."""
+        """Entries picked along `dim` by `index` (see `tinygrad_nd.gather`)."""
         return F.gather(self, dim, index)
 
     def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
-        """A copy with ``src`` (or ``value``) written at ``index`` along ``dim``."""
+        """A copy with `src` (or `value`) written at `index` along `dim`."""
         return F.scatter(self, dim, index, src, value=value)
 
     def scatter_add(self, dim: int, index: Any, src: Tensor) -> Tensor:
-        """A copy with ``src`` added at ``index`` along ``dim``."""
+        """A copy with `src` added at `index` along `dim`."""
         return F.scatter_add(self, dim, index, src)
 
     def scatter_reduce(self, dim: int, index: Any, src: Tensor, reduce: str, *,
                        include_self: bool = True) -> Tensor:
-        """A copy with ``src`` reduced ("sum", "mean", "amax", "amin") at ``index``."""
+        """A copy with `src` reduced ("sum", "mean", "amax", "amin") at `index`."""
         return F.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
 
     def index_select(self, dim: int, index: Any) -> Tensor:
-        """The entries at positions ``index`` along ``dim``."""
+        """The entries at positions `index` along `dim`."""
         return F.index_select(self, dim, index)
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
-        """``value`` where the bool ``mask`` holds."""
+        """`value` where the bool `mask` holds."""
         return F.masked_fill(self, mask, value)
 
     def masked_select(self, mask: Any) -> Tensor:
-        """The 1-D tensor of the entries where ``mask`` holds."""
+        """The 1-D tensor of the entries where `mask` holds."""
         return F.masked_select(self, mask)
 
     def take_along_dim(self, indices: Any, dim: int | None = None) -> Tensor:
-        """``gather`` with broadcasting (flattened when ``dim`` is None)."""
+        """`gather` with broadcasting (flattened when `dim` is None)."""
         return F.take_along_dim(self, indices, dim)
 
     def nonzero(self, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
@@ -144,53 +144,53 @@ class MovementMethods:
 
     # ---- p14-select: shape functions (tinygrad_nd/reshaping.py) ------------------------
     def flip(self, *dims: int | Sequence[int]) -> Tensor:
-        """Reverse the order of entries along ``dims``."""
+        """Reverse the order of entries along `dims`."""
         return F.flip(self, as_tuple(dims))
 
     def roll(self, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None
              ) -> Tensor:
-        """Shift entries along ``dims``, wrapping around."""
+        """Shift entries along `dims`, wrapping around."""
         return F.roll(self, shifts, dims)
 
     def repeat(self, *sizes: int | Sequence[int]) -> Tensor:
-        """Tile ``sizes[i]`` times along dim ``i``."""
+        """Tile `sizes[i]` times along dim `i`."""
         return F.repeat(self, *sizes)
 
     def repeat_interleave(self, repeats: Any, dim: int | None = None, *,
                           output_size: int | None = None) -> Tensor:
-        """Repeat each entry ``repeats`` times along ``dim`` (flattened when None)."""
+        """Repeat each entry `repeats` times along `dim` (flattened when None)."""
         return F.repeat_interleave(self, repeats, dim, output_size=output_size)
 
     def tile(self, *dims: int | Sequence[int]) -> Tensor:
-        """``repeat``, with missing leading dims taken as 1."""
+        """`repeat`, with missing leading dims taken as 1."""
         return F.tile(self, as_tuple(dims))
 
     def chunk(self, chunks: int, dim: int = 0) -> list[Tensor]:
-        """At most ``chunks`` equal pieces along ``dim``."""
+        """At most `chunks` equal pieces along `dim`."""
         return F.chunk(self, chunks, dim)
 
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
-        """The slices along ``dim``, that dim removed."""
+        """The slices along `dim`, that dim removed."""
         return F.unbind(self, dim)
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
-        """Split dim ``dim`` into ``sizes``."""
+        """Split dim `dim` into `sizes`."""
         return F.unflatten(self, dim, sizes)
 
     def movedim(self, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
-        """Move dims ``source`` to ``destination``."""
+        """Move dims `source` to `destination`."""
         return F.movedim(self, source, destination)
 
     moveaxis = movedim
 
     def swapaxes(self, axis0: int, axis1: int) -> Tensor:
-        """Swap two dims (``swapdims``, ``transpose(dim0, dim1)``)."""
+        """Swap two dims (`swapdims`, `transpose(dim0, dim1)`)."""
         return self.transpose(axis0, axis1)
 
     swapdims = swapaxes
 
     def narrow(self, dim: int, start: Any, length: int) -> Tensor:
-        """Entries ``start .. start + length`` along ``dim``."""
+        """Entries `start .. start + length` along `dim`."""
         return F.narrow(self, dim, start, length)
 
     def tril(self, diagonal: int = 0) -> Tensor:
@@ -202,11 +202,11 @@ class MovementMethods:
         return F.triu(self, diagonal)
 
     def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-        """Diagonal ``offset`` of the (dim1, dim2) matrices, as the last dim."""
+        """Diagonal `offset` of the (dim1, dim2) matrices, as the last dim."""
         return F.diagonal(self, offset, dim1, dim2)
 
     def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
-        """Matrices whose diagonal ``offset`` holds the last dim."""
+        """Matrices whose diagonal `offset` holds the last dim."""
         return F.diag_embed(self, offset, dim1, dim2)
 
 

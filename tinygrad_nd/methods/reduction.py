@@ -1,4 +1,4 @@
-"""Tensor methods of the reductions (``tinygrad_nd/ops/reduce.py``, ``statistics.py``)."""
+"""Tensor methods of the reductions (`tinygrad_nd/ops/reduce.py`, `statistics.py`)."""
 
 from __future__ import annotations
 
@@ -14,28 +14,28 @@ if TYPE_CHECKING:
 
 
 class ReductionMethods:
-    """Mixed into :class:`~tinygrad_nd.Tensor`."""
+    """Mixed into `tinygrad_nd.Tensor`."""
 
     __slots__ = ()
 
     def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
-        """Sum over ``axis`` (all axes when None)."""
+        """Sum over `axis` (all axes when None)."""
         return apply("sum", self, axis=pick_axis(axis, dim), keepdims=keepdims)
 
     def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
-        """Mean over ``axis`` (all axes when None)."""
+        """Mean over `axis` (all axes when None)."""
         return apply("mean", self, axis=pick_axis(axis, dim), keepdims=keepdims)
 
     def max(self, dim: Any = None, keepdim: bool = False, *, axis: Axis = None,
             keepdims: bool | None = None) -> Any:
-        """Maximum: numpy's spelling returns values, PyTorch's ``dim`` returns (values, indices).
+        """Maximum: numpy's spelling returns values, PyTorch's `dim` returns (values, indices).
 
-        * ``t.max()`` and ``t.max(axis=..., keepdims=...)`` (numpy's ``amax``; ``axis`` may be
-          a tuple): the values only; tied maxima share the gradient equally (as ``amax``).
-        * ``t.max(dim)`` or ``t.max(dim=d, keepdim=...)`` (PyTorch): a named tuple
-          ``(values, indices)`` like ``torch.return_types.max``; the gradient goes to the
+        * `t.max()` and `t.max(axis=..., keepdims=...)` (numpy's `amax`; `axis` may be
+          a tuple): the values only; tied maxima share the gradient equally (as `amax`).
+        * `t.max(dim)` or `t.max(dim=d, keepdim=...)` (PyTorch): a named tuple
+          `(values, indices)` like `torch.return_types.max`; the gradient goes to the
           index returned (the first maximum).
-        * ``t.max(other)`` with a Tensor: the elementwise maximum, as ``torch.max(a, b)``.
+        * `t.max(other)` with a Tensor: the elementwise maximum, as `torch.max(a, b)`.
 
         Examples
         --------
@@ -48,8 +48,8 @@ class ReductionMethods:
 
     def min(self, dim: Any = None, keepdim: bool = False, *, axis: Axis = None,
             keepdims: bool | None = None) -> Any:
-        """Minimum, with :meth:`max`'s rule: ``axis=`` (or nothing) returns values, ``dim``
-        (keyword or a positional int) returns ``(values, indices)``, a Tensor is elementwise.
+        """Minimum, with `max`'s rule: `axis=` (or nothing) returns values, `dim`
+        (keyword or a positional int) returns `(values, indices)`, a Tensor is elementwise.
 
         Examples
         --------
@@ -62,7 +62,7 @@ class ReductionMethods:
 
     def amax(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
              keepdims: bool | None = None) -> Tensor:
-        """Maximum over ``dim`` (all dims when None or ``()``); ties share the gradient.
+        """Maximum over `dim` (all dims when None or `()`); ties share the gradient.
 
         Examples
         --------
@@ -75,15 +75,15 @@ class ReductionMethods:
 
     def amin(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
              keepdims: bool | None = None) -> Tensor:
-        """Minimum over ``dim`` (all dims when None or ``()``); ties share the gradient."""
+        """Minimum over `dim` (all dims when None or `()`); ties share the gradient."""
         return apply("min", self, axis=_reduce_axis(dim, axis),
                      keepdims=_keep(keepdim, keepdims))
 
     def var(self, axis: Axis = None, keepdims: bool = False, ddof: float | None = None, *,
             dim: Axis = None, correction: float | None = None) -> Tensor:
-        """Variance over ``axis``: divisor ``n - ddof``, numpy's ``ddof`` or PyTorch's
-        ``correction`` (0 by default, unlike PyTorch's 1). With ``n - ddof <= 0``: ``inf``, or
-        ``nan`` for 0/0, as PyTorch (see :mod:`tinygrad_nd.statistics`).
+        """Variance over `axis`: divisor `n - ddof`, numpy's `ddof` or PyTorch's
+        `correction` (0 by default, unlike PyTorch's 1). With `n - ddof <= 0`: `inf`, or
+        `nan` for 0/0, as PyTorch (see `tinygrad_nd.statistics`).
 
         Examples
         --------
@@ -97,7 +97,7 @@ class ReductionMethods:
 
     def std(self, axis: Axis = None, keepdims: bool = False, ddof: float | None = None, *,
             dim: Axis = None, correction: float | None = None) -> Tensor:
-        """Standard deviation: ``sqrt(var)``, with the same arguments (gradient 0 where it is 0,
+        """Standard deviation: `sqrt(var)`, with the same arguments (gradient 0 where it is 0,
         as in PyTorch)."""
         from ..statistics import standard_deviation
 
@@ -105,7 +105,7 @@ class ReductionMethods:
 
     def argmax(self, dim: int | None = None, keepdim: bool = False, *,
                axis: int | None = None) -> Tensor:
-        """Index of the (first) maximum along ``dim``, of the flattened tensor when None
+        """Index of the (first) maximum along `dim`, of the flattened tensor when None
         (int64, no gradient)."""
         from ..ops.sort import arg_extremum
 
@@ -113,7 +113,7 @@ class ReductionMethods:
 
     def argmin(self, dim: int | None = None, keepdim: bool = False, *,
                axis: int | None = None) -> Tensor:
-        """Index of the (first) minimum along ``dim``, of the flattened tensor when None
+        """Index of the (first) minimum along `dim`, of the flattened tensor when None
         (int64, no gradient)."""
         from ..ops.sort import arg_extremum
 
@@ -121,8 +121,8 @@ class ReductionMethods:
 
     def any(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
             keepdims: bool | None = None) -> Tensor:
-        """Whether any element is nonzero along ``dim`` (all dims when None): a bool tensor,
-        as in PyTorch; ``bool(t.any())`` and ``if t.any():`` work on the 0-d result.
+        """Whether any element is nonzero along `dim` (all dims when None): a bool tensor,
+        as in PyTorch; `bool(t.any())` and `if t.any():` work on the 0-d result.
 
         Examples
         --------
@@ -135,7 +135,7 @@ class ReductionMethods:
 
     def all(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
             keepdims: bool | None = None) -> Tensor:
-        """Whether all elements are nonzero along ``dim`` (all dims when None): a bool tensor.
+        """Whether all elements are nonzero along `dim` (all dims when None): a bool tensor.
 
         Examples
         --------
@@ -147,19 +147,19 @@ class ReductionMethods:
 
     # ---- scans ----
     def cumsum(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
-        """Cumulative sum along ``dim``."""
+        """Cumulative sum along `dim`."""
         from ..ops.scan import cumsum
 
         return cumsum(self, _required_dim("cumsum", axis, dim))
 
     def cumprod(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
-        """Cumulative product along ``dim`` (gradient exact with zeros)."""
+        """Cumulative product along `dim` (gradient exact with zeros)."""
         from ..ops.scan import cumprod
 
         return cumprod(self, _required_dim("cumprod", axis, dim))
 
     def logcumsumexp(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
-        """``log(cumsum(exp(x)))`` along ``dim``, without overflow or underflow."""
+        """`log(cumsum(exp(x)))` along `dim`, without overflow or underflow."""
         from ..ops.scan import logcumsumexp
 
         return logcumsumexp(self, _required_dim("logcumsumexp", axis, dim))
@@ -167,64 +167,64 @@ class ReductionMethods:
     # ---- products, norms ----
     def prod(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
              keepdims: bool | None = None) -> Tensor:
-        """Product over ``dim`` (all dims when None); the gradient is exact with zeros."""
+        """Product over `dim` (all dims when None); the gradient is exact with zeros."""
         from ..ops.reduce import prod
 
         return prod(self, pick_axis(axis, dim), _keep(keepdim, keepdims))
 
     def logsumexp(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
                   keepdims: bool | None = None) -> Tensor:
-        """``log(sum(exp(x)))`` over ``dim`` (all dims when None), stable for any |x|."""
+        """`log(sum(exp(x)))` over `dim` (all dims when None), stable for any |x|."""
         from ..ops.reduce import logsumexp
 
         return logsumexp(self, pick_axis(axis, dim), _keep(keepdim, keepdims))
 
     def norm(self, p: float | str | None = "fro", dim: Axis = None,
              keepdim: bool = False) -> Tensor:
-        """Vector p-norm over ``dim`` (all dims when None), PyTorch's ``Tensor.norm``:
-        ``p`` is a number, ``inf``, ``-inf``, or ``"fro"`` (= 2 over the elements)."""
+        """Vector p-norm over `dim` (all dims when None), PyTorch's `Tensor.norm`:
+        `p` is a number, `inf`, `-inf`, or `"fro"` (= 2 over the elements)."""
         from ..ops.reduce import norm
 
         return norm(self, p, dim, keepdim)
 
     # ---- selections with indices ----
     def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
-        """(values, indices) sorted along ``dim`` (stable; see :func:`tinygrad_nd.sort`)."""
+        """(values, indices) sorted along `dim` (stable; see `tinygrad_nd.sort`)."""
         from ..ops.sort import sort
 
         return sort(self, dim, descending, stable)
 
     def argsort(self, dim: int = -1, descending: bool = False, *,
                 stable: bool = False) -> Tensor:
-        """Indices that sort along ``dim`` (int64, no gradient)."""
+        """Indices that sort along `dim` (int64, no gradient)."""
         return self.sort(dim, descending, stable=stable).indices
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
-        """(values, indices) of the ``k`` largest (or smallest) along ``dim``."""
+        """(values, indices) of the `k` largest (or smallest) along `dim`."""
         from ..ops.sort import topk
 
         return topk(self, k, dim, largest, sorted)
 
     def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
-        """(values, indices) of the ``k``-th smallest along ``dim`` (``k`` from 1)."""
+        """(values, indices) of the `k`-th smallest along `dim` (`k` from 1)."""
         from ..ops.sort import kthvalue
 
         return kthvalue(self, k, dim, keepdim)
 
     def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
-        """Lower median: a 0-d tensor without ``dim``, else (values, indices) along it."""
+        """Lower median: a 0-d tensor without `dim`, else (values, indices) along it."""
         from ..ops.sort import median
 
         return median(self, dim, keepdim)
 
 
 def _keep(keepdim: bool, keepdims: bool | None) -> bool:
-    """PyTorch's ``keepdim`` or numpy's ``keepdims``."""
+    """PyTorch's `keepdim` or numpy's `keepdims`."""
     return bool(keepdim if keepdims is None else keepdims)
 
 
 def _reduce_axis(dim: Axis, axis: Axis) -> Axis:
-    """``dim`` or its alias ``axis``; PyTorch's ``dim=()`` means every dim."""
+    """`dim` or its alias `axis`; PyTorch's `dim=()` means every dim."""
     picked = pick_axis(axis, dim)
     return None if isinstance(picked, (tuple, list)) and len(picked) == 0 else picked
 
@@ -238,7 +238,7 @@ def _required_dim(op: str, axis: int | None, dim: int | None) -> int:
 
 def _extremum(x: Any, name: str, dim: Any, keepdim: bool, axis: Axis,
               keepdims: bool | None) -> Any:
-    """The dispatch documented on :meth:`ReductionMethods.max`."""
+    """The dispatch documented on `ReductionMethods.max`."""
     from ..tensor import Tensor
 
     if isinstance(dim, Tensor):

@@ -1,9 +1,9 @@
-"""Reading and writing state-dict files (``.safetensors`` and ``.npz``) for ``Module``.
+"""Reading and writing state-dict files (`.safetensors` and `.npz`) for `Module`.
 
 Reading checks every entry's header (name, shape, dtype) against the model *before* its data
 is read, so a crafted or foreign file (a header claiming 37 GiB, a zip member that inflates
 to gigabytes, a pickled object array) is refused with an error naming the file and the
-entry, and nothing large is ever allocated. Writing goes through :func:`atomic_write`.
+entry, and nothing large is ever allocated. Writing goes through `atomic_write`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ _SAFETENSORS_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "I6
 
 
 def write_state(path: str, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` to ``path`` (``.npz`` by suffix, else safetensors), atomically."""
+    """Write `arrays` to `path` (`.npz` by suffix, else safetensors), atomically."""
     if path.endswith(".npz"):
         with atomic_write(path) as f:
             np.savez(f, **arrays)
@@ -49,7 +49,7 @@ def write_state(path: str, arrays: dict[str, np.ndarray]) -> None:
 
 
 def read_state(path: str, expected: Expected, strict: bool) -> dict[str, np.ndarray]:
-    """The arrays of ``path`` that ``expected`` names, each checked before it is read."""
+    """The arrays of `path` that `expected` names, each checked before it is read."""
     if path.endswith(".npz"):
         return _read_npz(path, expected, strict)
     return _read_safetensors(path, expected, strict)
@@ -163,7 +163,7 @@ def _read_safetensors(path: str, expected: Expected, strict: bool) -> dict[str, 
 
 
 def _stored_crcs(path: str, metadata: dict[str, str] | None) -> dict[str, int]:
-    """The CRC32s :func:`write_state` stored (files written by other tools have none)."""
+    """The CRC32s `write_state` stored (files written by other tools have none)."""
     if not metadata or CRC_KEY not in metadata:
         return {}
     try:

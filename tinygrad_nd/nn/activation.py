@@ -18,9 +18,9 @@ from .module import Module
 
 
 class Activation(Module):
-    """Base class of elementwise activations (``y_i = f(x_i)``).
+    """Base class of elementwise activations (`y_i = f(x_i)`).
 
-    The diagnostics find activation layers by this class and take their slope ``f'(z)``
+    The diagnostics find activation layers by this class and take their slope `f'(z)`
     from the autograd, so a user's own activation gets the same treatment by subclassing it.
 
     Examples
@@ -50,7 +50,7 @@ def _dim(dim: Any, op: str) -> int:
 
 
 def _inplace(inplace: Any, op: str) -> bool:
-    """PyTorch's ``inplace`` flag, accepted for compatibility: the result is always a new
+    """PyTorch's `inplace` flag, accepted for compatibility: the result is always a new
     tensor here (the autograd's saved inputs are never overwritten)."""
     if not isinstance(inplace, (bool, np.bool_)):
         raise TypeError(f"{op}: inplace must be a bool, got {type(inplace).__name__} "
@@ -88,7 +88,13 @@ class ReLU(Activation):
 
 class GELU(Activation):
     """Gaussian error linear unit x Phi(x): exact (erf) by default, or the tanh approximation
-    with ``approximate="tanh"``, as PyTorch."""
+    with `approximate="tanh"`, as PyTorch.
+
+    Parameters
+    ----------
+    approximate : {"none", "tanh"}
+        The exact form or the tanh approximation.
+    """
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
@@ -102,7 +108,15 @@ class GELU(Activation):
 
 
 class LeakyReLU(Activation):
-    """x for x > 0, ``negative_slope * x`` otherwise."""
+    """x for x > 0, `negative_slope * x` otherwise.
+
+    Parameters
+    ----------
+    negative_slope : float
+        The slope for negative inputs.
+    inplace : bool
+        Accepted for PyTorch's signature; the result is always a new tensor.
+    """
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
@@ -117,7 +131,15 @@ class LeakyReLU(Activation):
 
 
 class ELU(Activation):
-    """x for x > 0, ``alpha * (e**x - 1)`` otherwise."""
+    """x for x > 0, `alpha * (e**x - 1)` otherwise.
+
+    Parameters
+    ----------
+    alpha : float
+        The value approached for large negative inputs is `-alpha`.
+    inplace : bool
+        Accepted for PyTorch's signature; the result is always a new tensor.
+    """
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -132,7 +154,13 @@ class ELU(Activation):
 
 
 class Softplus(Activation):
-    """log(1 + e**(beta x)) / beta; ``beta`` must not be 0 (it divides the result)."""
+    """log(1 + e**(beta x)) / beta; `beta` must not be 0 (it divides the result).
+
+    Parameters
+    ----------
+    beta : float
+        The sharpness (larger: closer to ReLU).
+    """
 
     def __init__(self, beta: float = 1.0) -> None:
         super().__init__()
@@ -146,7 +174,13 @@ class Softplus(Activation):
 
 
 class Softmax(Module):
-    """Softmax along ``dim`` (stable)."""
+    """Softmax along `dim` (stable).
+
+    Parameters
+    ----------
+    dim : int
+        The dim that sums to 1.
+    """
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
@@ -160,7 +194,13 @@ class Softmax(Module):
 
 
 class LogSoftmax(Softmax):
-    """Log-softmax along ``dim`` (stable)."""
+    """Log-softmax along `dim` (stable).
+
+    Parameters
+    ----------
+    dim : int
+        The dim whose exponentials sum to 1.
+    """
 
     def forward(self, x: Tensor) -> Tensor:
         return x.log_softmax(self.dim)
@@ -168,15 +208,27 @@ class LogSoftmax(Softmax):
 
 # ---- part "math" of issue #14 ---------------------------------------------------------------
 class Softmin(Softmax):
-    """Softmax of -x along ``dim``."""
+    """Softmax of -x along `dim`.
+
+    Parameters
+    ----------
+    dim : int
+        The dim that sums to 1.
+    """
 
     def forward(self, x: Tensor) -> Tensor:
         return x.softmin(self.dim)
 
 
 class GLU(Module):
-    """Gated linear unit: ``a * sigmoid(b)`` for the two halves a, b of the input along
-    ``dim`` (whose size must be even)."""
+    """Gated linear unit: `a * sigmoid(b)` for the two halves a, b of the input along
+    `dim` (whose size must be even).
+
+    Parameters
+    ----------
+    dim : int
+        The dim split in two halves.
+    """
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
@@ -190,7 +242,15 @@ class GLU(Module):
 
 
 class Hardtanh(Activation):
-    """x clamped into [min_val, max_val] (which must satisfy min_val < max_val)."""
+    """x clamped into [min_val, max_val] (which must satisfy min_val < max_val).
+
+    Parameters
+    ----------
+    min_val, max_val : float
+        The bounds.
+    inplace : bool
+        Accepted for PyTorch's signature; the result is always a new tensor.
+    """
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -210,7 +270,13 @@ class Hardtanh(Activation):
 
 
 class ReLU6(Hardtanh):
-    """min(max(x, 0), 6): Hardtanh(0, 6), as in PyTorch."""
+    """min(max(x, 0), 6): Hardtanh(0, 6), as in PyTorch.
+
+    Parameters
+    ----------
+    inplace : bool
+        Accepted for PyTorch's signature; the result is always a new tensor.
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__(0.0, 6.0, inplace)
@@ -220,7 +286,7 @@ class ReLU6(Hardtanh):
 
 
 class _Parameterless(Activation):
-    """An activation with only PyTorch's ``inplace`` flag; subclasses name the Tensor method."""
+    """An activation with only PyTorch's `inplace` flag; subclasses name the Tensor method."""
 
     method = "relu"
 
@@ -233,31 +299,61 @@ class _Parameterless(Activation):
 
 
 class Hardsigmoid(_Parameterless):
-    """min(max(x + 3, 0), 6) / 6."""
+    """min(max(x + 3, 0), 6) / 6.
+
+    Parameters
+    ----------
+    inplace : bool
+        Accepted for PyTorch's signature; the result is always a new tensor.
+    """
 
     method = "hardsigmoid"
 
 
 class Hardswish(_Parameterless):
-    """x * min(max(x + 3, 0), 6) / 6."""
+    """x * min(max(x + 3, 0), 6) / 6.
+
+    Parameters
+    ----------
+    inplace : bool
+        Accepted for PyTorch's signature; the result is always a new tensor.
+    """
 
     method = "hardswish"
 
 
 class SiLU(_Parameterless):
-    """x * sigmoid(x) (swish)."""
+    """x * sigmoid(x) (swish).
+
+    Parameters
+    ----------
+    inplace : bool
+        Accepted for PyTorch's signature; the result is always a new tensor.
+    """
 
     method = "silu"
 
 
 class Mish(_Parameterless):
-    """x * tanh(softplus(x))."""
+    """x * tanh(softplus(x)).
+
+    Parameters
+    ----------
+    inplace : bool
+        Accepted for PyTorch's signature; the result is always a new tensor.
+    """
 
     method = "mish"
 
 
 class SELU(_Parameterless):
-    """Scaled ELU with the self-normalising constants (Klambauer et al., 2017)."""
+    """Scaled ELU with the self-normalising constants (Klambauer et al., 2017).
+
+    Parameters
+    ----------
+    inplace : bool
+        Accepted for PyTorch's signature; the result is always a new tensor.
+    """
 
     method = "selu"
 
@@ -277,7 +373,15 @@ class LogSigmoid(Activation):
 
 
 class CELU(Activation):
-    """x for x > 0, ``alpha * (e**(x/alpha) - 1)`` otherwise; ``alpha`` must not be 0."""
+    """x for x > 0, `alpha * (e**(x/alpha) - 1)` otherwise; `alpha` must not be 0.
+
+    Parameters
+    ----------
+    alpha : float
+        The value approached for large negative inputs is `-alpha`.
+    inplace : bool
+        Accepted for PyTorch's signature; the result is always a new tensor.
+    """
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -292,7 +396,17 @@ class CELU(Activation):
 
 
 class Threshold(Activation):
-    """x where x > threshold, else ``value``."""
+    """x where x > threshold, else `value`.
+
+    Parameters
+    ----------
+    threshold : float
+        Inputs at or below it are replaced.
+    value : float
+        What replaces them.
+    inplace : bool
+        Accepted for PyTorch's signature; the result is always a new tensor.
+    """
 
     def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
         super().__init__()

@@ -1,5 +1,5 @@
-"""Activation functions of ``torch.nn.functional`` (re-exported by
-:mod:`tinygrad_nd.nn.functional`): thin, validated calls of the registered ops."""
+"""Activation functions of `torch.nn.functional` (re-exported by
+`tinygrad_nd.nn.functional`): thin, validated calls of the registered ops."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from ..tensor import Tensor
 
 
 def _dim(dim: Any, op: str) -> int:
-    """A dimension argument: an int (not a bool), else a TypeError naming ``op``."""
+    """A dimension argument: an int (not a bool), else a TypeError naming `op`."""
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, (bool, np.bool_)):
         raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__} {dim!r}")
     return int(dim)
 
 
 def check_gelu_approximate(approximate: Any, op: str = "gelu") -> str:
-    """``approximate`` is "none" (exact, erf) or "tanh", as in PyTorch."""
+    """`approximate` is "none" (exact, erf) or "tanh", as in PyTorch."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"{op}: approximate must be 'none' or 'tanh', got {approximate!r}")
     return str(approximate)
@@ -89,12 +89,12 @@ def softsign(x: Tensor) -> Tensor:
 
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
-    """x for x > 0, ``alpha * (e**x - 1)`` otherwise."""
+    """x for x > 0, `alpha * (e**x - 1)` otherwise."""
     return x.elu(alpha)
 
 
 def celu(x: Tensor, alpha: float = 1.0) -> Tensor:
-    """x for x > 0, ``alpha * (e**(x/alpha) - 1)`` otherwise; alpha must not be 0."""
+    """x for x > 0, `alpha * (e**(x/alpha) - 1)` otherwise; alpha must not be 0."""
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (it divides x)")
     return x.celu(alpha)
@@ -106,7 +106,7 @@ def selu(x: Tensor) -> Tensor:
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """x for x > 0, ``negative_slope * x`` otherwise."""
+    """x for x > 0, `negative_slope * x` otherwise."""
     return x.leaky_relu(negative_slope)
 
 
@@ -131,17 +131,17 @@ def logsigmoid(x: Tensor) -> Tensor:
 
 
 def threshold(x: Tensor, threshold: float, value: float) -> Tensor:
-    """x where x > threshold, else ``value``."""
+    """x where x > threshold, else `value`."""
     return x.threshold(threshold, value)
 
 
 def softmin(x: Tensor, dim: int = -1) -> Tensor:
-    """softmax(-x) along ``dim``."""
+    """softmax(-x) along `dim`."""
     return x.softmin(_dim(dim, "softmin"))
 
 
 def glu(x: Tensor, dim: int = -1) -> Tensor:
-    """Gated linear unit: ``a * sigmoid(b)`` for the halves a, b of x along ``dim``.
+    """Gated linear unit: `a * sigmoid(b)` for the halves a, b of x along `dim`.
 
     Examples
     --------

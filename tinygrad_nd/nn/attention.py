@@ -1,5 +1,5 @@
-"""Multi-head attention with PyTorch's parameters (``in_proj_weight``, ``in_proj_bias``,
-``out_proj``; ``q/k/v_proj_weight`` when key and value sizes differ), masks and outputs."""
+"""Multi-head attention with PyTorch's parameters (`in_proj_weight`, `in_proj_bias`,
+`out_proj`; `q/k/v_proj_weight` when key and value sizes differ), masks and outputs."""
 
 from __future__ import annotations
 
@@ -28,14 +28,14 @@ def _additive(mask: Any, dtype: np.dtype) -> Tensor | None:
 
 
 class MultiheadAttention(Module):
-    """``out_proj(concat_h softmax(q_h k_h^T / sqrt(d) + mask) v_h)``, as PyTorch.
+    """`out_proj(concat_h softmax(q_h k_h^T / sqrt(d) + mask) v_h)`, as PyTorch.
 
-    Inputs are (L, N, E) (``batch_first``: (N, L, E); unbatched: (L, E)). ``attn_mask`` is
-    (L, S) or (N * num_heads, L, S), ``key_padding_mask`` (N, S); a boolean True marks a
+    Inputs are (L, N, E) (`batch_first`: (N, L, E); unbatched: (L, E)). `attn_mask` is
+    (L, S) or (N * num_heads, L, S), `key_padding_mask` (N, S); a boolean True marks a
     position that may *not* be attended to, a float one is added to the scores. Returns
-    ``(output, weights)``: the weights averaged over heads (N, L, S) unless
-    ``average_attn_weights=False`` (N, num_heads, L, S), None unless ``need_weights``.
-    ``add_bias_kv`` and ``add_zero_attn`` are not supported (a ValueError when true).
+    `(output, weights)`: the weights averaged over heads (N, L, S) unless
+    `average_attn_weights=False` (N, num_heads, L, S), None unless `need_weights`.
+    `add_bias_kv` and `add_zero_attn` are not supported (a ValueError when true).
 
     Examples
     --------

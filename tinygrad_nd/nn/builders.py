@@ -15,8 +15,8 @@ ActivationSpec = str | type[Module] | Callable[[], Module]
 
 
 def activation_module(spec: ActivationSpec) -> Module:
-    """A fresh activation module from a name (``"relu"``, ``"leaky_relu"``, ``"SiLU"``: any
-    :class:`Activation` subclass, case and underscores ignored), a class or a factory."""
+    """A fresh activation module from a name (`"relu"`, `"leaky_relu"`, `"SiLU"`: any
+    `Activation` subclass, case and underscores ignored), a class or a factory."""
     if not isinstance(spec, str):
         return spec()
     key = spec.replace("_", "").lower()
@@ -39,17 +39,17 @@ def _all_subclasses(cls: type) -> list[type]:
 def mlp(sizes: Sequence[int], activation: ActivationSpec = "relu", init: str = "pytorch",
         output: ActivationSpec | None = None, batchnorm: bool = False, residual: bool = False,
         generator: factories.Generator | None = None, dtype: Any = None) -> Sequential:
-    """A fully connected net ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``.
+    """A fully connected net `sizes[0] -> sizes[1] -> ... -> sizes[-1]`.
 
     Parameters
     ----------
     sizes : layer widths, input first (at least two).
     activation : after each hidden layer: a name, an activation class or a factory.
-    init : weight initialisation of every Linear (see ``nn.init``), e.g. ``"pytorch"``,
-        ``"kaiming_normal"``, ``"xavier_normal"`` or Nielsen's ``"nielsen"``.
-    output : activation after the last layer (``None``: logits).
-    batchnorm : insert ``BatchNorm1d`` before each hidden activation.
-    residual : wrap each hidden block whose input and output widths agree in ``Residual``.
+    init : weight initialisation of every Linear (see `nn.init`), e.g. `"pytorch"`,
+        `"kaiming_normal"`, `"xavier_normal"` or Nielsen's `"nielsen"`.
+    output : activation after the last layer (`None`: logits).
+    batchnorm : insert `BatchNorm1d` before each hidden activation.
+    residual : wrap each hidden block whose input and output widths agree in `Residual`.
     generator : for the initial weights (reproducible nets).
     dtype : of the parameters (float32 by default).
 

@@ -11,7 +11,7 @@ from .module import Module, Parameter
 
 
 class Sequential(Module):
-    """Apply modules in order; children are named ``0``, ``1``, ...
+    """Apply modules in order; children are named `0`, `1`, ...
 
     Examples
     --------
@@ -45,13 +45,25 @@ class Sequential(Module):
         return iter(list(self._modules.values()))
 
     def append(self, module: Module) -> Sequential:
-        """Add ``module`` at the end."""
+        """Add `module` at the end.
+
+        Parameters
+        ----------
+        module : Module
+            The new entry.
+        """
         setattr(self, str(len(self)), module)
         return self
 
 
 class ModuleList(Module):
-    """A list of modules whose parameters are registered (no forward of its own)."""
+    """A list of modules whose parameters are registered (no forward of its own).
+
+    Parameters
+    ----------
+    modules : iterable of Module
+        The initial entries.
+    """
 
     def __init__(self, modules: Iterable[Module] = ()) -> None:
         super().__init__()
@@ -59,7 +71,13 @@ class ModuleList(Module):
             self.append(m)
 
     def append(self, module: Module) -> ModuleList:
-        """Add ``module`` at the end."""
+        """Add `module` at the end.
+
+        Parameters
+        ----------
+        module : Module
+            The new entry.
+        """
         setattr(self, str(len(self)), module)
         return self
 
@@ -77,8 +95,12 @@ class ModuleList(Module):
 
 
 class Residual(Module):
-    """``x + f(x)``: the skip connection of residual networks (He et al., 2016).
+    """`x + f(x)`: the skip connection of residual networks (He et al., 2016).
 
+    Parameters
+    ----------
+    fn : Module
+        The residual branch f; its output has the shape of its input.
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -109,7 +131,7 @@ def _check_key(key: Any, container: str) -> str:
 
 class _NamedEntries:
     """The read side of a dict-like container, in insertion order: subclasses give
-    ``_names()``, ``__getitem__`` and ``__delitem__``."""
+    `_names()`, `__getitem__` and `__delitem__`."""
 
     def _names(self) -> list[str]:
         raise NotImplementedError
@@ -145,7 +167,7 @@ class _NamedEntries:
         return [(k, self[k]) for k in self._names()]
 
     def pop(self, key: str) -> Any:
-        """Remove ``key`` and return its entry."""
+        """Remove `key` and return its entry."""
         value = self[key]
         del self[key]
         return value
@@ -165,6 +187,10 @@ class _NamedEntries:
 class ModuleDict(_NamedEntries, Module):
     """A dict of modules whose parameters are registered, in insertion order (no forward).
 
+    Parameters
+    ----------
+    modules : mapping or iterable of (str, Module) pairs, optional
+        The initial entries.
     Examples
     --------
     >>> from tinygrad_nd import nn
@@ -206,8 +232,12 @@ def _as_parameter(value: Any) -> Parameter | None:
 
 
 class ParameterList(Module):
-    """A list of parameters, registered as ``0``, ``1``, ... (tensors are wrapped).
+    """A list of parameters, registered as `0`, `1`, ... (tensors are wrapped).
 
+    Parameters
+    ----------
+    values : iterable, optional
+        Parameters, Tensors or arrays (the latter two become Parameters).
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -241,13 +271,25 @@ class ParameterList(Module):
         return iter([self[i] for i in range(len(self))])
 
     def append(self, value: Any) -> ParameterList:
-        """Add ``value`` (a Parameter, or a tensor made into one) at the end."""
+        """Add `value` (a Parameter, or a tensor made into one) at the end.
+
+        Parameters
+        ----------
+        value : Parameter, Tensor or array
+            The new entry.
+        """
         object.__setattr__(self, "_size", self._size + 1)
         self[self._size - 1] = value
         return self
 
     def extend(self, values: Iterable[Any]) -> ParameterList:
-        """Append every value of ``values``."""
+        """Append every value of `values`.
+
+        Parameters
+        ----------
+        values : iterable
+            Parameters, Tensors or arrays.
+        """
         for value in values:
             self.append(value)
         return self
@@ -259,6 +301,11 @@ class ParameterList(Module):
 class ParameterDict(_NamedEntries, Module):
     """A dict of parameters, registered under their keys in insertion order.
 
+    Parameters
+    ----------
+    parameters : mapping or iterable of (str, value) pairs, optional
+        The initial entries: Parameters, Tensors or arrays (the latter two become
+        Parameters).
     Examples
     --------
     >>> import tinygrad_nd as tg

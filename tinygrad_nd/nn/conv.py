@@ -1,6 +1,6 @@
 """Convolution layers, 1 to 3 spatial axes, plain and transposed, with PyTorch's parameter
-names and shapes (``weight`` (out, in/groups, *kernel), or (in, out/groups, *kernel) when
-transposed, and ``bias``), so PyTorch state dicts load."""
+names and shapes (`weight` (out, in/groups, *kernel), or (in, out/groups, *kernel) when
+transposed, and `bias`), so PyTorch state dicts load."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""The convolution and pooling family of ``nn.functional`` (PyTorch's ``F``), N-d, with
+"""The convolution and pooling family of `nn.functional` (PyTorch's `F`), N-d, with
 its argument checks: each function validates its arguments, naming itself, before the
-registered op runs, so no numpy error surfaces. Re-exported by :mod:`tinygrad_nd.nn.functional`
-(and ``conv2d``, ``max_pool2d``, ``avg_pool2d`` by the top-level package).
+registered op runs, so no numpy error surfaces. Re-exported by `tinygrad_nd.nn.functional`
+(and `conv2d`, `max_pool2d`, `avg_pool2d` by the top-level package).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ _TUPLE = {1: "1-tuple", 2: "pair", 3: "triple"}
 
 
 def _ntuple(value: IntOrTuple, dims: int, name: str, op: str, minimum: int = 1) -> tuple[int, ...]:
-    """``value`` (an int, or one int per spatial axis) as a tuple of ``dims`` ints, or a
-    TypeError / ValueError naming ``op`` and the argument."""
+    """`value` (an int, or one int per spatial axis) as a tuple of `dims` ints, or a
+    TypeError / ValueError naming `op` and the argument."""
     values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
     if len(values) != dims or not all(_is_int(v) for v in values):
         raise TypeError(f"{op}: {name} must be an int or a {_TUPLE[dims]} of ints, got "
@@ -40,7 +40,7 @@ def _check_bool(value: Any, name: str, op: str) -> bool:
 
 
 def _check_input(shape: Sequence[int], dims: int, op: str, weight: str = "") -> None:
-    """An (N, C, *spatial) input of ``dims`` spatial axes (and a weight of as many)."""
+    """An (N, C, *spatial) input of `dims` spatial axes (and a weight of as many)."""
     if len(shape) != dims + 2:
         raise ValueError(f"{op}: expected input (N, C, {_SPATIAL[dims]}){weight}, got shape "
                          f"{tuple(shape)}")
@@ -59,7 +59,7 @@ def _conv_config(x_shape: Sequence[int], w_shape: Sequence[int], stride: IntOrTu
                  padding: IntOrTuple, dilation: IntOrTuple, groups: int, dims: int, op: str,
                  transposed: bool = False, output_padding: IntOrTuple = 0) -> dict[str, Any]:
     """Checked settings of a convolution of these shapes; for a transposed one also the
-    ``x_shape`` of the convolution it is the adjoint of (its output shape)."""
+    `x_shape` of the convolution it is the adjoint of (its output shape)."""
     x_shape, w_shape = tuple(x_shape), tuple(w_shape)
     kind = "C_in, C_out/groups" if transposed else "C_out, C_in/groups"
     if len(w_shape) != dims + 2:
@@ -109,8 +109,8 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                 stride: IntOrTuple = 1, padding: IntOrTuple = 0, dilation: IntOrTuple = 1,
                 transposed: bool = False, output_padding: IntOrTuple = 0, groups: int = 1,
                 *, op: str = "convolution") -> Tensor:
-    """N-d convolution or transposed convolution (as ``torch.convolution``); the number of
-    spatial axes is the input's ``ndim - 2``, and ``conv1d`` ... ``conv_transpose3d`` are
+    """N-d convolution or transposed convolution (as `torch.convolution`); the number of
+    spatial axes is the input's `ndim - 2`, and `conv1d` ... `conv_transpose3d` are
     this function.
 
     Examples
@@ -171,7 +171,7 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      output_padding: IntOrTuple = 0, groups: int = 1,
                      dilation: IntOrTuple = 1) -> Tensor:
     """Transposed 1-D convolution (the input gradient of conv1d) with (C_in, C_out/groups, K)
-    weights; ``output_padding`` adds that many positions at the end of the output."""
+    weights; `output_padding` adds that many positions at the end of the output."""
     _check_input(input.shape, 1, "conv_transpose1d")
     return convolution(input, weight, bias, stride, padding, dilation, True, output_padding,
                        groups, op="conv_transpose1d")
@@ -210,7 +210,7 @@ def _pool_args(kernel_size: IntOrTuple, stride: IntOrTuple | None, padding: IntO
                dims: int, op: str, dilation: IntOrTuple = 1, ceil_mode: bool = False,
                ) -> dict[str, Any]:
     """The shape-independent settings of a pooling window, checked (also used by the pooling
-    layers' constructors). ``stride`` defaults to the kernel size."""
+    layers' constructors). `stride` defaults to the kernel size."""
     kernel = _ntuple(kernel_size, dims, "kernel_size", op)
     conf = dict(kernel_size=kernel,
                 stride=kernel if stride is None else _ntuple(stride, dims, "stride", op),
@@ -260,7 +260,7 @@ def _max_pool(x: Tensor, dims: int, kernel_size: IntOrTuple, stride: IntOrTuple 
 def max_pool1d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
                padding: IntOrTuple = 0, dilation: IntOrTuple = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
-    """Maximum over windows of an (N, C, L) input; see :func:`max_pool2d`."""
+    """Maximum over windows of an (N, C, L) input; see `max_pool2d`."""
     return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode,
                      return_indices)
 
@@ -268,8 +268,8 @@ def max_pool1d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None
 def max_pool2d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
                padding: IntOrTuple = 0, dilation: IntOrTuple = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
-    """Maximum over (kernel_size) windows; ``stride`` defaults to the kernel size. With
-    ``return_indices``, also each maximum's flat index within its (H, W) plane, as PyTorch.
+    """Maximum over (kernel_size) windows; `stride` defaults to the kernel size. With
+    `return_indices`, also each maximum's flat index within its (H, W) plane, as PyTorch.
 
     Examples
     --------
@@ -284,7 +284,7 @@ def max_pool2d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None
 def max_pool3d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
                padding: IntOrTuple = 0, dilation: IntOrTuple = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
-    """Maximum over windows of an (N, C, D, H, W) input; see :func:`max_pool2d`."""
+    """Maximum over windows of an (N, C, D, H, W) input; see `max_pool2d`."""
     return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode,
                      return_indices)
 
@@ -301,14 +301,14 @@ def _avg_pool(x: Tensor, dims: int, kernel_size: IntOrTuple, stride: IntOrTuple 
 def avg_pool1d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
                padding: IntOrTuple = 0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
-    """Mean over windows of an (N, C, L) input; see :func:`avg_pool2d`."""
+    """Mean over windows of an (N, C, L) input; see `avg_pool2d`."""
     return _avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 
 def avg_pool2d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
                padding: IntOrTuple = 0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
-    """Mean over (kernel_size) windows; zero padding counts unless ``count_include_pad`` is
+    """Mean over (kernel_size) windows; zero padding counts unless `count_include_pad` is
     False (PyTorch's default counts it).
 
     Examples
@@ -323,5 +323,5 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None
 def avg_pool3d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
                padding: IntOrTuple = 0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
-    """Mean over windows of an (N, C, D, H, W) input; see :func:`avg_pool2d`."""
+    """Mean over windows of an (N, C, D, H, W) input; see `avg_pool2d`."""
     return _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad)

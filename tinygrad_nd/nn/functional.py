@@ -1,8 +1,8 @@
 """Functional forms of layers and losses, built from registered ops (checked end to end).
 
-Owns the convolution and pooling family and its argument checks (``tg.conv2d`` is this
-``conv2d``), and re-exports the tensor-level functions (``softmax``, ``cat`` ...), so
-``import tinygrad_nd.nn.functional as F`` reads like PyTorch.
+Owns the convolution and pooling family and its argument checks (`tg.conv2d` is this
+`conv2d`), and re-exports the tensor-level functions (`softmax`, `cat` ...), so
+`import tinygrad_nd.nn.functional as F` reads like PyTorch.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def _check_same_shape(input: Tensor, target: Tensor, op: str) -> None:
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``x @ weight.T + bias`` with a PyTorch-layout (out, in) weight."""
+    """`x @ weight.T + bias` with a PyTorch-layout (out, in) weight."""
     if bias is not None:
         return apply("linear", x, weight, bias)  # checks the shapes itself
     check_linear_shapes(x.shape, weight.shape)
@@ -98,9 +98,9 @@ def tanh(x: Tensor) -> Tensor:
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean", half: bool = False) -> Tensor:
     """Quadratic loss (input - target)**2, reduced over all elements.
 
-    ``half=True`` multiplies by 1/2, the convention of Nielsen's quadratic cost
-    ``C = 1/(2n) sum_x ||y(x) - a||**2`` (which, unlike ``reduction="mean"``, sums over the
-    output units; use ``reduction="sum"`` divided by the batch size for exactly that).
+    `half=True` multiplies by 1/2, the convention of Nielsen's quadratic cost
+    `C = 1/(2n) sum_x ||y(x) - a||**2` (which, unlike `reduction="mean"`, sums over the
+    output units; use `reduction="sum"` divided by the batch size for exactly that).
     """
     target = _as_target(target)
     _check_same_shape(input, target, "mse_loss")
@@ -110,7 +110,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean", half: bool = F
 
 
 def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Absolute error ``|input - target|`` (gradient 0 where they are equal, as PyTorch).
+    """Absolute error `|input - target|` (gradient 0 where they are equal, as PyTorch).
 
     Examples
     --------
@@ -124,8 +124,8 @@ def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 
 
 def _quadratic_then_linear(input: Tensor, target: Any, width: float, op: str) -> Tensor:
-    """``0.5 d**2`` for ``|d| < width``, else ``width * (|d| - 0.5 width)``: the Huber loss
-    (smooth L1 is it divided by ``width``); value and slope agree at ``|d| = width``."""
+    """`0.5 d**2` for `|d| < width`, else `width * (|d| - 0.5 width)`: the Huber loss
+    (smooth L1 is it divided by `width`); value and slope agree at `|d| = width`."""
     diff = input - _float_target(target, input, op)
     size = diff.abs()
     return where(size < width, diff * diff * 0.5, (size - 0.5 * width) * width)
@@ -133,7 +133,7 @@ def _quadratic_then_linear(input: Tensor, target: Any, width: float, op: str) ->
 
 def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
-    """``0.5 d**2 / beta`` for ``|d| < beta``, else ``|d| - 0.5 beta`` (``beta = 0``: L1).
+    """`0.5 d**2 / beta` for `|d| < beta`, else `|d| - 0.5 beta` (`beta = 0`: L1).
 
     Examples
     --------
@@ -150,7 +150,7 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean",
 
 
 def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
-    """``0.5 d**2`` for ``|d| <= delta``, else ``delta (|d| - 0.5 delta)``; delta > 0.
+    """`0.5 d**2` for `|d| <= delta`, else `delta (|d| - 0.5 delta)`; delta > 0.
 
     Examples
     --------
@@ -167,12 +167,12 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float
 
 def kl_div(input: Tensor, target: Any, reduction: str = "mean", log_target: bool = False
            ) -> Tensor:
-    """Kullback-Leibler divergence ``target (log target - input)`` for log-probabilities
-    ``input``, pointwise (0 where target = 0), as PyTorch.
+    """Kullback-Leibler divergence `target (log target - input)` for log-probabilities
+    `input`, pointwise (0 where target = 0), as PyTorch.
 
-    ``log_target=True`` takes the target as log-probabilities too. ``"batchmean"`` divides
-    the sum by the batch size ``input.shape[0]`` (the true KL divergence per sample);
-    ``"mean"`` divides by the number of elements, as PyTorch does.
+    `log_target=True` takes the target as log-probabilities too. `"batchmean"` divides
+    the sum by the batch size `input.shape[0]` (the true KL divergence per sample);
+    `"mean"` divides by the number of elements, as PyTorch does.
 
     Examples
     --------
@@ -200,7 +200,7 @@ def kl_div(input: Tensor, target: Any, reduction: str = "mean", log_target: bool
 
 
 def cosine_similarity(x1: Tensor, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """``x1 . x2 / (max(|x1|, eps) max(|x2|, eps))`` along ``dim`` (inputs broadcast).
+    """`x1 . x2 / (max(|x1|, eps) max(|x2|, eps))` along `dim` (inputs broadcast).
 
     Each vector is divided by its own norm first, as PyTorch (results stay in [-1, 1]).
 
@@ -225,7 +225,7 @@ def cosine_similarity(x1: Tensor, x2: Any, dim: int = 1, eps: float = 1e-8) -> T
 
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0.0,
                         reduction: str = "mean") -> Tensor:
-    """``max(0, -target (input1 - input2) + margin)`` for targets of +1 / -1.
+    """`max(0, -target (input1 - input2) + margin)` for targets of +1 / -1.
 
     Examples
     --------
@@ -287,8 +287,8 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean", *,
 
     As in PyTorch, the logs are clamped at -100 (p = 0 or 1 gives a finite loss) and the
     gradient is (p - y) / max(p (1 - p), 1e-12), finite even where a float32 sigmoid has
-    rounded to exactly 0 or 1. Prefer :func:`binary_cross_entropy_with_logits` on logits: it
-    is exact for every logit. ``weight`` rescales each element's loss (it broadcasts to the
+    rounded to exactly 0 or 1. Prefer `binary_cross_entropy_with_logits` on logits: it
+    is exact for every logit. `weight` rescales each element's loss (it broadcasts to the
     input's shape). Probabilities outside [0, 1] raise a ValueError.
 
     Examples
@@ -309,9 +309,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
                                      weight: Any = None, pos_weight: Any = None) -> Tensor:
     """Binary cross-entropy of sigmoid(z) for logits z, exact for every z (one fused op).
 
-    The loss is ``max(z, 0) - z y + log1p(e**-|z|)``, and its gradient ``sigmoid(z) - y``
-    exactly (0.5 - y at z = 0, where a zero-initialised output layer starts). ``weight``
-    rescales each element's loss; ``pos_weight`` (broadcast over the input, usually one value
+    The loss is `max(z, 0) - z y + log1p(e**-|z|)`, and its gradient `sigmoid(z) - y`
+    exactly (0.5 - y at z = 0, where a zero-initialised output layer starts). `weight`
+    rescales each element's loss; `pos_weight` (broadcast over the input, usually one value
     per class) weighs the positive term, as in PyTorch; it gets no gradient.
 
     Examples
@@ -390,14 +390,14 @@ def _rows_of_classes(input: Tensor, op: str) -> Tensor:
 
 
 def _target_shape(input: Tensor) -> tuple[int, ...]:
-    """The shape of class-index targets (and of ``reduction="none"`` losses) for ``input``."""
+    """The shape of class-index targets (and of `reduction="none"` losses) for `input`."""
     return () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
 
 
 def _class_targets(input: Tensor, target: Any, ignore_index: int,
                    op: str) -> tuple[np.ndarray, np.ndarray]:
     """Flat class indices (ignored ones replaced by 0, so they index safely) and the mask
-    of the kept ones, checked against ``input``'s number of classes."""
+    of the kept ones, checked against `input`'s number of classes."""
     idx = target.data if isinstance(target, Tensor) else np.asarray(target)
     if idx.dtype.kind not in "iu":
         raise TypeError(_not_indices(op, idx.dtype))
@@ -414,14 +414,14 @@ def _class_targets(input: Tensor, target: Any, ignore_index: int,
 
 def _weighted_nll(rows: Tensor, idx: np.ndarray, keep: np.ndarray,
                   weight: np.ndarray | None) -> tuple[Tensor, np.ndarray]:
-    """Per-row ``-w[t] * rows[t]`` (0 for ignored rows) and the per-row weights ``w[t]``."""
+    """Per-row `-w[t] * rows[t]` (0 for ignored rows) and the per-row weights `w[t]`."""
     w = keep.astype(rows.dtype) if weight is None else weight[idx] * keep
     return -rows[np.arange(len(idx)), idx] * Tensor._make(w, None), w
 
 
 def _reduce_weighted(loss: Tensor, w: np.ndarray, reduction: str, shape: tuple[int, ...],
                      op: str) -> Tensor:
-    """PyTorch's class-index reductions: ``"mean"`` divides by the summed weights of the kept
+    """PyTorch's class-index reductions: `"mean"` divides by the summed weights of the kept
     targets (NaN when there are none, as PyTorch), not by their count."""
     if reduction == "mean":
         return loss.sum() / Tensor._make(np.asarray(w.sum(), dtype=loss.dtype), None)
@@ -432,9 +432,9 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
              reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices under log-probabilities, as PyTorch.
 
-    ``input`` is (N, C), (N, C, d1, ...) or (C,); ``target`` holds class indices of shape
-    (N,), (N, d1, ...) or (). ``weight`` (C,) rescales each class; targets equal to
-    ``ignore_index`` contribute nothing, and ``"mean"`` divides by the summed weights of
+    `input` is (N, C), (N, C, d1, ...) or (C,); `target` holds class indices of shape
+    (N,), (N, d1, ...) or (). `weight` (C,) rescales each class; targets equal to
+    `ignore_index` contribute nothing, and `"mean"` divides by the summed weights of
     the remaining targets.
 
     Examples
@@ -460,11 +460,11 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits, stable for any logit size, as PyTorch.
 
-    ``input`` is (N, C), (N, C, d1, ...) or (C,). ``target`` is either class indices
-    (integers, shape (N,), (N, d1, ...) or ()) or class probabilities of ``input``'s shape
-    (floats). ``weight`` (C,) rescales each class, targets equal to ``ignore_index`` are
-    skipped (class indices only), and ``label_smoothing`` mixes the target with the uniform
-    distribution. With class indices, ``"mean"`` divides by the summed weights of the kept
+    `input` is (N, C), (N, C, d1, ...) or (C,). `target` is either class indices
+    (integers, shape (N,), (N, d1, ...) or ()) or class probabilities of `input`'s shape
+    (floats). `weight` (C,) rescales each class, targets equal to `ignore_index` are
+    skipped (class indices only), and `label_smoothing` mixes the target with the uniform
+    distribution. With class indices, `"mean"` divides by the summed weights of the kept
     targets, for the smoothing term too (PyTorch's convention). The plain case, (N, C)
     logits with class indices and nothing else, runs as one fused op.
 
@@ -514,7 +514,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
 def _cross_entropy_probabilities(input: Tensor, rows: Tensor, target: Any,
                                  class_weight: np.ndarray | None, reduction: str,
                                  smoothing: float) -> Tensor:
-    """Cross-entropy against class probabilities; ``"mean"`` divides by the number of
+    """Cross-entropy against class probabilities; `"mean"` divides by the number of
     rows (not by weights), as PyTorch."""
     op = "cross_entropy"
     target_array = target.data if isinstance(target, Tensor) else np.asarray(target)
@@ -537,7 +537,7 @@ def check_probability(p: Any, op: str) -> float:
 
 
 def check_batch_norm_args(momentum: Any, eps: Any, op: str) -> None:
-    """``momentum`` in [0, 1] and ``eps`` > 0 (eps = 0 divides by zero on a constant channel)."""
+    """`momentum` in [0, 1] and `eps` > 0 (eps = 0 divides by zero on a constant channel)."""
     _real_in(momentum, "momentum", op, 0.0, 1.0, closed=True)
     if _real_in(eps, "eps", op, 0.0) == 0:
         raise ValueError(f"{op}: eps must be positive, got {eps!r}")
@@ -545,7 +545,7 @@ def check_batch_norm_args(momentum: Any, eps: Any, op: str) -> None:
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True,
             generator: factories.Generator | None = None) -> Tensor:
-    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (inverted
+    """Zero each element with probability `p` and scale the rest by 1/(1-p) (inverted
     dropout), so evaluation needs no rescaling."""
     check_probability(p, "dropout")
     if not training or p == 0.0:

@@ -1,5 +1,5 @@
 """Functional forms of the normalisation, embedding and attention layers (composites of
-registered ops), re-exported by :mod:`tinygrad_nd.nn.functional` under PyTorch's names."""
+registered ops), re-exported by `tinygrad_nd.nn.functional` under PyTorch's names."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ..tensor import Tensor
 
 
 def _normalize(x: Tensor, axes: tuple[int, ...], eps: float) -> Tensor:
-    """``(x - mean) / sqrt(var + eps)`` over ``axes`` with the biased variance."""
+    """`(x - mean) / sqrt(var + eps)` over `axes` with the biased variance."""
     mean = x.mean(axis=axes, keepdims=True)
     centred = x - mean
     var = (centred * centred).mean(axis=axes, keepdims=True)
@@ -31,8 +31,8 @@ def _check_eps(eps: Any, op: str) -> float:
 
 def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
-    """Normalise over the last ``len(normalized_shape)`` axes (biased variance), then scale
-    by ``weight`` and shift by ``bias`` (both of ``normalized_shape``), as PyTorch.
+    """Normalise over the last `len(normalized_shape)` axes (biased variance), then scale
+    by `weight` and shift by `bias` (both of `normalized_shape`), as PyTorch.
 
     Examples
     --------
@@ -66,7 +66,7 @@ def _channel_affine(out: Tensor, weight: Tensor | None, bias: Tensor | None) -> 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
-    """Normalise each of ``num_groups`` groups of channels of an (N, C, ...) input over its
+    """Normalise each of `num_groups` groups of channels of an (N, C, ...) input over its
     channels and positions, then scale and shift per channel, as PyTorch.
 
     Examples
@@ -92,7 +92,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                   momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalise each channel of each sample of an (N, C, ...) input over its positions.
 
-    With ``use_input_stats`` (training, or no running statistics) the running statistics,
+    With `use_input_stats` (training, or no running statistics) the running statistics,
     when given, are updated in place with the batch average of the per-instance mean and
     unbiased variance; otherwise they are used, as PyTorch.
 
@@ -130,11 +130,11 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
 def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
-    """Rows of ``weight`` (num_embeddings, dim) picked by the integer indices ``input``.
+    """Rows of `weight` (num_embeddings, dim) picked by the integer indices `input`.
 
-    The row ``padding_idx`` gets no gradient; ``max_norm`` renormalises (in place, as
-    PyTorch) each looked-up row whose ``norm_type`` norm exceeds it. ``scale_grad_by_freq``
-    and ``sparse`` are not supported (a ValueError when true).
+    The row `padding_idx` gets no gradient; `max_norm` renormalises (in place, as
+    PyTorch) each looked-up row whose `norm_type` norm exceeds it. `scale_grad_by_freq`
+    and `sparse` are not supported (a ValueError when true).
 
     Examples
     --------
@@ -177,7 +177,7 @@ def _renorm_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: f
 
 
 def _repeat_heads(x: Tensor, times: int) -> Tensor:
-    """(..., H, S, E) -> (..., H * times, S, E), each head repeated ``times`` in a row."""
+    """(..., H, S, E) -> (..., H * times, S, E), each head repeated `times` in a row."""
     if times == 1:
         return x
     lead, (heads, length, width) = x.shape[:-3], x.shape[-3:]
@@ -190,12 +190,12 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False, *,
                                  generator: factories.Generator | None = None) -> Tensor:
-    """``softmax(q k^T * scale + mask) v`` over (..., L, E) queries and (..., S, E) keys.
+    """`softmax(q k^T * scale + mask) v` over (..., L, E) queries and (..., S, E) keys.
 
-    ``attn_mask`` is boolean (True takes part) or float (added to the scores), broadcast to
-    (..., L, S); ``is_causal`` masks the upper triangle of an (L, S) matrix (top-left
-    aligned, as PyTorch); ``scale`` defaults to 1/sqrt(E); ``dropout_p`` drops attention
-    weights (draws come from ``generator``, a keyword of this library); ``enable_gqa`` repeats
+    `attn_mask` is boolean (True takes part) or float (added to the scores), broadcast to
+    (..., L, S); `is_causal` masks the upper triangle of an (L, S) matrix (top-left
+    aligned, as PyTorch); `scale` defaults to 1/sqrt(E); `dropout_p` drops attention
+    weights (draws come from `generator`, a keyword of this library); `enable_gqa` repeats
     the key/value heads to match the query heads. Rows that mask everything give NaN, as
     PyTorch's reference implementation.
 

@@ -25,20 +25,22 @@ def _check_bool(value: Any, name: str, layer: str) -> None:
 
 
 class Linear(Module):
-    """``y = x W^T + b`` with ``W`` of shape (out_features, in_features).
+    """`y = x W^T + b` with `W` of shape (out_features, in_features).
 
     Parameters
     ----------
     in_features, out_features : int
+        Sizes of each input and output vector.
     bias : bool
+        Whether the layer adds a learnable bias `b`.
     init : str or callable
-        A scheme of :mod:`tinygrad_nd.nn.init` (default ``"pytorch"``: U(+-1/sqrt(fan_in))
-        for weight and bias; ``"nielsen"``, ``"standard"``, ``"xavier_normal"``,
-        ``"kaiming_normal"`` ...) or ``fn(weight, bias)``.
+        A scheme of `tinygrad_nd.nn.init` (default `"pytorch"`: U(+-1/sqrt(fan_in))
+        for weight and bias; `"nielsen"`, `"standard"`, `"xavier_normal"`,
+        `"kaiming_normal"` ...) or `fn(weight, bias)`.
     generator : tinygrad_nd.Generator, optional
         Source of the initial values (the default generator otherwise).
     dtype : float dtype, optional
-        Of the weight and bias: the default dtype (float32) when None, ``np.float64`` on
+        Of the weight and bias: the default dtype (float32) when None, `np.float64` on
         request; a non-float dtype raises a TypeError.
 
     Examples
@@ -71,7 +73,13 @@ class Linear(Module):
 
 
 class Flatten(Module):
-    """Merge axes ``start_dim..end_dim`` (by default all but the batch axis)."""
+    """Merge axes `start_dim..end_dim` (by default all but the batch axis).
+
+    Parameters
+    ----------
+    start_dim, end_dim : int
+        The first and last axes merged (negative ones count from the end).
+    """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
@@ -84,7 +92,15 @@ class Flatten(Module):
 
 
 class Dropout(Module):
-    """Inverted dropout: active in ``train()`` mode, the identity in ``eval()`` mode."""
+    """Inverted dropout: active in `train()` mode, the identity in `eval()` mode.
+
+    Parameters
+    ----------
+    p : float
+        Probability of zeroing an element (kept ones are scaled by 1 / (1 - p)).
+    generator : Generator, optional
+        The source of the random masks (default: the default generator).
+    """
 
     def __init__(self, p: float = 0.5, generator: factories.Generator | None = None) -> None:
         super().__init__()
@@ -99,7 +115,14 @@ class Dropout(Module):
 
 
 class Unflatten(Module):
-    """Split axis ``dim`` into ``unflattened_size`` (the inverse of :class:`Flatten`).
+    """Split axis `dim` into `unflattened_size` (the inverse of `Flatten`).
+
+    Parameters
+    ----------
+    dim : int
+        The axis to split.
+    unflattened_size : tuple or list of int
+        The new axes' sizes (their product is the size of `dim`).
 
     Examples
     --------
@@ -131,11 +154,35 @@ class Unflatten(Module):
 
 
 class Embedding(Module):
-    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``: integer
+    """A lookup table of `num_embeddings` vectors of size `embedding_dim`: integer
     indices of any shape in, their rows out (weight initialised N(0, 1), as PyTorch).
 
-    ``padding_idx`` names a row that starts at zero and gets no gradient; ``max_norm``
-    renormalises looked-up rows in place (see :func:`~tinygrad_nd.nn.functional.embedding`).
+    `padding_idx` names a row that starts at zero and gets no gradient; `max_norm`
+    renormalises looked-up rows in place (see `tinygrad_nd.nn.functional.embedding`).
+
+    Parameters
+    ----------
+    num_embeddings : int
+        Number of rows (the largest index + 1).
+    embedding_dim : int
+        Size of each row.
+    padding_idx : int, optional
+        A row that starts at zero and gets no gradient.
+    max_norm : float, optional
+        Looked-up rows with a larger `norm_type` norm are rescaled to it, in place.
+    norm_type : float
+        The norm's order for `max_norm`.
+    scale_grad_by_freq, sparse : bool
+        PyTorch's options, not supported here: True raises a ValueError.
+    _weight : array or Tensor, optional
+        Initial rows, (num_embeddings, embedding_dim), instead of N(0, 1) samples (used by
+        `from_pretrained`).
+    _freeze : bool
+        Make the weight not require gradients (used by `from_pretrained`).
+    generator : Generator, optional
+        The source of the initial values (default: the default generator).
+    dtype : float dtype, optional
+        Of the weight (default: the default float dtype).
 
     Examples
     --------
@@ -180,7 +227,17 @@ class Embedding(Module):
                         padding_idx: int | None = None, max_norm: float | None = None,
                         norm_type: float = 2.0, scale_grad_by_freq: bool = False,
                         sparse: bool = False) -> Embedding:
-        """An Embedding holding the 2-d ``embeddings`` (frozen unless ``freeze=False``)."""
+        """An Embedding holding the 2-d `embeddings` (frozen unless `freeze=False`).
+
+        Parameters
+        ----------
+        embeddings : array or Tensor
+            The rows, (num_embeddings, embedding_dim).
+        freeze : bool
+            Whether the weight stays fixed in training (no gradient).
+        padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse
+            As in `Embedding`.
+        """
         values = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
         if values.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: expected 2-d embeddings, got shape "

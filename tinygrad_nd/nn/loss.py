@@ -15,7 +15,7 @@ from .module import Module
 
 def _register_weight(module: Module, name: str, value: Any) -> None:
     """A rescaling weight as a buffer, as PyTorch keeps it, so it is in the state dict
-    (``weight``, ``pos_weight``) and a PyTorch loss's state dict loads strictly."""
+    (`weight`, `pos_weight`) and a PyTorch loss's state dict loads strictly."""
     if value is not None and not isinstance(value, Tensor):
         array = np.asarray(value)
         value = Tensor(array, dtype=array.dtype if array.dtype.kind == "f" else
@@ -41,14 +41,28 @@ class _Loss(Module):
 
 
 class MSELoss(_Loss):
-    """Mean squared error (see :func:`~tinygrad_nd.nn.functional.mse_loss`)."""
+    """Mean squared error (see `tinygrad_nd.nn.functional.mse_loss`).
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}
+        How the per-element losses are combined.
+    """
 
     function = staticmethod(F.mse_loss)
 
 
 class BCELoss(_Loss):
-    """Binary cross-entropy on probabilities, optionally rescaled per element by ``weight``
-    (see :func:`~tinygrad_nd.nn.functional.binary_cross_entropy`)."""
+    """Binary cross-entropy on probabilities, optionally rescaled per element by `weight`
+    (see `tinygrad_nd.nn.functional.binary_cross_entropy`).
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}
+        How the per-element losses are combined.
+    weight : array or Tensor, optional
+        A rescaling weight per element (broadcast against the input).
+    """
 
     function = staticmethod(F.binary_cross_entropy)
 
@@ -61,8 +75,17 @@ class BCELoss(_Loss):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy on logits, exact for every logit, with PyTorch's ``weight`` and
-    ``pos_weight`` (see :func:`~tinygrad_nd.nn.functional.binary_cross_entropy_with_logits`).
+    """Binary cross-entropy on logits, exact for every logit, with PyTorch's `weight` and
+    `pos_weight` (see `tinygrad_nd.nn.functional.binary_cross_entropy_with_logits`).
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}
+        How the per-element losses are combined.
+    weight : array or Tensor, optional
+        A rescaling weight per element (broadcast against the input).
+    pos_weight : array or Tensor, optional
+        A weight of the positive examples, per class (the last dim).
 
     Examples
     --------
@@ -86,7 +109,7 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class _ClassLoss(_Loss):
-    """A loss over class indices, with PyTorch's per-class ``weight`` and ``ignore_index``."""
+    """A loss over class indices, with PyTorch's per-class `weight` and `ignore_index`."""
 
     def __init__(self, weight: Any = None, ignore_index: int = -100,
                  reduction: str = "mean") -> None:
@@ -97,7 +120,17 @@ class _ClassLoss(_Loss):
 
 class NLLLoss(_ClassLoss):
     """Negative log-likelihood of class indices (see
-    :func:`~tinygrad_nd.nn.functional.nll_loss`)."""
+    `tinygrad_nd.nn.functional.nll_loss`).
+
+    Parameters
+    ----------
+    weight : array or Tensor, optional
+        A rescaling weight per class.
+    ignore_index : int
+        Targets equal to it contribute nothing (nor to the mean's count).
+    reduction : {"mean", "sum", "none"}
+        How the per-element losses are combined.
+    """
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
@@ -105,8 +138,19 @@ class NLLLoss(_ClassLoss):
 
 class CrossEntropyLoss(_ClassLoss):
     """Softmax cross-entropy of logits against class indices or probabilities, with
-    ``weight``, ``ignore_index`` and ``label_smoothing`` (see
-    :func:`~tinygrad_nd.nn.functional.cross_entropy`).
+    `weight`, `ignore_index` and `label_smoothing` (see
+    `tinygrad_nd.nn.functional.cross_entropy`).
+
+    Parameters
+    ----------
+    weight : array or Tensor, optional
+        A rescaling weight per class.
+    ignore_index : int
+        Targets equal to it contribute nothing (nor to the mean's count).
+    reduction : {"mean", "sum", "none"}
+        How the per-element losses are combined.
+    label_smoothing : float
+        In [0, 1]: the target mixes the given class with the uniform distribution.
 
     Examples
     --------
@@ -128,14 +172,28 @@ class CrossEntropyLoss(_ClassLoss):
 
 
 class L1Loss(_Loss):
-    """Mean absolute error (see :func:`~tinygrad_nd.nn.functional.l1_loss`)."""
+    """Mean absolute error (see `tinygrad_nd.nn.functional.l1_loss`).
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}
+        How the per-element losses are combined.
+    """
 
     function = staticmethod(F.l1_loss)
 
 
 class SmoothL1Loss(_Loss):
-    """Quadratic below ``beta``, linear above (see
-    :func:`~tinygrad_nd.nn.functional.smooth_l1_loss`)."""
+    """Quadratic below `beta`, linear above (see
+    `tinygrad_nd.nn.functional.smooth_l1_loss`).
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}
+        How the per-element losses are combined.
+    beta : float
+        Where the loss turns from quadratic to linear.
+    """
 
     def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(reduction)
@@ -146,8 +204,16 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
-    """Quadratic up to ``delta``, then linear with slope ``delta`` (see
-    :func:`~tinygrad_nd.nn.functional.huber_loss`)."""
+    """Quadratic up to `delta`, then linear with slope `delta` (see
+    `tinygrad_nd.nn.functional.huber_loss`).
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}
+        How the per-element losses are combined.
+    delta : float
+        Where the loss turns from quadratic to linear.
+    """
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
@@ -159,7 +225,16 @@ class HuberLoss(_Loss):
 
 class KLDivLoss(Module):
     """Kullback-Leibler divergence of log-probabilities (see
-    :func:`~tinygrad_nd.nn.functional.kl_div`); ``reduction`` may also be ``"batchmean"``."""
+    `tinygrad_nd.nn.functional.kl_div`); `reduction` may also be `"batchmean"`.
+
+    Parameters
+    ----------
+    reduction : {"mean", "batchmean", "sum", "none"}
+        How the per-element losses are combined (`"batchmean"`: the sum over the batch size,
+        the mathematically correct KL divergence).
+    log_target : bool
+        Whether the target is given as log-probabilities too.
+    """
 
     def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
         super().__init__()
@@ -173,8 +248,16 @@ class KLDivLoss(Module):
 
 
 class MarginRankingLoss(_Loss):
-    """``max(0, -y (x1 - x2) + margin)`` (see
-    :func:`~tinygrad_nd.nn.functional.margin_ranking_loss`)."""
+    """`max(0, -y (x1 - x2) + margin)` (see
+    `tinygrad_nd.nn.functional.margin_ranking_loss`).
+
+    Parameters
+    ----------
+    margin : float
+        The margin by which `x1` should exceed `x2` (for y = 1).
+    reduction : {"mean", "sum", "none"}
+        How the per-element losses are combined.
+    """
 
     def __init__(self, margin: float = 0.0, reduction: str = "mean") -> None:
         super().__init__(reduction)
@@ -185,8 +268,16 @@ class MarginRankingLoss(_Loss):
 
 
 class CosineSimilarity(Module):
-    """Cosine similarity along ``dim`` (see
-    :func:`~tinygrad_nd.nn.functional.cosine_similarity`)."""
+    """Cosine similarity along `dim` (see
+    `tinygrad_nd.nn.functional.cosine_similarity`).
+
+    Parameters
+    ----------
+    dim : int
+        The dim along which the vectors lie.
+    eps : float
+        Lower bound of each vector's norm (avoids dividing by zero).
+    """
 
     def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
         super().__init__()

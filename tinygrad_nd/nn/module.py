@@ -1,4 +1,4 @@
-"""``Module`` and ``Parameter``: the tree of layers, its parameters, state and hooks."""
+"""`Module` and `Parameter`: the tree of layers, its parameters, state and hooks."""
 
 from __future__ import annotations
 
@@ -16,11 +16,20 @@ from ._state_files import read_state, write_state
 
 
 class Parameter(Tensor):
-    """A leaf tensor that a :class:`Module` registers as learnable (``requires_grad=True``).
+    """A leaf tensor that a `Module` registers as learnable (`requires_grad=True`).
 
-    Unlike ``Tensor(...)``, a float array or Tensor keeps its dtype (as PyTorch's
-    ``nn.Parameter`` does): ``Parameter(np.zeros(3))`` is float64. Python lists of floats
+    Unlike `Tensor(...)`, a float array or Tensor keeps its dtype (as PyTorch's
+    `nn.Parameter` does): `Parameter(np.zeros(3))` is float64. Python lists of floats
     get the default dtype.
+
+    Parameters
+    ----------
+    data : array-like or Tensor
+        The initial value.
+    requires_grad : bool
+        Whether the optimizer should learn it (False for a frozen parameter).
+    dtype : numpy dtype, optional
+        The dtype (default: a float array's own, else the default dtype).
 
     Examples
     --------
@@ -81,7 +90,7 @@ class _BackwardHookCall:
 
 
 def _from_torch(value: Any, key: str) -> Any:
-    """A ``torch.Tensor`` as a numpy array (so ``torch_model.state_dict()`` loads as it
+    """A `torch.Tensor` as a numpy array (so `torch_model.state_dict()` loads as it
     comes, without importing torch here); any other value unchanged."""
     if not type(value).__module__.startswith("torch") or not hasattr(value, "detach"):
         return value
@@ -95,7 +104,7 @@ def _from_torch(value: Any, key: str) -> Any:
 class Module:
     """Base class of layers and models, with PyTorch's names and habits.
 
-    Assigning a :class:`Parameter` or a ``Module`` as an attribute registers it; ``forward``
+    Assigning a `Parameter` or a `Module` as an attribute registers it; `forward`
     defines the computation and calling the module runs it with its hooks.
 
     Examples
@@ -137,7 +146,7 @@ class Module:
                 self._parameters[name] = value
             elif isinstance(value, Module):
                 self._modules[name] = value
-        # Registered values are mirrored in __dict__, so ``self.weight`` in a forward is a
+        # Registered values are mirrored in __dict__, so `self.weight` in a forward is a
         # plain attribute lookup (a __getattr__ fallback is several times slower; see
         # docs/performance.md).
         object.__setattr__(self, name, value)
@@ -156,14 +165,30 @@ class Module:
         object.__delattr__(self, name)
 
     def register_buffer(self, name: str, tensor: Tensor | None) -> None:
-        """Register non-learnable state (e.g. BatchNorm running statistics) saved in state_dict."""
+        """Register non-learnable state (e.g. BatchNorm running statistics) saved in state_dict.
+
+        Parameters
+        ----------
+        name : str
+            The attribute name (and state_dict key).
+        tensor : Tensor or None
+            The buffer's value (None registers the name without a value).
+        """
         for store in (self._parameters, self._modules):
             store.pop(name, None)
         self._buffers[name] = tensor
         object.__setattr__(self, name, tensor)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        """Register ``param`` under ``name`` (``None`` registers no parameter, e.g. no bias)."""
+        """Register `param` under `name` (`None` registers no parameter, e.g. no bias).
+
+        Parameters
+        ----------
+        name : str
+            The attribute name (and state_dict key).
+        param : Parameter or None
+            The parameter.
+        """
         if param is None:
             object.__setattr__(self, name, None)
         else:
@@ -171,7 +196,13 @@ class Module:
 
     # ---- traversal --------------------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and all below it, with dotted names (this one is ``""``)."""
+        """This module and all below it, with dotted names (this one is `""`).
+
+        Parameters
+        ----------
+        prefix : str
+            Prepended to every name (this module's own name is `prefix`).
+        """
         stack: list[tuple[str, Module]] = [(prefix, self)]
         seen: set[int] = set()
         while stack:
@@ -197,7 +228,13 @@ class Module:
         return (m for _, m in self.named_children())
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """All parameters with dotted names such as ``layers.0.weight`` (shared ones once)."""
+        """All parameters with dotted names such as `layers.0.weight` (shared ones once).
+
+        Parameters
+        ----------
+        prefix : str
+            Prepended to every name, with a dot.
+        """
         seen: set[int] = set()
         for mod_name, module in self.named_modules(prefix):
             for name, p in module._parameters.items():
@@ -222,17 +259,23 @@ class Module:
 
     # ---- modes and gradients ----------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
-        """Set training mode (Dropout active, BatchNorm uses batch statistics) on all modules."""
+        """Set training mode (Dropout active, BatchNorm uses batch statistics) on all modules.
+
+        Parameters
+        ----------
+        mode : bool
+            True for training mode, False for evaluation mode (as `eval()`).
+        """
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self
 
     def eval(self) -> Module:
-        """Set evaluation mode; same as ``train(False)``."""
+        """Set evaluation mode; same as `train(False)`."""
         return self.train(False)
 
     def zero_grad(self) -> None:
-        """Clear every parameter's ``.grad`` (set to None, as PyTorch does by default)."""
+        """Clear every parameter's `.grad` (set to None, as PyTorch does by default)."""
         for p in self.parameters():
             p.grad = None
 
@@ -274,17 +317,35 @@ class Module:
         return call, tuple(args)
 
     def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """``hook(module, inputs)`` before forward; may return replacement inputs."""
+        """`hook(module, inputs)` before forward; may return replacement inputs.
+
+        Parameters
+        ----------
+        hook : callable
+            The function to call; remove it with the returned handle's `remove()`.
+        """
         return add_hook(self._forward_pre_hooks, hook)
 
     def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """``hook(module, inputs, output)`` after forward; may return a replacement output."""
+        """`hook(module, inputs, output)` after forward; may return a replacement output.
+
+        Parameters
+        ----------
+        hook : callable
+            The function to call; remove it with the returned handle's `remove()`.
+        """
         return add_hook(self._forward_hooks, hook)
 
     def register_full_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """``hook(module, grad_input, grad_output)`` once the gradients with respect to the
-        module's tensor inputs are known (``None`` for inputs that need no gradient); may
-        return replacement ``grad_input``."""
+        """`hook(module, grad_input, grad_output)` once the gradients with respect to the
+        module's tensor inputs are known (`None` for inputs that need no gradient); may
+        return replacement `grad_input`.
+
+        Parameters
+        ----------
+        hook : callable
+            The function to call; remove it with the returned handle's `remove()`.
+        """
         return add_hook(self._backward_hooks, hook)
 
     # ---- state ------------------------------------------------------------------------
@@ -294,11 +355,18 @@ class Module:
         return OrderedDict((k, Tensor(v.data.copy(), dtype=v.dtype)) for k, v in items)
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
-        """Copy values from ``state`` into this model's parameters and buffers.
+        """Copy values from `state` into this model's parameters and buffers.
 
-        Everything is validated first (names when ``strict``; for every value: a numeric
+        Everything is validated first (names when `strict`; for every value: a numeric
         array or Tensor of the model's shape and dtype); on any error nothing is changed and
         the error names the offending key.
+
+        Parameters
+        ----------
+        state : mapping
+            Names (as `state_dict()` gives them) to arrays or Tensors.
+        strict : bool
+            Require exactly this model's names: none missing, none unexpected.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping of names to arrays (such as "
@@ -332,13 +400,18 @@ class Module:
                 target.copy_(array)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the state dict to ``.safetensors`` (default) or ``.npz``, atomically and
-        durably: a temporary file in the same folder, fsynced, then renamed over ``path``.
+        """Write the state dict to `.safetensors` (default) or `.npz`, atomically and
+        durably: a temporary file in the same folder, fsynced, then renamed over `path`.
 
-        After a crash, power cut or error (a full disk, ``KeyboardInterrupt``) ``path`` holds
+        After a crash, power cut or error (a full disk, `KeyboardInterrupt`) `path` holds
         either its old content or the complete new one and no temporary file is left behind
-        (only ``SIGKILL`` or a power cut can leave one, named ``.<name>.<random>.tmp``). A new
-        file gets the permissions ``open()`` would give it.
+        (only `SIGKILL` or a power cut can leave one, named `.<name>.<random>.tmp`). A new
+        file gets the permissions `open()` would give it.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            The file; `.npz` writes numpy's format, anything else safetensors.
 
         Examples
         --------
@@ -353,14 +426,21 @@ class Module:
         write_state(os.fspath(path), arrays)
 
     def load(self, path: str | os.PathLike[str], strict: bool = True) -> None:
-        """Load a file written by :meth:`save` (validated as in :meth:`load_state_dict`).
+        """Load a file written by `save` (validated as in `load_state_dict`).
 
         Each entry's header (name, shape, dtype) is checked against this model before its data
         is read, so a foreign or crafted file (a header claiming gigabytes, a zip member that
         inflates far beyond its header, an object array) is refused with an error naming the
-        file and the entry, without a large allocation. Files written by :meth:`save` carry a
-        CRC32 per entry (zip's own for ``.npz``, in the metadata for safetensors), so a
+        file and the entry, without a large allocation. Files written by `save` carry a
+        CRC32 per entry (zip's own for `.npz`, in the metadata for safetensors), so a
         flipped bit is an error, not a wrong weight. On any error the model is unchanged.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            A `.safetensors` or `.npz` file.
+        strict : bool
+            Require exactly this model's names, as in `load_state_dict`.
         """
         own = list(self.named_parameters()) + list(self.named_buffers())
         expected = {k: (tuple(v.shape), v.dtype) for k, v in own}
@@ -368,7 +448,7 @@ class Module:
 
     # ---- display ------------------------------------------------------------------------
     def extra_repr(self) -> str:
-        """Layer settings shown inside the parentheses of ``repr``."""
+        """Layer settings shown inside the parentheses of `repr`."""
         return ""
 
     def __repr__(self) -> str:

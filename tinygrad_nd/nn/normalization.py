@@ -19,7 +19,7 @@ from .module import Module, Parameter
 
 def _affine(module: Module, shape: tuple[int, ...], weight: bool, bias: bool,
             dtype: Any) -> None:
-    """Register ``weight`` (ones) and ``bias`` (zeros) of ``shape``, or None for each."""
+    """Register `weight` (ones) and `bias` (zeros) of `shape`, or None for each."""
     module.register_parameter("weight", Parameter(factories.ones(*shape, dtype=dtype))
                               if weight else None)
     module.register_parameter("bias", Parameter(factories.zeros(*shape, dtype=dtype))
@@ -27,8 +27,8 @@ def _affine(module: Module, shape: tuple[int, ...], weight: bool, bias: bool,
 
 
 class _NormBase(Module):
-    """Per-channel affine parameters and running statistics, as PyTorch's ``_NormBase``
-    (``running_mean``, ``running_var`` and the int64 ``num_batches_tracked``)."""
+    """Per-channel affine parameters and running statistics, as PyTorch's `_NormBase`
+    (`running_mean`, `running_var` and the int64 `num_batches_tracked`)."""
 
     expected_dims: tuple[int, ...] = ()
 
@@ -60,7 +60,7 @@ class _NormBase(Module):
                              f"{x.shape}")
 
     def _momentum(self) -> float:
-        """The running-average factor of this step: ``momentum``, or 1/(batches seen) for a
+        """The running-average factor of this step: `momentum`, or 1/(batches seen) for a
         cumulative average when it is None (PyTorch's convention); counts the batch."""
         if self.training and self.num_batches_tracked is not None:
             with no_grad():
@@ -152,8 +152,8 @@ class InstanceNorm2d(_InstanceNorm):
 
 
 class LayerNorm(Module):
-    """Normalise over the trailing ``normalized_shape`` axes, with elementwise ``weight``
-    and ``bias`` of that shape (PyTorch's ``elementwise_affine`` and ``bias`` flags).
+    """Normalise over the trailing `normalized_shape` axes, with elementwise `weight`
+    and `bias` of that shape (PyTorch's `elementwise_affine` and `bias` flags).
 
     Examples
     --------
@@ -187,8 +187,8 @@ class LayerNorm(Module):
 
 
 class GroupNorm(Module):
-    """Normalise groups of channels of (N, C, ...) inputs, with per-channel ``weight`` and
-    ``bias``.
+    """Normalise groups of channels of (N, C, ...) inputs, with per-channel `weight` and
+    `bias`.
 
     Examples
     --------

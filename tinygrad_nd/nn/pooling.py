@@ -90,7 +90,7 @@ class AvgPool1d(_AvgPoolNd):
 
 class AvgPool2d(_AvgPoolNd):
     """Mean over windows of (N, C, H, W) inputs (zero padding counted unless
-    ``count_include_pad=False``); the gradient is spread evenly."""
+    `count_include_pad=False`); the gradient is spread evenly."""
 
     dims = 2
 
@@ -102,7 +102,7 @@ class AvgPool3d(_AvgPoolNd):
 
 
 class AdaptiveAvgPool2d(Module):
-    """Mean over an ``output_size`` grid of windows covering the (H, W) plane.
+    """Mean over an `output_size` grid of windows covering the (H, W) plane.
 
     Examples
     --------
@@ -124,7 +124,7 @@ class AdaptiveAvgPool2d(Module):
 
 
 class Upsample(Module):
-    """:func:`~tinygrad_nd.nn.functional.interpolate` as a layer.
+    """`tinygrad_nd.nn.functional.interpolate` as a layer.
 
     Examples
     --------

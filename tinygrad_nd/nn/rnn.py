@@ -1,6 +1,6 @@
 """Recurrent layers with PyTorch's parameters, names, gate order and initialisation:
 RNN (tanh/relu), LSTM, GRU and their single-step cells. A PyTorch state_dict loads into
-them with ``strict=True`` and gives the same outputs and gradients.
+them with `strict=True` and gives the same outputs and gradients.
 
 Each step is a composite of registered ops (matmul, sigmoid, tanh, getitem ...). The input
 projection of a whole sequence is one matmul; only the recurrent part loops over time.
@@ -24,7 +24,7 @@ GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 def _gate(x: Tensor, k: int, width: int) -> Tensor:
-    """The k-th block of ``width`` features on the last axis (PyTorch's stacked gates)."""
+    """The k-th block of `width` features on the last axis (PyTorch's stacked gates)."""
     return x[..., k * width:(k + 1) * width]
 
 
@@ -35,10 +35,10 @@ def _affine(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
 
 def _step(mode: str, xp: Tensor, h: Tensor, c: Tensor | None, w_hh: Tensor,
           b_hh: Tensor | None, w_hr: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
-    """One time step from the input's projection ``xp = x W_ih^T + b_ih`` and the state.
+    """One time step from the input's projection `xp = x W_ih^T + b_ih` and the state.
 
     LSTM gates are (i, f, g, o) and GRU gates (r, z, n) with PyTorch's
-    ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.
+    `n = tanh(W_in x + b_in + r * (W_hn h + b_hn))`.
     """
     hp = _affine(h, w_hh, b_hh)
     if mode == "RNN_TANH":
@@ -61,7 +61,7 @@ def _step(mode: str, xp: Tensor, h: Tensor, c: Tensor | None, w_hh: Tensor,
 
 def _uniform_params(module: Module, shapes: dict[str, tuple[int, ...]], hidden_size: int,
                     generator: factories.Generator | None, dtype: np.dtype) -> None:
-    """Register parameters of ``shapes`` drawn from U(-1/sqrt(H), 1/sqrt(H)) (PyTorch)."""
+    """Register parameters of `shapes` drawn from U(-1/sqrt(H), 1/sqrt(H)) (PyTorch)."""
     bound = 1.0 / math.sqrt(hidden_size) if hidden_size else 0.0
     rng = factories.rng_of(generator)
     for name, shape in shapes.items():
@@ -76,8 +76,8 @@ def _check_common(input_size: Any, hidden_size: Any, bias: Any, name: str) -> No
 
 class RNNBase(Module):
     """Multi-layer, optionally bidirectional recurrence over (L, N, H_in) sequences
-    ((N, L, H_in) with ``batch_first``, (L, H_in) unbatched); see :class:`RNN`,
-    :class:`LSTM`, :class:`GRU`."""
+    ((N, L, H_in) with `batch_first`, (L, H_in) unbatched); see `RNN`,
+    `LSTM`, `GRU`."""
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
@@ -134,7 +134,7 @@ class RNNBase(Module):
 
     def _run(self, x: Tensor, h0: Tensor, c0: Tensor | None
              ) -> tuple[Tensor, Tensor, Tensor | None]:
-        """Every layer and direction over time-major ``x`` (L, N, H_in)."""
+        """Every layer and direction over time-major `x` (L, N, H_in)."""
         directions = 2 if self.bidirectional else 1
         hs, cs = [], []
         for layer in range(self.num_layers):
@@ -194,9 +194,9 @@ class RNNBase(Module):
 
 
 class RNN(RNNBase):
-    """Elman recurrence ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or relu).
+    """Elman recurrence `h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)` (or relu).
 
-    Returns ``(output, h_n)``: the last layer's states at every step, and every layer's
+    Returns `(output, h_n)`: the last layer's states at every step, and every layer's
     final state (num_layers * directions, N, H).
 
     Examples
@@ -222,7 +222,7 @@ class RNN(RNNBase):
 
 class LSTM(RNNBase):
     """Long short-term memory with PyTorch's gate order (i, f, g, o) and optional
-    ``proj_size``. ``hx`` is ``(h_0, c_0)``; returns ``(output, (h_n, c_n))``.
+    `proj_size`. `hx` is `(h_0, c_0)`; returns `(output, (h_n, c_n))`.
 
     Examples
     --------
@@ -243,7 +243,7 @@ class LSTM(RNNBase):
 
 class GRU(RNNBase):
     """Gated recurrent unit with PyTorch's gates (r, z, n) and
-    ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``; returns ``(output, h_n)``.
+    `n = tanh(W_in x + b_in + r * (W_hn h + b_hn))`; returns `(output, h_n)`.
 
     Examples
     --------
@@ -263,7 +263,7 @@ class GRU(RNNBase):
 
 class RNNCellBase(Module):
     """One step of a recurrence on (N, H_in) or (H_in,) inputs, with parameters
-    ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``."""
+    `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`."""
 
     mode = "RNN_TANH"
 
@@ -306,7 +306,7 @@ class RNNCellBase(Module):
 
 
 class RNNCell(RNNCellBase):
-    """``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` (or relu).
+    """`h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)` (or relu).
 
     Examples
     --------
@@ -328,7 +328,7 @@ class RNNCell(RNNCellBase):
 
 
 class LSTMCell(RNNCellBase):
-    """One LSTM step; ``hx`` is ``(h, c)`` and the result ``(h', c')``.
+    """One LSTM step; `hx` is `(h, c)` and the result `(h', c')`.
 
     Examples
     --------

@@ -1,9 +1,9 @@
-"""Resampling functions of ``nn.functional``: adaptive pooling, max-unpooling, interpolation.
+"""Resampling functions of `nn.functional`: adaptive pooling, max-unpooling, interpolation.
 
 All are composites of registered ops, so their gradients need no code of their own: averaging
-and linear interpolation act on one axis at a time as a constant matrix (a ``matmul``), and
+and linear interpolation act on one axis at a time as a constant matrix (a `matmul`), and
 nearest-neighbour sampling, adaptive max pooling and unpooling are gathers and scatters
-(``getitem``, ``index_add``).
+(`getitem`, `index_add`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
 
 
 def _along_axes(x: Tensor, matrices: Sequence[np.ndarray]) -> Tensor:
-    """Apply the (out, in) matrix ``matrices[d]`` along spatial axis d of (N, C, *spatial)."""
+    """Apply the (out, in) matrix `matrices[d]` along spatial axis d of (N, C, *spatial)."""
     last = x.ndim - 1
     for d, m in enumerate(matrices):
         swap = list(range(x.ndim))
@@ -43,13 +43,13 @@ def _on_grid(index: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
 
 
 def _gather(x: Tensor, index: Sequence[np.ndarray]) -> Tensor:
-    """``x[:, :, ...]`` at the (out, k) positions ``index[d]`` of each spatial axis d, as an
+    """`x[:, :, ...]` at the (out, k) positions `index[d]` of each spatial axis d, as an
     (N, C, out_1, k_1, out_2, k_2, ...) tensor."""
     return x[(slice(None), slice(None)) + _on_grid(index)]
 
 
 def _output_size(output_size: Any, size: Sequence[int], op: str) -> tuple[int, ...]:
-    """``output_size`` of an adaptive pooling, ``None`` entries keeping the input's size."""
+    """`output_size` of an adaptive pooling, `None` entries keeping the input's size."""
     values = tuple(output_size) if isinstance(output_size, (tuple, list)) else \
         (output_size,) * len(size)
     values = tuple(s if v is None else v for v, s in zip(values, size)) \
@@ -76,13 +76,13 @@ def _adaptive_avg(x: Tensor, output_size: Any, dims: int) -> Tensor:
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: IntOrTuple) -> Tensor:
-    """Mean over ``output_size`` windows that cover an (N, C, L) input (PyTorch's windows)."""
+    """Mean over `output_size` windows that cover an (N, C, L) input (PyTorch's windows)."""
     return _adaptive_avg(input, output_size, 1)
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
-    """Mean over an ``output_size`` grid of windows covering the (H, W) plane; an entry
-    ``None`` keeps that axis's size.
+    """Mean over an `output_size` grid of windows covering the (H, W) plane; an entry
+    `None` keeps that axis's size.
 
     Examples
     --------
@@ -96,8 +96,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
 
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False,
                         ) -> Tensor | tuple[Tensor, Tensor]:
-    """Maximum over an ``output_size`` grid of windows covering the (H, W) plane; with
-    ``return_indices``, also each maximum's flat index in its plane (first on ties).
+    """Maximum over an `output_size` grid of windows covering the (H, W) plane; with
+    `return_indices`, also each maximum's flat index in its plane (first on ties).
 
     Examples
     --------
@@ -170,15 +170,15 @@ def _max_unpool(x: Tensor, indices: Any, dims: int, kernel_size: IntOrTuple,
 def max_unpool1d(input: Tensor, indices: Any, kernel_size: IntOrTuple,
                  stride: IntOrTuple | None = None, padding: IntOrTuple = 0,
                  output_size: Sequence[int] | None = None) -> Tensor:
-    """Inverse of :func:`max_pool1d` with ``return_indices``; see :func:`max_unpool2d`."""
+    """Inverse of `max_pool1d` with `return_indices`; see `max_unpool2d`."""
     return _max_unpool(input, indices, 1, kernel_size, stride, padding, output_size)
 
 
 def max_unpool2d(input: Tensor, indices: Any, kernel_size: IntOrTuple,
                  stride: IntOrTuple | None = None, padding: IntOrTuple = 0,
                  output_size: Sequence[int] | None = None) -> Tensor:
-    """Place each value at its flat index (as returned by ``max_pool2d(...,
-    return_indices=True)``) in a zero (H, W) plane; of repeated indices one value stays, and
+    """Place each value at its flat index (as returned by `max_pool2d(...,
+    return_indices=True)`) in a zero (H, W) plane; of repeated indices one value stays, and
     each repeat gets the output's gradient there, as in PyTorch.
 
     Examples
@@ -195,14 +195,14 @@ def max_unpool2d(input: Tensor, indices: Any, kernel_size: IntOrTuple,
 def max_unpool3d(input: Tensor, indices: Any, kernel_size: IntOrTuple,
                  stride: IntOrTuple | None = None, padding: IntOrTuple = 0,
                  output_size: Sequence[int] | None = None) -> Tensor:
-    """Inverse of :func:`max_pool3d` with ``return_indices``; see :func:`max_unpool2d`."""
+    """Inverse of `max_pool3d` with `return_indices`; see `max_unpool2d`."""
     return _max_unpool(input, indices, 3, kernel_size, stride, padding, output_size)
 
 
 def _interpolation_sizes(size: Sequence[int], out_size: Any, scale_factor: Any,
                          recompute: bool, op: str) -> tuple[tuple[int, ...], list[float | None]]:
     """Output sizes and, per axis, the scale PyTorch maps coordinates with when it is not
-    in/out (a given ``scale_factor`` that is not recomputed)."""
+    in/out (a given `scale_factor` that is not recomputed)."""
     dims = len(size)
     if (out_size is None) == (scale_factor is None):
         raise ValueError(f"{op}: give exactly one of size and scale_factor")
@@ -238,9 +238,9 @@ def _linear_matrix(n: int, o: int, scale: float | None, align_corners: bool) -> 
 def interpolate(input: Tensor, size: IntOrTuple | None = None, scale_factor: Any = None,
                 mode: str = "nearest", align_corners: bool | None = None,
                 recompute_scale_factor: bool | None = None) -> Tensor:
-    """Resample the spatial axes to ``size`` (or ``scale_factor`` times the input's), by
-    ``mode`` ``"nearest"`` (any of 1-3 axes), ``"linear"``, ``"bilinear"`` or
-    ``"trilinear"`` (1, 2, 3 axes), PyTorch's coordinate rules included.
+    """Resample the spatial axes to `size` (or `scale_factor` times the input's), by
+    `mode` `"nearest"` (any of 1-3 axes), `"linear"`, `"bilinear"` or
+    `"trilinear"` (1, 2, 3 axes), PyTorch's coordinate rules included.
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""Gradient clipping and flattening parameters to one vector (``torch.nn.utils``)."""
+"""Gradient clipping and flattening parameters to one vector (`torch.nn.utils`)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ def _with_grads(parameters: Iterable[Tensor] | Tensor) -> list[Tensor]:
 
 
 def _vector_norm(values: np.ndarray, norm_type: float) -> float:
-    """PyTorch's ``vector_norm`` of all elements: inf = max |x|, -inf = min |x|, 0 = the
-    number of nonzero elements, otherwise ``(sum |x|**p)**(1/p)``."""
+    """PyTorch's `vector_norm` of all elements: inf = max |x|, -inf = min |x|, 0 = the
+    number of nonzero elements, otherwise `(sum |x|**p)**(1/p)`."""
     size = np.abs(values.astype(np.float64, copy=False))
     if norm_type == float("inf"):
         return float(size.max(initial=0.0))
@@ -35,14 +35,27 @@ def _vector_norm(values: np.ndarray, norm_type: float) -> float:
 def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
                     norm_type: float = 2.0, error_if_nonfinite: bool = False,
                     foreach: bool | None = None) -> float:
-    """Scale all gradients together so their joint norm is at most ``max_norm``.
+    """Scale all gradients together so their joint norm is at most `max_norm`.
 
-    The joint norm is the ``norm_type`` norm of the per-parameter norms (``inf`` for the
+    The joint norm is the `norm_type` norm of the per-parameter norms (`inf` for the
     largest element), as PyTorch; it is returned (a float) as it was *before* clipping.
-    Gradients are replaced, never changed in place. ``foreach`` is accepted for PyTorch's
-    signature and changes nothing (the result is the same). A negative ``max_norm`` raises a
-    ValueError (PyTorch would flip every gradient's sign); ``error_if_nonfinite=True`` raises
+    Gradients are replaced, never changed in place. `foreach` is accepted for PyTorch's
+    signature and changes nothing (the result is the same). A negative `max_norm` raises a
+    ValueError (PyTorch would flip every gradient's sign); `error_if_nonfinite=True` raises
     a RuntimeError when the norm is nan or inf.
+
+    Parameters
+    ----------
+    parameters : Tensor or iterable of Tensors
+        The parameters (e.g. `model.parameters()`); those without a gradient are skipped.
+    max_norm : float
+        The largest joint norm allowed.
+    norm_type : float
+        The norm's order p (`inf` for the largest absolute element).
+    error_if_nonfinite : bool
+        Raise when the joint norm is nan or inf instead of scaling by it.
+    foreach : bool, optional
+        Accepted for PyTorch's signature; changes nothing.
 
     Examples
     --------
@@ -75,8 +88,17 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
 def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float,
                      foreach: bool | None = None) -> float:
     """Clamp every gradient element into [-clip_value, clip_value]; returns the largest
-    absolute gradient element before clipping. A negative ``clip_value`` raises a
-    ValueError (the interval would be empty). ``foreach`` is accepted and changes nothing.
+    absolute gradient element before clipping. A negative `clip_value` raises a
+    ValueError (the interval would be empty). `foreach` is accepted and changes nothing.
+
+    Parameters
+    ----------
+    parameters : Tensor or iterable of Tensors
+        The parameters (e.g. `model.parameters()`); those without a gradient are skipped.
+    clip_value : float
+        The largest absolute value a gradient element keeps.
+    foreach : bool, optional
+        Accepted for PyTorch's signature; changes nothing.
 
     Examples
     --------
@@ -99,6 +121,11 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float,
 def parameters_to_vector(parameters: Iterable[Tensor] | Tensor) -> Tensor:
     """All parameters flattened and joined into one vector (differentiable, as PyTorch).
 
+    Parameters
+    ----------
+    parameters : Tensor or iterable of Tensors
+        The parameters, in the order their values are joined.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -115,8 +142,15 @@ def parameters_to_vector(parameters: Iterable[Tensor] | Tensor) -> Tensor:
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor] | Tensor) -> None:
-    """Copy consecutive slices of the 1-d ``vec`` into the parameters, in order (the inverse
-    of :func:`parameters_to_vector`); the copy is not recorded, as PyTorch.
+    """Copy consecutive slices of the 1-d `vec` into the parameters, in order (the inverse
+    of `parameters_to_vector`); the copy is not recorded, as PyTorch.
+
+    Parameters
+    ----------
+    vec : Tensor
+        A 1-d tensor with as many elements as the parameters together.
+    parameters : Tensor or iterable of Tensors
+        The parameters to overwrite, in order.
 
     Examples
     --------

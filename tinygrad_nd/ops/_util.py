@@ -14,19 +14,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def quiet(**kinds: str) -> Callable[[F], F]:
-    """Decorator: run an op's forward under ``np.errstate(**kinds)``.
+    """Decorator: run an op's forward under `np.errstate(**kinds)`.
 
     For the floating-point events an op produces on purpose, where PyTorch returns the same
     IEEE value silently (log 0 = -inf, e**1e4 = inf, sqrt(-1) = nan): numpy would warn.
-    Only the op that produces them is wrapped (never the engine's hot ``apply``). Forwards
+    Only the op that produces them is wrapped (never the engine's hot `apply`). Forwards
     only: every backward runs inside the engine's walk, which is already under
-    ``np.errstate`` (see ``engine.run_backward``).
+    `np.errstate` (see `engine.run_backward`).
     """
     return Ignoring(**kinds)
 
 
 def const(array: Any) -> Tensor:
-    """A constant (no-grad) tensor around ``array``: masks, indices, scale factors."""
+    """A constant (no-grad) tensor around `array`: masks, indices, scale factors."""
     return Tensor._make(np.asarray(array), None)
 
 
@@ -42,7 +42,7 @@ def swap_last(x: Any) -> Any:
 
 
 def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
-    """Turn ``axis`` (None, int or sequence, possibly negative) into sorted positive axes."""
+    """Turn `axis` (None, int or sequence, possibly negative) into sorted positive axes."""
     if axis is None:
         return tuple(range(ndim))
     if type(axis) is int and 0 <= axis < ndim:  # the common case, fast
@@ -61,7 +61,7 @@ def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
 
 
 def reduce_keepdims(ufunc: np.ufunc, x: np.ndarray, axis: int) -> np.ndarray:
-    """``ufunc.reduce(x, axis, keepdims=True)``, quicker over a short last axis of a 2-D array.
+    """`ufunc.reduce(x, axis, keepdims=True)`, quicker over a short last axis of a 2-D array.
 
     numpy reduces a short last axis one row at a time, while reducing the transposed copy
     along its first axis runs across all rows at once, an order of magnitude faster for a

@@ -49,7 +49,7 @@ def _softmax_reference(x, axis):
 class _SlopeProduct(Function):
     """z = g * f'(y) for an activation whose slope f' is a function of its output y.
 
-    Subclasses set ``vjp`` (the numpy product) and ``slope_derivative`` (d f'(y) / dy, in
+    Subclasses set `vjp` (the numpy product) and `slope_derivative` (d f'(y) / dy, in
     Tensor ops), which makes the product differentiable again (grad-of-grad).
     """
 
@@ -72,7 +72,7 @@ class _SlopeProduct(Function):
 
 class _OutputSlope(Function):
     """y = f(x) whose derivative is written with y (sigmoid, tanh): the output is saved and
-    the vector-Jacobian product is the registered ``slope_op``."""
+    the vector-Jacobian product is the registered `slope_op`."""
 
     activate = staticmethod(lambda x: x)
     slope_op: type[_SlopeProduct] = _SlopeProduct
@@ -161,7 +161,7 @@ class LeakyReLU(Function):
 class _ExponentialLinear(Function):
     """z = s x for x > 0, else s a (e**(i x) - 1);  dz/dx = s, or s a i e**(i x): PyTorch's
     elu with a scale s and an input scale i, shared by elu, celu and selu, whose
-    ``coefficients`` map their own parameters to (a, s, i)."""
+    `coefficients` map their own parameters to (a, s, i)."""
 
     coefficients = staticmethod(lambda alpha=1.0: (alpha, 1.0, 1.0))
 
@@ -267,7 +267,7 @@ class GELU(Function):
 
 
 class _Normalize(Function):
-    """Shared forward of softmax and log-softmax: subclasses set ``values(x, axis)`` for a
+    """Shared forward of softmax and log-softmax: subclasses set `values(x, axis)` for a
     non-empty input; the output is what both backwards are written with."""
 
     values = staticmethod(lambda x, axis: x)
@@ -321,7 +321,7 @@ class LogSoftmax(_Normalize):
 
 # ---- part "math" of issue #14: more activations -------------------------------------------
 def _mask(x, test):
-    """A float mask of ``test(values of x)``: a constant in both backward vocabularies."""
+    """A float mask of `test(values of x)`: a constant in both backward vocabularies."""
     values = x if isinstance(x, np.ndarray) else x.data
     return test(values).astype(values.dtype)
 

@@ -2,8 +2,8 @@
 
 One implementation serves 1, 2 and 3 spatial dimensions: every helper takes the spatial rank
 from its input. Convolution's two backward products are themselves registered ops
-(``convolution_input_grad`` and ``convolution_weight_grad``), each the adjoint of
-``convolution`` in one argument, so the three close under differentiation and grad-of-grad
+(`convolution_input_grad` and `convolution_weight_grad`), each the adjoint of
+`convolution` in one argument, so the three close under differentiation and grad-of-grad
 works through convolutions; the input-gradient op is also the transposed convolution.
 No Python loop runs over pixels or channels; col2im loops over the kernel offsets, and some
 batch-last copies over blocks of eight images or over channels.
@@ -25,7 +25,7 @@ Layout = Literal["batch_last", "per_image"]
 BATCH_LAST: Layout = "batch_last"
 PER_IMAGE: Layout = "per_image"
 
-# Default of ``batch_last_max_width``: outputs whose last spatial axis is at most this wide
+# Default of `batch_last_max_width`: outputs whose last spatial axis is at most this wide
 # take the batch-last im2col. An NCHW im2col copies each window row as a run of OW values, and
 # numpy's per-run overhead dominates for short rows; over a batch-last (C, *spatial, N) copy a
 # run holds OW * N values (for stride 1). For wide outputs the extra transposes of the input
@@ -42,9 +42,9 @@ def windows(xp: np.ndarray, kernel: Dims, stride: Dims, dilation: Dims, out: Dim
 
 
 def col2im(cols: np.ndarray, padded: Dims, stride: Dims, dilation: Dims) -> np.ndarray:
-    """Adjoint of :func:`windows`, on batch-last arrays: add each window entry back to its pixel.
+    """Adjoint of `windows`, on batch-last arrays: add each window entry back to its pixel.
 
-    ``cols`` has the layout (C, *kernel, *out, N) and the result (C, *padded, N). Batch-last,
+    `cols` has the layout (C, *kernel, *out, N) and the result (C, *padded, N). Batch-last,
     because each kernel offset's block is then added in contiguous runs of OW * N values
     rather than OW (numpy's per-run overhead made the NCHW version twice as slow).
     """
@@ -68,7 +68,7 @@ def _to_batch_last(a: Any) -> Any:
 
 
 def _copy_batch_last(x: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """Write the (N, C, *spatial) array ``x`` into the (C, *spatial, N) array ``out``."""
+    """Write the (N, C, *spatial) array `x` into the (C, *spatial, N) array `out`."""
     if x.shape[0] < 16 or x.strides[0] % 1024:
         out[...] = _to_batch_last(x)
         return out
@@ -103,7 +103,7 @@ def output_size(size: Dims, kernel: Dims, stride: Dims, padding: Dims, dilation:
 
 def pad_spatial(x: np.ndarray, before: Dims, after: Dims | None = None,
                 value: float = 0.0) -> np.ndarray:
-    """Pad the spatial axes of (N, C, *spatial) by ``before`` and ``after`` (default: the same)."""
+    """Pad the spatial axes of (N, C, *spatial) by `before` and `after` (default: the same)."""
     after = before if after is None else after
     if not any(before) and not any(after):
         return x
@@ -111,7 +111,7 @@ def pad_spatial(x: np.ndarray, before: Dims, after: Dims | None = None,
 
 
 def conv_conf(stride: Dims, padding: Dims, dilation: Dims, groups: int) -> dict[str, Any]:
-    """The settings every convolution op keeps in ``ctx.conf`` and passes to its adjoints."""
+    """The settings every convolution op keeps in `ctx.conf` and passes to its adjoints."""
     return dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
@@ -147,9 +147,9 @@ def conv_forward(x: np.ndarray, w: np.ndarray, stride: Dims, padding: Dims, dila
                  ) -> tuple[np.ndarray, np.ndarray, Layout]:
     """Cross-correlation of arrays: im2col, then one batched GEMM over the groups.
 
-    Returns the output, the im2col matrix (reusable by :func:`weight_grad`) and its layout:
-    ``BATCH_LAST`` (one operand for all images) when the output's last spatial axis is at most
-    ``batch_last_max_width`` wide, ``PER_IMAGE`` otherwise."""
+    Returns the output, the im2col matrix (reusable by `weight_grad`) and its layout:
+    `BATCH_LAST` (one operand for all images) when the output's last spatial axis is at most
+    `batch_last_max_width` wide, `PER_IMAGE` otherwise."""
     n, o = x.shape[0], w.shape[0]
     out = output_size(x.shape[2:], w.shape[2:], stride, padding, dilation)
     wmat = w.reshape(groups, o // groups, -1)                # G, Og, Cg*prod(K)
@@ -164,8 +164,8 @@ def conv_forward(x: np.ndarray, w: np.ndarray, stride: Dims, padding: Dims, dila
 
 def weight_grad(g: np.ndarray, cols: np.ndarray, layout: Layout, w_shape: Dims, groups: int,
                 g_last: np.ndarray | None = None) -> np.ndarray:
-    """dL/dw from the upstream gradient and the input's im2col matrix in ``layout``;
-    ``g_last`` is ``_batch_last(g)`` if the caller has it already."""
+    """dL/dw from the upstream gradient and the input's im2col matrix in `layout`;
+    `g_last` is `_batch_last(g)` if the caller has it already."""
     og = w_shape[0] // groups
     if layout == BATCH_LAST:  # one GEMM over all images
         g_last = _batch_last(g) if g_last is None else g_last
@@ -233,7 +233,7 @@ class Convolution(Function):
 class ConvolutionInputGrad(Function):
     """z = conv's adjoint in x, at g;  dz/dg = convolution(., w),  dz/dw = ..._weight_grad(.,g)
 
-    The transposed convolution: ``conv_transpose1d/2d/3d`` are this op.
+    The transposed convolution: `conv_transpose1d/2d/3d` are this op.
     """
 
     @staticmethod

@@ -9,7 +9,7 @@ from ..registry import register_op
 from ._util import quiet
 
 # Floating-point events these ops produce on purpose (inf from x/0 and e**1e4, nan from 0/0
-# and sqrt(-1)), which PyTorch returns silently; numpy would warn (see ``quiet``).
+# and sqrt(-1)), which PyTorch returns silently; numpy would warn (see `quiet`).
 INF_NAN = dict(divide="ignore", invalid="ignore", over="ignore")
 
 POSITIVE = (0.2, 3.0)  # keeps log/sqrt/pow away from their singularity at 0
@@ -117,7 +117,7 @@ class Neg(Function):
 
 class _FromOutput(Function):
     """y = f(x) whose slope is written with y alone (exp, sqrt): only the output is saved.
-    Subclasses set ``f`` and ``slope(y)`` (in the vocabulary shared by arrays and Tensors)."""
+    Subclasses set `f` and `slope(y)` (in the vocabulary shared by arrays and Tensors)."""
 
     f = staticmethod(np.positive)
     slope = staticmethod(lambda y: 1.0)
@@ -204,7 +204,7 @@ class Clip(Function):
 
 
 class _Extremum(Function):
-    """Shared forward/backward of maximum and minimum; subclasses set ``wins``."""
+    """Shared forward/backward of maximum and minimum; subclasses set `wins`."""
 
     wins = staticmethod(np.greater)
     pick = staticmethod(np.maximum)
@@ -332,7 +332,7 @@ class Hypot(Function):
 
 
 class _Modulo(Function):
-    """Shared forward/backward of fmod and remainder: z = x - q y with q = ``quotient(x/y)``
+    """Shared forward/backward of fmod and remainder: z = x - q y with q = `quotient(x/y)`
     rounded (trunc for fmod, floor for remainder); dz/dx = 1, dz/dy = -q."""
 
     mod = staticmethod(np.fmod)

@@ -35,7 +35,7 @@ def _inverse_count(x: np.ndarray) -> np.floating:
 
 
 def check_linear_shapes(x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> None:
-    """Raise a clear error unless an input of ``x_shape`` fits an (out, in) weight."""
+    """Raise a clear error unless an input of `x_shape` fits an (out, in) weight."""
     if len(w_shape) != 2:
         raise ValueError(f"linear: expected an (out, in) weight, got shape {w_shape}")
     if not x_shape or x_shape[-1] != w_shape[1]:

@@ -87,7 +87,7 @@ def _linalg_call(name: str, fn, *arrays: np.ndarray) -> np.ndarray:
 
 
 def _matrix_forward(ctx, fn, x: np.ndarray) -> np.ndarray:
-    """The forward of a one-matrix op: check the input is square, save it, run ``fn``."""
+    """The forward of a one-matrix op: check the input is square, save it, run `fn`."""
     name = ctx.function.op_name
     _check_square(name, x)
     ctx.save_for_backward(x)

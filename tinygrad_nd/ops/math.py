@@ -2,9 +2,9 @@
 their inverses, log2/log10/log1p/exp2/expm1, rsqrt/square/reciprocal, erf, and the
 piecewise-constant floor/ceil/trunc/round/sign/frac.
 
-Most are one class each over a shared :class:`_Unary` base: the forward is a numpy ufunc and
+Most are one class each over a shared `_Unary` base: the forward is a numpy ufunc and
 the backward multiplies by a slope written in the shared array/Tensor vocabulary, so
-``np.cos(x)`` in ``sin``'s backward is the ``cos`` op when the backward is recorded.
+`np.cos(x)` in `sin`'s backward is the `cos` op when the backward is recorded.
 """
 
 from __future__ import annotations
@@ -32,23 +32,23 @@ _erf_object = np.frompyfunc(math.erf, 1, 1)
 
 
 def erf_values(x: np.ndarray) -> np.ndarray:
-    """The error function of each element (libm's ``erf`` through :func:`math.erf`: correctly
+    """The error function of each element (libm's `erf` through `math.erf`: correctly
     rounded to within an ulp in float64), in the input's float dtype."""
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
     return np.asarray(_erf_object(x), dtype=np.float64).astype(dtype, copy=False)
 
 
 def zeros_like_grad(g: Any) -> Any:
-    """The zero gradient of a piecewise-constant op, shaped like ``g``: zeros on arrays, and
-    on Tensors a recorded ``where(False, g, 0)`` (0 even where g is inf or nan, as PyTorch)."""
+    """The zero gradient of a piecewise-constant op, shaped like `g`: zeros on arrays, and
+    on Tensors a recorded `where(False, g, 0)` (0 even where g is inf or nan, as PyTorch)."""
     if isinstance(g, np.ndarray):
         return np.zeros_like(g)
     return np.where(np.zeros(g.shape, dtype=bool), g, 0.0)
 
 
 class _Unary(Function):
-    """y = f(x) with dy/dx = ``slope(x, y)``. Subclasses set ``f`` (a numpy function) and
-    ``slope`` (in the vocabulary shared by arrays and Tensors)."""
+    """y = f(x) with dy/dx = `slope(x, y)`. Subclasses set `f` (a numpy function) and
+    `slope` (in the vocabulary shared by arrays and Tensors)."""
 
     f = staticmethod(np.positive)
     slope = staticmethod(lambda x, y: 1.0)
@@ -294,7 +294,7 @@ class Trunc(_PiecewiseConstant):
 @register_op("round", nin=1, params={"decimals": (0, -1)}, kinks=HALVES,
              reference=lambda x, decimals: np.round(x, decimals))
 class Round(_PiecewiseConstant):
-    """y = x rounded to ``decimals`` places, halves to even;  dy/dx = 0"""
+    """y = x rounded to `decimals` places, halves to even;  dy/dx = 0"""
 
     @staticmethod
     def forward(ctx, x, decimals=0):

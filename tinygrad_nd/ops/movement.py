@@ -182,12 +182,12 @@ class Pad(Function):
 
 
 def _fold(g: Any, d: int, lo: int, hi: int, n: int, mode: str) -> Any:
-    """The gradient of dim ``d`` padded by (lo, hi) in ``mode``, added back onto the ``n``
+    """The gradient of dim `d` padded by (lo, hi) in `mode`, added back onto the `n`
     entries the padding copied (an array or a recorded Tensor alike)."""
     def part(start: int, stop: int | None, step: int = 1) -> Any:
         return g[(slice(None),) * d + (slice(start, stop, step),)]
 
-    def at(piece: Any, start: int) -> Any:  # ``piece`` placed at entries start.. of n
+    def at(piece: Any, start: int) -> Any:  # `piece` placed at entries start.. of n
         width = [(0, 0)] * g.ndim
         width[d] = (start, n - start - piece.shape[d])
         return Pad.apply(piece, pad_width=tuple(width))

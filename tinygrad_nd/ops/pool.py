@@ -1,8 +1,8 @@
 """N-d max and average pooling on (N, C, *spatial) arrays, over strided windows.
 
-Average pooling pairs with ``avg_pool_grad`` (its adjoint, registered so grad-of-grad works);
-max pooling routes its gradient with ``index_add`` to each window's first arg-max. Both take
-the spatial rank from the input, and PyTorch's ``ceil_mode`` as extra padding after the end.
+Average pooling pairs with `avg_pool_grad` (its adjoint, registered so grad-of-grad works);
+max pooling routes its gradient with `index_add` to each window's first arg-max. Both take
+the spatial rank from the input, and PyTorch's `ceil_mode` as extra padding after the end.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .movement import IndexAdd
 
 def pool_output_size(size: Dims, kernel: Dims, stride: Dims, padding: Dims, dilation: Dims,
                      ceil_mode: bool = False) -> Dims:
-    """Spatial output size of a pooling window, PyTorch's rule: in ``ceil_mode`` a last,
+    """Spatial output size of a pooling window, PyTorch's rule: in `ceil_mode` a last,
     partial window is kept if it starts inside the input or its left padding."""
     out = []
     for n, k, s, p, d in zip(size, kernel, stride, padding, dilation):
@@ -35,14 +35,14 @@ def pool_output_size(size: Dims, kernel: Dims, stride: Dims, padding: Dims, dila
 
 def pool_conf(kernel_size: Dims, stride: Dims, padding: Dims, ceil_mode: bool,
               **extra: Any) -> dict[str, Any]:
-    """The settings a pooling op keeps in ``ctx.conf`` and passes to its adjoint."""
+    """The settings a pooling op keeps in `ctx.conf` and passes to its adjoint."""
     return dict(kernel_size=kernel_size, stride=stride, padding=padding, ceil_mode=ceil_mode,
                 **extra)
 
 
 def _padded_windows(x: np.ndarray, kernel: Dims, stride: Dims, padding: Dims, dilation: Dims,
                     ceil_mode: bool, value: float) -> np.ndarray:
-    """(N, C, *out, *kernel) windows over ``x`` padded with ``value`` (and, in ceil mode, as
+    """(N, C, *out, *kernel) windows over `x` padded with `value` (and, in ceil mode, as
     much more after the end as the last window overhangs)."""
     out = pool_output_size(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
     after = _overhang(x.shape[2:], out, kernel, stride, padding, dilation)
@@ -58,7 +58,7 @@ def _overhang(size: Dims, out: Dims, kernel: Dims, stride: Dims, padding: Dims,
 
 def max_and_arg(x: np.ndarray, kernel: Dims, stride: Dims, padding: Dims, dilation: Dims,
                 ceil_mode: bool, with_arg: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """Each window's maximum and, if ``with_arg``, the first kernel offset (C order) that
+    """Each window's maximum and, if `with_arg`, the first kernel offset (C order) that
     attains it (PyTorch's choice on ties), as a small integer per window."""
     win = _padded_windows(x, kernel, stride, padding, dilation, ceil_mode, -np.inf)
     # One vectorised pass per kernel offset (no per-window argmax).
@@ -96,9 +96,9 @@ def _window_origins(shape: Dims, out: Dims, stride: Dims, padding: Dims) -> np.n
 
 def window_winners(arg: np.ndarray, shape: Dims, kernel: Dims, stride: Dims, padding: Dims,
                    dilation: Dims) -> tuple[np.ndarray, np.ndarray | None]:
-    """Flat index in an array of ``shape`` of each window's winner (origin plus the winning
+    """Flat index in an array of `shape` of each window's winner (origin plus the winning
     kernel offset), (N, C, *out): where max pooling's gradient goes. With padding, also a
-    mask of the winners inside the input (``None`` without): a dilated window can hold only
+    mask of the winners inside the input (`None` without): a dilated window can hold only
     padding, and its gradient then goes nowhere, as in PyTorch."""
     size = shape[2:]
     row = np.cumprod((1,) + tuple(size[:0:-1]))[::-1]      # flat step of each spatial axis
@@ -144,7 +144,7 @@ class MaxPool(Function):
 def avg_divisor(size: Dims, kernel: Dims, stride: Dims, padding: Dims, ceil_mode: bool,
                 count_include_pad: bool) -> Any:
     """What each window's sum is divided by, PyTorch's rule: the window clipped to the padded
-    input (or, without ``count_include_pad``, to the input itself). One number when all
+    input (or, without `count_include_pad`, to the input itself). One number when all
     windows agree, else an array of the output's spatial shape."""
     ones = (1,) * len(size)
     out = pool_output_size(size, kernel, stride, padding, ones, ceil_mode)

@@ -76,7 +76,7 @@ class Mean(Function):
 
 
 class _Extremum(Function):
-    """Shared forward/backward of max and min; subclasses set ``pick``."""
+    """Shared forward/backward of max and min; subclasses set `pick`."""
 
     pick = staticmethod(np.max)
 
@@ -118,7 +118,7 @@ class Min(_Extremum):
 
 
 def _reduced(ctx, x, axis, keepdims) -> None:
-    """Record a reduction's axes, keepdims and input shape on ``ctx``."""
+    """Record a reduction's axes, keepdims and input shape on `ctx`."""
     ctx.axes = normalize_axes(axis, x.ndim, ctx.function.op_name)
     ctx.keepdims, ctx.shape = keepdims, x.shape
 
@@ -130,7 +130,7 @@ def _drop_axes(ctx, kept):
 
 
 def _exclusive_cumprod(x):
-    """``[1, x0, x0 x1, ...]`` along the last axis (without its last product)."""
+    """`[1, x0, x0 x1, ...]` along the last axis (without its last product)."""
     from .scan import Cumprod
 
     ones = np.ones(x.shape[:-1] + (1,), dtype=x.dtype)
@@ -266,8 +266,8 @@ def _reference_norm(x, axis, keepdims, ord):
 
 
 def _floating(x: Tensor, op: str, promote: bool) -> Tensor:
-    """``x`` if it is floating; an integer or bool ``x`` converted to the default dtype
-    (``promote``, as PyTorch's logsumexp) or refused with a TypeError (as its vector_norm)."""
+    """`x` if it is floating; an integer or bool `x` converted to the default dtype
+    (`promote`, as PyTorch's logsumexp) or refused with a TypeError (as its vector_norm)."""
     if x.dtype.kind == "f":
         return x
     if not promote:
@@ -278,7 +278,7 @@ def _floating(x: Tensor, op: str, promote: bool) -> Tensor:
 
 
 def prod(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Product over ``dim`` (all dims when None); the gradient is exact with zeros.
+    """Product over `dim` (all dims when None); the gradient is exact with zeros.
 
     Examples
     --------
@@ -291,7 +291,7 @@ def prod(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """``log(sum(exp(x)))`` over ``dim`` (all dims when None), shifted by the max: exact for
+    """`log(sum(exp(x)))` over `dim` (all dims when None), shifted by the max: exact for
     any |x| (integers promote to the default float dtype, as in PyTorch).
 
     Examples
@@ -304,9 +304,20 @@ def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """``(sum |x|**ord)**(1/ord)`` over ``dim`` (all dims when None); ``ord`` may be ``inf``
-    (max |x|), ``-inf`` (min |x|), 0 (the count of nonzeros) or any other number. The gradient
+    """`(sum |x|**ord)**(1/ord)` over `dim` (all dims when None); `ord` may be `inf`
+    (max |x|), `-inf` (min |x|), 0 (the count of nonzeros) or any other number. The gradient
     at a zero norm is 0, as PyTorch's.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    ord : float
+        The norm's order.
+    dim : int or tuple of int, optional
+        The dims to reduce (default: all).
+    keepdim : bool
+        Keep the reduced dims with size 1.
 
     Examples
     --------
@@ -325,8 +336,8 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
 
 def norm(x: Tensor, p: float | str | None = "fro", dim: Any = None,
          keepdim: bool = False) -> Tensor:
-    """PyTorch's ``torch.norm`` for vector norms: ``p="fro"`` (or None) is the 2-norm of the
-    elements over ``dim``; a number is :func:`vector_norm`'s ``ord``.
+    """PyTorch's `torch.norm` for vector norms: `p="fro"` (or None) is the 2-norm of the
+    elements over `dim`; a number is `vector_norm`'s `ord`.
 
     Examples
     --------

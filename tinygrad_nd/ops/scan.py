@@ -1,7 +1,7 @@
-"""Scans along one axis: ``cumsum``, ``cumprod``, ``logcumsumexp``.
+"""Scans along one axis: `cumsum`, `cumprod`, `logcumsumexp`.
 
-Backwards that are sums over the later positions ``j >= i`` of a pairwise weight ``w[i, j]``
-(cumprod with zeros, logcumsumexp) build the ``(n, n)`` weights along the scanned axis: exact
+Backwards that are sums over the later positions `j >= i` of a pairwise weight `w[i, j]`
+(cumprod with zeros, logcumsumexp) build the `(n, n)` weights along the scanned axis: exact
 and stable where the O(n) formulas divide by an input (zero) or exponentiate an unbounded
 value, at O(n**2) memory per scanned line.
 """
@@ -27,12 +27,12 @@ def scan_axis(axis: Any, ndim: int, op: str) -> int:
 
 
 def flip(x: Any, axis: int) -> Any:
-    """Reverse ``x`` along ``axis`` (a view of an array, the recorded getitem on a Tensor)."""
+    """Reverse `x` along `axis` (a view of an array, the recorded getitem on a Tensor)."""
     return x[(slice(None),) * axis + (slice(None, None, -1),)]
 
 
 def reverse_cumsum(x: Any, axis: int) -> Any:
-    """``out[i] = sum_{j >= i} x[j]`` along ``axis``: the adjoint of cumsum."""
+    """`out[i] = sum_{j >= i} x[j]` along `axis`: the adjoint of cumsum."""
     return flip(Cumsum.apply(flip(x, axis), axis=axis), axis)
 
 
@@ -51,7 +51,7 @@ def _last_perm(ndim: int, axis: int) -> tuple[int, ...]:
 
 
 def _later_sum(weights: Any, g: Any, axis: int) -> Any:
-    """``out[i] = sum_{j >= i} weights[..., i, j] * g[j]``, with ``weights`` laid out with the
+    """`out[i] = sum_{j >= i} weights[..., i, j] * g[j]`, with `weights` laid out with the
     scanned axis moved last and its pairs as the two last axes; returned in g's layout."""
     gm = _to_last(g, axis)
     later = np.triu(np.ones((gm.shape[-1],) * 2, dtype=gm.dtype))
@@ -126,7 +126,7 @@ class LogCumSumExp(Function):
 
 
 def _scan(name: str, x: Tensor, dim: int) -> Tensor:
-    """Run scan ``name`` along ``dim``; a 0-d tensor scans as one element."""
+    """Run scan `name` along `dim`; a 0-d tensor scans as one element."""
     from ..registry import apply
 
     if name == "logcumsumexp" and x.dtype.kind != "f":
@@ -138,7 +138,7 @@ def _scan(name: str, x: Tensor, dim: int) -> Tensor:
 
 
 def cumsum(x: Tensor, dim: int) -> Tensor:
-    """Cumulative sum along ``dim``.
+    """Cumulative sum along `dim`.
 
     Examples
     --------
@@ -150,7 +150,7 @@ def cumsum(x: Tensor, dim: int) -> Tensor:
 
 
 def cumprod(x: Tensor, dim: int) -> Tensor:
-    """Cumulative product along ``dim``; the gradient is exact with zeros in ``x``.
+    """Cumulative product along `dim`; the gradient is exact with zeros in `x`.
 
     Examples
     --------
@@ -162,7 +162,7 @@ def cumprod(x: Tensor, dim: int) -> Tensor:
 
 
 def logcumsumexp(x: Tensor, dim: int) -> Tensor:
-    """``log(cumsum(exp(x)))`` along ``dim``, computed without overflow or underflow.
+    """`log(cumsum(exp(x)))` along `dim`, computed without overflow or underflow.
 
     Examples
     --------

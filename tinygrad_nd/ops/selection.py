@@ -1,9 +1,9 @@
 """Gather and scatter: selection along one dimension by an index tensor.
 
-The index is a parameter (a constant integer array, like ``getitem``'s index), so each op
-has tensor inputs only for the values. Each backward is written with ``getitem`` /
-``index_add`` and products with constant arrays, so it is recorded under
-``create_graph=True`` and twice differentiable.
+The index is a parameter (a constant integer array, like `getitem`'s index), so each op
+has tensor inputs only for the values. Each backward is written with `getitem` /
+`index_add` and products with constant arrays, so it is recorded under
+`create_graph=True` and twice differentiable.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ SCATTER_REDUCTIONS = ("sum", "mean", "amax", "amin")
 
 def check_index(index: Any, shape: tuple[int, ...], dim: int, op: str,
                 others: tuple[tuple[str, tuple[int, ...]], ...] = ()) -> np.ndarray:
-    """``index`` as an int64 array valid for selecting along ``dim`` of ``shape``.
+    """`index` as an int64 array valid for selecting along `dim` of `shape`.
 
     PyTorch's rules: same number of dimensions as the tensor (a 0-d tensor takes a 0-d
-    index), values in ``[0, shape[dim])`` (no negative wrap-around), and each other
-    dimension of the index no larger than that of the tensor (and of each of ``others``,
-    named arrays such as scatter's ``src``, in every dimension).
+    index), values in `[0, shape[dim])` (no negative wrap-around), and each other
+    dimension of the index no larger than that of the tensor (and of each of `others`,
+    named arrays such as scatter's `src`, in every dimension).
     """
     index = np.asarray(index)
     if index.dtype.kind not in "iu":
@@ -52,9 +52,9 @@ def check_index(index: Any, shape: tuple[int, ...], dim: int, op: str,
 
 
 def along(index: np.ndarray, dim: int) -> tuple[Any, ...]:
-    """The numpy advanced index that reads ``x[i0, .., index[i], .., in]`` for every position
-    ``i`` of ``index`` (what ``np.take_along_axis`` builds): ``x[along(index, dim)]`` is
-    ``gather(x, dim, index)``."""
+    """The numpy advanced index that reads `x[i0, .., index[i], .., in]` for every position
+    `i` of `index` (what `np.take_along_axis` builds): `x[along(index, dim)]` is
+    `gather(x, dim, index)`."""
     if index.ndim == 0:
         return (Ellipsis,)  # a 0-d tensor: its only element (the index was checked to be 0)
     grids = list(np.ogrid[tuple(slice(s) for s in index.shape)])
@@ -63,12 +63,12 @@ def along(index: np.ndarray, dim: int) -> tuple[Any, ...]:
 
 
 def _region(index: np.ndarray) -> tuple[slice, ...]:
-    """The leading block of ``src`` that scatter reads: ``src[:index.shape]``."""
+    """The leading block of `src` that scatter reads: `src[:index.shape]`."""
     return tuple(slice(s) for s in index.shape)
 
 
 def _take_along_axis(x: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
-    """numpy's gather (the reference): other dims of ``x`` cut to index's sizes first."""
+    """numpy's gather (the reference): other dims of `x` cut to index's sizes first."""
     if x.ndim == 0:
         return x.copy()
     d = dim % x.ndim
@@ -92,7 +92,7 @@ class Gather(Function):
 
 def _gather_back(g: Any, where: tuple[Any, ...], index: np.ndarray, src_shape: tuple[int, ...]
                  ) -> Any:
-    """``g`` read at ``where`` (index's shape), placed in zeros of ``src``'s shape."""
+    """`g` read at `where` (index's shape), placed in zeros of `src`'s shape."""
     picked = GetItem.apply(g, index=where)
     if tuple(index.shape) == tuple(src_shape):
         return picked
@@ -194,7 +194,7 @@ def _identity(reduce: str, dtype: np.dtype) -> Any:
 
 
 def _pad_to(weight: np.ndarray, index: np.ndarray, src_shape: tuple[int, ...]) -> np.ndarray:
-    """A constant of index's shape, zero-padded to ``src``'s shape."""
+    """A constant of index's shape, zero-padded to `src`'s shape."""
     if weight.shape == tuple(src_shape):
         return weight
     out = np.zeros(src_shape, dtype=weight.dtype)

@@ -1,11 +1,11 @@
-"""Selections that return values and indices: ``max``/``min`` along a dim, ``sort``, ``topk``,
-``kthvalue``, ``median``; and ``argmax``/``argmin``.
+"""Selections that return values and indices: `max`/`min` along a dim, `sort`, `topk`,
+`kthvalue`, `median`; and `argmax`/`argmin`.
 
-Each is an exact composite of the registered ``getitem`` op: numpy finds the indices (not
+Each is an exact composite of the registered `getitem` op: numpy finds the indices (not
 differentiable, returned as an int64 constant tensor) and the values are gathered from the
 input at those indices, so the gradient goes to exactly the elements returned, as in PyTorch.
-Results are named tuples like ``torch.return_types.max``: ``values, indices = t.max(dim=1)``
-or ``t.max(dim=1).values``.
+Results are named tuples like `torch.return_types.max`: `values, indices = t.max(dim=1)`
+or `t.max(dim=1).values`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from .scan import scan_axis
 
 def _result_type(name: str) -> type:
     cls = namedtuple(name, ["values", "indices"])  # noqa: PYI024  (torch's plain field names)
-    cls.__doc__ = f"(values, indices) of ``{name}``, as ``torch.return_types.{name}``."
+    cls.__doc__ = f"(values, indices) of `{name}`, as `torch.return_types.{name}`."
     return cls
 
 
@@ -33,15 +33,15 @@ RETURN_TYPES = {name: _result_type(name)
 
 
 def take_along_axis(x: Tensor, indices: np.ndarray, axis: int) -> Tensor:
-    """``x`` gathered at integer ``indices`` along ``axis`` (numpy's ``take_along_axis``,
-    PyTorch's ``gather``) through the recorded getitem op: the gradient lands on the picks."""
+    """`x` gathered at integer `indices` along `axis` (numpy's `take_along_axis`,
+    PyTorch's `gather`) through the recorded getitem op: the gradient lands on the picks."""
     grids = np.ogrid[tuple(slice(s) for s in indices.shape)]
     index = tuple(indices if d == axis else grids[d] for d in range(x.ndim))
     return apply("getitem", x, index=index)
 
 
 def _select(name: str, x: Tensor, dim: Any, keepdim: bool, pick: Any) -> tuple[Tensor, Tensor]:
-    """(values, indices) along ``dim`` at the indices ``pick(array, axis)`` returns (with the
+    """(values, indices) along `dim` at the indices `pick(array, axis)` returns (with the
     axis kept, of length 1 or more)."""
     if x.ndim == 0:
         scan_axis(dim, 0, name)  # (validates dim: 0 or -1)
@@ -68,7 +68,7 @@ def _first_extremum(name: str, arg: Any) -> Any:
 
 
 def max_along(x: Tensor, dim: int, keepdim: bool = False) -> tuple[Tensor, Tensor]:
-    """(values, indices) of the maxima along ``dim``; the gradient goes to the index returned.
+    """(values, indices) of the maxima along `dim`; the gradient goes to the index returned.
 
     Examples
     --------
@@ -81,7 +81,7 @@ def max_along(x: Tensor, dim: int, keepdim: bool = False) -> tuple[Tensor, Tenso
 
 
 def min_along(x: Tensor, dim: int, keepdim: bool = False) -> tuple[Tensor, Tensor]:
-    """(values, indices) of the minima along ``dim``; the gradient goes to the index returned.
+    """(values, indices) of the minima along `dim`; the gradient goes to the index returned.
 
     Examples
     --------
@@ -93,8 +93,8 @@ def min_along(x: Tensor, dim: int, keepdim: bool = False) -> tuple[Tensor, Tenso
 
 
 def arg_extremum(name: str, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
-    """``argmax``/``argmin``: int64 indices along ``dim`` (over the flattened tensor when
-    ``dim`` is None), no gradient."""
+    """`argmax`/`argmin`: int64 indices along `dim` (over the flattened tensor when
+    `dim` is None), no gradient."""
     data = x.data
     if dim is None:
         if data.size == 0:
@@ -120,10 +120,10 @@ def _argsort(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
 
 def sort(x: Tensor, dim: int = -1, descending: bool = False,
          stable: bool = False) -> tuple[Tensor, Tensor]:
-    """Sorted values along ``dim`` and the indices they came from.
+    """Sorted values along `dim` and the indices they came from.
 
-    The sort is always stable (``stable`` is accepted for PyTorch's signature): ties keep
-    their order, also with ``descending=True``. NaN sorts as the largest value.
+    The sort is always stable (`stable` is accepted for PyTorch's signature): ties keep
+    their order, also with `descending=True`. NaN sorts as the largest value.
 
     Examples
     --------
@@ -136,7 +136,7 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False,
 
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True,
          sorted: bool = True) -> tuple[Tensor, Tensor]:
-    """The ``k`` largest (or smallest) values along ``dim``, in order, and their indices.
+    """The `k` largest (or smallest) values along `dim`, in order, and their indices.
 
     Examples
     --------
@@ -154,7 +154,7 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True,
 
 
 def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tuple[Tensor, Tensor]:
-    """The ``k``-th smallest value along ``dim`` (``k`` counts from 1) and its index.
+    """The `k`-th smallest value along `dim` (`k` counts from 1) and its index.
 
     Examples
     --------
@@ -184,8 +184,8 @@ def _lower_median(a: np.ndarray, axis: int) -> np.ndarray:
 def median(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The lower median (the smaller of the two middle values for an even count), as PyTorch.
 
-    Without ``dim``: the median of all elements, a 0-d tensor. With ``dim``: ``(values,
-    indices)`` along it. The gradient goes to the element returned.
+    Without `dim`: the median of all elements, a 0-d tensor. With `dim`: `(values,
+    indices)` along it. The gradient goes to the element returned.
 
     Examples
     --------

@@ -17,7 +17,13 @@ def _positive_float(scheduler: str, key: str, value: Any) -> float:
 
 
 class LRScheduler(ABC):
-    """Base class: ``step()`` once per epoch sets each group's ``lr`` to :meth:`lr_at`."""
+    """Base class: `step()` once per epoch sets each group's `lr` to `lr_at`.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer whose groups' `lr` is set on every `step()`.
+    """
 
     def __init__(self, optimizer: Optimizer) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -29,7 +35,15 @@ class LRScheduler(ABC):
 
     @abstractmethod
     def lr_at(self, base_lr: float, epoch: int) -> float:
-        """The learning rate of a group with initial rate ``base_lr`` after ``epoch`` steps."""
+        """The learning rate of a group with initial rate `base_lr` after `epoch` steps.
+
+        Parameters
+        ----------
+        base_lr : float
+            The group's initial learning rate.
+        epoch : int
+            Steps taken so far.
+        """
 
     def step(self) -> None:
         """Advance one epoch and update the optimizer's learning rates."""
@@ -46,7 +60,13 @@ class LRScheduler(ABC):
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore :meth:`state_dict` (checked first: the same keys, nothing changes on error)."""
+        """Restore `state_dict` (checked first: the same keys, nothing changes on error).
+
+        Parameters
+        ----------
+        state : dict
+            What `state_dict()` returned.
+        """
         own = self.state_dict()
         if not isinstance(state, dict) or set(state) != set(own):
             raise ValueError(f"{type(self).__name__}.load_state_dict: expected a dict with "
@@ -59,6 +79,15 @@ class LRScheduler(ABC):
 
 class StepLR(LRScheduler):
     """lr * gamma ** (epoch // step_size).
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer whose groups' `lr` is set on every `step()`.
+    step_size : int
+        Epochs between two decays.
+    gamma : float
+        Factor of each decay.
 
     Examples
     --------
@@ -80,7 +109,15 @@ class StepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
-    """lr * gamma ** epoch."""
+    """lr * gamma ** epoch.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer whose groups' `lr` is set on every `step()`.
+    gamma : float
+        Factor applied every epoch.
+    """
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
         super().__init__(optimizer)
@@ -91,7 +128,17 @@ class ExponentialLR(LRScheduler):
 
 
 class CosineAnnealingLR(LRScheduler):
-    """eta_min + (lr - eta_min) (1 + cos(pi epoch / T_max)) / 2."""
+    """eta_min + (lr - eta_min) (1 + cos(pi epoch / T_max)) / 2.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer whose groups' `lr` is set on every `step()`.
+    T_max : int
+        Epochs of the half cosine period: the rate reaches `eta_min` at epoch `T_max`.
+    eta_min : float
+        The smallest learning rate.
+    """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         super().__init__(optimizer)

@@ -1,4 +1,4 @@
-"""The ``Optimizer`` base: parameter groups, atomic steps and state dicts.
+"""The `Optimizer` base: parameter groups, atomic steps and state dicts.
 
 A step first computes every parameter's change and new state from numpy arrays, and only
 then adds them all in place, so an error half way (a bad gradient shape, say) leaves the
@@ -19,17 +19,20 @@ from ..functional import _real_in
 from ..tensor import Tensor
 
 State = dict[str, Any]
-# The state of a parameter not updated yet; ``update`` never mutates its state argument.
+# The state of a parameter not updated yet; `update` never mutates its state argument.
 _NO_STATE: Mapping[str, Any] = MappingProxyType({})
 
 
 class Optimizer(ABC):
-    """Base class: subclasses implement :meth:`update` for one parameter.
+    """Base class: subclasses implement `update` for one parameter.
 
     Parameters
     ----------
-    params : iterable of Tensors, or of dicts with a ``"params"`` key and per-group options
-    defaults : the subclass's hyper-parameters, overridable per group
+    params : iterable
+        The Tensors to optimise, or dicts with a `"params"` key (the group's Tensors) and
+        per-group hyper-parameters.
+    defaults : dict
+        The subclass's hyper-parameters, overridable per group.
     """
 
     # Hyper-parameter rules, checked on every group at construction and on load_state_dict:
@@ -69,8 +72,8 @@ class Optimizer(ABC):
         self.state: dict[int, State] = {}
 
     def _check_group(self, group: Mapping[str, Any], op: str = "") -> None:
-        """Raise if a hyper-parameter of ``group`` breaks :attr:`rules` (nothing is stored);
-        errors start with ``op`` (default: the optimizer's name)."""
+        """Raise if a hyper-parameter of `group` breaks `rules` (nothing is stored);
+        errors start with `op` (default: the optimizer's name)."""
         for key, rule in self.rules.items():
             if key in group:
                 _check_hyper(op or type(self).__name__, key, group[key], rule)
@@ -80,12 +83,29 @@ class Optimizer(ABC):
                group: dict[str, Any]) -> tuple[np.ndarray, State]:
         """Return the change to add to the parameter, and its new state.
 
-        Both are fresh arrays; ``param``, ``grad`` and ``state`` are left unchanged, so that a
+        Both are fresh arrays; `param`, `grad` and `state` are left unchanged, so that a
         step that fails for one parameter has changed nothing.
+
+        Parameters
+        ----------
+        param : array
+            The parameter's current value.
+        grad : array
+            Its gradient.
+        state : mapping
+            Its state from the previous step (empty at the first).
+        group : dict
+            The hyper-parameters of its group.
         """
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear the gradients of all optimised parameters (to None, or to zeros)."""
+        """Clear the gradients of all optimised parameters.
+
+        Parameters
+        ----------
+        set_to_none : bool
+            Set `.grad` to None (PyTorch's default) rather than to zeros.
+        """
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none or p.grad is None:
@@ -133,7 +153,13 @@ class Optimizer(ABC):
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Restore a :meth:`state_dict`; validated first, nothing changes on error."""
+        """Restore a `state_dict`; validated first, nothing changes on error.
+
+        Parameters
+        ----------
+        state_dict : mapping
+            What `state_dict()` returned, for an optimizer with the same groups.
+        """
         name = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, Mapping) or set(state_dict) != {"state", "param_groups"}:
             raise TypeError(f"{name}: expected a mapping with keys 'state' and 'param_groups', "
@@ -209,7 +235,7 @@ Rule = tuple[float, float, bool] | str
 
 def _check_hyper(optimizer: str, key: str, value: Any, rule: Rule) -> None:
     """One hyper-parameter against its rule: a bool, or a finite number in [low, high) or
-    [low, high] (``betas`` is checked element by element)."""
+    [low, high] (`betas` is checked element by element)."""
     if rule == BOOL:
         if not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"{optimizer}: {key} must be a bool, got {_describe(value)}")

@@ -23,8 +23,23 @@ def _l2(grad: np.ndarray, param: np.ndarray, weight_decay: float) -> np.ndarray:
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum, Nesterov and weight decay.
 
-    ``w <- w - lr * (g + weight_decay * w)`` (plus momentum). Nielsen's L2-regularised rule
-    ``w <- (1 - eta*lambda/n) w - eta * g`` is ``SGD(lr=eta, weight_decay=lambda/n)``.
+    `w <- w - lr * (g + weight_decay * w)` (plus momentum). Nielsen's L2-regularised rule
+    `w <- (1 - eta*lambda/n) w - eta * g` is `SGD(lr=eta, weight_decay=lambda/n)`.
+
+    Parameters
+    ----------
+    params : iterable
+        Tensors to optimise, or dicts of them (`"params"`) with per-group hyper-parameters.
+    lr : float
+        The learning rate.
+    momentum : float
+        Momentum factor in [0, 1); 0 is plain SGD.
+    dampening : float
+        Fraction of the gradient left out of the momentum buffer.
+    weight_decay : float
+        L2 penalty: `weight_decay * w` is added to the gradient.
+    nesterov : bool
+        Nesterov momentum (needs momentum > 0 and no dampening).
 
     Examples
     --------
@@ -66,7 +81,23 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, 2015) with bias correction; ``weight_decay`` is coupled (L2)."""
+    """Adam (Kingma & Ba, 2015) with bias correction; `weight_decay` is coupled (L2).
+
+    Parameters
+    ----------
+    params : iterable
+        Tensors to optimise, or dicts of them (`"params"`) with per-group hyper-parameters.
+    lr : float
+        The learning rate.
+    betas : tuple of two floats
+        Decay rates of the running means of the gradient and of its square.
+    eps : float
+        Added to the denominator for numerical stability.
+    weight_decay : float
+        L2 penalty: `weight_decay * w` is added to the gradient.
+    amsgrad : bool
+        Divide by the largest running mean of the squared gradient so far (AMSGrad).
+    """
 
     decoupled = False
     rules = dict(lr=NONNEG, betas=UNIT_OPEN, eps=NONNEG, weight_decay=NONNEG, amsgrad=BOOL)
@@ -97,7 +128,23 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019): ``w <- w (1 - lr wd)``."""
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019): `w <- w (1 - lr wd)`.
+
+    Parameters
+    ----------
+    params : iterable
+        Tensors to optimise, or dicts of them (`"params"`) with per-group hyper-parameters.
+    lr : float
+        The learning rate.
+    betas : tuple of two floats
+        Decay rates of the running means of the gradient and of its square.
+    eps : float
+        Added to the denominator for numerical stability.
+    weight_decay : float
+        Decoupled decay `wd`: each step first shrinks the weights by `lr * wd`.
+    amsgrad : bool
+        Divide by the largest running mean of the squared gradient so far (AMSGrad).
+    """
 
     decoupled = True
 
@@ -108,7 +155,26 @@ class AdamW(Adam):
 
 
 class RMSprop(Optimizer):
-    """RMSprop (Hinton): divide by a running RMS of gradients; optional momentum, centering."""
+    """RMSprop (Hinton): divide by a running RMS of gradients; optional momentum, centering.
+
+    Parameters
+    ----------
+    params : iterable
+        Tensors to optimise, or dicts of them (`"params"`) with per-group hyper-parameters.
+    lr : float
+        The learning rate.
+    alpha : float
+        Decay rate of the running mean of the squared gradient.
+    eps : float
+        Added to the denominator for numerical stability.
+    weight_decay : float
+        L2 penalty: `weight_decay * w` is added to the gradient.
+    momentum : float
+        Momentum factor (0: none).
+    centered : bool
+        Normalise by an estimate of the gradient's variance: the running mean of g**2
+        minus the square of the running mean of g.
+    """
 
     rules = dict(lr=NONNEG, alpha=UNIT_CLOSED, eps=NONNEG, weight_decay=NONNEG,
                  momentum=UNIT_OPEN, centered=BOOL)
@@ -138,7 +204,23 @@ class RMSprop(Optimizer):
 
 
 class Adagrad(Optimizer):
-    """Adagrad (Duchi et al., 2011): per-coordinate steps shrinking with the sum of g**2."""
+    """Adagrad (Duchi et al., 2011): per-coordinate steps shrinking with the sum of g**2.
+
+    Parameters
+    ----------
+    params : iterable
+        Tensors to optimise, or dicts of them (`"params"`) with per-group hyper-parameters.
+    lr : float
+        The learning rate.
+    lr_decay : float
+        The step k uses `lr / (1 + (k - 1) * lr_decay)`.
+    weight_decay : float
+        L2 penalty: `weight_decay * w` is added to the gradient.
+    initial_accumulator_value : float
+        Starting value of the sum of squared gradients.
+    eps : float
+        Added to the denominator for numerical stability.
+    """
 
     rules = dict(lr=NONNEG, lr_decay=NONNEG, weight_decay=NONNEG,
                  initial_accumulator_value=NONNEG, eps=NONNEG)

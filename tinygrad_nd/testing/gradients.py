@@ -1,4 +1,4 @@
-"""``assert_grad_close``: compare the engine's gradient with a numeric one, three ways."""
+"""`assert_grad_close`: compare the engine's gradient with a numeric one, three ways."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ MODES = ("central", "complex_step", "random_direction")
 
 def _scalar_objective(fn: Callable[..., Any], upstream: list[np.ndarray]) -> Callable[..., Tensor]:
     """L(x) = sum_k <fn(x)_k, G_k> with fixed random G: a random g catches transposition and
-    broadcasting mistakes that ``sum()`` would let cancel out."""
+    broadcasting mistakes that `sum()` would let cancel out."""
 
     def objective(*xs: Any) -> Tensor:
         outs = fn(*xs)
@@ -33,7 +33,7 @@ def _scalar_objective(fn: Callable[..., Any], upstream: list[np.ndarray]) -> Cal
 
 
 def _moved(t: Tensor, values: np.ndarray) -> Tensor:
-    """A perturbed copy of input ``t`` that still requires grad (fn may differentiate)."""
+    """A perturbed copy of input `t` that still requires grad (fn may differentiate)."""
     if values.dtype.kind == "c":
         # The complex step is the one place complex values exist: the public constructors
         # refuse them, so the tensor is built directly.
@@ -61,20 +61,20 @@ def assert_grad_close(
     rtol: float = 1e-4,
     seed: int = 0,
 ) -> None:
-    """Assert that the engine's vector-Jacobian products of ``fn`` match numeric ones.
+    """Assert that the engine's vector-Jacobian products of `fn` match numeric ones.
 
     Parameters
     ----------
     fn : callable
         Maps the inputs to a Tensor (or tuple of Tensors).
     inputs : sequence
-        Tensors (float64 recommended) and other arguments; those with ``requires_grad``
+        Tensors (float64 recommended) and other arguments; those with `requires_grad`
         are checked.
     mode : {"central", "complex_step", "random_direction"}
-        ``central``: central differences per element (O(eps**2) error).
-        ``complex_step``: Im f(x + ih)/h, exact to rounding for analytic functions (no
+        `central`: central differences per element (O(eps**2) error).
+        `complex_step`: Im f(x + ih)/h, exact to rounding for analytic functions (no
         abs/relu/max, and every op must accept complex input).
-        ``random_direction``: one directional derivative along a random direction, two
+        `random_direction`: one directional derivative along a random direction, two
         forward passes whatever the input size; for big models.
     eps, atol, rtol : float
         Step (defaults: 1e-6, 1e-20, 1e-6 by mode) and tolerances.

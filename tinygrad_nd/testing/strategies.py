@@ -23,13 +23,29 @@ Draw = Callable[[st.SearchStrategy[Any]], Any]
 
 @dataclass
 class OpCase:
-    """Inputs for one op call: arrays (tensor inputs, in order) and keyword parameters."""
+    """Inputs for one op call: arrays (tensor inputs, in order) and keyword parameters.
+
+    Parameters
+    ----------
+    arrays : list of numpy arrays
+        The op's tensor inputs, in order.
+    params : dict
+        The op's keyword parameters (an axis, a shape, a padding ...).
+    """
 
     arrays: list[np.ndarray]
     params: dict[str, Any] = field(default_factory=dict)
 
     def tensors(self, opdef: OpDef, requires_grad: bool = True) -> list[Tensor]:
-        """The arrays as Tensors; differentiable float inputs get ``requires_grad``."""
+        """The arrays as Tensors; differentiable float inputs get `requires_grad`.
+
+        Parameters
+        ----------
+        opdef : OpDef
+            The op the inputs are for: says which inputs are differentiable.
+        requires_grad : bool
+            False gives no input `requires_grad`.
+        """
         return [Tensor(a, dtype=a.dtype,
                        requires_grad=requires_grad and opdef.is_differentiable(i)
                        and a.dtype.kind == "f")
@@ -38,20 +54,44 @@ class OpCase:
 
 def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
            max_side: int = 4) -> st.SearchStrategy[tuple[int, ...]]:
-    """Array shapes (small by default, for finite differences)."""
+    """Array shapes (small by default, for finite differences).
+
+    Parameters
+    ----------
+    min_dims, max_dims : int
+        Range of the number of axes.
+    min_side, max_side : int
+        Range of each axis's length.
+    """
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
                             max_side=max_side)
 
 
 def broadcastable_shapes(num_shapes: int = 2, max_dims: int = 3,
                          max_side: int = 4) -> st.SearchStrategy[tuple[tuple[int, ...], ...]]:
-    """Tuples of mutually broadcastable shapes, size-1 axes included."""
+    """Tuples of mutually broadcastable shapes, size-1 axes included.
+
+    Parameters
+    ----------
+    num_shapes : int
+        How many shapes per tuple.
+    max_dims, max_side : int
+        Largest number of axes and largest axis length.
+    """
     return hnp.mutually_broadcastable_shapes(num_shapes=num_shapes, max_dims=max_dims,
                                              max_side=max_side).map(lambda bs: bs.input_shapes)
 
 
 def valid_axes(ndim: int, allow_none: bool = True) -> st.SearchStrategy[Any]:
-    """``None``, one axis, or a tuple of distinct axes (negative ones included)."""
+    """`None`, one axis, or a tuple of distinct axes (negative ones included).
+
+    Parameters
+    ----------
+    ndim : int
+        Number of axes of the array the axes are for.
+    allow_none : bool
+        Whether `None` (all axes) may be drawn.
+    """
     if ndim == 0:
         return st.none() if allow_none else st.just(())
     single = st.integers(-ndim, ndim - 1)
@@ -65,7 +105,18 @@ def spread_values(rng: np.random.Generator, shapes_: list[tuple[int, ...]], low:
                   kinks: tuple[float, ...] = (), dtype: Any = np.float64) -> list[np.ndarray]:
     """Distinct values in (low, high) for several arrays, at least ~half a cell from kinks.
 
-    ``low``/``high`` may be one interval for all arrays or a tuple of intervals, one each.
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of the values.
+    shapes_ : list of tuples
+        The arrays' shapes.
+    low, high : float or tuple of floats
+        One interval for all arrays, or a tuple of bounds, one per array.
+    kinks : tuple of floats
+        Points to keep away from (where the op is not differentiable).
+    dtype : numpy dtype
+        The arrays' dtype.
     """
     sizes = [int(np.prod(s)) for s in shapes_]
     out = []
@@ -85,7 +136,17 @@ def spread_values(rng: np.random.Generator, shapes_: list[tuple[int, ...]], low:
 
 def arrays(shape: tuple[int, ...], low: float = -3.0, high: float = 3.0,
            dtype: Any = np.float64) -> st.SearchStrategy[np.ndarray]:
-    """Float arrays of ``shape`` with distinct values in (low, high)."""
+    """Float arrays of `shape` with distinct values in (low, high).
+
+    Parameters
+    ----------
+    shape : tuple of ints
+        The arrays' shape.
+    low, high : float
+        Bounds of the values (exclusive).
+    dtype : numpy dtype
+        The arrays' dtype.
+    """
     return st.integers(0, 2**32 - 1).map(
         lambda seed: spread_values(np.random.default_rng(seed), [shape], low, high, (), dtype)[0])
 
@@ -94,6 +155,17 @@ def tensors(shape: st.SearchStrategy[tuple[int, ...]] | tuple[int, ...] | None =
             low: float = -3.0, high: float = 3.0, dtype: Any = np.float64,
             requires_grad: bool = True) -> st.SearchStrategy[Tensor]:
     """Tensors of a given (or drawn) shape, float64 and requiring grad by default.
+
+    Parameters
+    ----------
+    shape : tuple of ints or strategy of tuples, optional
+        The tensors' shape, or a strategy drawing it (default: `shapes()`).
+    low, high : float
+        Bounds of the values (exclusive); the values are distinct.
+    dtype : numpy dtype
+        The tensors' dtype.
+    requires_grad : bool
+        Whether the tensors require gradients.
 
     Examples
     --------
@@ -112,9 +184,17 @@ def tensors(shape: st.SearchStrategy[tuple[int, ...]] | tuple[int, ...] | None =
 
 @st.composite
 def conv_configs(draw: Draw, dims: int | None = None) -> dict[str, Any]:
-    """Consistent convolution settings for ``dims`` (drawn: 1 to 3) spatial axes: shapes of
+    """Consistent convolution settings for `dims` (drawn: 1 to 3) spatial axes: shapes of
     x, w and the output plus stride/padding/dilation/groups. 3-D draws keep smaller kernels
-    and sizes, so finite differences stay cheap."""
+    and sizes, so finite differences stay cheap.
+
+    Parameters
+    ----------
+    draw : callable
+        Supplied by hypothesis (`@st.composite`): call the strategy without it.
+    dims : int, optional
+        Number of spatial axes (drawn from 1 to 3 when None).
+    """
     dims = draw(st.integers(1, 3)) if dims is None else dims
     kmax, extra = (3, 3) if dims < 3 else (2, 1)
     groups = draw(st.integers(1, 2))
@@ -137,10 +217,20 @@ def conv_configs(draw: Draw, dims: int | None = None) -> dict[str, Any]:
 
 @st.composite
 def pool_configs(draw: Draw, dims: int | None = None, dilated: bool = True) -> dict[str, Any]:
-    """Consistent pooling settings for ``dims`` (drawn: 1 to 3) spatial axes: input shape,
-    kernel, stride, padding (<= kernel/2), dilation (1 unless ``dilated``), ceil_mode,
+    """Consistent pooling settings for `dims` (drawn: 1 to 3) spatial axes: input shape,
+    kernel, stride, padding (<= kernel/2), dilation (1 unless `dilated`), ceil_mode,
     count_include_pad. 3-D inputs are at least as large as the kernel without padding (PyTorch
-    refuses smaller ones there, though not in 1-D or 2-D)."""
+    refuses smaller ones there, though not in 1-D or 2-D).
+
+    Parameters
+    ----------
+    draw : callable
+        Supplied by hypothesis (`@st.composite`): call the strategy without it.
+    dims : int, optional
+        Number of spatial axes (drawn from 1 to 3 when None).
+    dilated : bool
+        Whether dilations above 1 may be drawn.
+    """
     from ..ops.pool import pool_output_size
 
     dims = draw(st.integers(1, 3)) if dims is None else dims
@@ -267,8 +357,8 @@ def _cross_entropy(draw, opdef, rng):
 
 # p14-select: gather / scatter inputs (the index is a parameter, as for getitem).
 def _index_along(draw, rng, shape, dim, bounds, unique):
-    """An index for selecting along ``dim`` of ``shape``: each other side at most
-    ``bounds``'s; along ``dim`` 1..4 entries (with repeats unless ``unique``)."""
+    """An index for selecting along `dim` of `shape`: each other side at most
+    `bounds`'s; along `dim` 1..4 entries (with repeats unless `unique`)."""
     size = shape[dim]
     sides = [draw(st.integers(1, b)) if d != dim else
              draw(st.integers(1, size if unique else 4)) for d, b in enumerate(bounds)]
@@ -336,7 +426,15 @@ def _batch_n(draw: Draw) -> tuple[int, ...]:
 def well_conditioned(rng: np.random.Generator, batch_n: tuple[int, ...]) -> np.ndarray:
     """Square matrices (..., n, n) with condition numbers below ~2n: off-diagonal entries in
     (-1, 1) and a diagonal of +-(n + 1) (strictly diagonally dominant, signs drawn, so
-    determinants of both signs), where finite differences are meaningful."""
+    determinants of both signs), where finite differences are meaningful.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of the entries.
+    batch_n : tuple of ints
+        The batch shape followed by the matrix side n.
+    """
     *batch, n = batch_n
     a = rng.uniform(-1.0, 1.0, (*batch, n, n))
     diagonal = (n + 1.0) * rng.choice([-1.0, 1.0], (*batch, n))
@@ -344,7 +442,15 @@ def well_conditioned(rng: np.random.Generator, batch_n: tuple[int, ...]) -> np.n
 
 
 def positive_definite(rng: np.random.Generator, batch_n: tuple[int, ...]) -> np.ndarray:
-    """Symmetric positive definite matrices M M^T + n I (..., n, n), eigenvalues >= n."""
+    """Symmetric positive definite matrices M M^T + n I (..., n, n), eigenvalues >= n.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of the entries.
+    batch_n : tuple of ints
+        The batch shape followed by the matrix side n.
+    """
     *batch, n = batch_n
     m = rng.uniform(-1.0, 1.0, (*batch, n, n))
     return m @ np.swapaxes(m, -1, -2) + n * np.eye(n)
@@ -378,6 +484,15 @@ INPUT_BUILDERS: dict[str, Callable[..., Any]] = {
 @st.composite
 def op_inputs(draw: Draw, op: OpDef | str, dtype: Any = np.float64) -> OpCase:
     """Valid inputs for a registered op, from its shape rule and hints (domain, kinks, params).
+
+    Parameters
+    ----------
+    draw : callable
+        Supplied by hypothesis (`@st.composite`): call the strategy without it.
+    op : OpDef or str
+        The registered op, or its name.
+    dtype : numpy dtype
+        Dtype of the float inputs.
 
     Examples
     --------
