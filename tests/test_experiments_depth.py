@@ -28,7 +28,7 @@ def test_four_hidden_layers_learn_well_above_chance_with_scaled_lambda(tmp_path)
     assert json.loads((tmp_path / "results.json").read_text())["curves"]["4"]
     # The old setting: lambda=5 for 2,000 images, i.e. 125 in the book's units.
     xs, ys, xt, yt, _ = load_images("digits", 2000, n_test=None)
-    unscaled = replace(cfg, lmbda=5.0 * 50_000 / 2000)
+    unscaled = replace(cfg, lmbda=5.0 * 50_000 / 2000, epochs=12)
     assert max(train_depth(4, unscaled, xs, ys, xt, yt)) < 0.15
 
 

@@ -54,10 +54,12 @@ def test_clip_thresholds_bind_and_the_fraction_of_clipped_steps_is_counted():
     settings = TrainSettings(epochs=1)
     norm, value = clip_thresholds(settings, X[:300], Y[:300])
     assert norm > 0 and value > 0
-    settings = TrainSettings(epochs=1, clip_norm=norm, clip_value=value)
     for name in ("sigmoid + clip norm", "sigmoid + clip value"):
-        run = train_remedy(BY_NAME[name], 0.3, 0, settings, X[:300], Y[:300], X_T, Y_T)
+        run = train_remedy(BY_NAME[name], 0.3, 0, settings, X[:300], Y[:300], X_T, Y_T,
+                           thresholds=(norm, value))
         assert run["clipped"] > 0.3, (name, run["clipped"])
+        with pytest.raises(ValueError, match="needs thresholds"):
+            train_remedy(BY_NAME[name], 0.3, 0, settings, X[:30], Y[:30], X_T, Y_T)
     unclipped = train_remedy(BY_NAME["sigmoid (baseline)"], 0.3, 0, settings, X[:300], Y[:300],
                              X_T, Y_T)
     assert unclipped["clipped"] == 0.0
@@ -98,3 +100,5 @@ def test_remedies_config_is_checked():
         run_remedies("unused", RemediesConfig(images=300, validation=300), verbose=False)
     with pytest.raises(ValueError, match="long_epochs"):
         run_remedies("unused", RemediesConfig(epochs=3, long_epochs=2), verbose=False)
+    with pytest.raises(ValueError, match="hidden must be at least 2"):
+        run_remedies("unused", RemediesConfig(hidden=1), verbose=False)

@@ -5,7 +5,7 @@ layer-wise pre-training, each with its own tuned learning rate and a seed spread
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import numpy as np
 
 from .batchnorm_gain import batchnorm_mechanism
 from .common import Report, finish, load_images, progress
+from .remedies_report import write_remedies_report
 from .remedy_variants import (
     REMEDIES,
     Remedy,
@@ -24,44 +25,30 @@ from .remedy_variants import (
 
 
 @dataclass
-class RemediesConfig:
-    """Settings of :func:`run_remedies`. ``epochs`` is the equal budget (also the one the
-    learning rates are tuned for), ``long_epochs`` the longer one; ``validation`` images are
-    held out of ``images`` to choose each remedy's learning rate."""
+class RemediesConfig(TrainSettings):
+    """Settings of :func:`run_remedies`: those of :class:`TrainSettings` (``epochs`` is the
+    equal budget, also the one the learning rates are tuned for) and ``long_epochs``, the
+    longer budget; ``validation`` images are held out of ``images`` to choose each remedy's
+    learning rate; the clip thresholds are ``clip_fraction`` of the baseline's gradients."""
 
-    hidden: int = 5
-    width: int = 30
-    epochs: int = 2
     long_epochs: int = 6
     seeds: int = 3
-    batch_size: int = 10
     images: int = 1600
     validation: int = 400
-    l1: float = 1e-4
-    l2: float = 1e-3
     clip_fraction: float = 0.5
-    pretrain_epochs: int = 2
-    pretrain_lr: float = 0.03
     dataset: str = "digits"
     seed: int = 0
 
 
-def _settings(cfg: RemediesConfig, epochs: int, clip: tuple[float, float]) -> TrainSettings:
-    shared = {f.name: getattr(cfg, f.name) for f in fields(TrainSettings)
-              if hasattr(cfg, f.name)}
-    return TrainSettings(**{**shared, "epochs": epochs, "clip_norm": clip[0],
-                            "clip_value": clip[1]})
-
-
 def tune_learning_rate(remedy: Remedy, settings: TrainSettings, fit: tuple[Any, Any],
-                       val: tuple[Any, Any], seed: int,
-                       pretrained: dict[int, Any]) -> tuple[float, dict[float, float]]:
+                       val: tuple[Any, Any], seed: int, pretrained: dict[int, Any],
+                       thresholds: tuple[float, float]) -> tuple[float, dict[float, float]]:
     """Train ``remedy`` once per learning rate of its grid (seed ``seed``, the equal budget)
     and keep the one with the best validation accuracy; returns (lr, {lr: accuracy}), NaN
     for a learning rate whose loss diverged."""
     scores = {}
     for lr in remedy.lr_grid:
-        run = train_remedy(remedy, lr, seed, settings, *fit, *val, pretrained)
+        run = train_remedy(remedy, lr, seed, settings, *fit, *val, pretrained, thresholds)
         scores[lr] = float("nan") if run["diverged"] else run["curve"][-1]
     finite = {lr: s for lr, s in scores.items() if np.isfinite(s)}
     if not finite:
@@ -71,11 +58,12 @@ def tune_learning_rate(remedy: Remedy, settings: TrainSettings, fit: tuple[Any, 
 
 
 def evaluate_remedy(remedy: Remedy, lr: float, settings: TrainSettings, fit: tuple[Any, Any],
-                    test: tuple[Any, Any], seeds: Sequence[int],
-                    pretrained: dict[int, Any]) -> dict[str, Any]:
+                    test: tuple[Any, Any], seeds: Sequence[int], pretrained: dict[int, Any],
+                    thresholds: tuple[float, float]) -> dict[str, Any]:
     """Train ``remedy`` at ``lr`` from every seed; test accuracy per epoch and the gradient
     statistics, each as a list over seeds."""
-    runs = [train_remedy(remedy, lr, s, settings, *fit, *test, pretrained) for s in seeds]
+    runs = [train_remedy(remedy, lr, s, settings, *fit, *test, pretrained, thresholds)
+            for s in seeds]
     return {key: [run[key] for run in runs] for key in runs[0]}
 
 
@@ -86,22 +74,25 @@ def run_remedies(out: str | Path = "reports/remedies", cfg: RemediesConfig | Non
     if not 0 < cfg.validation < cfg.images:
         raise ValueError(f"run_remedies: validation must be between 1 and images - 1 "
                          f"({cfg.images - 1}), got {cfg.validation}")
+    if cfg.hidden < 2:
+        raise ValueError(f"run_remedies: hidden must be at least 2 (the first/last ratio "
+                         f"compares two hidden layers), got {cfg.hidden}")
     if cfg.long_epochs < cfg.epochs:
         raise ValueError(f"run_remedies: long_epochs ({cfg.long_epochs}) must be at least "
                          f"epochs ({cfg.epochs}), the equal budget it extends")
+    report = Report(Path(out), "Remedies for vanishing gradients")  # (starts the clock)
     xs, ys, xt, yt, label = load_images(cfg.dataset, cfg.images, n_test=None, seed=cfg.seed)
     n_fit = cfg.images - cfg.validation
     fit, val, test = (xs[:n_fit], ys[:n_fit]), (xs[n_fit:], ys[n_fit:]), (xt, yt)
-    base = _settings(cfg, cfg.epochs, (1.0, 1.0))
-    clip = clip_thresholds(base, *fit, seed=cfg.seed, fraction=cfg.clip_fraction)
-    short, long = _settings(cfg, cfg.epochs, clip), _settings(cfg, cfg.long_epochs, clip)
+    clip = clip_thresholds(cfg, *fit, seed=cfg.seed, fraction=cfg.clip_fraction)
+    short, long = cfg, replace(cfg, epochs=cfg.long_epochs)
     seeds = [cfg.seed + i for i in range(cfg.seeds)]
     results: dict[str, Any] = {"config": asdict(cfg), "clip_norm": clip[0],
                                "clip_value": clip[1], "variants": {}}
     pretrained: dict[int, Any] = {}
     for remedy in progress(remedies, desc="remedies", unit="remedy"):
-        lr, grid = tune_learning_rate(remedy, short, fit, val, cfg.seed, pretrained)
-        runs = evaluate_remedy(remedy, lr, long, fit, test, seeds, pretrained)
+        lr, grid = tune_learning_rate(remedy, short, fit, val, cfg.seed, pretrained, clip)
+        runs = evaluate_remedy(remedy, lr, long, fit, test, seeds, pretrained, clip)
         curves = np.array(runs["curve"])
         results["variants"][remedy.name] = {
             "lr": lr, "grid": grid, "equal": curves[:, cfg.epochs - 1].tolist(),
@@ -116,9 +107,6 @@ def run_remedies(out: str | Path = "reports/remedies", cfg: RemediesConfig | Non
         results["pretraining_loss"] = {s: pretrained[s][1] for s in sorted(pretrained)}
     results["batchnorm"] = batchnorm_mechanism(fit[0][:1000], fit[1][:1000], cfg.hidden,
                                                cfg.width, tuple(seeds))
-    from .remedies_report import write_remedies_report
-
-    report = Report(Path(out), "Remedies for vanishing gradients")
     text = write_remedies_report(report, results, cfg, label, len(fit[0]), len(val[0]),
                                  len(xt), remedies)
     return finish(report, results, text, verbose)

@@ -172,6 +172,11 @@ def _pretraining(report: Report, results: dict[str, Any], cfg: Any) -> None:
     gain_equal = _pct(pre["equal"]) - _pct(base["equal"])
     gain_long = _pct(pre["long"]) - _pct(base["long"])
     verdict = "beats" if gain_equal > 0 and gain_long > 0 else "does not beat"
+    evenness = ("besides a better starting point, pre-training makes the early layers learn "
+                "far more evenly with the late ones when fine-tuning begins."
+                if pre["ratio_init"] > 10 * base["ratio_init"] else
+                "pre-training hardly changes how evenly the layers learn; what it gives is a "
+                "better starting point.")
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for v, name, colour in ((base, "random init", "C0"), (pre, "pre-trained", "C3")):
@@ -193,8 +198,7 @@ Pre-training {verdict} random initialisation here: {mean_sd(pre['equal'])} again
 {mean_sd(pre['long'])} against {mean_sd(base['long'])} after {cfg.long_epochs}
 ({gain_long:+.1f} points). The first/last ratio at the start of fine-tuning is
 {pre['ratio_init']:.3g} after pre-training and {base['ratio_init']:.3g} from random weights:
-pre-training does not so much speed up the early layers as give them features worth
-keeping, so the fast late layers have something to learn from. Reconstruction cross-entropy
+{evenness} Reconstruction cross-entropy
 of each layer's autoencoder at the end of its pre-training (seed {cfg.seed}, summed over
 units): {', '.join(f'{v:.3g}' for v in first)}.
 """)
@@ -257,10 +261,13 @@ def _row_notes(report: Report, results: dict[str, Any], remedies: Sequence[Remed
     for remedy in remedies:
         v = results["variants"][remedy.name]
         extra = ""
-        if remedy.clip:
+        if remedy.clip == "norm":
             extra = (f" The threshold bound in {v['clipped']:.0%} of steps; when it binds "
                      "every step, clipping by norm is normalised gradient descent with step "
                      "size lr x threshold, which the tuned lr adjusts.")
+        elif remedy.clip == "value":
+            extra = (f" The threshold bound in {v['clipped']:.0%} of steps; capping single "
+                     "elements also turns the gradient, unlike clipping by norm.")
         if remedy.penalty or remedy.name == "sigmoid (baseline)":
             extra += f" Mean spectral norm of the weight matrices at the end: " \
                      f"{v['weight_norm']:.3g}."
@@ -278,8 +285,8 @@ def _differences(report: Report, cfg: Any, n_fit: int) -> None:
 - Nielsen's chapter 5 names these remedies without measuring them; our net is his
   [784, 30 x k, 10] with a softmax output instead of his sigmoid output layer.
 - Budgets are tiny: at most {steps:,} mini-batch steps on {n_fit:,} images, so the table
-  measures how fast each remedy gets going more than what it finally achieves; a remedy that
-  is slow here (the baseline, momentum, Adam) may catch up with a longer run
+  measures how fast each remedy gets going more than what it finally achieves; a row still at
+  chance or still climbing at the end of the curves may catch up with a longer run
   (`--epochs`, `--long-epochs`, `--images`).
 - Learning rates come from a three- or four-point grid tuned on one seed for the short budget and
   reused for the longer one; a rate at the grid's edge is marked in the notes.

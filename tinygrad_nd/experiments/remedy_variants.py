@@ -79,7 +79,7 @@ REMEDIES: tuple[Remedy, ...] = (
 @dataclass
 class TrainSettings:
     """What every remedy shares: the net, the budget and the strengths of the remedies that
-    have one (clip thresholds are measured, see :func:`clip_thresholds`)."""
+    have one (clip thresholds are measured instead, see :func:`clip_thresholds`)."""
 
     hidden: int = 5
     width: int = 30
@@ -87,8 +87,6 @@ class TrainSettings:
     batch_size: int = 10
     l1: float = 1e-4
     l2: float = 1e-3
-    clip_norm: float = 1.0
-    clip_value: float = 0.1
     pretrain_epochs: int = 2
     pretrain_lr: float = 0.03
 
@@ -171,8 +169,10 @@ def geometric_mean(values: Any) -> float:
 
 def train_remedy(remedy: Remedy, lr: float, seed: int, settings: TrainSettings, xs: np.ndarray,
                  ys: np.ndarray, x_eval: np.ndarray, y_eval: np.ndarray,
-                 pretrained: dict[int, Any] | None = None) -> dict[str, Any]:
-    """Train one remedy with learning rate ``lr`` for ``settings.epochs`` epochs.
+                 pretrained: dict[int, Any] | None = None,
+                 thresholds: tuple[float, float] | None = None) -> dict[str, Any]:
+    """Train one remedy with learning rate ``lr`` for ``settings.epochs`` epochs; a clipping
+    remedy needs ``thresholds`` = (max joint norm, max element), see :func:`clip_thresholds`.
 
     Returns ``curve`` (accuracy on ``x_eval`` after each epoch; NaN for the epochs after a
     divergence), ``diverged`` (the loss became non-finite; training stopped there),
@@ -182,6 +182,9 @@ def train_remedy(remedy: Remedy, lr: float, seed: int, settings: TrainSettings, 
     ``||dW||/||W||`` (``update_ratio``), and ``weight_norm``, the mean spectral norm of the
     hidden and output weight matrices at the end.
     """
+    if remedy.clip and thresholds is None:
+        raise ValueError(f"train_remedy: {remedy.name!r} clips gradients and needs "
+                         "thresholds=(norm, value), e.g. from clip_thresholds()")
     model = build_remedy_net(remedy, settings, seed, pretrained, xs)
     opt = make_optimizer(remedy, model, lr, settings)
     loader = data.DataLoader(data.TensorDataset(xs, ys), settings.batch_size, shuffle=True,
@@ -200,7 +203,7 @@ def train_remedy(remedy: Remedy, lr: float, seed: int, settings: TrainSettings, 
                 if not np.isfinite(loss.item()):
                     diverged = True
                     break
-                clipped += _clip(remedy, model, settings)
+                clipped += _clip(remedy, model, thresholds)
                 steps += 1
                 opt.step()
             if diverged:
@@ -218,12 +221,10 @@ def train_remedy(remedy: Remedy, lr: float, seed: int, settings: TrainSettings, 
                 float(np.mean([np.linalg.norm(w.data, 2) for w in weights]))}
 
 
-def _clip(remedy: Remedy, model: nn.Module, settings: TrainSettings) -> bool:
+def _clip(remedy: Remedy, model: nn.Module, thresholds: tuple[float, float] | None) -> bool:
     """Clip as the remedy says; whether the clipping changed the gradient."""
     if remedy.clip == "norm":
-        return nn.utils.clip_grad_norm_(model.parameters(), settings.clip_norm) > \
-            settings.clip_norm
+        return nn.utils.clip_grad_norm_(model.parameters(), thresholds[0]) > thresholds[0]
     if remedy.clip == "value":
-        return nn.utils.clip_grad_value_(model.parameters(), settings.clip_value) > \
-            settings.clip_value
+        return nn.utils.clip_grad_value_(model.parameters(), thresholds[1]) > thresholds[1]
     return False
