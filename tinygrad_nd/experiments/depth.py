@@ -78,6 +78,18 @@ def standard_error(p: float, n: int) -> float:
     return math.sqrt(max(p * (1 - p), 1e-12) / n)
 
 
+def _outcome(results: dict[str, Any]) -> str:
+    """One sentence on this run's result, from its numbers."""
+    final = results["accuracy"]
+    best = max(final, key=final.get)
+    deepest, shallowest = max(final), min(final)
+    if deepest == shallowest:
+        return f"Here the {deepest}-hidden-layer net ends at {100 * final[deepest]:.1f}%."
+    return (f"Here the best depth is {best} hidden layer(s) ({100 * final[best]:.1f}%), and the "
+            f"{deepest}-hidden-layer net ends at {100 * final[deepest]:.1f}% against "
+            f"{100 * final[shallowest]:.1f}% for {shallowest}.")
+
+
 def run_depth(out: str | Path = "reports/depth", cfg: DepthConfig | None = None,
               verbose: bool = True) -> dict[str, Any]:
     """Train [784, 30 x k, 10] for each k; write the table and a figure; return accuracies."""
@@ -88,26 +100,6 @@ def run_depth(out: str | Path = "reports/depth", cfg: DepthConfig | None = None,
         BOOK_EPOCHS * BOOK_IMAGES // cfg.batch_size
     report = Report(Path(out), f"Accuracy versus depth on {len(xs):,} training images "
                                f"(Nielsen, chapter 5)")
-    report.text(f"""
-## What this shows
-
-Nielsen trains sigmoid nets with 1, 2, 3 and 4 hidden layers of 30 neurons and finds that
-the extra layers barely help: accuracy stays near 96.5-96.9% instead of rising with depth.
-We repeat the experiment with the same learning rule, so every depth sees exactly the same
-images in the same order, starting from the same random seed. If the deeper nets do not beat
-the shallow one, the extra layers are not being trained well: the rest of chapter 5 (and
-`tinygrad-nd vanishing`) shows why, the early layers learn far more slowly than the late ones.
-
-## Setup
-
-Sigmoid nets [784, {cfg.width} x k, 10] with network2's cross-entropy cost and weights
-N(0, 1/n_in), trained for {cfg.epochs} epochs by mini-batch SGD (batch {cfg.batch_size},
-eta={cfg.eta}) on {len(xs):,} images of {label}; the same seed ({cfg.seed}) for the initial
-weights and the mini-batch order at every depth. L2 regularisation is scaled to the data:
-lambda = {cfg.lmbda:g} x {len(xs):,} / {BOOK_IMAGES:,} = {lmbda:.4g}, so the weight decay per
-step lambda/n = {lmbda / len(xs):.3g} is the book's ({BOOK_LMBDA:g} / {BOOK_IMAGES:,}).
-Accuracy is measured on all {len(xt):,} test images of the split after every epoch.
-""")
     results: dict[str, Any] = {"config": asdict(cfg), "lmbda_used": lmbda, "train_images":
                                len(xs), "test_images": len(xt), "accuracy": {}, "curves": {},
                                "best": {}}
@@ -120,6 +112,27 @@ Accuracy is measured on all {len(xt):,} test images of the split after every epo
         rows.append([k, f"{100 * final:.2f}% ± {100 * standard_error(final, len(xt)):.2f}",
                      f"{100 * max(curve):.2f}% (epoch {curve.index(max(curve)) + 1})",
                      f"{NIELSEN_ACCURACY[k]:.2f}%" if k in NIELSEN_ACCURACY else "-"])
+    report.text(f"""
+## What this shows
+
+Nielsen trains sigmoid nets with 1, 2, 3 and 4 hidden layers of 30 neurons and finds that
+the extra layers barely help: accuracy stays near 96.5-96.9% instead of rising with depth.
+We repeat the experiment with the same learning rule, so every depth sees exactly the same
+images in the same order, starting from the same random seed. {_outcome(results)} If the
+deeper nets do not beat the shallow one, the extra layers are not being trained well: the
+rest of chapter 5 (and `tinygrad-nd vanishing`) shows why, the early layers learn far more
+slowly than the late ones.
+
+## Setup
+
+Sigmoid nets [784, {cfg.width} x k, 10] with network2's cross-entropy cost and weights
+N(0, 1/n_in), trained for {cfg.epochs} epochs by mini-batch SGD (batch {cfg.batch_size},
+eta={cfg.eta}) on {len(xs):,} images of {label}; the same seed ({cfg.seed}) for the initial
+weights and the mini-batch order at every depth. L2 regularisation is scaled to the data:
+lambda = {cfg.lmbda:g} x {len(xs):,} / {BOOK_IMAGES:,} = {lmbda:.4g}, so the weight decay per
+step lambda/n = {lmbda / len(xs):.3g} is the book's ({BOOK_LMBDA:g} / {BOOK_IMAGES:,}).
+Accuracy is measured on all {len(xt):,} test images of the split after every epoch.
+""")
     report.text("## Results")
     text = report.table(["hidden layers", "test accuracy after the last epoch (± 1 s.e.)",
                          "best epoch", "Nielsen (MNIST, 50,000 images)"], rows)
