@@ -42,12 +42,14 @@ def test_pretraining_beats_random_init_on_the_deep_sigmoid_net():
     differ (greedy stacked autoencoders against N(0, 1/n_in))."""
     settings = TrainSettings(epochs=2)
     accuracy = {}
-    for name in ("sigmoid (baseline)", "sigmoid + pre-training"):
+    for name in ("sigmoid (baseline)", "sigmoid + AE pre-training",
+                 "sigmoid + RBM pre-training"):
         runs = [train_remedy(BY_NAME[name], 0.3, seed, settings, X, Y, X_T, Y_T)
                 for seed in (0, 1)]
         accuracy[name] = np.mean([r["curve"][-1] for r in runs])
     assert accuracy["sigmoid (baseline)"] < 0.2, accuracy
-    assert accuracy["sigmoid + pre-training"] > accuracy["sigmoid (baseline)"] + 0.25, accuracy
+    assert accuracy["sigmoid + AE pre-training"] > accuracy["sigmoid (baseline)"] + 0.25, accuracy
+    assert accuracy["sigmoid + RBM pre-training"] > accuracy["sigmoid (baseline)"] + 0.2, accuracy
 
 
 def test_clip_thresholds_bind_and_the_fraction_of_clipped_steps_is_counted():
@@ -75,9 +77,9 @@ def test_batchnorm_speed_is_read_from_beta_not_from_the_gradient_free_linear_bia
 
 def test_remedies_report_tunes_each_learning_rate_and_reports_seed_spread(tmp_path):
     chosen = [BY_NAME[n] for n in ("sigmoid (baseline)", "ReLU + He", "sigmoid + clip norm",
-                                   "sigmoid + pre-training")]
+                                   "sigmoid + AE pre-training", "sigmoid + RBM pre-training")]
     cfg = RemediesConfig(images=500, validation=150, epochs=1, long_epochs=2, seeds=2,
-                         pretrain_epochs=1)
+                         pretrain_epochs=1, rbm_epochs=1)
     results = run_remedies(tmp_path, cfg, verbose=False, remedies=chosen)
     for remedy in chosen:
         v = results["variants"][remedy.name]

@@ -41,7 +41,7 @@ class RemediesConfig(TrainSettings):
 
 
 def tune_learning_rate(remedy: Remedy, settings: TrainSettings, fit: tuple[Any, Any],
-                       val: tuple[Any, Any], seed: int, pretrained: dict[int, Any],
+                       val: tuple[Any, Any], seed: int, pretrained: dict[Any, Any],
                        thresholds: tuple[float, float]) -> tuple[float, dict[float, float]]:
     """Train ``remedy`` once per learning rate of its grid (seed ``seed``, the equal budget)
     and keep the one with the best validation accuracy; returns (lr, {lr: accuracy}), NaN
@@ -58,7 +58,7 @@ def tune_learning_rate(remedy: Remedy, settings: TrainSettings, fit: tuple[Any, 
 
 
 def evaluate_remedy(remedy: Remedy, lr: float, settings: TrainSettings, fit: tuple[Any, Any],
-                    test: tuple[Any, Any], seeds: Sequence[int], pretrained: dict[int, Any],
+                    test: tuple[Any, Any], seeds: Sequence[int], pretrained: dict[Any, Any],
                     thresholds: tuple[float, float]) -> dict[str, Any]:
     """Train ``remedy`` at ``lr`` from every seed; test accuracy per epoch and the gradient
     statistics, each as a list over seeds."""
@@ -89,7 +89,7 @@ def run_remedies(out: str | Path = "reports/remedies", cfg: RemediesConfig | Non
     seeds = [cfg.seed + i for i in range(cfg.seeds)]
     results: dict[str, Any] = {"config": asdict(cfg), "clip_norm": clip[0],
                                "clip_value": clip[1], "variants": {}}
-    pretrained: dict[int, Any] = {}
+    pretrained: dict[Any, Any] = {}
     for remedy in progress(remedies, desc="remedies", unit="remedy"):
         lr, grid = tune_learning_rate(remedy, short, fit, val, cfg.seed, pretrained, clip)
         runs = evaluate_remedy(remedy, lr, long, fit, test, seeds, pretrained, clip)
@@ -103,8 +103,8 @@ def run_remedies(out: str | Path = "reports/remedies", cfg: RemediesConfig | Non
             "clipped": float(np.mean(runs["clipped"])),
             "weight_norm": float(np.nanmean(runs["weight_norm"])),
             "diverged": int(np.sum(runs["diverged"]))}
-    if any(r.pretrain for r in remedies):
-        results["pretraining_loss"] = {s: pretrained[s][1] for s in sorted(pretrained)}
+    results["pretraining_loss"] = {f"{kind} seed {seed}": losses
+                                   for (kind, seed), (_, losses) in sorted(pretrained.items())}
     results["batchnorm"] = batchnorm_mechanism(fit[0][:1000], fit[1][:1000], cfg.hidden,
                                                cfg.width, tuple(seeds))
     text = write_remedies_report(report, results, cfg, label, len(fit[0]), len(val[0]),

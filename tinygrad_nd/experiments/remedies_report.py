@@ -97,10 +97,11 @@ Remedy strengths: clipping thresholds are {cfg.clip_fraction:g} of the baseline'
 joint gradient norm (for the norm: {results['clip_norm']:.3g}) and median largest gradient
 element (for the value: {results['clip_value']:.3g}) over its first 20 mini-batches, so that
 they bind; L2 weight decay {cfg.l2:g} per step (network2's lambda/n), L1 penalty
-{cfg.l1:g} x sum |w|; dropout p=0.2 after each hidden activation; pre-training: each hidden
+{cfg.l1:g} x sum |w|; dropout p=0.2 after each hidden activation; pre-training, on the
+training images without labels, then the same fine-tuning as every other row: each hidden
 layer as a sigmoid autoencoder for {cfg.pretrain_epochs} epoch(s) of Adam
-(lr {cfg.pretrain_lr:g}) on the training images without labels, then the same fine-tuning as
-every other row.
+(lr {cfg.pretrain_lr:g}), or as an RBM for {cfg.rbm_epochs} epoch(s) of CD-1
+(lr {cfg.rbm_lr:g}).
 """)
 
 
@@ -164,44 +165,55 @@ def _figures(report: Report, results: dict[str, Any], cfg: Any) -> None:
     report.figure(fig, "curves", "Test accuracy after each epoch, every remedy")
 
 
+PRETRAINED = {"sigmoid + AE pre-training": ("autoencoder", "stacked autoencoders",
+                                             "reconstruction cross-entropy (summed over units)"),
+              "sigmoid + RBM pre-training": ("rbm", "stacked RBMs (CD-1)",
+                                             "mean squared reconstruction error of CD-1")}
+
+
 def _pretraining(report: Report, results: dict[str, Any], cfg: Any) -> None:
     variants = results["variants"]
-    base, pre = variants.get("sigmoid (baseline)"), variants.get("sigmoid + pre-training")
-    if base is None or pre is None:
+    base = variants.get("sigmoid (baseline)")
+    rows = [(variants[name], *PRETRAINED[name]) for name in PRETRAINED if name in variants]
+    if base is None or not rows:
         return
-    gain_equal = _pct(pre["equal"]) - _pct(base["equal"])
-    gain_long = _pct(pre["long"]) - _pct(base["long"])
-    verdict = "beats" if gain_equal > 0 and gain_long > 0 else "does not beat"
-    evenness = ("besides a better starting point, pre-training makes the early layers learn "
-                "far more evenly with the late ones when fine-tuning begins."
-                if pre["ratio_init"] > 10 * base["ratio_init"] else
-                "pre-training hardly changes how evenly the layers learn; what it gives is a "
-                "better starting point.")
+    paragraphs = []
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    for v, name, colour in ((base, "random init", "C0"), (pre, "pre-trained", "C3")):
-        for i, curve in enumerate(v["curves"]):
+    for i, curve in enumerate(base["curves"]):
+        ax.plot(range(1, len(curve) + 1), [100 * c for c in curve], color="C0", alpha=0.7,
+                label="random init" if i == 0 else None)
+    for colour, (pre, kind, label, loss_name) in zip(("C3", "C2"), rows):
+        for i, curve in enumerate(pre["curves"]):
             ax.plot(range(1, len(curve) + 1), [100 * c for c in curve], color=colour,
-                    alpha=0.7, label=name if i == 0 else None)
+                    alpha=0.7, label=label if i == 0 else None)
+        gain_equal = _pct(pre["equal"]) - _pct(base["equal"])
+        gain_long = _pct(pre["long"]) - _pct(base["long"])
+        verdict = "beats" if gain_equal > 0 and gain_long > 0 else "does not beat"
+        evenness = ("besides a better starting point, it makes the early layers learn far more "
+                    "evenly with the late ones when fine-tuning begins."
+                    if pre["ratio_init"] > 10 * base["ratio_init"] else
+                    "it hardly changes how evenly the layers learn; what it gives is a better "
+                    "starting point.")
+        losses = results.get("pretraining_loss", {}).get(f"{kind} seed {cfg.seed}", [])
+        paragraphs.append(f"""
+**{label.capitalize()}** (fine-tuning lr {pre['lr']:g}) {verdict} random initialisation
+here: {mean_sd(pre['equal'])} against {mean_sd(base['equal'])} after {cfg.epochs} epoch(s)
+({gain_equal:+.1f} points), and {mean_sd(pre['long'])} against {mean_sd(base['long'])} after
+{cfg.long_epochs} ({gain_long:+.1f} points). The first/last ratio at the start of fine-tuning
+is {pre['ratio_init']:.3g}, against {base['ratio_init']:.3g} from random weights: {evenness}
+Per-layer {loss_name} at the end of pre-training (seed {cfg.seed}):
+{', '.join(f'{v:.3g}' for v in losses)}.
+""")
     accuracy_axes(ax)
     ax.set_title("Deep sigmoid net: pre-trained vs random init, each seed")
     ax.legend()
-    losses = results.get("pretraining_loss", {})
-    first = next(iter(losses.values()), [])
     report.text(f"""
 ## Layer-wise pre-training against random initialisation
 
-Same net, same fine-tuning (SGD, {cfg.long_epochs} epochs, each with its own tuned learning
-rate: {base['lr']:g} for random init, {pre['lr']:g} after pre-training), same seeds.
-Pre-training {verdict} random initialisation here: {mean_sd(pre['equal'])} against
-{mean_sd(base['equal'])} after {cfg.epochs} epoch(s) ({gain_equal:+.1f} points), and
-{mean_sd(pre['long'])} against {mean_sd(base['long'])} after {cfg.long_epochs}
-({gain_long:+.1f} points). The first/last ratio at the start of fine-tuning is
-{pre['ratio_init']:.3g} after pre-training and {base['ratio_init']:.3g} from random weights:
-{evenness} Reconstruction cross-entropy
-of each layer's autoencoder at the end of its pre-training (seed {cfg.seed}, summed over
-units): {', '.join(f'{v:.3g}' for v in first)}.
-""")
+Same net, same seeds, same fine-tuning (SGD for {cfg.long_epochs} epochs, each row with its
+own tuned learning rate; {base['lr']:g} for random init).
+""" + "".join(paragraphs))
     report.figure(fig, "pretraining", "Test accuracy per epoch of each seed, random init "
                                       "and pre-trained (dotted: chance)")
 
@@ -291,8 +303,10 @@ def _differences(report: Report, cfg: Any, n_fit: int) -> None:
 - Learning rates come from a three- or four-point grid tuned on one seed for the short budget and
   reused for the longer one; a rate at the grid's edge is marked in the notes.
 - Hinton et al. (2006) pre-trained with RBMs (contrastive divergence) and Bengio et al.
-  (2007) with autoencoders, both on all 60,000 MNIST images for many epochs and with wider
-  layers; we pre-train small sigmoid autoencoders briefly, with Adam, and no RBM.
+  (2007) with autoencoders, both on all 60,000 MNIST images for many epochs and with much
+  wider layers; we pre-train 30-unit layers for a few epochs on a few thousand images, the
+  autoencoders with Adam rather than plain SGD, the RBMs with plain CD-1 (no momentum, no
+  weight decay, no persistent chains).
 - Sutskever et al. (2013) used momentum up to 0.99 with a schedule over very long runs on
   deep autoencoders; we use Nesterov momentum 0.9 for a few epochs.
 - The BatchNorm measurement is at initialisation; during training gamma, beta and the

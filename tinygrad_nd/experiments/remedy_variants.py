@@ -33,7 +33,7 @@ class Remedy:
     optimizer: str = "sgd"        # "sgd", "nesterov" (momentum 0.9) or "adam"
     clip: str | None = None       # "norm" or "value"
     penalty: str | None = None    # "l1" or "l2" on the weights
-    pretrain: bool = False
+    pretrain: str | None = None   # "autoencoder" or "rbm"
 
     @property
     def lr_grid(self) -> tuple[float, ...]:
@@ -71,8 +71,10 @@ REMEDIES: tuple[Remedy, ...] = (
     Remedy("sigmoid + Adam", "divides each coordinate by its running RMS", optimizer="adam"),
     Remedy("sigmoid + dropout", "a regulariser; does nothing for the backward factors",
            _sigmoid(dropout=0.2)),
-    Remedy("sigmoid + pre-training", "greedy stacked autoencoders give the early layers "
-           "features before fine-tuning (Hinton 2006, Bengio 2007)", pretrain=True),
+    Remedy("sigmoid + AE pre-training", "greedy stacked autoencoders give the early layers "
+           "features before fine-tuning (Bengio et al. 2007)", pretrain="autoencoder"),
+    Remedy("sigmoid + RBM pre-training", "a stack of RBMs trained by contrastive divergence "
+           "(CD-1) gives the early layers features (Hinton et al. 2006)", pretrain="rbm"),
 )
 
 
@@ -89,6 +91,8 @@ class TrainSettings:
     l2: float = 1e-3
     pretrain_epochs: int = 2
     pretrain_lr: float = 0.03
+    rbm_epochs: int = 4
+    rbm_lr: float = 0.1
 
     @property
     def sizes(self) -> list[int]:
@@ -96,23 +100,28 @@ class TrainSettings:
 
 
 def build_remedy_net(remedy: Remedy, settings: TrainSettings, seed: int,
-                     pretrained: dict[int, Any] | None = None,
+                     pretrained: dict[Any, Any] | None = None,
                      x_unlabelled: np.ndarray | None = None) -> nn.Sequential:
-    """The remedy's net for ``seed``; pre-trained (once per seed, cached in ``pretrained``)
-    when the remedy asks for it."""
-    from .pretraining import pretrain_autoencoders
+    """The remedy's net for ``seed``; pre-trained (once per seed and kind, cached in
+    ``pretrained`` with the per-layer reconstruction losses) when the remedy asks for it."""
+    from .pretraining import pretrain_autoencoders, pretrain_rbms
 
     manual_seed(seed)
     model = build_net(settings.sizes, output=None, seed=seed, **remedy.net)
     if remedy.pretrain:
         cache = pretrained if pretrained is not None else {}
-        if seed not in cache:
+        key = (remedy.pretrain, seed)
+        if key not in cache:
             if x_unlabelled is None:
                 raise ValueError(f"build_remedy_net: {remedy.name!r} needs x_unlabelled")
-            losses = pretrain_autoencoders(model, x_unlabelled, settings.pretrain_epochs,
-                                           settings.batch_size, settings.pretrain_lr, seed)
-            cache[seed] = ({k: v.data.copy() for k, v in model.state_dict().items()}, losses)
-        model.load_state_dict(cache[seed][0])
+            if remedy.pretrain == "rbm":
+                losses = pretrain_rbms(model, x_unlabelled, settings.rbm_epochs,
+                                       settings.batch_size, settings.rbm_lr, seed)
+            else:
+                losses = pretrain_autoencoders(model, x_unlabelled, settings.pretrain_epochs,
+                                               settings.batch_size, settings.pretrain_lr, seed)
+            cache[key] = ({k: v.data.copy() for k, v in model.state_dict().items()}, losses)
+        model.load_state_dict(cache[key][0])
     return model
 
 
@@ -169,7 +178,7 @@ def geometric_mean(values: Any) -> float:
 
 def train_remedy(remedy: Remedy, lr: float, seed: int, settings: TrainSettings, xs: np.ndarray,
                  ys: np.ndarray, x_eval: np.ndarray, y_eval: np.ndarray,
-                 pretrained: dict[int, Any] | None = None,
+                 pretrained: dict[Any, Any] | None = None,
                  thresholds: tuple[float, float] | None = None) -> dict[str, Any]:
     """Train one remedy with learning rate ``lr`` for ``settings.epochs`` epochs; a clipping
     remedy needs ``thresholds`` = (max joint norm, max element), see :func:`clip_thresholds`.
