@@ -16,6 +16,7 @@ from .. import data, nn, optim
 from ..diagnostics import GradientMonitor
 from ..factories import manual_seed
 from .common import accuracy, build_net
+from .pretraining import pretrain_autoencoders, pretrain_rbms
 
 SGD_GRID = (0.03, 0.1, 0.3, 1.0)
 MOMENTUM_GRID = (0.01, 0.03, 0.1)
@@ -104,8 +105,6 @@ def build_remedy_net(remedy: Remedy, settings: TrainSettings, seed: int,
                      x_unlabelled: np.ndarray | None = None) -> nn.Sequential:
     """The remedy's net for ``seed``; pre-trained (once per seed and kind, cached in
     ``pretrained`` with the per-layer reconstruction losses) when the remedy asks for it."""
-    from .pretraining import pretrain_autoencoders, pretrain_rbms
-
     manual_seed(seed)
     model = build_net(settings.sizes, output=None, seed=seed, **remedy.net)
     if remedy.pretrain:
