@@ -197,7 +197,7 @@ def _pretraining(report: Report, results: dict[str, Any], cfg: Any) -> None:
                     "starting point.")
         losses = results.get("pretraining_loss", {}).get(f"{kind} seed {cfg.seed}", [])
         paragraphs.append(f"""
-**{label.capitalize()}** (fine-tuning lr {pre['lr']:g}) {verdict} random initialisation
+**{label[0].upper() + label[1:]}** (fine-tuning lr {pre['lr']:g}) {verdict} random initialisation
 here: {mean_sd(pre['equal'])} against {mean_sd(base['equal'])} after {cfg.epochs} epoch(s)
 ({gain_equal:+.1f} points), and {mean_sd(pre['long'])} against {mean_sd(base['long'])} after
 {cfg.long_epochs} ({gain_long:+.1f} points). The first/last ratio at the start of fine-tuning
@@ -262,7 +262,11 @@ the gradient's gain from one hidden layer to the one before it, ||delta^l|| /
     ax.set_xlabel("hidden layer l")
     ax.set_ylabel("gain of ‖dC/dz‖ (log)")
     ax.set_title("Where BatchNorm's help comes from (at initialisation)")
-    ax.legend(fontsize=8)
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 0.2, not 2x10^-1
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.legend(fontsize=8, loc="center right")
     report.figure(fig, "batchnorm", "Per-layer gains measured by the autograd: sigma' "
                                     "shrinks the gradient, BatchNorm's backward restores it")
     return text
