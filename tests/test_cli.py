@@ -11,7 +11,8 @@ from tinygrad_nd import cli
 TINY = {
     "vanishing": ["--epochs", "3", "--seeds", "2", "--images", "200"],
     "exploding": ["--steps", "5"],
-    "remedies": ["--epochs", "1", "--images", "300"],
+    "remedies": ["--epochs", "1", "--long-epochs", "1", "--seeds", "1", "--images", "200",
+                 "--validation", "100", "--pretrain-epochs", "1"],
     "depth": ["--epochs", "1", "--images", "300", "--depths", "1", "2"],
 }
 TINY["foundations"] = ["--init-images", "300", "--init-epochs", "1", "--overfit-images", "100",

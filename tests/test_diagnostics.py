@@ -99,7 +99,7 @@ def test_diagnose_flags_vanishing_exploding_nan_and_healthy():
     batch = (X_T[:200], Y[:200])
     ce = nn.functional.cross_entropy
     vanishing = build_net([784, 30, 30, 30, 30, 10], output=None)
-    assert diagnose(vanishing, batch, ce).verdicts()["0"] == "vanishing"
+    assert diagnose(vanishing, batch, ce).verdicts()["hidden 1"] == "vanishing"
     text = str(diagnose(vanishing, batch, ce))
     assert "activation slope S'(z)" in text and "vanishing" in text
 
@@ -112,7 +112,7 @@ def test_diagnose_flags_vanishing_exploding_nan_and_healthy():
                 m.weight.copy_(rng.normal(0, 0.5, m.weight.shape))
     with np.errstate(all="ignore"):
         report = diagnose(exploding, batch, ce)
-    assert report.verdicts()["0"] == "exploding" and "weight norm" in str(report)
+    assert report.verdicts()["hidden 1"] == "exploding" and "weight norm" in str(report)
 
     broken = build_net([784, 30, 10], activation="relu", init="kaiming_normal", output=None)
     with tg.no_grad():
@@ -133,7 +133,7 @@ def test_diagnose_reports_dead_relus():
         net[0].bias.fill_(-100.0)  # first hidden layer's ReLUs never fire
     report = diagnose(net, (X_T[:100], Y[:100]), nn.functional.cross_entropy)
     assert report.layers[0].numbers["dead"] == 1.0
-    assert report.verdicts()["0"] in ("dead", "vanishing")
+    assert report.verdicts()["hidden 1"] in ("dead", "vanishing")
 
 
 def test_layer_gains_split_the_backward_factor_term_by_term():
@@ -278,3 +278,30 @@ def test_monitors_and_diagnosis_show_themselves_in_jupyter_and_export(tmp_path):
     assert len(records) == 3 and records[0]["layer"] == acts.layers[0]
     with pytest.raises(ValueError, match=r"\.csv or \.json"):
         grads.save(tmp_path / "g.txt")
+
+
+def test_gradient_monitor_names_mlp_layers_as_the_chapter_and_keeps_module_paths():
+    net = build_net([784, 30, 30, 30, 10], output=None, batchnorm=True)
+    monitor = GradientMonitor(net)
+    assert monitor.layers == ["hidden 1", "hidden 1 BatchNorm1d", "hidden 2",
+                              "hidden 2 BatchNorm1d", "hidden 3", "hidden 3 BatchNorm1d",
+                              "output"]
+    assert monitor.paths == ["0", "1", "3", "4", "6", "7", "9"]
+    assert monitor.layers[monitor.reference] == "hidden 3"
+    nn.functional.cross_entropy(net(X_T[:50]), Y[:50]).backward()
+    speed = monitor.speed_vs_last_hidden()[0]
+    bias = monitor.history["bias_grad"][0]
+    assert speed[monitor.reference] == 1.0
+    np.testing.assert_allclose(speed, bias / bias[4])
+    assert "speed vs last hidden" in monitor.summary() and "hidden 2 BatchNorm1d" in str(
+        monitor.summary())
+    residual = GradientMonitor(build_net([784, 30, 30, 10], residual=True, output=None))
+    assert residual.layers == ["hidden 1", "hidden 2", "output"]
+    assert residual.paths == ["0", "2.fn.0", "3"]
+    cnn = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 26 * 26, 10))
+    conv_monitor = GradientMonitor(cnn)
+    assert conv_monitor.layers == conv_monitor.paths == ["0", "3"]
+    assert conv_monitor.reference == 0
+    monitor.remove()
+    residual.remove()
+    conv_monitor.remove()

@@ -39,9 +39,12 @@ EXPERIMENTS: dict[str, tuple[type, Callable[..., Any], str]] = {
                   "the w=100 one-neuron chain (25x per layer) and a wide net rescued by "
                   "gradient clipping"),
     "remedies": (RemediesConfig, run_remedies,
-                 "ReLU, tanh, Xavier/He init, BatchNorm, residual connections, clipping and "
-                 "Adam on the same deep net"),
-    "depth": (DepthConfig, run_depth, "Nielsen's accuracy-versus-depth table (1-4 hidden layers)"),
+                 "tanh/ReLU/LeakyReLU/ELU with Xavier/He init, BatchNorm (and why it works), "
+                 "residual connections, clipping by norm and value, L1/L2, Nesterov momentum, "
+                 "Adam, dropout and layer-wise pre-training on the same deep net, each with a "
+                 "tuned learning rate, over several seeds"),
+    "depth": (DepthConfig, run_depth, "Nielsen's accuracy-versus-depth table (1-4 hidden layers), "
+              "lambda scaled to the number of images"),
 }
 EXPERIMENTS["foundations"] = (
     FoundationsConfig, run_foundations,
@@ -132,7 +135,8 @@ def graph_file(text: str) -> str:
 
 # The type of each config field, by name; other fields get one from their default's type.
 FIELD_TYPES: dict[str, Callable[[str], Any]] = {
-    "seed": non_negative_int, "lmbda": non_negative_float,
+    "seed": non_negative_int, "lmbda": non_negative_float, "l1": non_negative_float,
+    "l2": non_negative_float,
     "weight": finite_float, "input_value": finite_float, "target": finite_float,
 }
 # Where an experiment gives a value a meaning the general rule would refuse.

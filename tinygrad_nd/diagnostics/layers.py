@@ -6,7 +6,9 @@ import numpy as np
 
 from .. import autograd, engine
 from ..nn.activation import Activation
+from ..nn.layers import Linear
 from ..nn.module import Module, Parameter
+from ..nn.normalization import LayerNorm, _BatchNorm
 from ..tensor import Tensor
 
 
@@ -18,6 +20,33 @@ def weighted_layers(model: Module) -> list[tuple[str, Module]]:
         if isinstance(module._parameters.get("weight"), Parameter):
             found.append((name or "model", module))
     return found
+
+
+def mlp_layer_names(found: list[tuple[str, Module]]) -> list[str] | None:
+    """The chapter's names for the weighted layers of a fully connected net: `"hidden 1"` ..
+    `"hidden k"` and `"output"` for the Linear layers, `"hidden j BatchNorm1d"` for a
+    normalisation layer after hidden layer j. `None` when `found` is not such a net (a
+    convolution, or a normalisation before the first Linear): callers keep module paths.
+
+    Examples
+    --------
+    >>> from tinygrad_nd import nn
+    >>> net = nn.mlp([4, 3, 3, 2], activation="sigmoid", batchnorm=True)
+    >>> mlp_layer_names(weighted_layers(net))
+    ['hidden 1', 'hidden 1 BatchNorm1d', 'hidden 2', 'hidden 2 BatchNorm1d', 'output']
+    """
+    kinds = [isinstance(m, Linear) for _, m in found]
+    if not kinds or not kinds[0] or not all(
+            k or isinstance(m, (_BatchNorm, LayerNorm)) for k, (_, m) in zip(kinds, found)):
+        return None
+    n_linear, names, j = sum(kinds), [], 0
+    for is_linear, (_, module) in zip(kinds, found):
+        if is_linear:
+            j += 1
+            names.append("output" if j == n_linear else f"hidden {j}")
+        else:
+            names.append(f"{names[-1]} {type(module).__name__}")
+    return names
 
 
 def activation_layers(model: Module) -> list[tuple[str, Module]]:

@@ -19,7 +19,7 @@ from ..nn.module import Module
 from ..tensor import Tensor
 from . import tensorboard
 from .display import figure_html, html_table, pyplot, write_records
-from .layers import activation_layers, weighted_layers
+from .layers import activation_layers, mlp_layer_names, weighted_layers
 from .norms import vector_norm
 
 METRICS = ("bias_grad", "weight_grad", "update_ratio")
@@ -57,8 +57,12 @@ class GradientMonitor(_Monitor):
 
     Attributes
     ----------
-    layers : list of str
-        The watched layers' dotted names (e.g. `"2"` or `"layers.0"`), input side first.
+    layers : list of layer names, input side first: the chapter's `"hidden 1"` ..
+        `"hidden k"`, `"output"` for a fully connected net (normalisation layers are
+        `"hidden j BatchNorm1d"`), otherwise the module paths.
+    paths : the module paths of the same layers (dotted, e.g. `"2"` or `"layers.0"`).
+    reference : index of the layer speeds are compared with: the last hidden layer (the
+        layer before the output layer), as in the chapter.
 
     Examples
     --------
@@ -71,6 +75,8 @@ class GradientMonitor(_Monitor):
     ...     net(tg.randn(5, 4)).sum().backward()
     >>> monitor.history["bias_grad"].shape      # (backward passes, layers)
     (3, 2)
+    >>> monitor.layers, monitor.paths
+    (['hidden 1', 'output'], ['0', '2'])
     """
 
     def __init__(self, model: Module, norm: str = "l2") -> None:
@@ -81,8 +87,10 @@ class GradientMonitor(_Monitor):
         found = weighted_layers(model)
         if not found:
             raise ValueError("GradientMonitor: the model has no layer with a weight parameter")
-        self.layers = [name for name, _ in found]
+        self.paths = [name for name, _ in found]
+        self.layers = mlp_layer_names(found) or list(self.paths)
         self.modules = [m for _, m in found]
+        self.reference = _last_hidden(self.layers, self.paths)
         self._rows: list[dict[str, list[float]]] = []
         self._pending: dict[tuple[int, str], float] = {}
         self._last_weights = [m.weight.data.copy() for m in self.modules]
@@ -125,18 +133,26 @@ class GradientMonitor(_Monitor):
         shape = (len(self._rows), len(self.layers))
         return {k: np.array([r[k] for r in self._rows]).reshape(shape) for k in METRICS}
 
+    def speed_vs_last_hidden(self) -> np.ndarray:
+        """`||dC/db||` of every layer over that of the last hidden layer (the chapter's
+        comparison), per backward pass: shape (backward passes, layers)."""
+        speed = self.history["bias_grad"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return speed / speed[:, self.reference:self.reference + 1]
+
     def summary(self) -> str:
         """A table of the latest values per layer, with each layer's speed relative to the
-        last layer's (the vanishing-gradient ratio)."""
+        last hidden layer's (the vanishing-gradient ratio)."""
         h = self.history
         if not len(h["bias_grad"]):
             return "GradientMonitor: no backward pass recorded yet"
-        last = h["bias_grad"][-1]
-        lines = [f"{'layer':<14}{'||dC/db||':>12}{'||dC/dW||':>12}{'update/weight':>15}"
-                 f"{'speed vs last':>15}"]
+        last, speed = h["bias_grad"][-1], self.speed_vs_last_hidden()[-1]
+        width = max(14, *(len(name) + 2 for name in self.layers))
+        lines = [f"{'layer':<{width}}{'||dC/db||':>12}{'||dC/dW||':>12}{'update/weight':>15}"
+                 f"{'speed vs last hidden':>22}"]
         for i, name in enumerate(self.layers):
-            lines.append(f"{name:<14}{last[i]:>12.4g}{h['weight_grad'][-1][i]:>12.4g}"
-                         f"{h['update_ratio'][-1][i]:>15.3g}{last[i] / last[-1]:>15.3g}")
+            lines.append(f"{name:<{width}}{last[i]:>12.4g}{h['weight_grad'][-1][i]:>12.4g}"
+                         f"{h['update_ratio'][-1][i]:>15.3g}{speed[i]:>22.3g}")
         return "\n".join(lines)
 
     def records(self) -> list[dict[str, Any]]:
@@ -205,11 +221,11 @@ class GradientMonitor(_Monitor):
         h = self.history
         if not len(h["bias_grad"]):
             return "<p>GradientMonitor: no backward pass recorded yet</p>"
-        last = h["bias_grad"][-1]
-        rows = [[name, last[i], h["weight_grad"][-1][i], h["update_ratio"][-1][i],
-                 last[i] / last[-1]] for i, name in enumerate(self.layers)]
+        last, speed = h["bias_grad"][-1], self.speed_vs_last_hidden()[-1]
+        rows = [[name, last[i], h["weight_grad"][-1][i], h["update_ratio"][-1][i], speed[i]]
+                for i, name in enumerate(self.layers)]
         table = html_table(["layer", "||dC/db||", "||dC/dW||", "update/weight",
-                            "speed vs last"], rows,
+                            "speed vs last hidden"], rows,
                            f"GradientMonitor after {len(h['bias_grad'])} backward passes")
         return table + figure_html(self.plot().figure)
 
@@ -230,7 +246,8 @@ class GradientMonitor(_Monitor):
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4))
         for i, name in enumerate(self.layers):
-            ax.plot(np.arange(1, len(data) + 1), data[:, i], label=f"layer {name}")
+            label = name if name != self.paths[i] else f"layer {name}"
+            ax.plot(np.arange(1, len(data) + 1), data[:, i], label=label)
         ax.set_yscale("log")
         ax.set_xlabel("backward pass (training step)")
         ax.set_ylabel({"bias_grad": "||dC/db||  (speed of learning)",
@@ -240,6 +257,16 @@ class GradientMonitor(_Monitor):
         ax.legend()
         ax.grid(True, which="both", alpha=0.3)
         return ax
+
+
+def _last_hidden(names: list[str], paths: list[str]) -> int:
+    """Index of the last hidden layer: the last `"hidden j"` Linear of a fully connected
+    net, otherwise the layer before the last (the only layer when there is one)."""
+    if names != paths:
+        hidden = [i for i, name in enumerate(names) if name.startswith("hidden ")
+                  and name.count(" ") == 1]
+        return hidden[-1] if hidden else len(names) - 1
+    return max(len(names) - 2, 0)
 
 
 def saturation(module: Module, output: np.ndarray, tol: float = 1e-2) -> float:

@@ -37,11 +37,26 @@ def progress(iterable: Any, total: int | None = None, desc: str = "", unit: str 
 
 def build_net(sizes: list[int], activation: str = "sigmoid", init: str = "nielsen",
               output: str | None = "sigmoid", seed: int = 0, batchnorm: bool = False,
-              residual: bool = False) -> nn.Sequential:
+              residual: bool = False, dropout: float = 0.0) -> nn.Sequential:
     """The book's fully connected net (network2.py): `tinygrad_nd.nn.mlp` with Nielsen's
-    defaults (sigmoid units, N(0, 1/n_in) weights, a sigmoid output layer) and a seed."""
-    return nn.mlp(sizes, activation, init, output, batchnorm=batchnorm, residual=residual,
-                  generator=Generator(seed))
+    defaults (sigmoid units, N(0, 1/n_in) weights, a sigmoid output layer) and a seed;
+    `dropout > 0` puts a `Dropout` after every hidden activation (masks drawn from a
+    generator seeded with `seed`)."""
+    net = nn.mlp(sizes, activation, init, output, batchnorm=batchnorm, residual=residual,
+                 generator=Generator(seed))
+    if not dropout:
+        return net
+    if residual:
+        raise ValueError("build_net: dropout with residual=True is not supported (the "
+                         "activations sit inside the residual blocks)")
+    masks, layers = Generator(seed + 1), list(net)
+    last_linear = max(i for i, m in enumerate(layers) if isinstance(m, nn.Linear))
+    with_dropout: list[nn.Module] = []
+    for i, module in enumerate(layers):
+        with_dropout.append(module)
+        if isinstance(module, nn.Activation) and i < last_linear:
+            with_dropout.append(nn.Dropout(dropout, generator=masks))
+    return nn.Sequential(*with_dropout)
 
 
 def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:
@@ -55,17 +70,21 @@ def nielsen_cross_entropy(a: Tensor, y: Tensor) -> Tensor:
     return nn.functional.binary_cross_entropy(a, y, reduction="sum") / a.shape[0]
 
 
-def load_images(dataset: str, n_train: int, n_test: int = 1000,
+def load_images(dataset: str, n_train: int, n_test: int | None = 1000,
                 seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
-    """(x_train, y_train, x_test, y_test, description) with flat float32 images."""
+    """(x_train, y_train, x_test, y_test, description) with flat float32 images.
+
+    `n_test=None` takes the whole test split: the 10,000 test images of MNIST and
+    Fashion-MNIST, or every embedded digit not used for training (5,000 - `n_train`)."""
     if dataset == "digits":
-        if n_train + n_test > 5000:
+        if n_test is None or n_train + n_test > 5000:
             n_test = 5000 - n_train
         train, test = data.mnist_5k(split=(n_train, n_test), seed=seed)
         label = "embedded MNIST digits (mnist-5k)"
     elif dataset in ("fashion", "mnist"):
         train, test = data.fashion_mnist() if dataset == "fashion" else data.mnist()
-        train, test = train.subset(range(n_train)), test.subset(range(min(n_test, len(test))))
+        n_test = len(test) if n_test is None else min(n_test, len(test))
+        train, test = train.subset(range(n_train)), test.subset(range(n_test))
         label = "Fashion-MNIST" if dataset == "fashion" else "MNIST"
     else:
         raise ValueError(f"unknown dataset {dataset!r}; expected digits, fashion or mnist")
@@ -168,3 +187,17 @@ def finish(report: Report, results: dict[str, Any], text: str, verbose: bool) ->
 def pyplot():
     """matplotlib.pyplot, off-screen unless a backend is chosen already (Jupyter's inline)."""
     return display.pyplot()
+
+
+def accuracy_axes(ax: Any, chance: float = 0.1, percent: bool = True) -> None:
+    """Finish an accuracy-per-epoch plot: a dotted line at the chance level (labelled, so a
+    curve that sits on it reads as "learnt nothing"), integer epoch ticks, axis labels."""
+    from matplotlib.ticker import MaxNLocator
+
+    scale = 100 if percent else 1
+    ax.axhline(scale * chance, color="gray", linestyle=":",
+               label=f"chance ({scale * chance:g}{'%' if percent else ''})")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy (%)" if percent else "accuracy")
+    ax.grid(True, alpha=0.3)

@@ -1,125 +1,113 @@
 """Remedies for vanishing gradients, measured on the same deep net: activations, initialisation,
-BatchNorm, residual connections, gradient clipping and Adam."""
+BatchNorm, residual connections, clipping, weight penalties, momentum, Adam, dropout and
+layer-wise pre-training, each with its own tuned learning rate and a seed spread."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .. import data, nn, optim
-from ..diagnostics import GradientMonitor
-from ..factories import manual_seed
-from .common import (
-    Report,
-    accuracy,
-    build_net,
-    finish,
-    load_images,
-    progress,
-    pyplot,
-    train_step,
+from .batchnorm_gain import batchnorm_mechanism
+from .common import Report, finish, load_images, progress
+from .remedies_report import write_remedies_report
+from .remedy_variants import (
+    REMEDIES,
+    Remedy,
+    TrainSettings,
+    clip_thresholds,
+    geometric_mean,
+    train_remedy,
 )
-
-# name -> (build_net options, optimizer, clip)
-VARIANTS: dict[str, tuple[dict[str, Any], str, float | None]] = {
-    "sigmoid (baseline)": (dict(activation="sigmoid", init="nielsen"), "sgd", None),
-    "tanh + Xavier": (dict(activation="tanh", init="xavier_normal"), "sgd", None),
-    "ReLU + He": (dict(activation="relu", init="kaiming_normal"), "sgd", None),
-    "sigmoid + BatchNorm": (dict(activation="sigmoid", init="nielsen", batchnorm=True), "sgd",
-                            None),
-    "sigmoid + residual": (dict(activation="sigmoid", init="nielsen", residual=True), "sgd",
-                           None),
-    "sigmoid + clipping": (dict(activation="sigmoid", init="nielsen"), "sgd", 1.0),
-    "sigmoid + Adam": (dict(activation="sigmoid", init="nielsen"), "adam", None),
-}
 
 
 @dataclass
-class RemediesConfig:
-    """Settings of `run_remedies`."""
+class RemediesConfig(TrainSettings):
+    """Settings of `run_remedies`: those of `TrainSettings` (`epochs` is the
+    equal budget, also the one the learning rates are tuned for) and `long_epochs`, the
+    longer budget; `validation` images are held out of `images` to choose each remedy's
+    learning rate; the clip thresholds are `clip_fraction` of the baseline's gradients."""
 
-    hidden: int = 5
-    width: int = 30
-    epochs: int = 2
-    batch_size: int = 10
-    lr: float = 0.1
-    adam_lr: float = 1e-3
-    images: int = 4000
+    long_epochs: int = 6
+    seeds: int = 3
+    images: int = 1600
+    validation: int = 400
+    clip_fraction: float = 0.5
     dataset: str = "digits"
     seed: int = 0
 
 
-def run_variant(options: dict[str, Any], opt_name: str, clip: float | None,
-                cfg: RemediesConfig, xs: np.ndarray, ys: np.ndarray) -> tuple[dict[str, Any],
-                                                                             Any]:
-    """Train one variant; return first/last-hidden-layer gradient ratios and the model."""
-    manual_seed(cfg.seed)
-    sizes = [784] + [cfg.width] * cfg.hidden + [10]
-    model = build_net(sizes, output=None, seed=cfg.seed, **options)
-    opt = (optim.Adam(model.parameters(), lr=cfg.adam_lr) if opt_name == "adam"
-           else optim.SGD(model.parameters(), lr=cfg.lr))
-    loader = data.DataLoader(data.TensorDataset(xs, ys), cfg.batch_size, shuffle=True,
-                             seed=cfg.seed)
-    with GradientMonitor(model) as monitor:
-        # BatchNorm layers have weights too: compare the hidden Linear layers only.
-        hidden = [i for i, m in enumerate(monitor.modules) if isinstance(m, nn.Linear)][:-1]
-        for _ in progress(range(cfg.epochs), desc="training", unit="epoch"):
-            for xb, yb in loader:
-                train_step(model, nn.functional.cross_entropy, opt, xb, yb, clip)
-    grad = monitor.history["bias_grad"][:, hidden]
-    update = monitor.history["update_ratio"][1:, hidden]
-    return {"grad_ratio_init": float(grad[0, 0] / grad[0, -1]),
-            "grad_ratio_mean": float(np.exp(np.mean(np.log(grad[:, 0] / grad[:, -1])))),
-            "update_ratio_mean": float(np.exp(np.nanmean(np.log(update[:, 0] / update[:, -1])))),
-            "layers": [monitor.layers[i] for i in hidden]}, model
+def tune_learning_rate(remedy: Remedy, settings: TrainSettings, fit: tuple[Any, Any],
+                       val: tuple[Any, Any], seed: int, pretrained: dict[Any, Any],
+                       thresholds: tuple[float, float]) -> tuple[float, dict[float, float]]:
+    """Train `remedy` once per learning rate of its grid (seed `seed`, the equal budget)
+    and keep the one with the best validation accuracy; returns (lr, {lr: accuracy}), NaN
+    for a learning rate whose loss diverged."""
+    scores = {}
+    for lr in remedy.lr_grid:
+        run = train_remedy(remedy, lr, seed, settings, *fit, *val, pretrained, thresholds)
+        scores[lr] = float("nan") if run["diverged"] else run["curve"][-1]
+    finite = {lr: s for lr, s in scores.items() if np.isfinite(s)}
+    if not finite:
+        raise RuntimeError(f"tune_learning_rate: {remedy.name!r} diverged at every learning "
+                           f"rate of {remedy.lr_grid}")
+    return max(finite, key=finite.get), scores
+
+
+def evaluate_remedy(remedy: Remedy, lr: float, settings: TrainSettings, fit: tuple[Any, Any],
+                    test: tuple[Any, Any], seeds: Sequence[int], pretrained: dict[Any, Any],
+                    thresholds: tuple[float, float]) -> dict[str, Any]:
+    """Train `remedy` at `lr` from every seed; test accuracy per epoch and the gradient
+    statistics, each as a list over seeds."""
+    runs = [train_remedy(remedy, lr, s, settings, *fit, *test, pretrained, thresholds)
+            for s in seeds]
+    return {key: [run[key] for run in runs] for key in runs[0]}
 
 
 def run_remedies(out: str | Path = "reports/remedies", cfg: RemediesConfig | None = None,
-                 verbose: bool = True) -> dict[str, Any]:
-    """Train every variant, write `report.md` with a table and a figure; return the numbers."""
+                 verbose: bool = True, remedies: Sequence[Remedy] = REMEDIES) -> dict[str, Any]:
+    """Tune, train and compare every remedy; write `report.md` with tables and figures."""
     cfg = cfg or RemediesConfig()
-    xs, ys, xt, yt, label = load_images(cfg.dataset, cfg.images, seed=cfg.seed)
-    report = Report(Path(out), "Remedies for vanishing gradients")
-    report.text(f"""
-Net: [784, {cfg.width} x {cfg.hidden}, 10] with softmax cross-entropy, trained for {cfg.epochs}
-epoch(s) with mini-batches of {cfg.batch_size} on {len(xs)} images of {label} (SGD lr={cfg.lr};
-Adam lr={cfg.adam_lr}); accuracy on {len(xt)} held-out images. "first/last" is ||dC/db|| of the
-first hidden layer over that of the last hidden layer (1 = both learn equally fast): at
-initialisation, and the geometric mean over all training steps. For Adam, the ratio of the
-relative weight updates ||dW||/||W|| matters more, since Adam rescales every coordinate.
-""")
-    results: dict[str, Any] = {"config": asdict(cfg), "variants": {}}
-    rows = []
-    for name, (options, opt_name, clip) in VARIANTS.items():
-        stats, model = run_variant(options, opt_name, clip, cfg, xs, ys)
-        stats["accuracy"] = accuracy(model, xt, yt)
-        results["variants"][name] = stats
-        rows.append([name, f"{stats['grad_ratio_init']:.3g}", f"{stats['grad_ratio_mean']:.3g}",
-                     f"{stats['update_ratio_mean']:.3g}", f"{stats['accuracy']:.1%}"])
-    text = report.table(["variant", "first/last at init", "first/last in training",
-                         "update first/last", "accuracy"], rows)
-    plt = pyplot()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
-    names = list(results["variants"])
-    ys_pos = np.arange(len(names))
-    ax1.barh(ys_pos, [results["variants"][n]["grad_ratio_mean"] for n in names])
-    ax1.axvline(1.0, color="gray", linestyle=":")
-    ax1.set_xscale("log")
-    ax1.set_yticks(ys_pos, names)
-    ax1.invert_yaxis()
-    ax1.set_xlabel("first / last hidden layer ||dC/db|| (training mean, log)")
-    ax1.set_title("How evenly the layers learn")
-    ax2.barh(ys_pos, [100 * results["variants"][n]["accuracy"] for n in names], color="C2")
-    ax2.set_yticks(ys_pos, [""] * len(names))
-    ax2.invert_yaxis()
-    ax2.set_xlabel("held-out accuracy (%)")
-    ax2.set_title(f"After {cfg.epochs} epoch(s)")
-    report.figure(fig, "remedies", "Gradient ratio and accuracy per remedy")
-    report.text("Clipping caps large gradients; it cannot make small ones bigger, so it leaves "
-                "the vanishing ratio of the sigmoid net unchanged. Adam rescales each "
-                "coordinate, so early layers get sizeable *updates* although their gradients "
-                "stay small.")
+    if not 0 < cfg.validation < cfg.images:
+        raise ValueError(f"run_remedies: validation must be between 1 and images - 1 "
+                         f"({cfg.images - 1}), got {cfg.validation}")
+    if cfg.hidden < 2:
+        raise ValueError(f"run_remedies: hidden must be at least 2 (the first/last ratio "
+                         f"compares two hidden layers), got {cfg.hidden}")
+    if cfg.long_epochs < cfg.epochs:
+        raise ValueError(f"run_remedies: long_epochs ({cfg.long_epochs}) must be at least "
+                         f"epochs ({cfg.epochs}), the equal budget it extends")
+    report = Report(Path(out), "Remedies for vanishing gradients")  # (starts the clock)
+    xs, ys, xt, yt, label = load_images(cfg.dataset, cfg.images, n_test=None, seed=cfg.seed)
+    n_fit = cfg.images - cfg.validation
+    fit, val, test = (xs[:n_fit], ys[:n_fit]), (xs[n_fit:], ys[n_fit:]), (xt, yt)
+    clip = clip_thresholds(cfg, *fit, seed=cfg.seed, fraction=cfg.clip_fraction)
+    short, long = cfg, replace(cfg, epochs=cfg.long_epochs)
+    seeds = [cfg.seed + i for i in range(cfg.seeds)]
+    results: dict[str, Any] = {"config": asdict(cfg), "clip_norm": clip[0],
+                               "clip_value": clip[1], "variants": {}}
+    pretrained: dict[Any, Any] = {}
+    for remedy in progress(remedies, desc="remedies", unit="remedy"):
+        lr, grid = tune_learning_rate(remedy, short, fit, val, cfg.seed, pretrained, clip)
+        runs = evaluate_remedy(remedy, lr, long, fit, test, seeds, pretrained, clip)
+        curves = np.array(runs["curve"])
+        results["variants"][remedy.name] = {
+            "lr": lr, "grid": grid, "equal": curves[:, cfg.epochs - 1].tolist(),
+            "long": curves[:, -1].tolist(), "curves": curves.tolist(),
+            "ratio_init": geometric_mean(runs["ratio_init"]),
+            "ratio_train": geometric_mean(runs["ratio_train"]),
+            "update_ratio": geometric_mean(runs["update_ratio"]),
+            "clipped": float(np.mean(runs["clipped"])),
+            "weight_norm": float(np.nanmean(runs["weight_norm"])),
+            "diverged": int(np.sum(runs["diverged"]))}
+    results["pretraining_loss"] = {f"{kind} seed {seed}": losses
+                                   for (kind, seed), (_, losses) in sorted(pretrained.items())}
+    results["batchnorm"] = batchnorm_mechanism(fit[0][:1000], fit[1][:1000], cfg.hidden,
+                                               cfg.width, tuple(seeds))
+    text = write_remedies_report(report, results, cfg, label, len(fit[0]), len(val[0]),
+                                 len(xt), remedies)
     return finish(report, results, text, verbose)
+
