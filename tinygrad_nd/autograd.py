@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
@@ -215,7 +215,7 @@ class Context:
     # in `__dict__`, so releasing the buffers is one `clear()`.
     __slots__ = ("function", "inputs", "recording", "needs_input_grad", "params", "_saved",
                  "_freed", "_input_versions", "_output_data", "_output_version",
-                 "_described_inputs", "__dict__", "__weakref__")
+                 "__dict__", "__weakref__")
 
     def __init__(self, function: type[Function], inputs: tuple[Tensor, ...],
                  recording: bool = False) -> None:
@@ -286,37 +286,58 @@ class Context:
         """Drop the saved buffers and the values of intermediate inputs; keep the graph's
         structure (op, params, each input's op, shape, dtype and name).
 
-        An intermediate input is kept as a description (shared through `described` with
-        every other context that used it), so a `loss` kept after `backward()` pins no
-        activations; leaves (parameters, data) are the user's and stay. `inputs` is
-        rebuilt from the descriptions on first look (drawing, replay, a second backward).
+        A `loss` kept after `backward()` then pins no activations; leaves (parameters, data)
+        are the user's and stay. `described` is shared by the contexts of one backward pass,
+        so a tensor that fed several ops stays one node (see `ReleasedInputs`).
         """
         self.__dict__.clear()
         self._saved = self._output_data = None
         self._freed = True
-        entries: list[Any] = []
-        intermediate = False
         for t in self.inputs:
+            if t._ctx is not None:  # an intermediate input: keep its description only
+                self.inputs = ReleasedInputs(self.inputs, described)
+                return
+
+
+class ReleasedInputs(Sequence):
+    """The inputs of a released context: leaves as they were, each intermediate input as a
+    description (shape, dtype, op, name) that becomes a value-less placeholder tensor on
+    first look (drawing, replay, a second backward). Building the placeholders only then
+    keeps them off the cost of every training step."""
+
+    __slots__ = ("_entries", "_tensors")
+
+    def __init__(self, inputs: Sequence[Tensor], described: dict[Tensor, list[Any]]) -> None:
+        entries: list[Any] = []
+        for t in inputs:
             if t._ctx is None:
                 entries.append(t)
                 continue
-            intermediate = True
             entry = described.get(t)
             if entry is None:
                 data = t.data
                 entry = described[t] = [data.shape, data.dtype, t._ctx, t.name, None]
             entries.append(entry)
-        if intermediate:
-            self._described_inputs = entries
-            del self.inputs
+        self._entries = entries
+        self._tensors: tuple[Tensor, ...] | None = None
 
-    def __getattr__(self, name: str) -> Any:
-        # Reached only for an attribute that is not set: `inputs` after release().
-        if name == "inputs":
-            self.inputs = tuple([_placeholder(e) if type(e) is list else e
-                                 for e in self._described_inputs])
-            return self.inputs
-        raise AttributeError(f"'Context' object has no attribute {name!r}")
+    def _resolved(self) -> tuple[Tensor, ...]:
+        if self._tensors is None:
+            self._tensors = tuple([_placeholder(e) if type(e) is list else e
+                                   for e in self._entries])
+        return self._tensors
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._resolved()[i]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return iter(self._resolved())
+
+    def __repr__(self) -> str:
+        return f"ReleasedInputs({list(self._resolved())!r})"
 
 
 # Read-only zero-strided arrays by (shape, dtype): every placeholder of that shape shares one
@@ -359,6 +380,9 @@ def _version_message(op_name: str, what: str, shape: tuple[int, ...]) -> str:
             "after it was saved; its gradient would be wrong. Use an out-of-place operation.")
 
 
+_ARRAY_TYPES = (np.ndarray, np.generic)  # what an op applied to arrays receives
+
+
 class Function:
     """Base class of registered ops: `forward` on arrays, `backward` written once.
 
@@ -398,7 +422,7 @@ class Function:
         On numpy arrays (how one op's backward uses another in a first-order pass) it runs
         the forward alone and returns an array.
         """
-        if inputs and isinstance(inputs[0], (np.ndarray, np.generic)):
+        if inputs and isinstance(inputs[0], _ARRAY_TYPES):
             out = cls.forward(Context(cls, ()), *[np.asarray(a) for a in inputs], **params)
             return out if type(out) is np.ndarray else np.asarray(out)
         # This is the hottest function of the library (every op of every step passes here),
