@@ -32,10 +32,12 @@ from .experiments.common import set_progress
 EXPERIMENTS: dict[str, tuple[type, Callable[..., Any], str]] = {
     "vanishing": (VanishingConfig, run_vanishing,
                   "speed of learning ||delta^l|| of each hidden layer of deep sigmoid nets, at "
-                  "initialisation (several seeds) and during 500 epochs of training"),
+                  "initialisation (several seeds) and during 500 epochs of training (several "
+                  "seeds), taken apart: per-layer bound vs realised factor, both weight laws, "
+                  "spread across images, saturation, a healthy net on the same colour scale"),
     "exploding": (ExplodingConfig, run_exploding,
-                  "the w=100 one-neuron chain (25x per layer) and a wide net rescued by "
-                  "gradient clipping"),
+                  "the w=100 one-neuron chain (25x per layer), the slope window that makes "
+                  "large gains rare, and a wide net rescued by gradient clipping"),
     "remedies": (RemediesConfig, run_remedies,
                  "ReLU, tanh, Xavier/He init, BatchNorm, residual connections, clipping and "
                  "Adam on the same deep net"),
