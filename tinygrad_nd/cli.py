@@ -133,6 +133,7 @@ FIELD_TYPES: dict[str, Callable[[str], Any]] = {
 # Where an experiment gives a value a meaning the general rule would refuse.
 FIELD_OVERRIDES: dict[tuple[str, str], Callable[[str], Any]] = {
     ("vanishing", "epochs"): non_negative_int,  # 0: only the measurement at initialisation
+    ("vanishing", "saturation_steps"): non_negative_int,  # 0: no saturation section
 }
 # Training images available per dataset (the embedded digits keep at least one for testing).
 MAX_IMAGES = {"digits": 4999, "fashion": 60000, "mnist": 60000}
