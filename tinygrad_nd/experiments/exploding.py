@@ -93,17 +93,6 @@ def run_exploding(out: str | Path = "reports/exploding", cfg: ExplodingConfig | 
     """Run both parts, write ``report.md`` with figures to ``out``; return the numbers."""
     cfg = cfg or ExplodingConfig()
     report = Report(Path(out), "Exploding gradients")
-    report.text(f"""
-## What this shows
-Backpropagation multiplies the gradient by one factor w σ'(z) per layer, so the gradient of
-an early layer is a product of many factors: unstable. In Nielsen's chain of one-neuron layers
-with w = {cfg.weight:g} every factor is {cfg.weight / 4:g}, and the autograd's gradient grows
-by exactly that much per layer towards the input. The slope σ' is at most 1/4, and a large w
-pushes z = w a + b where σ' is tiny unless a falls into a narrow window: so a factor above 1
-is rare, and vanishing, not exploding, is what sigmoid nets usually do. In a wide ReLU net
-with too-large weights the gradients do explode and plain SGD diverges; clipping the gradient
-norm keeps it finite.
-""")
     chain = exploding_chain(cfg.chain_length, cfg.weight, cfg.input_value, cfg.target)
     report.text(f"""
 ## A chain of one-neuron layers (Nielsen, chapter 5)
@@ -195,7 +184,28 @@ the closed form. The window width is his end-of-section problem, solved here num
 checked against its closed form. The wide ReLU net and gradient clipping are not in
 chapter 5 (clipping by norm is Pascanu, Mikolov & Bengio 2013).
 """)
+    report.parts.insert(0, _what_this_shows(cfg, chain, study, results["wide"]))
     return finish(report, results, text, verbose)
+
+
+def _what_this_shows(cfg: ExplodingConfig, chain: dict[str, Any], study: dict[str, Any],
+                     wide: dict[str, Any]) -> str:
+    """The opening paragraph, written from the measured numbers (it goes first, written last)."""
+    growth = chain["measured"][0] / chain["measured"][1] if cfg.chain_length > 1 else 1.0
+    if wide["plain_diverged"] and np.isfinite(wide["clipped_final"]):
+        ending = ("plain SGD diverges, and clipping the gradient norm keeps the loss finite")
+    else:
+        ending = "with these settings plain SGD did not diverge"
+    return f"""## What this shows
+Backpropagation multiplies the gradient by one factor w σ'(z) per layer, so the gradient of an
+early layer is a product of many factors: unstable. In Nielsen's chain of one-neuron layers
+with w = {cfg.weight:g} every factor is w/4 = {cfg.weight / 4:g}, and the autograd's gradient
+grows {growth:.4g}× per layer towards the input. But σ' is at most 1/4, and a large w pushes
+z = w a + b to where σ' is tiny unless a falls into a window at most
+{study['peak_width']:.2f} wide: a factor above 1 is rare, which is why sigmoid nets usually
+vanish rather than explode. In a wide ReLU net with too-large weights the gradient does
+explode: {ending}.
+"""
 
 
 def _closed_form_text(target: float) -> str:

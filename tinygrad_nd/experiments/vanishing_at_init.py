@@ -155,8 +155,8 @@ def at_init_sections(report: Report, x: Tensor, y: Tensor, width: int, depth: in
 ## The chapter's first evidence: six neurons per hidden layer
 Nielsen starts from a picture: the gradient ∂C/∂b of six neurons in each hidden layer of
 [784, {width}, {width}, 10] at initialisation (weights N(0, 1/n_in), seed {seed}). Here the six
-bars of hidden layer 2 are {bar_ratio:.1f}× longer than those of hidden layer 1: the later
-layer learns faster.
+bars of hidden layer 2 are {bar_ratio:.1f}× as long as those of hidden layer 1 (as a vector):
+{"the later layer learns faster" if bar_ratio > 1 else "unlike the book's picture"}.
 """)
     report.figure(bars_figure(bars, width, seed), "bias_gradients",
                   "∂C/∂b of six neurons per hidden layer at initialisation")
