@@ -171,7 +171,7 @@ def saturation_figure(run: dict[str, Any], width: int, lr: float):
         ax.fill_between(steps, mean - std, mean + std, color=f"C{layer}", alpha=0.15)
     ax.set(title=f"Sigmoid activations during training ([784, {width} x "
                  f"{run['mean'].shape[1]}, 10], SGD lr={lr:g})",
-           xlabel="mini-batch step", ylabel="activation: mean ± std over images",
+           xlabel="mini-batch step", ylabel="activation: mean ± std (images, units)",
            ylim=(0, 1))
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
