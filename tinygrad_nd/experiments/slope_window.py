@@ -43,12 +43,12 @@ def window_width_formula(w: float) -> float:
     Examples
     --------
     >>> window_width_formula(3.0), round(window_width_formula(100.0), 4)
-    (0.0, 0.0919)
+    (0.0, 0.0917)
     """
     w = abs(w)
     if w < 4:
         return 0.0
-    return 2 / w * np.log(w * (1 + np.sqrt(1 - 4 / w)) / 2 - 1)
+    return float(2 / w * np.log(w * (1 + np.sqrt(1 - 4 / w)) / 2 - 1))
 
 
 def window_study(weights: np.ndarray) -> dict[str, Any]:
