@@ -127,8 +127,8 @@ hardly learns. We train [784, {width} × 4, 10] (sigmoid, weights U(±1/√n_in)
 their study, softmax cross-entropy) by SGD (mini-batches of 10, lr = {lr:g}) on {len(x)}
 images and record each hidden layer's mean activation on {len(probe)} held-out images. The
 last hidden layer's mean falls from {top[0]:.2f} to {top[low]:.3f} (step {run['steps'][low]});
-the other layers stay at {others.min():.2f}-{others.max():.2f}. After {steps} steps the net
-classifies {run['probe_accuracy']:.0%} of the held-out images correctly (chance: 10%).
+the other layers' means stay within {others.min():.2f}-{others.max():.2f}. After {steps} steps
+the net classifies {run['probe_accuracy']:.0%} of the held-out images correctly (chance: 10%).
 Glorot & Bengio's explanation of why the top layer goes first: at first its output carries
 little information about the image (see the spread above), so the quickest way to lower the
 cost is for the output layer to learn the class frequencies through its biases and to switch
