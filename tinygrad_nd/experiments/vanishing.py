@@ -121,7 +121,7 @@ measured by the autograd through `tinygrad_nd.diagnostics.GradientMonitor`. Seed
 training ({cfg.epochs} epochs of full-batch gradient descent, eta={cfg.eta},
 lambda={cfg.lmbda}, L2 as (1 - eta*lambda/n) w, n={cfg.images}). Reproduce with
 `tinygrad-nd vanishing --epochs {cfg.epochs} --seeds {cfg.seeds} --train-seeds
-{cfg.train_seeds} --dataset {cfg.dataset}`.
+{cfg.train_seeds} --saturation-steps {cfg.saturation_steps} --dataset {cfg.dataset}`.
 
 ## Speed of learning at initialisation
 """)
@@ -144,16 +144,18 @@ lambda={cfg.lmbda}, L2 as (1 - eta*lambda/n) w, n={cfg.images}). Reproduce with
     analysis = at_init_sections(report, x, y, cfg.width, deepest, cfg.seeds, cfg.seed)
     text += "\n\n" + "\n\n".join(analysis.pop("tables"))
     results.update(analysis)
-    report.text("""
-## The gradient drawn on the graph
-The same nets as computation graphs, one node per layer, each coloured by the norm of the
-gradient flowing through it. Both drawings share one colour scale, so equal colours mean
-equal gradients: the sigmoid net fades towards the input, the ReLU net with He's weights
-keeps its colour.
-""")
     sizes = [784] + [cfg.width] * deepest + [10]
-    results["graphs"] = graph_comparison(report, sizes, x, y, cfg.seed)
+    sick = speeds_at_init(sizes, x, y, cfg.seed)
     healthy = speeds_at_init(sizes, x, y, cfg.seed, activation="relu", init="kaiming_normal")
+    report.text(f"""
+## The gradient drawn on the graph
+The same {deepest}-hidden-layer net as a computation graph, one node per layer, each coloured
+by the norm of the gradient flowing through it, beside the same net with ReLU units and He's
+weights N(0, 2/n_in) (seed {cfg.seed}). Both drawings share one colour scale, so equal colours
+mean equal gradients. First/last ‖δˡ‖ ratio: {sick[0] / sick[-1]:.3f} for the sigmoid net,
+{healthy[0] / healthy[-1]:.2f} for the ReLU net.
+""")
+    results["graphs"] = graph_comparison(report, sizes, x, y, cfg.seed)
     results["graphs"]["healthy_first_over_last"] = float(healthy[0] / healthy[-1])
     if cfg.epochs:
         text += "\n\n" + _training_section(report, results, xs, ys, xt, yt, cfg)
