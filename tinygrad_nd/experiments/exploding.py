@@ -1,5 +1,5 @@
 """Exploding gradients: Nielsen's one-neuron chain with w = 100, why large gains are rare (the
-slope window of :mod:`.slope_window`), and a wide net with large weights that diverges under
+slope window of `.slope_window`), and a wide net with large weights that diverges under
 SGD unless its gradients are clipped."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from .slope_window import slopes_figure, window_figure, window_study, window_wid
 
 @dataclass
 class ExplodingConfig:
-    """Settings of :func:`run_exploding`."""
+    """Settings of `run_exploding`."""
 
     chain_length: int = 6
     weight: float = 100.0
@@ -36,7 +36,7 @@ class ExplodingConfig:
 
 def exploding_chain(length: int, weight: float = 100.0, x: float = 0.5, y: float = 0.0
                     ) -> dict[str, Any]:
-    """A chain of ``length`` sigmoid neurons with w = ``weight`` and biases chosen so every
+    """A chain of `length` sigmoid neurons with w = `weight` and biases chosen so every
     z_j = 0; cost (a_L - y)**2 / 2. Returns dC/db_j measured by the autograd and from the
     closed form dC/db_j = sigma'(0)**(L-j+1) w**(L-j) (a_L - y) = (w/4)**(L-j) (a_L - y) / 4,
     with sigma'(0) = 1/4 and a_L = sigma(0) = 1/2: (w/4)**(L-j) / 8 for y = 0.
@@ -90,7 +90,7 @@ def _wide_run(cfg: ExplodingConfig, x: Tensor, y: np.ndarray, clip: float | None
 
 def run_exploding(out: str | Path = "reports/exploding", cfg: ExplodingConfig | None = None,
                   verbose: bool = True) -> dict[str, Any]:
-    """Run both parts, write ``report.md`` with figures to ``out``; return the numbers."""
+    """Run both parts, write `report.md` with figures to `out`; return the numbers."""
     cfg = cfg or ExplodingConfig()
     report = Report(Path(out), "Exploding gradients")
     chain = exploding_chain(cfg.chain_length, cfg.weight, cfg.input_value, cfg.target)

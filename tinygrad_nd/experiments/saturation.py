@@ -1,10 +1,10 @@
 """Saturated sigmoids learn slowly: two measurements the vanishing report adds to chapter 5.
 
-* :func:`top_layer_saturation`: Glorot & Bengio (2010) saw the last hidden layer of a deep
+* `top_layer_saturation`: Glorot & Bengio (2010) saw the last hidden layer of a deep
   sigmoid net driven to 0 early in training (the output layer first learns to ignore its
   still-uninformative input); we train such a net and record each hidden layer's mean
   activation on held-out images.
-* :func:`cost_slowdown`: chapter 3's single neuron (x = 1, y = 0, w = b = 2, eta = 0.15):
+* `cost_slowdown`: chapter 3's single neuron (x = 1, y = 0, w = b = 2, eta = 0.15):
   with the quadratic cost the output error is delta^L = (a - y) sigma'(z), nearly zero while
   the neuron is saturated, so learning stalls; with the cross-entropy it is a - y.
 """
@@ -36,10 +36,10 @@ def glorot_net(sizes: list[int], seed: int) -> nn.Sequential:
 def top_layer_saturation(x: np.ndarray, y: np.ndarray, probe: np.ndarray, probe_y: np.ndarray,
                          width: int = 100, depth: int = 4, steps: int = 1000, lr: float = 0.5,
                          batch: int = 10, every: int = 20, seed: int = 0) -> dict[str, Any]:
-    """Train :func:`glorot_net` ``[784, width x depth, 10]`` by mini-batch SGD on
-    softmax cross-entropy; every ``every`` steps record each hidden layer's mean and std of
-    its activations over the ``probe`` images. Returns ``steps`` (the recorded step numbers),
-    ``mean`` and ``std`` (arrays of shape (records, depth)) and the probe accuracy at the end.
+    """Train `glorot_net` `[784, width x depth, 10]` by mini-batch SGD on
+    softmax cross-entropy; every `every` steps record each hidden layer's mean and std of
+    its activations over the `probe` images. Returns `steps` (the recorded step numbers),
+    `mean` and `std` (arrays of shape (records, depth)) and the probe accuracy at the end.
     """
     model = glorot_net([x.shape[1]] + [width] * depth + [10], seed)
     opt = optim.SGD(model.parameters(), lr=lr)
@@ -66,11 +66,11 @@ def top_layer_saturation(x: np.ndarray, y: np.ndarray, probe: np.ndarray, probe_
 
 def cost_slowdown(cost: str, w: float = 2.0, b: float = 2.0, eta: float = 0.15,
                   epochs: int = 300, x: float = 1.0, y: float = 0.0) -> dict[str, np.ndarray]:
-    """Chapter 3's one-neuron example under ``cost`` ("quadratic": (a - y)^2 / 2, or
+    """Chapter 3's one-neuron example under `cost` ("quadratic": (a - y)^2 / 2, or
     "cross-entropy": -[y ln a + (1 - y) ln(1 - a)]), trained by gradient descent.
 
-    Returns per epoch the output ``a``, the ``cost``, the output error ``delta`` = dC/dz
-    from the autograd and ``formula``, chapter 3's closed form of it: (a - y) sigma'(z) for
+    Returns per epoch the output `a`, the `cost`, the output error `delta` = dC/dz
+    from the autograd and `formula`, chapter 3's closed form of it: (a - y) sigma'(z) for
     the quadratic cost, a - y for the cross-entropy.
 
     Examples
@@ -105,7 +105,7 @@ def cost_slowdown(cost: str, w: float = 2.0, b: float = 2.0, eta: float = 0.15,
 
 
 def first_epoch_below(values: np.ndarray, level: float) -> int | None:
-    """The first epoch (1-based) whose value is below ``level``, or None if none is."""
+    """The first epoch (1-based) whose value is below `level`, or None if none is."""
     hits = np.nonzero(np.asarray(values) < level)[0]
     return int(hits[0]) + 1 if len(hits) else None
 

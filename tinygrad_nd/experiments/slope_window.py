@@ -19,20 +19,20 @@ from .common import pyplot
 
 
 def slope_curves(z: np.ndarray) -> dict[str, np.ndarray]:
-    """sigma'(z) and tanh'(z) from the autograd (``activation_slope``)."""
+    """sigma'(z) and tanh'(z) from the autograd (`activation_slope`)."""
     return {"sigmoid": activation_slope(nn.Sigmoid(), z), "tanh": activation_slope(nn.Tanh(), z)}
 
 
 def gain(a: np.ndarray, w: float, b: float) -> np.ndarray:
     """|w sigma'(w a + b)|: how much one sigmoid layer multiplies the gradient, against the
-    layer's input activation ``a`` (sigma' from the autograd)."""
+    layer's input activation `a` (sigma' from the autograd)."""
     return np.abs(w * activation_slope(nn.Sigmoid(), w * np.asarray(a, dtype=np.float64) + b))
 
 
 def window_width(w: float, points: int = 20001) -> float:
     """Measured width of the set of a where |w sigma'(w a + b)| >= 1 (b = -w/2 centres it on
     a = 1/2; b only shifts it): count of grid points in the window x grid spacing, on a grid of
-    ``points`` over an interval wide enough to hold it (the width is at most ~0.45)."""
+    `points` over an interval wide enough to hold it (the width is at most ~0.45)."""
     a, step = np.linspace(-0.5, 1.5, points, retstep=True)
     return float(np.count_nonzero(gain(a, w, -w / 2) >= 1.0) * step)
 
@@ -52,7 +52,7 @@ def window_width_formula(w: float) -> float:
 
 
 def window_study(weights: np.ndarray) -> dict[str, Any]:
-    """Measured and closed-form window widths for every |w| in ``weights``, and where the
+    """Measured and closed-form window widths for every |w| in `weights`, and where the
     width peaks (on that grid of weights)."""
     measured = np.array([window_width(w) for w in weights])
     formula = np.array([window_width_formula(w) for w in weights])

@@ -2,12 +2,12 @@
 
 Setup (Nielsen, "Neural Networks and Deep Learning", ch. 5): nets [784, 30 x k, 10] for
 k = 2, 3, 4 hidden layers, sigmoid everywhere, network2's cross-entropy cost, weights
-N(0, 1/n_in), biases N(0, 1). ``||delta^l||`` is the length of dC/db^l for the cost averaged
+N(0, 1/n_in), biases N(0, 1). `||delta^l||` is the length of dC/db^l for the cost averaged
 over 1,000 training images: first at initialisation (over several seeds), then once per epoch
 of full-batch gradient descent (eta = 0.1, lambda = 5.0 in the book's L2 form), over several
-seeds. The report then takes the measurement apart (:mod:`.vanishing_at_init`), adds
-saturation (:mod:`.saturation`) and draws a sigmoid net beside a healthy one
-(:mod:`.vanishing_figures`).
+seeds. The report then takes the measurement apart (`.vanishing_at_init`), adds
+saturation (`.saturation`) and draws a sigmoid net beside a healthy one
+(`.vanishing_figures`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from .vanishing_figures import NIELSEN_AT_INIT, graph_comparison, init_figure, t
 
 @dataclass
 class VanishingConfig:
-    """Settings of :func:`run_vanishing` (defaults: the book's)."""
+    """Settings of `run_vanishing` (defaults: the book's)."""
 
     depths: tuple[int, ...] = (2, 3, 4)
     width: int = 30
@@ -65,8 +65,8 @@ def nielsen_optimizer(model: Any, eta: float, lmbda: float, n: int) -> optim.SGD
 
 def speeds_at_init(sizes: list[int], x: Tensor, y: Tensor, seed: int,
                    **net: Any) -> np.ndarray:
-    """||dC/db^l|| of every hidden layer for a freshly initialised net (``net``: options of
-    :func:`build_net`, e.g. ``activation="relu", init="kaiming_normal"``)."""
+    """||dC/db^l|| of every hidden layer for a freshly initialised net (`net`: options of
+    `build_net`, e.g. `activation="relu", init="kaiming_normal"`)."""
     model = build_net(sizes, seed=seed, **net)
     with GradientMonitor(model) as monitor:
         nielsen_cross_entropy(model(x), y).backward()
@@ -75,7 +75,7 @@ def speeds_at_init(sizes: list[int], x: Tensor, y: Tensor, seed: int,
 
 def train_full_batch(sizes: list[int], x: Tensor, y: Tensor, cfg: VanishingConfig,
                      seed: int) -> tuple[np.ndarray, Any]:
-    """Per-epoch ||delta^l|| of the hidden layers over ``cfg.epochs`` of full-batch GD."""
+    """Per-epoch ||delta^l|| of the hidden layers over `cfg.epochs` of full-batch GD."""
     model = build_net(sizes, seed=seed)
     opt = nielsen_optimizer(model, cfg.eta, cfg.lmbda, len(x))
     with GradientMonitor(model) as monitor:
@@ -86,7 +86,7 @@ def train_full_batch(sizes: list[int], x: Tensor, y: Tensor, cfg: VanishingConfi
 
 
 def epoch_ranges(mask: np.ndarray) -> list[tuple[int, int]]:
-    """The runs of consecutive True entries of ``mask`` as (first, last) epochs, 1-based.
+    """The runs of consecutive True entries of `mask` as (first, last) epochs, 1-based.
 
     Examples
     --------
@@ -104,7 +104,7 @@ def _ranges_text(ranges: list[tuple[int, int]]) -> str:
 
 def run_vanishing(out: str | Path = "reports/vanishing", cfg: VanishingConfig | None = None,
                   verbose: bool = True) -> dict[str, Any]:
-    """Run the experiment, write ``report.md`` with figures to ``out``; return the numbers."""
+    """Run the experiment, write `report.md` with figures to `out`; return the numbers."""
     cfg = cfg or VanishingConfig()
     xs, ys, xt, yt, label = load_images(cfg.dataset, cfg.images, seed=cfg.seed)
     x, y = Tensor(xs), Tensor(one_hot(ys))
@@ -190,7 +190,7 @@ healthy net (ReLU, He's weights) drawn on the same colour scale keeps its gradie
 
 def _training_section(report: Report, results: dict[str, Any], xs: np.ndarray, ys: np.ndarray,
                       xt: np.ndarray, yt: np.ndarray, cfg: VanishingConfig) -> str:
-    """Train every depth over ``cfg.train_seeds`` seeds; add the figure, the table and what
+    """Train every depth over `cfg.train_seeds` seeds; add the figure, the table and what
     the numbers say; return the table as text."""
     x, y = Tensor(xs), Tensor(one_hot(ys))
     seeds = range(cfg.seed, cfg.seed + cfg.train_seeds)

@@ -1,13 +1,13 @@
 """Chapter 5 at initialisation, taken apart: where the small ||delta^l|| of the early layers
 comes from, measured by the autograd on Nielsen's sigmoid nets.
 
-* :func:`bias_gradients`: the chapter's first evidence, dC/db of six neurons per hidden layer;
-* :func:`layer_arithmetic`: per layer, the upper bound max sigma'(z) x ||W||_2 of the backward
+* `bias_gradients`: the chapter's first evidence, dC/db of six neurons per hidden layer;
+* `layer_arithmetic`: per layer, the upper bound max sigma'(z) x ||W||_2 of the backward
   factor next to the factor the gradient really gets (k hidden layers: k-1 factors between
   the first and the last);
-* :func:`weight_regimes`: Nielsen's |w| < 1 argument assumes N(0, 1) weights, his measured nets
+* `weight_regimes`: Nielsen's |w| < 1 argument assumes N(0, 1) weights, his measured nets
   (and ours) use N(0, 1/n_in): both, with the mean slope sigma'(z) of each layer;
-* :func:`activation_spread`: how much each layer's output still depends on the image, i.e. why
+* `activation_spread`: how much each layer's output still depends on the image, i.e. why
   a small gradient does not mean we are near a minimum.
 """
 
@@ -29,7 +29,7 @@ REGIMES = {"nielsen": "N(0, 1/n_in)", "standard": "N(0, 1)"}
 
 
 def hidden_activity(model: nn.Module, x: Tensor) -> list[tuple[Tensor, Tensor]]:
-    """(z, a) of every activation layer of ``model`` on ``x``, input side first, kept by
+    """(z, a) of every activation layer of `model` on `x`, input side first, kept by
     forward hooks (graph attached, so the autograd can differentiate with respect to z).
 
     Examples
@@ -56,8 +56,8 @@ def _linears(model: nn.Module) -> list[nn.Linear]:
 
 def bias_gradients(model: nn.Module, x: Tensor, y: Tensor, neurons: int = 6
                    ) -> list[np.ndarray]:
-    """dC/db of the first ``neurons`` neurons of each hidden layer for Nielsen's cost on
-    (``x``, ``y``), from the autograd: the bars of the chapter's first figure."""
+    """dC/db of the first `neurons` neurons of each hidden layer for Nielsen's cost on
+    (`x`, `y`), from the autograd: the bars of the chapter's first figure."""
     biases = [m.bias for m in _linears(model)][:-1]
     grads = engine.grad(nielsen_cross_entropy(model(x), y), biases)
     return [g.data[:neurons].astype(np.float64) for g in grads]
@@ -69,16 +69,16 @@ def layer_arithmetic(model: nn.Module, x: Tensor, y: Tensor) -> list[dict[str, f
     BP2 says delta^l = sigma'(z^l) * (W^{l+1})^T delta^{l+1}. For hidden layers l = 1..k-1
     (k hidden layers give k-1 factors between the first and the last) this returns:
 
-    * ``max_slope``, ``mean_slope``: of sigma'(z^l) over the batch (from the autograd);
-    * ``weight_norm``: ||W^{l+1}||_2, the largest singular value;
-    * ``bound``: max sigma' x ||W^{l+1}||_2, no example's delta^l can be longer than
-      this times its delta^{l+1}; ``nielsen_bound`` = ||W^{l+1}||_2 / 4 uses sigma' <= 1/4;
-    * ``realised``: ||delta^l|| / ||delta^{l+1}|| for the actual gradients (Frobenius norm
-      over the batch), always <= ``bound``;
-    * ``typical_gain``: ||W^{l+1}||_F / sqrt(n_{l+1}), the gain of (W^{l+1})^T on a random
-      direction (E||W^T v||^2 = ||v||^2 ||W||_F^2 / n_{l+1}), and ``estimate`` = rms
-      sigma'(z^l) x ``typical_gain``, what the realised factor is close to;
-    * ``speed_ratio``: ||dC/db^l|| / ||dC/db^{l+1}||, the ratio of the chapter's speeds of
+    * `max_slope`, `mean_slope`: of sigma'(z^l) over the batch (from the autograd);
+    * `weight_norm`: ||W^{l+1}||_2, the largest singular value;
+    * `bound`: max sigma' x ||W^{l+1}||_2, no example's delta^l can be longer than
+      this times its delta^{l+1}; `nielsen_bound` = ||W^{l+1}||_2 / 4 uses sigma' <= 1/4;
+    * `realised`: ||delta^l|| / ||delta^{l+1}|| for the actual gradients (Frobenius norm
+      over the batch), always <= `bound`;
+    * `typical_gain`: ||W^{l+1}||_F / sqrt(n_{l+1}), the gain of (W^{l+1})^T on a random
+      direction (E||W^T v||^2 = ||v||^2 ||W||_F^2 / n_{l+1}), and `estimate` = rms
+      sigma'(z^l) x `typical_gain`, what the realised factor is close to;
+    * `speed_ratio`: ||dC/db^l|| / ||dC/db^{l+1}||, the ratio of the chapter's speeds of
       learning; the product of the k-1 ratios is the first/last ratio.
     """
     activity = hidden_activity(model, x)
@@ -106,9 +106,9 @@ def layer_arithmetic(model: nn.Module, x: Tensor, y: Tensor) -> list[dict[str, f
 
 def weight_regimes(sizes: list[int], x: Tensor, y: Tensor, seeds: int
                    ) -> dict[str, dict[str, Any]]:
-    """For each weight law of :data:`REGIMES`: the mean over ``seeds`` of every hidden
+    """For each weight law of `REGIMES`: the mean over `seeds` of every hidden
     layer's speed ||dC/db^l||, its mean slope sigma'(z^l) and its fraction of saturated
-    units (sigmoid output within 0.01 of 0 or 1, from ``ActivationMonitor``)."""
+    units (sigmoid output within 0.01 of 0 or 1, from `ActivationMonitor`)."""
     out = {}
     for init, law in REGIMES.items():
         speeds, slopes, saturated = [], [], []
@@ -134,7 +134,7 @@ def weight_regimes(sizes: list[int], x: Tensor, y: Tensor, seeds: int
 def activation_spread(model: nn.Module, x: Tensor) -> list[dict[str, float]]:
     """Per hidden layer: how much its pre-activations z and outputs a vary *across images*
     (std over the batch, averaged over the layer's neurons), beside the overall spread of z
-    and the saturated fraction that ``ActivationMonitor`` records (which mix in the
+    and the saturated fraction that `ActivationMonitor` records (which mix in the
     differences between neurons, mostly set by the N(0, 1) biases)."""
     with ActivationMonitor(model) as monitor:
         activity = hidden_activity(model, x)

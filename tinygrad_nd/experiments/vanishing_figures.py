@@ -39,7 +39,7 @@ def init_figure(at_init: dict[int, Any], depths: tuple[int, ...], seeds: int):
 
 def training_figure(curves: dict[int, np.ndarray], eta: float, lmbda: float):
     """Per depth, each hidden layer's speed during training: geometric mean over seeds (line)
-    and the range over seeds (band). ``curves[k]`` has shape (seeds, epochs, k)."""
+    and the range over seeds (band). `curves[k]` has shape (seeds, epochs, k)."""
     plt = pyplot()
     fig, axes = plt.subplots(1, len(curves), figsize=(4.2 * len(curves), 3.8), sharey=True,
                              squeeze=False)
