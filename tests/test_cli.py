@@ -9,7 +9,8 @@ import pytest
 from tinygrad_nd import cli
 
 TINY = {
-    "vanishing": ["--epochs", "3", "--seeds", "2", "--images", "200"],
+    "vanishing": ["--epochs", "3", "--seeds", "2", "--images", "200", "--train-seeds", "2",
+                  "--saturation-steps", "20"],
     "exploding": ["--steps", "5"],
     "remedies": ["--epochs", "1", "--long-epochs", "1", "--seeds", "1", "--images", "200",
                  "--validation", "100", "--pretrain-epochs", "1"],
@@ -46,7 +47,8 @@ def test_experiment_writes_report_with_figures(command, tmp_path, capsys):
 
 
 def test_vanishing_numbers_have_the_chapters_shape(tmp_path):
-    cli.main(["vanishing", "--out", str(tmp_path), "--epochs", "0", "--seeds", "3"])
+    cli.main(["vanishing", "--out", str(tmp_path), "--epochs", "0", "--seeds", "3",
+              "--saturation-steps", "0"])
     results = json.loads((tmp_path / "results.json").read_text())
     for depth, stats in results["at_init"].items():
         assert all(a < b for a, b in zip(stats["mean"], stats["mean"][1:])), (depth, stats)

@@ -177,9 +177,10 @@ def test_vanishing_report_without_any_renderer_warns_on_the_terminal(monkeypatch
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     monkeypatch.setattr(viz.importlib.util, "find_spec", lambda name: None)
     with pytest.warns(viz.GraphvizMissingWarning, match="apt-get install graphviz"):
-        run_vanishing(tmp_path / "r", VanishingConfig(images=200, seeds=1, epochs=0))
+        run_vanishing(tmp_path / "r", VanishingConfig(images=200, seeds=1, epochs=0,
+                                                      saturation_steps=0))
     names = sorted(p.name for p in (tmp_path / "r").iterdir())
-    assert "graph.dot" in names and "graph" not in names
+    assert "graph.dot" in names and "graph_healthy.dot" in names and "graph" not in names
 
 
 @needs_dot
@@ -217,3 +218,65 @@ def test_snapshots_share_a_colour_scale_and_write_sheet_and_gif(tmp_path):
                   optim.SGD(net.parameters(), lr=0.5), steps=[0, 2], out=tmp_path / "a.gif")
     with Image.open(tmp_path / "a.gif") as gif:
         assert gif.n_frames == 2
+
+
+def fills_by_norm(dot):
+    """{printed gradient norm: fill colour} of the drawn nodes."""
+    found = {}
+    for line in dot.splitlines():
+        norm = re.search(r"‖grad‖ = ([0-9.e+-]+)", line)
+        fill = re.search(r'fillcolor="(#[0-9a-f]{6})", fontcolor', line)
+        if norm and fill:
+            found[float(norm.group(1))] = fill.group(1)
+    return found
+
+
+def legend_labels(dot):
+    return re.findall(r'<FONT COLOR="[a-z]+">([^<]+)</FONT></TD>', dot)
+
+
+def test_vmin_vmax_fix_the_colour_scale_across_drawings():
+    tg.manual_seed(0)
+    small = nn.Sequential(nn.Linear(4, 4), nn.Sigmoid(), nn.Linear(4, 1))
+    big = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 1))
+    x = tg.randn(8, 4)
+    free = [viz.draw_model(m, x, lambda out, _: out.sum()) for m in (small, big)]
+    lo = min(g.norm_range[0] for g in free)
+    hi = max(g.norm_range[1] for g in free)
+    fixed = [viz.draw_model(m, x, lambda out, _: out.sum(), vmin=lo, vmax=hi)
+             for m in (small, big)]
+    # The output node has gradient 1 in both: on a shared scale it gets the same colour.
+    assert fills_by_norm(fixed[0].source)[1.0] == fills_by_norm(fixed[1].source)[1.0]
+    assert legend_labels(fixed[0].source) == legend_labels(fixed[1].source)
+    # Norms outside [vmin, vmax] take the end colours.
+    clamped = viz.draw_model(small, x, lambda out, _: out.sum(), vmin=10.0, vmax=100.0)
+    assert set(fills_by_norm(clamped.source).values()) == {viz._colour(10.0, 1.0, 2.0)[0]}
+
+
+def test_legend_ticks_are_plain_numbers():
+    net, loss = mlp_loss()
+    labels = legend_labels(viz.to_dot(loss, show_grads=True, vmin=2e-3, vmax=3.0))
+    assert labels == ["0.01", "0.1", "1"]
+    plain = re.compile(r"^(\d+(\.\d+)?|\d(\.\d)?e[-+]\d\d)$")
+    for lo, hi in [(1e-9, 1e3), (0.03, 0.07), (4e-5, 2e-4), (0.5, 0.51)]:
+        labels = legend_labels(viz.to_dot(loss, show_grads=True, vmin=lo, vmax=hi))
+        assert labels and all(plain.match(t) for t in labels), (lo, hi, labels)
+    assert [viz.plain_number(v) for v in (0.001, 0.25, 130.0, 1e-6)] == \
+        ["0.001", "0.25", "130", "1e-06"]
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"vmin": 0.0}, "vmin must be a positive finite"),
+    ({"vmax": float("nan")}, "vmax must be a positive finite"),
+    ({"vmin": 2.0, "vmax": 1.0}, "vmin must not exceed vmax"),
+    ({"vmin": 1.0, "grad_range": (-2.0, 0.0)}, "either grad_range"),
+])
+def test_bad_colour_scales_are_refused(options, message):
+    _, loss = mlp_loss()
+    with pytest.raises(ValueError, match=message):
+        viz.draw_graph(loss, show_grads=True, **options)
+
+
+def test_side_by_side_needs_png_or_gif(tmp_path):
+    with pytest.raises(ValueError, match="save_side_by_side: out must end in .png or .gif"):
+        viz.save_side_by_side([], tmp_path / "x.svg")

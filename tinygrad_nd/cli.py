@@ -34,10 +34,12 @@ from .experiments.common import set_progress
 EXPERIMENTS: dict[str, tuple[type, Callable[..., Any], str]] = {
     "vanishing": (VanishingConfig, run_vanishing,
                   "speed of learning ||delta^l|| of each hidden layer of deep sigmoid nets, at "
-                  "initialisation (several seeds) and during 500 epochs of training"),
+                  "initialisation (several seeds) and during 500 epochs of training (several "
+                  "seeds), taken apart: per-layer bound vs realised factor, both weight laws, "
+                  "spread across images, saturation, a healthy net on the same colour scale"),
     "exploding": (ExplodingConfig, run_exploding,
-                  "the w=100 one-neuron chain (25x per layer) and a wide net rescued by "
-                  "gradient clipping"),
+                  "the w=100 one-neuron chain (25x per layer), the slope window that makes "
+                  "large gains rare, and a wide net rescued by gradient clipping"),
     "remedies": (RemediesConfig, run_remedies,
                  "tanh/ReLU/LeakyReLU/ELU with Xavier/He init, BatchNorm (and why it works), "
                  "residual connections, clipping by norm and value, L1/L2, Nesterov momentum, "
@@ -142,6 +144,7 @@ FIELD_TYPES: dict[str, Callable[[str], Any]] = {
 # Where an experiment gives a value a meaning the general rule would refuse.
 FIELD_OVERRIDES: dict[tuple[str, str], Callable[[str], Any]] = {
     ("vanishing", "epochs"): non_negative_int,  # 0: only the measurement at initialisation
+    ("vanishing", "saturation_steps"): non_negative_int,  # 0: no saturation section
 }
 # Training images available per dataset (the embedded digits keep at least one for testing).
 MAX_IMAGES = {"digits": 4999, "fashion": 60000, "mnist": 60000}

@@ -83,6 +83,8 @@ class Graph(graphviz.Digraph):
     with the pip-installable WebAssembly Graphviz (SVG), and whose errors say how to install
     a renderer."""
 
+    norm_range: tuple[float, float] | None = None  # set by draw_graph: the norms drawn
+
     def pipe(self, format: str | None = None, *args: Any, **kwargs: Any) -> Any:
         format = format or self.format
         chosen = renderer(format)
@@ -219,19 +221,57 @@ def _label(title: str, t: Tensor, norm: float | None) -> str:
     return "<" + "<BR/>".join(rows) + ">"
 
 
-def _legend(lo: float, hi: float, steps: int = 5) -> list[str]:
+def plain_number(value: float) -> str:
+    """A legend tick as a plain number with two significant digits: `0.001`, `0.25`,
+    `130`; below 1e-4 or from 1e5 up as `1e-06` (an integer exponent, never `1e-2.8`).
+
+    Examples
+    --------
+    >>> [plain_number(v) for v in (0.001, 0.0032, 130.0, 2.5e-7)]
+    ['0.001', '0.0032', '130', '2.5e-07']
+    """
+    if value == 0 or 1e-4 <= abs(value) < 1e5:
+        return np.format_float_positional(value, precision=2, unique=True, fractional=False,
+                                          trim="-")
+    return f"{value:.2g}"
+
+
+def legend_ticks(lo: float, hi: float, most: int = 6) -> list[float]:
+    """Round gradient norms for a colour legend spanning log10 range [lo, hi]: powers of ten
+    when the range covers two or more, else 1-2-5 steps, else the two ends (two digits).
+
+    Examples
+    --------
+    >>> legend_ticks(-3.2, 0.1)
+    [0.001, 0.01, 0.1, 1.0]
+    >>> legend_ticks(-3.0, -2.2)
+    [0.001, 0.002, 0.005]
+    """
+    if hi < lo:
+        return []
+    for mantissas in ((1.0,), (1.0, 2.0, 5.0)):
+        ticks = [m * 10.0 ** e for e in range(math.floor(lo), math.ceil(hi) + 1)
+                 for m in mantissas if lo - 1e-9 <= math.log10(m) + e <= hi + 1e-9]
+        if len(ticks) >= 2:
+            step = math.ceil(len(ticks) / most)
+            return ticks[::step]
+    ends = {float(f"{10.0 ** v:.2g}") for v in (lo, hi)}
+    return sorted(ends)
+
+
+def _legend(lo: float, hi: float) -> list[str]:
     lines = ['subgraph cluster_legend { label="legend"; fontsize=10; style=dashed;',
              'rankdir=LR; node [fontsize=9];']
     for kind in ("input", "param", "op", "output"):
         lines.append(f'legend_{kind} [label="{kind}", {STYLE[kind]}];')
-    if hi >= lo:
+    ticks = legend_ticks(lo, hi)
+    if ticks:
         cells = []
-        for i in range(steps):
-            v = lo + (hi - lo) * i / max(steps - 1, 1)
-            fill, font = _colour(10 ** v, lo, hi)
-            cells.append(f'<TD BGCOLOR="{fill}"><FONT COLOR="{font}">1e{v:.1f}</FONT></TD>')
+        for v in ticks:
+            fill, font = _colour(v, lo, hi)
+            cells.append(f'<TD BGCOLOR="{fill}"><FONT COLOR="{font}">{plain_number(v)}</FONT></TD>')
         lines.append('legend_bar [shape=plaintext, label=<<TABLE BORDER="0" CELLSPACING="0">'
-                     f'<TR><TD COLSPAN="{steps}">‖grad‖ (log10, viridis)</TD></TR>'
+                     f'<TR><TD COLSPAN="{len(ticks)}">‖grad‖ (log scale, viridis)</TD></TR>'
                      f'<TR>{"".join(cells)}</TR></TABLE>>];')
     lines.append("}")
     return lines
@@ -287,6 +327,34 @@ def _nested_clusters(clusters: dict[str, list[str]]) -> list[str]:
     return lines
 
 
+def norm_range(norms: dict[int, float]) -> tuple[float, float] | None:
+    """(smallest, largest) of the positive, finite gradient norms, or None when there are
+    none: what a drawing's colour scale spans unless `vmin`/`vmax` fix it."""
+    finite = [v for v in norms.values() if v > 0 and math.isfinite(v)]
+    return (min(finite), max(finite)) if finite else None
+
+
+def colour_range(norms: dict[int, float], grad_range: tuple[float, float] | None = None,
+                 vmin: float | None = None, vmax: float | None = None) -> tuple[float, float]:
+    """The log10 range (lo, hi) of the colour map: `grad_range` (log10) or `vmin`/`vmax`
+    (plain gradient norms; either may be left to the data) or the data's own range."""
+    for name, value in (("vmin", vmin), ("vmax", vmax)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ValueError(f"viz: {name} must be a positive finite gradient norm (the colour "
+                             f"scale is logarithmic), got {value!r}")
+    if grad_range is not None and (vmin is not None or vmax is not None):
+        raise ValueError(f"viz: give either grad_range (log10) or vmin/vmax (plain norms), not "
+                         f"both; got grad_range={grad_range}, vmin={vmin}, vmax={vmax}")
+    if grad_range is not None:
+        return grad_range
+    found = norm_range(norms) or (1.0, 1.0)
+    low, high = vmin if vmin is not None else found[0], vmax if vmax is not None else found[1]
+    if low > high:
+        raise ValueError(f"viz: vmin must not exceed vmax, got vmin={low:g}, vmax={high:g} "
+                         f"(the gradient norms span {found[0]:g} .. {found[1]:g})")
+    return math.log10(low), math.log10(high)
+
+
 def dot_lines(
     roots: Tensor | Sequence[Tensor],
     params: dict[str, Tensor] | None = None,
@@ -298,6 +366,8 @@ def dot_lines(
     legend: bool = True,
     grad_range: tuple[float, float] | None = None,
     norms: dict[int, float] | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
 ) -> list[str]:
     """The body lines of the DOT graph (see `to_dot` for the parameters; `norms`
     gives precomputed gradient norms by tensor id)."""
@@ -306,8 +376,7 @@ def dot_lines(
     nodes, edges, omitted = collect(roots, max_nodes)
     if norms is None:
         norms = gradient_norms(roots, nodes) if show_grads else {}
-    finite = [math.log10(v) for v in norms.values() if v > 0 and math.isfinite(v)]
-    lo, hi = grad_range or ((min(finite), max(finite)) if finite else (0.0, 0.0))
+    lo, hi = colour_range(norms, grad_range, vmin, vmax)
     root_ids = {id(r) for r in roots}
     groups = _groups(nodes, collapse, collapse_depth) if group_modules or collapse else {}
     lines = ['graph [rankdir=BT, fontname="Helvetica", nodesep=0.25, ranksep=0.35];',
@@ -357,7 +426,8 @@ def dot_lines(
 def to_dot(roots: Tensor | Sequence[Tensor], params: dict[str, Tensor] | None = None,
            show_grads: bool = False, group_modules: bool = False, collapse: bool = False,
            collapse_depth: int = 1, max_nodes: int | None = None, legend: bool = True,
-           grad_range: tuple[float, float] | None = None) -> str:
+           grad_range: tuple[float, float] | None = None, vmin: float | None = None,
+           vmax: float | None = None) -> str:
     """DOT source of the graph that produced `roots` (works without the `dot` program).
 
     Parameters
@@ -376,9 +446,13 @@ def to_dot(roots: Tensor | Sequence[Tensor], params: dict[str, Tensor] | None = 
         Stop after this many nodes and draw a "… N more nodes" marker.
     grad_range : (lo, hi), optional
         Fixed log10 range of the colour map, to compare several drawings.
+    vmin, vmax : float, optional
+        The same as plain gradient norms (`vmin=1e-4, vmax=1.0`): norms outside are drawn
+        in the end colours. Give the same values to two drawings (say a healthy net and a
+        vanishing one) to compare them colour for colour.
     """
     lines = dot_lines(roots, params, show_grads, group_modules, collapse, collapse_depth,
-                      max_nodes, legend, grad_range)
+                      max_nodes, legend, grad_range, vmin=vmin, vmax=vmax)
     return "digraph tinygrad_nd {\n" + "\n".join(lines) + "\n}\n"
 
 
@@ -386,12 +460,30 @@ def draw_graph(roots: Tensor | Sequence[Tensor], params: dict[str, Tensor] | Non
                show_grads: bool = False, group_modules: bool = False, collapse: bool = False,
                collapse_depth: int = 1, max_nodes: int | None = None, legend: bool = True,
                grad_range: tuple[float, float] | None = None,
-               norms: dict[int, float] | None = None) -> Graph:
+               norms: dict[int, float] | None = None, vmin: float | None = None,
+               vmax: float | None = None) -> Graph:
     """The graph as a `graphviz.Digraph` (`.render(path, format="svg")`, inline in
-    Jupyter); same parameters as `to_dot`."""
+    Jupyter); same parameters as `to_dot`. Its `norm_range` attribute holds the
+    smallest and largest gradient norm drawn (None without `show_grads`), so several
+    drawings can be given one scale: `vmin=min(lows), vmax=max(highs)`.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd import nn, viz
+    >>> net = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid(), nn.Linear(4, 1))
+    >>> graph = viz.draw_graph(net(tg.randn(2, 3)).sum(), show_grads=True, vmin=1e-3, vmax=10)
+    >>> ">0.001<" in graph.source and ">10<" in graph.source  # the legend's plain ticks
+    True
+    """
+    roots = [roots] if isinstance(roots, Tensor) else list(roots)
+    if show_grads and norms is None:
+        norms = gradient_norms(roots, collect(roots, max_nodes)[0])
     lines = dot_lines(roots, params, show_grads, group_modules, collapse, collapse_depth,
-                      max_nodes, legend, grad_range, norms)
-    return Graph("tinygrad_nd", body=[ln + "\n" for ln in lines])
+                      max_nodes, legend, grad_range, norms, vmin, vmax)
+    graph = Graph("tinygrad_nd", body=[ln + "\n" for ln in lines])
+    graph.norm_range = norm_range(norms) if show_grads and norms else None
+    return graph
 
 
 def trace(model: Module) -> trace_modules:
@@ -402,7 +494,9 @@ def trace(model: Module) -> trace_modules:
 def draw_model(model: Module, x: Any, loss_fn: Any = None, target: Any = None,
                show_grads: bool = True, **options: Any) -> Graph:
     """Run `model` on `x` (and `loss_fn(output, target)`) and draw the graph with
-    parameter names, module groups and gradient colours; `.grad` fields are untouched."""
+    parameter names, module groups and gradient colours; `.grad` fields are untouched.
+    `options` are those of `draw_graph`, among them `vmin`/`vmax` to fix the
+    colour scale (plain gradient norms) so two models can be compared side by side."""
     x = x if isinstance(x, Tensor) else Tensor(x)
     with trace(model):
         out = model(x)
@@ -448,6 +542,16 @@ def draw_snapshots(snapshots: Sequence[Snapshot], out: str | Path | None = None,
     if out is not None:
         _write_frames(graphs, Path(out))
     return graphs
+
+
+def save_side_by_side(graphs: Sequence[Graph], out: str | Path) -> Path:
+    """Draw `graphs` as PNGs and write them next to each other, left to right, into
+    `out` (a `.png`; `.gif` makes an animation instead). Needs the `dot` program."""
+    out = Path(out)
+    if out.suffix not in (".png", ".gif"):
+        raise ValueError(f"viz.save_side_by_side: out must end in .png or .gif, got {str(out)!r}")
+    _write_frames(list(graphs), out)
+    return out
 
 
 def _write_frames(graphs: list[Graph], out: Path) -> None:
