@@ -21,10 +21,12 @@ from .experiments import (
     DepthConfig,
     ExplodingConfig,
     RemediesConfig,
+    ThroughTimeConfig,
     VanishingConfig,
     run_depth,
     run_exploding,
     run_remedies,
+    run_through_time,
     run_vanishing,
 )
 from .experiments.common import set_progress
@@ -40,6 +42,10 @@ EXPERIMENTS: dict[str, tuple[type, Callable[..., Any], str]] = {
                  "ReLU, tanh, Xavier/He init, BatchNorm, residual connections, clipping and "
                  "Adam on the same deep net"),
     "depth": (DepthConfig, run_depth, "Nielsen's accuracy-versus-depth table (1-4 hidden layers)"),
+    "through-time": (ThroughTimeConfig, run_through_time,
+                     "vanishing and exploding gradients through time: a tanh RNN against an LSTM "
+                     "and a GRU (||dL/dh_t|| against t, accuracy against sequence length, "
+                     "gradient clipping)"),
 }
 DATASET_HELP = ("digits: the embedded MNIST subset (offline); fashion: Fashion-MNIST from "
                 "Debian's dataset-fashion-mnist; mnist: full MNIST (downloaded once)")
@@ -131,6 +137,8 @@ FIELD_TYPES: dict[str, Callable[[str], Any]] = {
 # Where an experiment gives a value a meaning the general rule would refuse.
 FIELD_OVERRIDES: dict[tuple[str, str], Callable[[str], Any]] = {
     ("vanishing", "epochs"): non_negative_int,  # 0: only the measurement at initialisation
+    ("through-time", "gate_bias"): non_negative_float,  # 0: PyTorch's initialisation
+    ("through-time", "noise"): non_negative_float,  # 0: silent inputs after the bit
 }
 # Training images available per dataset (the embedded digits keep at least one for testing).
 MAX_IMAGES = {"digits": 4999, "fashion": 60000, "mnist": 60000}

@@ -4,8 +4,11 @@ from .depth import DepthConfig, run_depth
 from .exploding import ExplodingConfig, exploding_chain, run_exploding
 from .remedies import RemediesConfig, run_remedies
 from .snapshots import snapshots
+from .through_time import ThroughTimeConfig, run_through_time
 from .vanishing import VanishingConfig, run_vanishing
 
-__all__ = ["DepthConfig", "ExplodingConfig", "RemediesConfig", "VanishingConfig",
-           "exploding_chain", "run_depth", "run_exploding", "run_remedies", "run_vanishing",
+__all__ = ["DepthConfig", "ExplodingConfig", "RemediesConfig", "ThroughTimeConfig",
+           "VanishingConfig",
+           "exploding_chain", "run_depth", "run_exploding", "run_remedies",
+           "run_through_time", "run_vanishing",
            "snapshots"]
