@@ -13,6 +13,8 @@ TINY = {
     "exploding": ["--steps", "5"],
     "remedies": ["--epochs", "1", "--images", "300"],
     "depth": ["--epochs", "1", "--images", "300", "--depths", "1", "2"],
+    "through-time": ["--lengths", "4", "6", "--steps", "3", "--gradient-length", "12",
+                     "--seeds", "2", "--clip-steps", "3", "--clip-length", "6"],
 }
 
 

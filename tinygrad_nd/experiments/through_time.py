@@ -26,7 +26,7 @@ import numpy as np
 from .. import autograd, nn, optim
 from ..factories import Generator, zeros
 from ..tensor import Tensor
-from .common import Report, finish, progress, pyplot
+from .common import Report, finish, progress, pyplot, set_progress
 
 KINDS = ("RNN", "LSTM", "GRU")
 
@@ -38,10 +38,12 @@ class ThroughTimeConfig:
     hidden: int = 16
     gradient_length: int = 100
     lengths: tuple[int, ...] = (10, 30, 60)
-    steps: int = 300
+    steps: int = 250
+    train_seeds: int = 2
+    workers: int = 2
     batch: int = 32
     lr: float = 0.01
-    gate_bias: float = 1.0
+    gate_bias: float = 2.0
     noise: float = 0.0
     seeds: int = 3
     radius: float = 4.0
@@ -142,7 +144,7 @@ def state_gradients(model: SequenceClassifier, x: np.ndarray, y: np.ndarray) -> 
         if model.kind == "LSTM" else h
     states = [h]
     for t in range(x.shape[0]):
-        _, state = rnn(Tensor(x[t:t + 1]), state)
+        _, state = rnn(Tensor(x[t:t + 1], dtype=np.float64), state)
         h = state[0] if model.kind == "LSTM" else state
         h.retain_grad()
         states.append(h)
@@ -179,7 +181,8 @@ def train(model: SequenceClassifier, length: int, steps: int, optimizer: Any,
     for _ in progress(range(steps), desc=desc, unit="step"):
         x, y = copy_task(batch, length, rng, noise)
         with np.errstate(all="ignore"):  # an exploding run may overflow: the log shows it
-            loss = nn.functional.binary_cross_entropy_with_logits(model(Tensor(x)), Tensor(y))
+            logits = model(Tensor(x, dtype=np.float64))
+            loss = nn.functional.binary_cross_entropy_with_logits(logits, Tensor(y))
             optimizer.zero_grad()
             loss.backward()
             log["grad_norm"].append(_gradient_norm(model))
@@ -197,7 +200,7 @@ def accuracy(model: SequenceClassifier, length: int, rng: np.random.Generator, n
     """Fraction of ``n`` fresh sequences whose bit the model outputs correctly."""
     x, y = copy_task(n, length, rng, noise)
     with autograd.no_grad():
-        logits = model(Tensor(x)).data
+        logits = model(Tensor(x, dtype=np.float64)).data
     return float(((logits > 0) == (y > 0)).mean())
 
 
@@ -247,25 +250,49 @@ def radius_scan(cfg: ThroughTimeConfig, radii: tuple[float, ...] = (0.5, 0.75, 1
     return {"radii": list(radii), "first_over_last": ratios}
 
 
-def accuracy_against_length(cfg: ThroughTimeConfig) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Train each kind (gated ones with ``gate_bias``) at every length with Adam; return the
-    results and the nets trained at the longest length."""
+def train_cell(kind: str, length: int, seed: int, cfg: ThroughTimeConfig) -> dict[str, Any]:
+    """Train one net (gated ones with ``cfg.gate_bias``) with Adam on one length; its test
+    accuracy, final loss and ‖∂L/∂h_t‖ after training (on fresh sequences of that length)."""
+    model = SequenceClassifier(kind, cfg.hidden, 0.0 if kind == "RNN" else cfg.gate_bias,
+                               seed=seed)
+    log = train(model, length, cfg.steps, optim.Adam(model.parameters(), lr=cfg.lr),
+                np.random.default_rng(seed), cfg.batch, cfg.noise, desc=f"{kind} T={length}")
+    x, y = copy_task(64, length, np.random.default_rng(seed + 2), cfg.noise)
+    return {"accuracy": accuracy(model, length, np.random.default_rng(seed + 1),
+                                 noise=cfg.noise),
+            "final_loss": float(np.mean(log["loss"][-20:])),
+            "gradients_after": state_gradients(model, x, y).tolist()}
+
+
+def _train_cell_quietly(args: tuple[str, int, int, ThroughTimeConfig]) -> dict[str, Any]:
+    set_progress(False)  # (in a worker process: one bar, the parent's, is enough)
+    return train_cell(*args)
+
+
+def accuracy_against_length(cfg: ThroughTimeConfig) -> dict[str, Any]:
+    """Every kind at every length for ``cfg.train_seeds`` seeds, in ``cfg.workers``
+    processes (each cell is seeded, so the numbers do not depend on the number of workers)."""
+    seeds = range(cfg.seed, cfg.seed + cfg.train_seeds)
+    cells = [(kind, length, seed, cfg) for kind in KINDS for length in cfg.lengths
+             for seed in seeds]
+    if cfg.workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(cfg.workers) as pool:
+            done = list(progress(pool.map(_train_cell_quietly, cells), total=len(cells),
+                                 desc="training", unit="net"))
+    else:
+        done = [train_cell(*cell) for cell in cells]
+    cell = dict(zip(((kind, length, seed) for kind, length, seed, _ in cells), done))
     results: dict[str, Any] = {}
-    longest: dict[str, Any] = {}
     for kind in KINDS:
-        bias = 0.0 if kind == "RNN" else cfg.gate_bias
-        results[kind] = {"gate_bias": bias, "accuracy": [], "final_loss": []}
-        for length in cfg.lengths:
-            model = SequenceClassifier(kind, cfg.hidden, bias, seed=cfg.seed)
-            log = train(model, length, cfg.steps, optim.Adam(model.parameters(), lr=cfg.lr),
-                        np.random.default_rng(cfg.seed), cfg.batch, cfg.noise,
-                        desc=f"{kind} length {length}")
-            results[kind]["accuracy"].append(
-                accuracy(model, length, np.random.default_rng(cfg.seed + 1), noise=cfg.noise))
-            results[kind]["final_loss"].append(float(np.mean(log["loss"][-20:])))
-            if length == max(cfg.lengths):
-                longest[kind] = model
-    return results, longest
+        accuracies = [[cell[kind, n, s]["accuracy"] for s in seeds] for n in cfg.lengths]
+        results[kind] = {
+            "gate_bias": 0.0 if kind == "RNN" else cfg.gate_bias,
+            "accuracy": accuracies, "mean_accuracy": [float(np.mean(a)) for a in accuracies],
+            "final_loss": [[cell[kind, n, s]["final_loss"] for s in seeds] for n in cfg.lengths],
+            "gradients_after": cell[kind, max(cfg.lengths), cfg.seed]["gradients_after"]}
+    return results
 
 
 def clipping_runs(cfg: ThroughTimeConfig) -> dict[str, Any]:
@@ -284,6 +311,10 @@ def clipping_runs(cfg: ThroughTimeConfig) -> dict[str, Any]:
     return runs
 
 
+def _sigmoid(z: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-z)))
+
+
 def _geomean(values: list[float]) -> float:
     return float(np.exp(np.mean(np.log(values))))
 
@@ -296,19 +327,16 @@ def run_through_time(out: str | Path = "reports/through-time",
     report = Report(Path(out), "Vanishing and exploding gradients through time")
     at_init = gradients_at_init(cfg)
     scan = radius_scan(cfg)
-    sweep, trained = accuracy_against_length(cfg)
-    after = {kind: state_gradients(model, *copy_task(64, max(cfg.lengths),
-                                                     np.random.default_rng(cfg.seed + 2),
-                                                     cfg.noise)).tolist()
-             for kind, model in trained.items()}
+    sweep = accuracy_against_length(cfg)
+    after = {kind: sweep[kind]["gradients_after"] for kind in KINDS}
     clipping = clipping_runs(cfg)
     results = {"config": asdict(cfg), "at_init": at_init, "radius_scan": scan,
-               "accuracy": sweep, "after_training": after, "clipping": clipping}
+               "accuracy": sweep, "clipping": clipping}
 
     ratio = {label: _geomean(v["first_over_last"]) for label, v in at_init.items()}
     rnn, lstm0, lstm, gru0, gru = (ratio[label] for label in _variants(cfg.gate_bias))
     longest = max(cfg.lengths)
-    acc = {kind: sweep[kind]["accuracy"][-1] for kind in KINDS}
+    acc = {kind: sweep[kind]["mean_accuracy"][-1] for kind in KINDS}
     plain, clipped = clipping.values()
     report.text(f"""
 ## What this shows
@@ -321,7 +349,8 @@ near open (bias +{cfg.gate_bias:g}) keeps {lstm:.1e} and a GRU whose update gate
 {gru:.1e}, but with PyTorch's initialisation (gates near 0.5) they keep only {lstm0:.1e} and
 {gru0:.1e}: the gate, not the architecture's name, carries the gradient. Trained with the same
 budget to remember one bit over {longest} steps, the RNN gets {acc['RNN']:.0%}, the LSTM
-{acc['LSTM']:.0%} and the GRU {acc['GRU']:.0%} right (chance: 50%). With a recurrent matrix of
+{acc['LSTM']:.0%} and the GRU {acc['GRU']:.0%} right (mean over {cfg.train_seeds} seeds;
+chance: 50%). With a recurrent matrix of
 spectral radius {cfg.radius:g} the gradients explode (largest norm
 {max(plain['grad_norm']):.3g} in {cfg.clip_steps} steps); clipping their norm to {cfg.clip:g}
 (Pascanu et al. 2013) bounds every update by lr x {cfg.clip:g} = {cfg.clip_lr * cfg.clip:g}.
@@ -336,7 +365,7 @@ logit; chance 50%). Nets: one layer of `nn.RNN` (tanh), `nn.LSTM` or `nn.GRU` wi
 "gate bias" b is added to the bias of the LSTM's forget gate and subtracted from its input gate
 (so a closed input gate does not fill the cell while the open forget gate keeps it), and added
 to the GRU's update gate z (h' = (1 - z) n + z h): each then keeps a fraction sigmoid(b) =
-{1 / (1 + np.exp(-cfg.gate_bias)):.2f} of its state per step. ‖∂L/∂h_t‖ is read from the
+{_sigmoid(cfg.gate_bias):.2f} of its state per step. ‖∂L/∂h_t‖ is read from the
 autograd: the layer is stepped one input at a time through its `hx` argument and every state
 calls `retain_grad()` (`tinygrad_nd.experiments.through_time.state_gradients`). h_0 is the
 initial state, h_1 the state that has just seen the bit. Reproduce with
@@ -362,7 +391,9 @@ initial state, h_1 the state that has just seen the bit. Reproduce with
   (lr {cfg.clip_lr:g}, threshold {cfg.clip:g}, length {cfg.clip_length}), while the accuracy
   sweep uses Adam (lr {cfg.lr:g}), whose per-parameter scaling partly hides a small gradient
   (it cannot recover one that has vanished below the others by many orders of magnitude).
-- One training seed per cell ({cfg.seed}); accuracy on 1,000 fresh sequences.
+- {cfg.train_seeds} training seed(s) per cell (from {cfg.seed}); accuracy on 1,000 fresh
+  sequences. A small budget makes the outcome at the longest length depend on the seed
+  (`--train-seeds 5 --steps 500` for a steadier picture).
 """)
     return finish(report, results, text, verbose)
 
@@ -387,10 +418,18 @@ Loss at the last step only; {cfg.seeds} seeds (curves: geometric mean over seeds
     report.figure(fig, "gradient_at_init",
                   f"‖∂L/∂h_t‖ against t over {cfg.gradient_length} steps at initialisation")
     rows = [[label, f"{_geomean(v['first_over_last']):.2e}",
-             f"{min(v['first_over_last']):.1e} .. {max(v['first_over_last']):.1e}"]
+             f"{min(v['first_over_last']):.1e} .. {max(v['first_over_last']):.1e}",
+             f"{v['factor_per_step']:.3f}",
+             f"{_sigmoid(v['gate_bias']):.3f}" if v["kind"] != "RNN" else
+             f"rho(W_hh) = {v['spectral_radius_w_hh']:.3f}"]
             for label, v in at_init.items()]
-    text = report.table(["net", "‖∂L/∂h_0‖ / ‖∂L/∂h_T‖ (geometric mean)", "range over seeds"],
-                        rows)
+    text = report.table(["net", "‖∂L/∂h_0‖ / ‖∂L/∂h_T‖ (geometric mean)", "range over seeds",
+                         "factor per step", "sigmoid(gate bias)"], rows)
+    report.text("""
+The factor per step is the T-th root of the first-to-last ratio. For the gated nets it follows
+the gate's value at initialisation, sigmoid(b) (the rest of the cell adds a little); for the
+RNN it follows the spectral radius of W_hh.
+""")
     rnn = next(iter(at_init.values()))
     report.text(f"""
 Why the RNN's gradient vanishes: PyTorch draws W_hh from U(-1/sqrt(H), 1/sqrt(H)); here its
@@ -427,31 +466,35 @@ def _training_section(report: Report, cfg: ThroughTimeConfig, sweep: dict[str, A
     report.text(f"""
 ## 2. Accuracy against sequence length
 Each net is trained from scratch at each length: {cfg.steps} steps of Adam (lr {cfg.lr:g}) on
-fresh batches of {cfg.batch}; the LSTM and GRU with gate bias +{cfg.gate_bias:g}. Accuracy on
-1,000 fresh sequences; chance is 50%.
+fresh batches of {cfg.batch}; the LSTM and GRU with gate bias +{cfg.gate_bias:g}; seeds
+{cfg.seed}..{cfg.seed + cfg.train_seeds - 1}. Accuracy on 1,000 fresh sequences (table: one
+value per seed); chance is 50%.
 """)
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for kind in KINDS:
-        ax.plot(cfg.lengths, sweep[kind]["accuracy"], "o-", label=kind)
+        line, = ax.plot(cfg.lengths, sweep[kind]["mean_accuracy"], "o-", label=kind)
+        for length, accuracies in zip(cfg.lengths, sweep[kind]["accuracy"]):
+            ax.scatter([length] * len(accuracies), accuracies, color=line.get_color(),
+                       marker="x", alpha=0.6)
     ax.axhline(0.5, color="gray", linestyle=":", label="chance")
     ax.set_xlabel("sequence length T (steps between the bit and the answer + 1)")
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0.4, 1.02)
     ax.set_xticks(cfg.lengths)
-    ax.set_title(f"Remembering one bit: {cfg.steps} training steps per cell")
+    ax.set_title(f"Remembering one bit: {cfg.steps} Adam steps per net (x: each seed)")
     ax.grid(True, alpha=0.3)
     ax.legend()
     report.figure(fig, "accuracy_vs_length", "Accuracy against sequence length")
     text = report.table(["net", *(f"T = {n}" for n in cfg.lengths)],
-                        [[kind, *(f"{a:.1%}" for a in sweep[kind]["accuracy"])]
-                         for kind in KINDS])
+                        [[kind, *(" / ".join(f"{a:.0%}" for a in seeds)
+                                  for seeds in sweep[kind]["accuracy"])] for kind in KINDS])
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for kind, curve in after.items():
         ax.semilogy(np.arange(len(curve)), curve, label=kind)
     ax.set_xlabel("time step t")
     ax.set_ylabel("‖∂L/∂h_t‖")
-    ax.set_title(f"After training at T = {longest}")
+    ax.set_title(f"After training at T = {longest} (seed {cfg.seed})")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     report.figure(fig, "gradient_after_training",
