@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tinygrad_nd import Tensor, cli, optim
-from tinygrad_nd.experiments.through_time import (
+from tinygrad_nd.experiments.recurrent import (
     SequenceClassifier,
     accuracy,
     copy_task,

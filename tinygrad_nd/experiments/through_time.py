@@ -3,11 +3,11 @@
 A recurrent net is a deep net whose layers share one weight matrix: the gradient that reaches
 the state h_t from a loss at step T is a product of T - t Jacobians
 ``dh_s/dh_(s-1) = diag(tanh'(.)) W_hh`` for the RNN. Pascanu, Mikolov & Bengio (2013) show it
-vanishes when W_hh's largest singular value is below 1 (tanh' <= 1) and can explode only when
-its spectral radius is above 1. The LSTM (Hochreiter & Schmidhuber 1997) and the GRU (Cho et
-al. 2014) carry their state along an additive path whose factor per step is a gate (the
-forget gate f, the GRU's update gate z), so the gradient lasts as long as that gate stays
-near 1.
+must vanish when W_hh's largest singular value is below 1 (as tanh' <= 1) and can explode only
+when it is above 1; over many steps the spectral radius sets the rate. The LSTM (Hochreiter &
+Schmidhuber 1997) and the GRU (Cho et al. 2014) carry their state along an additive path whose
+factor per step is a gate (the forget gate f, the GRU's update gate z), so the gradient lasts
+as long as that gate stays near 1.
 
 The task is a one-symbol copy task with a silent delay (Bengio, Simard & Frasconi 1994's
 information latching; Hochreiter & Schmidhuber 1997, experiment 2): the first input is a
@@ -23,12 +23,17 @@ from typing import Any
 
 import numpy as np
 
-from .. import autograd, nn, optim
-from ..factories import Generator, zeros
-from ..tensor import Tensor
+from .. import optim
 from .common import Report, finish, progress, pyplot, set_progress
-
-KINDS = ("RNN", "LSTM", "GRU")
+from .recurrent import (
+    KINDS,
+    SequenceClassifier,
+    accuracy,
+    copy_task,
+    spectral_radius,
+    state_gradients,
+    train,
+)
 
 
 @dataclass
@@ -52,156 +57,6 @@ class ThroughTimeConfig:
     clip_length: int = 30
     clip_steps: int = 100
     seed: int = 0
-
-
-def copy_task(n: int, length: int, rng: np.random.Generator, noise: float = 0.0
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` sequences (length, n, 1) whose first input is a random bit +-1 and the rest zeros
-    (plus N(0, noise^2) distractors); the targets are the bits as 0/1 floats, shape (n,).
-
-    Examples
-    --------
-    >>> x, y = copy_task(4, 5, np.random.default_rng(0))
-    >>> x.shape, y.shape, bool(np.all(x[1:] == 0)), bool(np.all((x[0, :, 0] > 0) == (y == 1)))
-    ((5, 4, 1), (4,), True, True)
-    """
-    if length < 1:
-        raise ValueError(f"copy_task: length must be at least 1, got {length}")
-    x = np.zeros((length, n, 1))
-    if noise:
-        x[1:] = rng.normal(0.0, noise, (length - 1, n, 1))
-    bits = rng.choice([-1.0, 1.0], n)
-    x[0, :, 0] = bits
-    return x, (bits > 0).astype(np.float64)
-
-
-class SequenceClassifier(nn.Module):
-    """A one-layer ``nn.RNN`` (tanh), ``nn.LSTM`` or ``nn.GRU`` and a linear read-out of its
-    last state (one logit), in float64 so gradients of 1e-40 stay measurable.
-
-    ``gate_bias`` is added to the bias of the LSTM's forget gate (and subtracted from its input
-    gate) or of the GRU's update gate z, so that at initialisation the gate keeps a fraction
-    sigmoid(gate_bias) of the state per step (0: PyTorch's initialisation, f ~ z ~ 0.5).
-    ``radius`` rescales the RNN's W_hh to that spectral radius (None: PyTorch's uniform
-    initialisation, radius ~ 1/sqrt(3)).
-
-    Examples
-    --------
-    >>> net = SequenceClassifier("GRU", hidden=8, gate_bias=1.0, seed=0)
-    >>> x, _ = copy_task(3, 5, np.random.default_rng(0))
-    >>> net(Tensor(x)).shape
-    (3,)
-    """
-
-    def __init__(self, kind: str, hidden: int = 16, gate_bias: float = 0.0,
-                 radius: float | None = None, seed: int = 0) -> None:
-        super().__init__()
-        if kind not in KINDS:
-            raise ValueError(f"SequenceClassifier: kind must be one of {KINDS}, got {kind!r}")
-        self.kind = kind
-        layer = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}[kind]
-        self.rnn = layer(1, hidden, generator=Generator(seed), dtype=np.float64)
-        self.head = nn.Linear(hidden, 1, generator=Generator(seed + 10_000), dtype=np.float64)
-        with autograd.no_grad():
-            bias = self.rnn.bias_ih_l0.data.copy()
-            if kind == "LSTM":  # gates (i, f, g, o): open f, close i, as the GRU's coupled z
-                bias[hidden:2 * hidden] += gate_bias
-                bias[:hidden] -= gate_bias
-            elif kind == "GRU":  # gates (r, z, n): h' = (1 - z) n + z h
-                bias[hidden:2 * hidden] += gate_bias
-            self.rnn.bias_ih_l0.copy_(bias)
-            if radius is not None and kind == "RNN":
-                w = self.rnn.weight_hh_l0.data
-                self.rnn.weight_hh_l0.copy_(w * (radius / spectral_radius(w)))
-
-    def forward(self, x: Tensor) -> Tensor:
-        out, _ = self.rnn(x)
-        return self.head(out[-1])[:, 0]
-
-
-def spectral_radius(matrix: np.ndarray) -> float:
-    """The largest absolute eigenvalue."""
-    return float(np.max(np.abs(np.linalg.eigvals(matrix))))
-
-
-def state_gradients(model: SequenceClassifier, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """‖∂L/∂h_t‖ for t = 0 (the initial state) .. T, measured by the autograd.
-
-    The recurrent layer is stepped one input at a time through its public ``hx`` argument, so
-    every state h_t is a graph node; ``retain_grad`` keeps its gradient. L is the mean binary
-    cross-entropy of the batch; the norm is over the whole (batch, hidden) gradient.
-
-    Examples
-    --------
-    >>> x, y = copy_task(8, 20, np.random.default_rng(0))
-    >>> g = state_gradients(SequenceClassifier("RNN", hidden=8), x, y)
-    >>> g.shape, bool(g[0] < 1e-3 * g[-1])
-    ((21,), True)
-    """
-    rnn = model.rnn
-    h = zeros(1, x.shape[1], rnn.hidden_size, dtype=np.float64, requires_grad=True)
-    state: Any = (h, zeros(1, x.shape[1], rnn.hidden_size, dtype=np.float64)) \
-        if model.kind == "LSTM" else h
-    states = [h]
-    for t in range(x.shape[0]):
-        _, state = rnn(Tensor(x[t:t + 1], dtype=np.float64), state)
-        h = state[0] if model.kind == "LSTM" else state
-        h.retain_grad()
-        states.append(h)
-    logits = model.head(h[0])[:, 0]
-    nn.functional.binary_cross_entropy_with_logits(logits, Tensor(y)).backward()
-    return np.array([np.linalg.norm(s.grad.data) for s in states])
-
-
-def _parameter_vector(model: nn.Module) -> np.ndarray:
-    return np.concatenate([p.data.ravel() for p in model.parameters()])
-
-
-def _gradient_norm(model: nn.Module) -> float:
-    return float(np.sqrt(sum(float((p.grad.data ** 2).sum()) for p in model.parameters()
-                             if p.grad is not None)))
-
-
-def train(model: SequenceClassifier, length: int, steps: int, optimizer: Any,
-          rng: np.random.Generator, batch: int = 32, noise: float = 0.0,
-          clip: float | None = None, desc: str = "") -> dict[str, list[float]]:
-    """Train on fresh copy-task batches; per step: loss, gradient norm (before clipping) and
-    the norm of the parameter update ‖θ_(k+1) - θ_k‖. ``clip`` clips the gradient's norm
-    (Pascanu et al. 2013: g <- clip * g / ‖g‖ when ‖g‖ > clip).
-
-    Examples
-    --------
-    >>> net = SequenceClassifier("RNN", hidden=4)
-    >>> log = train(net, 5, 3, optim.SGD(net.parameters(), lr=0.1), np.random.default_rng(0),
-    ...             clip=0.01)
-    >>> len(log["loss"]), max(log["update_norm"]) <= 0.1 * 0.01 * (1 + 1e-6)
-    (3, True)
-    """
-    log: dict[str, list[float]] = {"loss": [], "grad_norm": [], "update_norm": []}
-    for _ in progress(range(steps), desc=desc, unit="step"):
-        x, y = copy_task(batch, length, rng, noise)
-        with np.errstate(all="ignore"):  # an exploding run may overflow: the log shows it
-            logits = model(Tensor(x, dtype=np.float64))
-            loss = nn.functional.binary_cross_entropy_with_logits(logits, Tensor(y))
-            optimizer.zero_grad()
-            loss.backward()
-            log["grad_norm"].append(_gradient_norm(model))
-            if clip is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), clip)
-            before = _parameter_vector(model)
-            optimizer.step()
-            log["update_norm"].append(float(np.linalg.norm(_parameter_vector(model) - before)))
-        log["loss"].append(float(loss.item()))
-    return log
-
-
-def accuracy(model: SequenceClassifier, length: int, rng: np.random.Generator, n: int = 1000,
-             noise: float = 0.0) -> float:
-    """Fraction of ``n`` fresh sequences whose bit the model outputs correctly."""
-    x, y = copy_task(n, length, rng, noise)
-    with autograd.no_grad():
-        logits = model(Tensor(x, dtype=np.float64)).data
-    return float(((logits > 0) == (y > 0)).mean())
 
 
 def _variants(gate_bias: float) -> dict[str, tuple[str, float]]:
@@ -335,25 +190,29 @@ def run_through_time(out: str | Path = "reports/through-time",
 
     ratio = {label: _geomean(v["first_over_last"]) for label, v in at_init.items()}
     rnn, lstm0, lstm, gru0, gru = (ratio[label] for label in _variants(cfg.gate_bias))
+    per_step = dict(zip(("rnn", "lstm0", "lstm", "gru0", "gru"),
+                        (v["factor_per_step"] for v in at_init.values())))
     longest = max(cfg.lengths)
     acc = {kind: sweep[kind]["mean_accuracy"][-1] for kind in KINDS}
-    plain, clipped = clipping.values()
+    plain = clipping["plain SGD"]
     report.text(f"""
 ## What this shows
 A recurrent net applies the same weights at every step, so the gradient that reaches an early
-state is a product of one Jacobian per step, and it shrinks (or grows) geometrically with the
-distance, exactly like the gradient of a deep sigmoid net shrinks with depth. Over
-{cfg.gradient_length} steps, the gradient reaching the first state of a freshly initialised
-tanh RNN is {rnn:.1e} times the gradient at the last state; an LSTM whose forget gate starts
-near open (bias +{cfg.gate_bias:g}) keeps {lstm:.1e} and a GRU whose update gate does keeps
-{gru:.1e}, but with PyTorch's initialisation (gates near 0.5) they keep only {lstm0:.1e} and
-{gru0:.1e}: the gate, not the architecture's name, carries the gradient. Trained with the same
-budget to remember one bit over {longest} steps, the RNN gets {acc['RNN']:.0%}, the LSTM
-{acc['LSTM']:.0%} and the GRU {acc['GRU']:.0%} right (mean over {cfg.train_seeds} seeds;
-chance: 50%). With a recurrent matrix of
-spectral radius {cfg.radius:g} the gradients explode (largest norm
-{max(plain['grad_norm']):.3g} in {cfg.clip_steps} steps); clipping their norm to {cfg.clip:g}
-(Pascanu et al. 2013) bounds every update by lr x {cfg.clip:g} = {cfg.clip_lr * cfg.clip:g}.
+state is a product of one Jacobian per step: it shrinks (or grows) geometrically with the
+distance, as the gradient of a deep sigmoid net shrinks with depth. At initialisation a tanh
+RNN passes back {per_step['rnn']:.2f} of the gradient per step, so after
+{cfg.gradient_length} steps only {rnn:.0e} of it reaches the first state; an LSTM and a GRU
+at PyTorch's initialisation (gates near 0.5) pass back {per_step['lstm0']:.2f} and
+{per_step['gru0']:.2f} per step ({lstm0:.0e}, {gru0:.0e}), and with their forget/update gate
+opened by a bias of {cfg.gate_bias:g}, {per_step['lstm']:.2f} and {per_step['gru']:.2f}
+({lstm:.0e}, {gru:.0e}): the open gate, not the name of the architecture, carries the
+gradient. Trained with the same budget to remember one bit over {longest} steps, the RNN gets
+{acc['RNN']:.0%}, the LSTM {acc['LSTM']:.0%} and the GRU {acc['GRU']:.0%} right (mean over
+{cfg.train_seeds} seed(s); chance: 50%). With a recurrent matrix of spectral radius
+{cfg.radius:g}, plain SGD meets gradient norms up to {max(plain['grad_norm']):.3g} (median
+{np.nanmedian(plain['grad_norm']):.3g}) and takes steps of length up to
+{max(plain['update_norm']):.3g}; clipping the norm to {cfg.clip:g} (Pascanu et al. 2013)
+bounds every step by lr x {cfg.clip:g} = {cfg.clip_lr * cfg.clip:g}.
 """)
     report.text(f"""
 ## Setup
@@ -436,9 +295,12 @@ Why the RNN's gradient vanishes: PyTorch draws W_hh from U(-1/sqrt(H), 1/sqrt(H)
 spectral radius is {rnn['spectral_radius_w_hh']:.2f} on average (about 1/sqrt(3) for large H),
 and tanh' <= 1, so each step backwards shrinks the gradient roughly by that factor: measured,
 {rnn['factor_per_step']:.2f} per step (the T-th root of the first-to-last ratio).
-Rescaling W_hh to a spectral radius rho (below) gives Pascanu et al.'s picture: below 1
-the gradient vanishes geometrically; above 1 it can stay or grow, until the states saturate
-(tanh' -> 0) and pull it down again.
+Pascanu et al. prove that the gradient must vanish when the largest singular value of W_hh
+is below 1 and can explode only when it is above 1. Over many steps the spectral radius rho
+sets the rate (for a random matrix the largest singular value is about 2 rho, so their bound
+is loose); rescaling W_hh to a given rho shows the turn near rho = 1: below it the gradient
+vanishes geometrically, above it the gradient can stay or grow, as far as the saturating
+tanh (tanh' -> 0) lets it.
 """)
     fig, ax = plt.subplots(figsize=(6.5, 4))
     radii = np.array(scan["radii"])
@@ -472,13 +334,14 @@ value per seed); chance is 50%.
 """)
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    for kind in KINDS:
-        line, = ax.plot(cfg.lengths, sweep[kind]["mean_accuracy"], "o-", label=kind)
+    for kind, style in zip(KINDS, ("o-", "s--", "^:")):  # (styles: coinciding lines show)
+        line, = ax.plot(cfg.lengths, sweep[kind]["mean_accuracy"], style, label=kind,
+                        markersize=8 if style == "o-" else 5)
         for length, accuracies in zip(cfg.lengths, sweep[kind]["accuracy"]):
             ax.scatter([length] * len(accuracies), accuracies, color=line.get_color(),
                        marker="x", alpha=0.6)
     ax.axhline(0.5, color="gray", linestyle=":", label="chance")
-    ax.set_xlabel("sequence length T (steps between the bit and the answer + 1)")
+    ax.set_xlabel("sequence length T (the bit is the first of T inputs)")
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0.4, 1.02)
     ax.set_xticks(cfg.lengths)
@@ -542,5 +405,19 @@ times the gradient), on the same batches with and without
         rows.append([name, f"{np.nanmedian(grads):.3g}", f"{np.nanmax(grads):.3g}",
                      f"{np.mean(grads > cfg.clip):.0%}", f"{np.nanmax(run['update_norm']):.3g}",
                      f"{np.mean(run['loss'][-10:]):.3g}", f"{run['accuracy']:.1%}"])
-    return report.table(["run", "median ‖g‖", "max ‖g‖", "steps with ‖g‖ > clip",
+    text = report.table(["run", "median ‖g‖", "max ‖g‖", "steps with ‖g‖ > clip",
                          "max ‖Δθ‖", "final loss (last 10)", "accuracy"], rows)
+    plain = clipping["plain SGD"]
+    jump = int(np.nanargmax(plain["update_norm"]))
+    later = np.array(plain["grad_norm"][jump + 1:])
+    report.text(f"""
+The plain run's longest step, {plain['update_norm'][jump]:.3g} at step {jump + 1}, is
+{plain['update_norm'][jump] / (cfg.clip_lr * cfg.clip):.3g} times the clipped bound; after it,
+its gradient norm has median {np.nanmedian(later) if later.size else float('nan'):.3g}.
+Pascanu et al. picture an exploding gradient as a steep wall in the loss surface: a full
+gradient step there jumps far across it, possibly into a flat region where learning stalls;
+clipping keeps the step's direction and only shortens it. Accuracy counts the sign of the
+logit only: a loss near ln 2 = 0.69 with a high accuracy means right answers given with little
+confidence. One seed ({cfg.seed}); the numbers change with it.
+""")
+    return text
