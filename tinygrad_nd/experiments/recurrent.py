@@ -90,12 +90,16 @@ def spectral_radius(matrix: np.ndarray) -> float:
     return float(np.max(np.abs(np.linalg.eigvals(matrix))))
 
 
-def state_gradients(model: SequenceClassifier, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """‖∂L/∂h_t‖ for t = 0 (the initial state) .. T, measured by the autograd.
+def state_gradients(model: SequenceClassifier, x: np.ndarray, y: np.ndarray,
+                    cell: bool = False) -> np.ndarray:
+    """‖∂L/∂h_t‖ for t = 0 (the initial state) .. T, measured by the autograd. With
+    ``cell=True``, the LSTM's ‖∂L/∂c_t‖ for t = 0 .. T - 1 instead: the cell is where an LSTM
+    keeps what it remembers (the c_T the layer returns is a copy that h_T does not read).
 
     The recurrent layer is stepped one input at a time through its public ``hx`` argument, so
-    every state h_t is a graph node; ``retain_grad`` keeps its gradient. L is the mean binary
-    cross-entropy of the batch; the norm is over the whole (batch, hidden) gradient.
+    every state h_t (and c_t) is a graph node; ``retain_grad`` keeps its gradient. L is the
+    mean binary cross-entropy of the batch; the norm is over the whole (batch, hidden)
+    gradient.
 
     Examples
     --------
@@ -104,16 +108,21 @@ def state_gradients(model: SequenceClassifier, x: np.ndarray, y: np.ndarray) -> 
     >>> g.shape, bool(g[0] < 1e-3 * g[-1])
     ((21,), True)
     """
-    rnn = model.rnn
-    h = zeros(1, x.shape[1], rnn.hidden_size, dtype=np.float64, requires_grad=True)
-    state: Any = (h, zeros(1, x.shape[1], rnn.hidden_size, dtype=np.float64)) \
-        if model.kind == "LSTM" else h
-    states = [h]
+    lstm = model.kind == "LSTM"
+    if cell and not lstm:
+        raise ValueError(f"state_gradients: cell=True needs an LSTM, got a {model.kind}")
+    shape = (1, x.shape[1], model.rnn.hidden_size)
+    h = zeros(*shape, dtype=np.float64, requires_grad=True)
+    c = zeros(*shape, dtype=np.float64, requires_grad=True)
+    state: Any = (h, c) if lstm else h
+    states = [c if cell else h]
     for t in range(x.shape[0]):
-        _, state = rnn(Tensor(x[t:t + 1], dtype=np.float64), state)
-        h = state[0] if model.kind == "LSTM" else state
-        h.retain_grad()
-        states.append(h)
+        _, state = model.rnn(Tensor(x[t:t + 1], dtype=np.float64), state)
+        h = state[0] if lstm else state
+        if not cell or t + 1 < x.shape[0]:
+            kept = state[1] if cell else h
+            kept.retain_grad()
+            states.append(kept)
     logits = model.head(h[0])[:, 0]
     nn.functional.binary_cross_entropy_with_logits(logits, Tensor(y)).backward()
     return np.array([np.linalg.norm(s.grad.data) for s in states])
