@@ -89,7 +89,19 @@ def test_gated_net_with_open_gate_learns_the_short_copy_task():
     assert accuracy(model, 10, np.random.default_rng(1), n=500) > 0.9
 
 
+def test_lstm_cell_gradients_stop_before_the_copy_the_read_out_ignores():
+    x, y = copy_task(8, 20, np.random.default_rng(0))
+    lstm = SequenceClassifier("LSTM", 8, gate_bias=2.0)
+    cells, states = state_gradients(lstm, x, y, cell=True), state_gradients(lstm, x, y)
+    assert cells.shape == (20,) and states.shape == (21,) and np.all(cells > 0)
+    # c_1 feeds h_T directly through the open forget gate; h_1 only through the gates
+    assert cells[1] > states[1]
+
+
 def test_bad_arguments_name_the_function():
+    with pytest.raises(ValueError, match="state_gradients: cell=True needs an LSTM"):
+        state_gradients(SequenceClassifier("GRU", 4), *copy_task(2, 3, np.random.default_rng(0)),
+                        cell=True)
     with pytest.raises(ValueError, match="copy_task: length"):
         copy_task(3, 0, np.random.default_rng(0))
     with pytest.raises(ValueError, match="SequenceClassifier: kind"):
