@@ -146,6 +146,7 @@ def train(model: SequenceClassifier, length: int, steps: int, optimizer: Any,
 
     Examples
     --------
+    >>> from tinygrad_nd import optim
     >>> net = SequenceClassifier("RNN", hidden=4)
     >>> log = train(net, 5, 3, optim.SGD(net.parameters(), lr=0.1), np.random.default_rng(0),
     ...             clip=0.01)
