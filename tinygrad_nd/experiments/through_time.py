@@ -215,9 +215,9 @@ opened by a bias of {cfg.gate_bias:g}, {per_step['lstm']:.2f} and {per_step['gru
 gradient. Trained with the same budget to remember one bit over {longest} steps, the RNN gets
 {acc['RNN']:.0%}, the LSTM {acc['LSTM']:.0%} and the GRU {acc['GRU']:.0%} right (mean over
 {cfg.train_seeds} seed(s); chance: 50%). With a recurrent matrix of spectral radius
-{cfg.radius:g}, plain SGD meets gradient norms up to {max(plain['grad_norm']):.3g} (median
+{cfg.radius:g}, plain SGD meets gradient norms up to {np.nanmax(plain['grad_norm']):.3g} (median
 {np.nanmedian(plain['grad_norm']):.3g}) and takes steps of length up to
-{max(plain['update_norm']):.3g}; clipping the norm to {cfg.clip:g} (Pascanu et al. 2013)
+{np.nanmax(plain['update_norm']):.3g}; clipping the norm to {cfg.clip:g} (Pascanu et al. 2013)
 bounds every step by lr x {cfg.clip:g} = {cfg.clip_lr * cfg.clip:g}, and the two runs end at
 {plain['accuracy']:.0%} (plain) and {clipped['accuracy']:.0%} (clipped) accuracy.
 """)
