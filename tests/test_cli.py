@@ -15,6 +15,8 @@ TINY = {
     "remedies": ["--epochs", "1", "--long-epochs", "1", "--seeds", "1", "--images", "200",
                  "--validation", "100", "--pretrain-epochs", "1"],
     "depth": ["--epochs", "1", "--images", "300", "--depths", "1", "2"],
+    "through-time": ["--lengths", "4", "6", "--steps", "3", "--gradient-length", "12",
+                     "--seeds", "2", "--clip-steps", "3", "--clip-length", "6"],
 }
 TINY["foundations"] = ["--init-images", "300", "--init-epochs", "1", "--overfit-images", "100",
                        "--overfit-epochs", "2", "--dropout-epochs", "1", "--dropout-hidden", "30",

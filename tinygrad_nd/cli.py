@@ -22,11 +22,13 @@ from .experiments import (
     ExplodingConfig,
     FoundationsConfig,
     RemediesConfig,
+    ThroughTimeConfig,
     VanishingConfig,
     run_depth,
     run_exploding,
     run_foundations,
     run_remedies,
+    run_through_time,
     run_vanishing,
 )
 from .experiments.common import set_progress
@@ -47,6 +49,10 @@ EXPERIMENTS: dict[str, tuple[type, Callable[..., Any], str]] = {
                  "tuned learning rate, over several seeds"),
     "depth": (DepthConfig, run_depth, "Nielsen's accuracy-versus-depth table (1-4 hidden layers), "
               "lambda scaled to the number of images"),
+    "through-time": (ThroughTimeConfig, run_through_time,
+                     "vanishing and exploding gradients through time: a tanh RNN against an LSTM "
+                     "and a GRU (||dL/dh_t|| against t, accuracy against sequence length, "
+                     "gradient clipping)"),
 }
 EXPERIMENTS["foundations"] = (
     FoundationsConfig, run_foundations,
@@ -145,6 +151,8 @@ FIELD_TYPES: dict[str, Callable[[str], Any]] = {
 FIELD_OVERRIDES: dict[tuple[str, str], Callable[[str], Any]] = {
     ("vanishing", "epochs"): non_negative_int,  # 0: only the measurement at initialisation
     ("vanishing", "saturation_steps"): non_negative_int,  # 0: no saturation section
+    ("through-time", "gate_bias"): non_negative_float,  # 0: PyTorch's initialisation
+    ("through-time", "noise"): non_negative_float,  # 0: silent inputs after the bit
 }
 # Training images available per dataset (the embedded digits keep at least one for testing).
 MAX_IMAGES = {"digits": 4999, "fashion": 60000, "mnist": 60000}
