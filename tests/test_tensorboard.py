@@ -32,7 +32,7 @@ def expected_gradient_curves(monitor):
     h = monitor.history
     return {
         **{f"bias_grad/{n}": h["bias_grad"][:, i] for i, n in enumerate(monitor.layers)
-           if n != "2"},
+           if monitor.paths[i] != "2"},  # (the layer built without a bias)
         **{f"weight_grad/{n}": h["weight_grad"][:, i] for i, n in enumerate(monitor.layers)},
         **{f"update_ratio/{n}": h["update_ratio"][1:, i] for i, n in enumerate(monitor.layers)},
     }

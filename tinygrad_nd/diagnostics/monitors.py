@@ -187,7 +187,7 @@ class GradientMonitor(_Monitor):
     def to_tensorboard(self, logdir: str | Path, wall_time: float | None = None) -> Path:
         """Write the history to a TensorBoard event file in `logdir`; returns its path.
 
-        One curve per metric and layer, tagged `metric/layer` (`bias_grad/0`), against
+        One curve per metric and layer, tagged `metric/layer` (`bias_grad/hidden 1`), against
         the backward pass. Values that were never measured are left out: a layer without
         bias (its `bias_grad` is NaN throughout) and the first row of `update_ratio`;
         any other NaN (a gradient that became NaN) is written as it is.
@@ -202,7 +202,7 @@ class GradientMonitor(_Monitor):
         >>> net(tg.randn(5, 4)).sum().backward()
         >>> path = monitor.to_tensorboard(tempfile.mkdtemp())   # tensorboard --logdir <that>
         >>> sorted({s.tag for s in tensorboard.read(path)})
-        ['bias_grad/0', 'bias_grad/2', 'weight_grad/0', 'weight_grad/2']
+        ['bias_grad/hidden 1', 'bias_grad/output', 'weight_grad/hidden 1', 'weight_grad/output']
         """
         h = self.history
         scalars = []
