@@ -158,9 +158,12 @@ from .nn.functional import (  # layer functions PyTorch also has as torch.<name>
 from .reductions import all, amax, amin, any, argmax, argmin, max, min
 from .registry import OPS, register_op, registry
 from .tensor import Tensor
+from .threads import apply_default_policy, blas_thread_count, blas_threads, set_blas_threads
 from .train import History, evaluate, fit
 
 __version__ = "0.1.0"
+
+apply_default_policy()  # one BLAS thread for small matrices, unless you chose (see threads.py)
 
 # Heavier subpackages load on first use (`tg.viz`, `tg.diagnostics` ...), keeping import fast.
 _LAZY = ("diagnostics", "experiments", "network2", "testing", "viz")
@@ -185,7 +188,7 @@ __all__ = [
     "no_grad", "ones", "ones_like", "rand", "rand_like", "randint", "randn", "randn_like",
     "register_op", "registry", "set_default_dtype", "set_grad_enabled", "softmax", "split",
     "stack", "tensor", "where", "zeros", "zeros_like", "data", "nn", "optim",
-    "History", "evaluate", "fit",
+    "History", "evaluate", "fit", "blas_thread_count", "blas_threads", "set_blas_threads",
     # p14-select
     "chunk", "diag_embed", "diagonal", "flip", "gather", "index_select", "masked_fill",
     "masked_select", "moveaxis", "movedim", "narrow", "nonzero", "repeat", "repeat_interleave",
