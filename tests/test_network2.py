@@ -64,3 +64,14 @@ def test_initialisers_have_the_book_spreads():
     assert abs(net.weights[0].std() - 1 / np.sqrt(784)) < 0.002
     net.large_weight_initializer()
     assert abs(net.weights[0].std() - 1.0) < 0.02 and abs(net.biases[0].std() - 1.0) < 0.2
+
+
+def test_network2_imports_first_in_a_fresh_process():
+    """network2 once imported experiments, whose foundations import network2: a cycle that
+    failed only when network2 was the first module imported."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import tinygrad_nd.network2"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -19,7 +19,6 @@ import numpy as np
 
 from . import autograd, nn
 from ._atomic import atomic_write
-from .experiments.common import build_net
 from .factories import Generator
 from .tensor import Tensor
 
@@ -127,12 +126,14 @@ class Network:
 
     def default_weight_initializer(self) -> None:
         """Weights N(0, 1/n_in), biases N(0, 1)."""
-        self.model = build_net(self.sizes, init="nielsen", seed=self.seed)
+        self.model = nn.mlp(self.sizes, "sigmoid", "nielsen", "sigmoid",
+                            generator=Generator(self.seed))
         self._to_float64()
 
     def large_weight_initializer(self) -> None:
         """Weights and biases N(0, 1) (the book's first, worse choice)."""
-        self.model = build_net(self.sizes, init="large", seed=self.seed)
+        self.model = nn.mlp(self.sizes, "sigmoid", "large", "sigmoid",
+                            generator=Generator(self.seed))
         self._to_float64()
 
     def _to_float64(self) -> None:
