@@ -159,6 +159,7 @@ from .reductions import all, amax, amin, any, argmax, argmin, max, min
 from .registry import OPS, register_op, registry
 from .tensor import Tensor
 from .train import History, evaluate, fit
+from .jit import jit  # noqa: E402  (a compiled training step; see tinygrad_nd/jit.py)
 
 __version__ = "0.1.0"
 
