@@ -136,6 +136,7 @@ from .functional import (
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .hooks import RemovableHandle
+from .jit import jit  # a compiled training step (tinygrad_nd/jit.py)
 from .nn.functional import (  # layer functions PyTorch also has as torch.<name>
     avg_pool2d,
     celu,
@@ -159,7 +160,6 @@ from .reductions import all, amax, amin, any, argmax, argmin, max, min
 from .registry import OPS, register_op, registry
 from .tensor import Tensor
 from .train import History, evaluate, fit
-from .jit import jit  # noqa: E402  (a compiled training step; see tinygrad_nd/jit.py)
 
 __version__ = "0.1.0"
 
@@ -187,6 +187,8 @@ __all__ = [
     "register_op", "registry", "set_default_dtype", "set_grad_enabled", "softmax", "split",
     "stack", "tensor", "where", "zeros", "zeros_like", "data", "nn", "optim",
     "History", "evaluate", "fit",
+    # issue #17: a compiled training step
+    "jit",
     # p14-select
     "chunk", "diag_embed", "diagonal", "flip", "gather", "index_select", "masked_fill",
     "masked_select", "moveaxis", "movedim", "narrow", "nonzero", "repeat", "repeat_interleave",

@@ -5,8 +5,8 @@ Most of a training step is registered ops (recorded by the graph) and the optimi
 by the jit). Two things are neither: dropout draws a random mask, and batch normalisation
 updates its running statistics in place. Each is one small function here, marked
 ``@side_effect``: called normally it just runs; while a jit records, the recorder runs it and
-notes the call (function, arguments, result), so a replay calls the same function again with the new step's
-arrays and draws, bit for bit what the eager step would have done.
+notes the call (function, arguments, result), so a replay calls the same function again with
+the new step's arrays and draws, bit for bit what the eager step would have done.
 
 Examples
 --------
