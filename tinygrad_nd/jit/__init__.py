@@ -144,8 +144,10 @@ class Jit:
         elif entry is not None and entry.refused is not None:
             return self._eager(entry.refused, args, kwargs)
         elif entry is None and self._entries:
+            recorded = "; ".join(_describe_key(k) for k in self._entries)
             self._refuse_strict("the arguments' shapes, dtypes or values, or grad mode, "
-                                f"differ from every recording ({_describe_key(key)})")
+                                f"differ from every recording: got {_describe_key(key)}, "
+                                f"recorded {recorded}")
         if entry is None:
             if len(self._entries) >= _MAX_SIGNATURES:
                 self._entries.pop(next(iter(self._entries)))
@@ -223,8 +225,8 @@ def _signature(values: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def _describe_key(key: Any) -> str:
     args, names, grad_mode = key
-    parts = [f"{k[1]} {k[2]}" if k[0] in "TA" else repr(k[2]) if k[0] == "V" else "object"
-             for k in args]
+    parts = [f"{k[1]} {np.dtype(k[2]).name}" if k[0] in "TA" else repr(k[2]) if k[0] == "V"
+             else "object" for k in args]
     return f"arguments ({', '.join(parts)}), grad mode {grad_mode}"
 
 

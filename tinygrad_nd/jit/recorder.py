@@ -401,7 +401,8 @@ def compare(a: Any, b: Any, where: str = "step") -> str | None:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)) or a.shape != b.shape \
                 or a.dtype != b.dtype or not np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"):
-            return f"an array computed outside the ops changed ({where})"
+            shape = getattr(a, "shape", getattr(b, "shape", "?"))
+            return f"an array of shape {shape} computed outside the ops changed ({where})"
         return None
     if isinstance(a, (tuple, list)):
         if type(a) is not type(b) or len(a) != len(b):
