@@ -212,7 +212,7 @@ class Recorder:
 
     def on_optimizer(self, opt: Optimizer, what: str, set_to_none: bool = True) -> None:
         params = opt._all_params()
-        self.optimizers[id(opt)] = (opt, [id(p) for p in params])
+        self.optimizers[id(opt)] = (opt, param_ids(opt))
         if what == "step":
             self.explained.update(id(p) for p in params)
             self.events.append(("step", opt))
@@ -389,6 +389,11 @@ class Patches:
         for owner, name, value in reversed(self.saved):
             setattr(owner, name, value)
         self.saved.clear()
+
+
+def param_ids(opt: Optimizer) -> list[int]:
+    """Identity of an optimizer's parameter groups and their parameters, in order."""
+    return [i for group in opt.param_groups for i in (id(group), *map(id, group["params"]))]
 
 
 def module_hooks(module: Module) -> bool:

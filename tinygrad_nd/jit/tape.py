@@ -17,8 +17,9 @@ import numpy as np
 from .. import autograd, engine
 from .. import dtypes as _dtypes
 from ..autograd import Context
+from ..optim.optimizer import _NO_STATE, Optimizer
 from ..tensor import Tensor
-from .recorder import Recorder, module_hooks
+from .recorder import Recorder, module_hooks, param_ids
 
 _UNCHANGED = ([0], 0)  # a version counter that never moves: a replayed context checks nothing
 
@@ -68,8 +69,8 @@ class Tape:
                 return f"a tensor of shape {shape} read by the step changed shape, dtype or " \
                        "requires_grad"
         for opt, ids in self.optimizers:
-            if [id(p) for group in opt.param_groups for p in group["params"]] != ids:
-                return f"the parameters of {type(opt).__name__} changed"
+            if param_ids(opt) != ids:
+                return f"the parameter groups of {type(opt).__name__} changed"
         for module, training in self.modules:
             if module.training != training:
                 return f"{type(module).__name__}.training changed"
@@ -202,8 +203,32 @@ class Tape:
     def _set_grad(self, i: int, target: int, ref: tuple[Any, ...]) -> list[str]:
         return [f"{self._tensor(target)}.grad = {self._value(ref)}"]
 
-    def _step(self, i: int, opt: Any) -> list[str]:
-        return [f"{self._const(opt, type(opt).__name__.lower())}.step()"]
+    def _step(self, i: int, opt: Optimizer) -> list[str]:
+        """:meth:`Optimizer.step` written out for these parameters: each parameter's change
+        from ``opt.update`` first, then all of them added in place (the same two phases, so
+        an error half way still changes nothing); its shape and dtype checks hold by
+        construction (the tape's gradients have their parameter's shape and dtype)."""
+        o = self._const(opt, type(opt).__name__.lower())
+        self.namespace["NO_STATE"] = _NO_STATE
+        lines = [f"state = {o}.state", f"update = {o}.update"]
+        changes = []
+        for g, group in enumerate(opt.param_groups):
+            grp = self._const(group, f"{o}_group{g}")
+            for p in group["params"]:
+                t = self._const(p, f"{o}_param{len(changes)}")
+                k = len(changes)
+                lines += [f"grad = {t}.grad",
+                          f"if grad is not None: change{k}, state{k} = update({t}.data, "
+                          f"grad.data, state.get({id(p)}, NO_STATE), {grp})",
+                          f"else: change{k} = None"]
+                changes.append((k, t, id(p)))
+        lines.append("with errstate(all='ignore'):")
+        for k, t, key in changes:
+            lines += [f"    if change{k} is not None:",
+                      f"        np.add({t}.data, change{k}, out={t}.data, casting='unsafe')",
+                      f"        {t}._version[0] += 1",
+                      f"        if state{k} or {key} in state: state[{key}] = state{k}"]
+        return lines
 
     def _zero_grad(self, i: int, opt: Any, set_to_none: bool) -> list[str]:
         return [f"{self._const(opt, type(opt).__name__.lower())}.zero_grad({set_to_none!r})"]
