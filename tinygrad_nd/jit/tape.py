@@ -210,7 +210,7 @@ class Tape:
         construction (the tape's gradients have their parameter's shape and dtype)."""
         o = self._const(opt, type(opt).__name__.lower())
         self.namespace["NO_STATE"] = _NO_STATE
-        lines = [f"state = {o}.state", f"update = {o}.update"]
+        lines = [f"state = {o}.state"]
         changes = []
         for g, group in enumerate(opt.param_groups):
             grp = self._const(group, f"{o}_group{g}")
@@ -218,7 +218,7 @@ class Tape:
                 t = self._const(p, f"{o}_param{len(changes)}")
                 k = len(changes)
                 lines += [f"grad = {t}.grad",
-                          f"if grad is not None: change{k}, state{k} = update({t}.data, "
+                          f"if grad is not None: change{k}, state{k} = {o}.update({t}.data, "
                           f"grad.data, state.get({id(p)}, NO_STATE), {grp})",
                           f"else: change{k} = None"]
                 changes.append((k, t, id(p)))
