@@ -267,3 +267,38 @@ def test_tensor_arguments_and_the_tape_text():
     for call in ("linear_forward", "cross_entropy_backward_arrays", "sgd.update",
                  "accumulate("):
         assert call in text
+
+
+def test_the_depth_experiments_step_compiled_changes_no_number(tmp_path):
+    from tinygrad_nd import data
+    from tinygrad_nd.experiments.common import (
+        build_net,
+        compiled_train_step,
+        nielsen_cross_entropy,
+        one_hot,
+        train_step,
+    )
+    from tinygrad_nd.experiments.depth import DepthConfig, run_depth
+    from tinygrad_nd.experiments.vanishing import nielsen_optimizer
+
+    train, _ = data.mnist_5k(split=(200, 10))
+    xs, ys = train.arrays
+
+    def weights(compiled):
+        model = build_net([784, 30, 30, 10], seed=0)
+        opt = nielsen_optimizer(model, 0.1, 5.0, len(xs))
+        step = compiled_train_step(model, nielsen_cross_entropy, opt) if compiled else None
+        loader = data.DataLoader(data.TensorDataset(xs, one_hot(ys)), 10, shuffle=True, seed=0)
+        for xb, yb in loader:
+            if compiled:
+                step(xb, yb)
+            else:
+                train_step(model, nielsen_cross_entropy, opt, xb, yb)
+        return [p.data.copy() for p in model.parameters()], step
+
+    (eager, _), (compiled, step) = weights(False), weights(True)
+    assert step.replays == 18
+    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled))
+    runs = [run_depth(tmp_path / str(j), DepthConfig(epochs=1, images=300, depths=(1, 2), jit=j),
+                      verbose=False) for j in (False, True)]
+    assert runs[0]["curves"] == runs[1]["curves"]

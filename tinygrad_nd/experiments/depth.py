@@ -12,6 +12,7 @@ from .common import (
     Report,
     accuracy,
     build_net,
+    compiled_train_step,
     finish,
     load_images,
     nielsen_cross_entropy,
@@ -38,6 +39,7 @@ class DepthConfig:
     images: int = 4000
     dataset: str = "digits"
     seed: int = 0
+    jit: bool = True  # compile the training step (tg.jit: the same numbers, faster)
 
 
 def run_depth(out: str | Path = "reports/depth", cfg: DepthConfig | None = None,
@@ -60,10 +62,12 @@ held-out images. Nielsen's numbers are for the full 50,000/10,000 MNIST split.
         manual_seed(cfg.seed)
         model = build_net([784] + [cfg.width] * k + [10], seed=cfg.seed)
         opt = nielsen_optimizer(model, cfg.eta, cfg.lmbda, len(xs))
+        step = (compiled_train_step(model, nielsen_cross_entropy, opt) if cfg.jit else
+                lambda x, y, m=model, o=opt: train_step(m, nielsen_cross_entropy, o, x, y))
         curve = []
         for _ in progress(range(cfg.epochs), desc=f"{k} hidden layers", unit="epoch"):
             for xb, yb in loader:
-                train_step(model, nielsen_cross_entropy, opt, xb, yb)
+                step(xb, yb)
             curve.append(accuracy(model, xt, yt))
         results["accuracy"][k] = curve[-1] if curve else accuracy(model, xt, yt)
         results["curves"][k] = curve

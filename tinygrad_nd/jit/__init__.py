@@ -136,7 +136,8 @@ class Jit:
             reason = entry.tape.blocked()
             if reason is None:
                 self.replays += 1
-                return entry.tape.run(flat)
+                with entry.tape.lock:  # replays share the tape's contexts: one at a time
+                    return entry.tape.run(flat)
             if reason.startswith("eager:"):  # hooks/observers now: run eagerly, keep the tape
                 return self._eager(reason[6:], args, kwargs)
             self._refuse_strict(f"the call does not match the recording ({reason})")

@@ -10,6 +10,7 @@ recorded order), the optimizer and the side effects. Its source is :meth:`Tape.s
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ class Tape:
 
     def __init__(self, rec: Recorder) -> None:
         self.nodes = rec.nodes
+        self.lock = threading.Lock()
         self.args = rec.args  # the arguments of the recording (their kinds: Tensor or not)
         self.params = [(kind[1], kind[1].data.shape, kind[1].data.dtype, kind[1].requires_grad)
                        for kind in rec.nodes if kind[0] == "param"]
