@@ -9,6 +9,7 @@ import pytest
 matplotlib.use("Agg")
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PAGES = sorted((DOCS / "tutorials").glob("*.md")) + [DOCS / "index.md", DOCS / "performance.md"]
+PAGES.append(DOCS / "jit.md")  # issue #17: the compiled step's page
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
 

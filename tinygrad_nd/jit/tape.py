@@ -219,11 +219,12 @@ class Tape:
             for p in group["params"]:
                 t = self._const(p, f"{o}_param{len(changes)}")
                 k = len(changes)
+                key = self._const(id(p), f"key_{t}")  # the optimizer's state is keyed by id
                 lines += [f"grad = {t}.grad",
                           f"if grad is not None: change{k}, state{k} = {o}.update({t}.data, "
-                          f"grad.data, state.get({id(p)}, NO_STATE), {grp})",
+                          f"grad.data, state.get({key}, NO_STATE), {grp})",
                           f"else: change{k} = None"]
-                changes.append((k, t, id(p)))
+                changes.append((k, t, key))
         lines.append("with errstate(all='ignore'):")
         for k, t, key in changes:
             lines += [f"    if change{k} is not None:",
