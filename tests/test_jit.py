@@ -44,18 +44,22 @@ def batches(kind: str, steps: int, sizes: tuple[int, ...] = (6,)) -> list[tuple]
             for n in (sizes * steps)[:steps]]
 
 
-def train(kind: str, opt_name: str, compiled: bool, data: list[tuple]) -> dict:
-    """Run the steps eagerly or compiled; everything a step may change, copied."""
-    model = make_model(kind)
-    opt = make_optimizer(opt_name, model)
-
+def training_step(model: nn.Module, opt: optim.Optimizer):
+    """The usual step: forward, zero_grad, backward, step; returns the loss."""
     def step(x, y):
         loss = F.cross_entropy(model(tg.Tensor(x)), y)
         opt.zero_grad()
         loss.backward()
         opt.step()
         return loss
+    return step
 
+
+def train(kind: str, opt_name: str, compiled: bool, data: list[tuple]) -> dict:
+    """Run the steps eagerly or compiled; everything a step may change, copied."""
+    model = make_model(kind)
+    opt = make_optimizer(opt_name, model)
+    step = training_step(model, opt)
     run = tg.jit(step) if compiled else step
     losses = [run(x, y).item() for x, y in data]
     state = {id(p): i for i, p in enumerate(model.parameters())}
@@ -176,16 +180,7 @@ def test_grad_mode_and_training_flag_are_part_of_the_match():
 
 def test_hooks_added_after_compiling_run_eagerly_with_a_warning():
     model = make_model("mlp")
-    opt = optim.SGD(model.parameters(), lr=0.1)
-
-    @tg.jit
-    def step(x, y):
-        loss = F.cross_entropy(model(tg.Tensor(x)), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-
+    step = tg.jit(training_step(model, optim.SGD(model.parameters(), lr=0.1)))
     (x, y), = batches("mlp", 1)
     for _ in range(3):
         step(x, y)
