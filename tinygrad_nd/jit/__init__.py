@@ -211,14 +211,19 @@ class _Entry:
 
 
 def _signature(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What a call must share with a recording to replay it: arrays' shapes and dtypes,
+    Tensors' too and their requires_grad, other values themselves (objects by identity)."""
     key = []
     for v in values:
-        if isinstance(v, Tensor):
-            key.append(("T", v.data.shape, v.data.dtype.str, v.requires_grad))
+        kind = type(v)
+        if kind is np.ndarray:
+            key.append(("A", v.shape, v.dtype))
+        elif isinstance(v, Tensor):
+            key.append(("T", v.data.shape, v.data.dtype, v.requires_grad))
         elif isinstance(v, np.ndarray):
-            key.append(("A", v.shape, v.dtype.str))
+            key.append(("A", v.shape, v.dtype, kind))
         elif isinstance(v, (int, float, bool, str, bytes, np.generic)) or v is None:
-            key.append(("V", type(v).__name__, v))
+            key.append(("V", kind, v))
         else:
             key.append(("O", id(v)))
     return tuple(key)
@@ -226,7 +231,7 @@ def _signature(values: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def _describe_key(key: Any) -> str:
     args, names, grad_mode = key
-    parts = [f"{k[1]} {np.dtype(k[2]).name}" if k[0] in "TA" else repr(k[2]) if k[0] == "V"
+    parts = [f"{k[1]} {k[2].name}" if k[0] in "TA" else repr(k[2]) if k[0] == "V"
              else "object" for k in args]
     return f"arguments ({', '.join(parts)}), grad mode {grad_mode}"
 

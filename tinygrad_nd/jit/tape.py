@@ -20,7 +20,7 @@ from .. import dtypes as _dtypes
 from ..autograd import Context
 from ..optim.optimizer import _NO_STATE, Optimizer
 from ..tensor import Tensor
-from .recorder import Recorder, module_hooks, param_ids
+from .recorder import Recorder, param_ids
 
 _UNCHANGED = ([0], 0)  # a version counter that never moves: a replayed context checks nothing
 
@@ -55,30 +55,40 @@ class Tape:
         body.append(f"return {self._result(rec.result)}")
         lines += ["    " + line for line in body]
         self.source = "\n".join(lines)
-        exec(compile(self.source, "<tg.jit tape>", "exec"), self.namespace)  # noqa: S102
-        self.run = self.namespace["replay"]
+        self.namespace.update(autograd=autograd, param_ids=param_ids)
+        guards = "\n".join(self._guards())
+        exec(compile(self.source + "\n\n\n" + guards, "<tg.jit tape>", "exec"),  # noqa: S102
+             self.namespace)
+        self.run, self.blocked = self.namespace["replay"], self.namespace["blocked"]
 
     # ---- guards ---------------------------------------------------------------------------
-    def blocked(self) -> str | None:
-        """Why this call may not be replayed (``eager:`` reasons keep the tape), or None."""
-        if autograd._open_observers:
-            return "eager:an engine observer is open (autograd.observe, grad_health)"
+    def _guards(self) -> list[str]:
+        """``blocked()``: why a call may not be replayed (reasons starting ``eager:`` keep the
+        tape: the call runs eagerly), or None; straight-line code like the tape."""
+        lines = ["def blocked():", "    if autograd._open_observers: return "
+                 + repr("eager:an engine observer is open (autograd.observe, grad_health)")]
         for t, shape, dtype, requires_grad in self.params:
-            if t._hooks:
-                return f"eager:a tensor hook on a tensor of shape {shape} (e.g. a GradientMonitor)"
-            data = t.data
-            if data.shape != shape or data.dtype != dtype or t.requires_grad != requires_grad:
-                return f"a tensor of shape {shape} read by the step changed shape, dtype or " \
-                       "requires_grad"
+            p = self._const(t, "t")
+            hook = f"eager:a tensor hook on a tensor of shape {shape} (e.g. a GradientMonitor)"
+            changed = f"a tensor of shape {shape} read by the step changed shape, dtype or " \
+                      "requires_grad"
+            lines += [f"    if {p}._hooks: return {hook!r}",
+                      f"    d = {p}.data",
+                      f"    if d.shape != {shape!r} or d.dtype != {self._literal(dtype)} or "
+                      f"{p}.requires_grad is not {requires_grad!r}: return {changed!r}"]
         for opt, ids in self.optimizers:
-            if param_ids(opt) != ids:
-                return f"the parameter groups of {type(opt).__name__} changed"
+            o = self._const(opt, type(opt).__name__.lower())
+            lines.append(f"    if param_ids({o}) != {self._const(ids, f'{o}_ids')}: return "
+                         f"{f'the parameter groups of {type(opt).__name__} changed'!r}")
         for module, training in self.modules:
-            if module.training != training:
-                return f"{type(module).__name__}.training changed"
-            if module_hooks(module):
-                return f"eager:module hooks on {type(module).__name__} (e.g. an ActivationMonitor)"
-        return None
+            m = self._const(module, type(module).__name__.lower())
+            name = type(module).__name__
+            lines += [f"    if {m}.training is not {training!r}: return "
+                      f"{f'{name}.training changed'!r}",
+                      f"    if {m}._forward_pre_hooks or {m}._forward_hooks or "
+                      f"{m}._backward_hooks: return "
+                      f"{f'eager:module hooks on {name} (e.g. an ActivationMonitor)'!r}"]
+        return lines + ["    return None"]
 
     # ---- naming ---------------------------------------------------------------------------
     def _const(self, obj: Any, hint: str) -> str:
