@@ -199,8 +199,10 @@ def test_hooks_added_after_compiling_run_eagerly_with_a_warning():
 
 
 @pytest.mark.parametrize("case", ["create_graph", "value_from_the_batch", "clip_grad_norm",
-                                  "data_assignment"])
+                                  "data_assignment", "value_read"])
 def test_what_cannot_be_replayed_runs_eagerly_with_the_reason(case):
+    seen = []
+
     def run(compiled):
         w = tg.Tensor(np.linspace(-1, 1, 6, dtype=np.float32).reshape(3, 2),
                       requires_grad=True)
@@ -216,6 +218,8 @@ def test_what_cannot_be_replayed_runs_eagerly_with_the_reason(case):
                 nn.utils.clip_grad_norm_([w], 0.1)
             if case == "data_assignment":
                 w.data = w.data * 0.5
+            if case == "value_read":  # a Python side effect the replay would skip
+                seen.append(loss.item())
             return loss
 
         f = tg.jit(step) if compiled else step
@@ -228,6 +232,7 @@ def test_what_cannot_be_replayed_runs_eagerly_with_the_reason(case):
     assert eager[0] == compiled[0]
     assert np.array_equal(eager[1], compiled[1]) and np.array_equal(eager[2], compiled[2])
     assert compiled[3].replays == 0
+    assert len(seen) == (8 if case == "value_read" else 0)
 
 
 def test_strict_raises_instead_of_running_eagerly():

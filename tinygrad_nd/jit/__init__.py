@@ -27,7 +27,8 @@ Safety comes first (a replay is exact or it does not happen):
   ``fill_`` with recorded operands.
 * What cannot be replayed runs eagerly, with a :class:`JitWarning` saying why: tensor and
   module hooks (so the diagnostics monitors keep working), engine observers,
-  ``create_graph=True``, ``tg.grad``, ``retain_grad()`` on intermediates.
+  ``create_graph=True``, ``tg.grad``, ``retain_grad()`` on intermediates, reading a
+  tensor's value into Python inside the step (``.item()``, ``float()``, ``bool()``).
 
 Like jax.jit, tensors the function reads from its closure (the model's parameters, a
 constant input) are captured by reference: their current values are used on each replay,

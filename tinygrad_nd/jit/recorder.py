@@ -251,6 +251,7 @@ class Patches:
     """Install and remove the recording wrappers around the library's entry points."""
 
     INPLACE = ("add_", "mul_", "copy_", "fill_")
+    VALUE_READS = ("item", "tolist", "__float__", "__int__", "__bool__")
 
     def __init__(self, rec: Recorder) -> None:
         self.rec = rec
@@ -331,6 +332,16 @@ class Patches:
                     rec.busy -= 1
             return run
 
+        def value_read(name: str) -> Callable[..., Any]:
+            method = getattr(Tensor, name)
+
+            def run(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+                if mine():  # Python would carry the value on, and the replay cannot
+                    rec.refuse(f"Tensor.{name}() reads a tensor's value into Python inside "
+                               "the step; return the tensor and read it after the call")
+                return method(self, *args, **kwargs)
+            return run
+
         def step_(opt: Optimizer) -> None:
             if not mine():
                 return step(opt)
@@ -382,6 +393,8 @@ class Patches:
         self._set(Optimizer, "step", step_)
         self._set(Optimizer, "zero_grad", zero_grad_)
         self._set(Module, "__call__", call_)
+        for name in self.VALUE_READS:
+            self._set(Tensor, name, value_read(name))
         self._set(Tensor, "grad", property(lambda t: grad_slot.__get__(t, Tensor), set_grad))
         self._set(Tensor, "data", property(lambda t: data_slot.__get__(t, Tensor), set_data))
 
