@@ -302,3 +302,23 @@ def test_the_depth_experiments_step_compiled_changes_no_number(tmp_path):
     runs = [run_depth(tmp_path / str(j), DepthConfig(epochs=1, images=300, depths=(1, 2), jit=j),
                       verbose=False) for j in (False, True)]
     assert runs[0]["curves"] == runs[1]["curves"]
+
+
+def test_a_changed_set_of_parameters_records_again():
+    def run(compiled, strict=False):
+        model = make_model("mlp")
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        step = training_step(model, opt)
+        f = tg.jit(step, strict=strict) if compiled else step
+        data = batches("mlp", 6)
+        losses = [f(x, y).item() for x, y in data[:3]]
+        model[0].weight.requires_grad_(False)  # frozen: no gradient, no update
+        losses += [f(x, y).item() for x, y in data[3:]]
+        return losses, [p.data.copy() for p in model.parameters()], f
+
+    eager, compiled = run(False), run(True)
+    assert eager[0] == compiled[0]
+    assert all(np.array_equal(a, b) for a, b in zip(eager[1], compiled[1]))
+    assert compiled[2].recordings == 4 and compiled[2].replays == 2
+    with pytest.raises(JitError, match="changed shape, dtype or requires_grad"):
+        run(True, strict=True)
