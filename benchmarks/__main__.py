@@ -1,5 +1,7 @@
-"""Run the benchmark suite: tinygrad_nd next to hand-written numpy and PyTorch, interleaved in
-one process, printing medians and ratios (and peak memory where tracemalloc can see it).
+"""Run the benchmark suite: tinygrad_nd (eager and compiled by ``tg.jit``) next to hand-written
+numpy, PyTorch and JAX's jit (when installed), interleaved in one process, printing medians and
+ratios, the achieved GFLOP/s against numpy's measured GEMM peak, and peak memory where
+tracemalloc can see it.
 
     python -m benchmarks              # one epoch of Fashion-MNIST (or the embedded digits)
     python -m benchmarks --quick      # a smoke run on 2,000 images (what CI runs)
@@ -21,7 +23,11 @@ import numpy as np
 import tinygrad_nd as tg
 from tinygrad_nd import data
 
+from . import jax_workloads as J
 from . import workloads as W
+
+COLUMNS = ("tinygrad_nd", "jit", "numpy", "torch", "jax")
+RATIOS = (("tinygrad_nd", "torch"), ("tinygrad_nd", "numpy"), ("jit", "numpy"), ("jit", "jax"))
 
 
 def load(n: int | None) -> tuple[np.ndarray, np.ndarray, str]:
@@ -54,10 +60,36 @@ def peak_memory(fn: Callable[[], Any]) -> float:
     return peak / 2**20
 
 
+def gemm_peak(n: int = 1024, repeats: int = 5) -> float:
+    """numpy's float32 matrix-multiply speed (GFLOP/s, best of ``repeats``): the ceiling the
+    workloads' GFLOP/s column is measured against."""
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
+    a @ b
+    return 2 * n**3 / min(timed(lambda: a @ b) for _ in range(repeats)) / 1e9
+
+
+def mlp_flops(sizes: list[int], samples: int) -> float:
+    """Multiply-adds x 2 of the GEMMs of one pass: forward, weight gradient, and input
+    gradient for every layer but the first (the data needs none)."""
+    return samples * (sum(6 * i * o for i, o in zip(sizes[:-1], sizes[1:]))
+                      - 2 * sizes[0] * sizes[1])
+
+
+def cnn_flops(samples: int) -> float:
+    """The CNN's convolutions (forward, weight and input gradients; none for the data) and
+    its final linear layer, as counted by :func:`mlp_flops`."""
+    conv1 = 2 * 8 * 24 * 24 * 1 * 5 * 5   # per image: out channels x positions x C x k x k
+    conv2 = 2 * 16 * 8 * 8 * 8 * 5 * 5
+    return samples * (2 * conv1 + 3 * conv2 + 6 * 256 * 10)
+
+
 def compare(name: str, impls: dict[str, Callable[[], Any]], repeats: int,
-            memory: dict[str, Callable[[], Any]] | None = None) -> list[str]:
-    """Interleave the implementations ``repeats`` times; one table row with medians/ratios.
-    Each runs once untimed first (imports, caches, allocator warm-up)."""
+            memory: dict[str, Callable[[], Any]] | None = None,
+            flops: float | None = None, peak: float | None = None) -> list[str]:
+    """Interleave the implementations ``repeats`` times; one table row with medians/ratios
+    (and, given the FLOPs of one run, the fastest tinygrad_nd's GFLOP/s and its share of the
+    GEMM ``peak``). Each runs once untimed first (imports, caches, allocator warm-up)."""
     for fn in (memory or {}).values():
         fn()
     if repeats < 3:  # too few runs for a median to hide first-call costs: warm up fully
@@ -68,11 +100,13 @@ def compare(name: str, impls: dict[str, Callable[[], Any]], repeats: int,
         for key, fn in impls.items():
             times[key].append(timed(fn))
     med = {k: statistics.median(v) for k, v in times.items()}
-    ours = med["tinygrad_nd"]
-    cells = [name] + [f"{med[k]:.3f} s" if k in med else "-" for k in
-                      ("tinygrad_nd", "numpy", "torch")]
-    cells += [f"{ours / med['torch']:.2f}x" if "torch" in med else "-",
-              f"{ours / med['numpy']:.2f}x" if "numpy" in med else "-"]
+    cells = [name] + [f"{med[k]:.3f} s" if k in med else "-" for k in COLUMNS]
+    cells += [f"{med[a] / med[b]:.2f}x" if a in med and b in med else "-" for a, b in RATIOS]
+    if flops and peak:
+        fastest = med.get("jit", med["tinygrad_nd"])
+        cells.append(f"{flops / fastest / 1e9:.2f} ({100 * flops / fastest / 1e9 / peak:.1f}%)")
+    else:
+        cells.append("-")
     if memory:
         cells.append(" / ".join(f"{peak_memory(fn):.1f}" for fn in memory.values()))
     else:
@@ -208,6 +242,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="images per epoch (default 60,000; 2,000 with --quick)")
     parser.add_argument("--torch-threads", type=int, default=1)
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--no-jax", action="store_true", help="skip the JAX jit column")
     parser.add_argument("--only", default="abcdkx",
                         help="letters of the parts to run: a b c d (workloads), k (conv/pool "
                         "kernels), x (chain, memory, viz)")
@@ -222,12 +257,16 @@ def main(argv: list[str] | None = None) -> None:
             torch.set_num_threads(args.torch_threads)
         except ImportError:
             have_torch = False
+    have_jax = not args.no_jax and J.available()
     x, y, label = load(n)
     torch_note = f"{args.torch_threads} thread(s)" if have_torch else "absent"
+    peak = gemm_peak()
     print(f"data: {len(x):,} images of {label}; medians of {repeats} interleaved runs; "
-          f"torch {torch_note}; numpy {np.__version__}")
-    header = ["workload", "tinygrad_nd", "numpy", "torch", "ours/torch", "ours/numpy",
-              "peak MiB ours / numpy"]
+          f"torch {torch_note}; jax {'jit' if have_jax else 'absent'}; numpy {np.__version__}, "
+          f"float32 GEMM peak (1024^3, best of 5) {peak:.1f} GFLOP/s")
+    header = ["workload", *COLUMNS, *(f"{a.replace('tinygrad_nd', 'ours')}/{b}"
+                                      for a, b in RATIOS),
+              "GFLOP/s (% peak)", "peak MiB ours / numpy"]
     rows = []
     mem_n = min(n, 1000)
     for name, (sizes, act, batch, lr) in {
@@ -237,25 +276,36 @@ def main(argv: list[str] | None = None) -> None:
         if name[1] not in args.only:
             continue
         impls = {"tinygrad_nd": W.ours_mlp(sizes, act, batch, lr),
+                 "jit": W.ours_mlp(sizes, act, batch, lr, jit=True),
                  "numpy": W.numpy_mlp(sizes, act, batch, lr)}
         if have_torch:
             impls["torch"] = W.torch_mlp(sizes, act, batch, lr)
+        if have_jax:
+            impls["jax"] = J.jax_mlp(sizes, act, batch, lr)
         rows.append(compare(name, {k: (lambda f=f: f(x, y)) for k, f in impls.items()}, repeats,
                             memory={k: (lambda f=f: f(x[:mem_n], y[:mem_n])) for k, f in
-                                    impls.items() if k != "torch"}))
-    cnn = {"tinygrad_nd": W.ours_cnn(64, 0.05), "numpy": W.numpy_cnn(64, 0.05)}
-    if have_torch:
-        cnn["torch"] = W.torch_cnn(64, 0.05)
+                                    impls.items() if k in ("tinygrad_nd", "numpy")},
+                            flops=mlp_flops(sizes, len(x) // batch * batch), peak=peak))
     if "c" in args.only:
+        cnn = {"tinygrad_nd": W.ours_cnn(64, 0.05), "jit": W.ours_cnn(64, 0.05, jit=True),
+               "numpy": W.numpy_cnn(64, 0.05)}
+        if have_torch:
+            cnn["torch"] = W.torch_cnn(64, 0.05)
+        if have_jax:
+            cnn["jax"] = J.jax_cnn(64, 0.05)
         rows.append(compare("(c) CNN conv8-pool-conv16-pool-linear, batch 64",
                             {k: (lambda f=f: f(x, y)) for k, f in cnn.items()}, repeats,
                             memory={k: (lambda f=f: f(x[:mem_n], y[:mem_n])) for k, f in
-                                    cnn.items() if k != "torch"}))
+                                    cnn.items() if k in ("tinygrad_nd", "numpy")},
+                            flops=cnn_flops(len(x) // 64 * 64), peak=peak))
     iters = 2000 if args.quick else 20_000
-    tiny = {k: W.tiny_graph(k, iters) for k in ("tinygrad_nd", "numpy", "torch")
-            if k != "torch" or have_torch}
     if "d" in args.only:
-        rows.append(compare(f"(d) tiny graph fwd+bwd x{iters:,}", tiny, repeats))
+        tiny = {k: W.tiny_graph(k, iters) for k in ("tinygrad_nd", "jit", "numpy", "torch")
+                if k != "torch" or have_torch}
+        if have_jax:
+            tiny["jax"] = J.jax_tiny_graph(iters)
+        rows.append(compare(f"(d) tiny graph fwd+bwd x{iters:,}", tiny, repeats,
+                            flops=32 * iters, peak=peak))
     if "k" in args.only:
         rows += conv_benchmarks(repeats, have_torch)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]

@@ -1,6 +1,7 @@
-"""The benchmark workloads, each in three implementations: tinygrad_nd, hand-written numpy
-backprop, and PyTorch. Every function trains for one pass over ``x`` and returns the final
-loss, so runs can be checked against each other."""
+"""The benchmark workloads, each in three implementations: tinygrad_nd (eager, or compiled
+with ``tg.jit``), hand-written numpy backprop, and PyTorch (JAX's are in
+:mod:`benchmarks.jax_workloads`). Every function trains for one pass over ``x`` and returns
+the final loss, so runs can be checked against each other."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def mlp_params(sizes: list[int], seed: int = 0) -> list[tuple[np.ndarray, np.nda
              np.zeros(o, np.float32)) for i, o in zip(sizes[:-1], sizes[1:])]
 
 
-def ours_mlp(sizes: list[int], act: str, batch: int, lr: float) -> Runner:
+def ours_mlp(sizes: list[int], act: str, batch: int, lr: float, jit: bool = False) -> Runner:
     def run(x: np.ndarray, y: np.ndarray) -> float:
         layers: list[nn.Module] = []
         for k, (w, b) in enumerate(mlp_params(sizes)):
@@ -32,19 +33,27 @@ def ours_mlp(sizes: list[int], act: str, batch: int, lr: float) -> Runner:
             layers.append(lin)
             if k < len(sizes) - 2:
                 layers.append(nn.Sigmoid() if act == "sigmoid" else nn.ReLU())
-        return train_ours(nn.Sequential(*layers), x, y, batch, lr)
+        return train_ours(nn.Sequential(*layers), x, y, batch, lr, jit)
     return run
 
 
-def train_ours(model: nn.Module, x: np.ndarray, y: np.ndarray, batch: int, lr: float) -> float:
-    """One pass of plain SGD in tinygrad_nd; returns the last loss."""
+def train_ours(model: nn.Module, x: np.ndarray, y: np.ndarray, batch: int, lr: float,
+               jit: bool = False) -> float:
+    """One pass of plain SGD in tinygrad_nd (the step compiled by ``tg.jit`` if ``jit``);
+    returns the last loss."""
     opt = optim.SGD(model.parameters(), lr=lr)
-    loss = None
-    for s in range(0, len(x) - batch + 1, batch):
-        loss = nn.functional.cross_entropy(model(tg.Tensor(x[s:s + batch])), y[s:s + batch])
+
+    def step(xb: np.ndarray, yb: np.ndarray) -> tg.Tensor:
+        loss = nn.functional.cross_entropy(model(tg.Tensor(xb)), yb)
         opt.zero_grad()
         loss.backward()
         opt.step()
+        return loss
+
+    run = tg.jit(step) if jit else step
+    loss = None
+    for s in range(0, len(x) - batch + 1, batch):
+        loss = run(x[s:s + batch], y[s:s + batch])
     return float(loss.item())
 
 
@@ -123,14 +132,14 @@ def cnn_params(seed: int = 0) -> list[np.ndarray]:
             else np.zeros(s, np.float32) for i, s in enumerate(shapes)]
 
 
-def ours_cnn(batch: int, lr: float) -> Runner:
+def ours_cnn(batch: int, lr: float, jit: bool = False) -> Runner:
     def run(x: np.ndarray, y: np.ndarray) -> float:
         model = nn.Sequential(nn.Conv2d(1, 8, 5), nn.ReLU(), nn.MaxPool2d(2),
                               nn.Conv2d(8, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                               nn.Linear(256, 10))
         for p, v in zip(model.parameters(), cnn_params()):
             p.data[...] = v
-        return train_ours(model, x.reshape(-1, 1, 28, 28), y, batch, lr)
+        return train_ours(model, x.reshape(-1, 1, 28, 28), y, batch, lr, jit)
     return run
 
 
@@ -213,15 +222,21 @@ def numpy_cnn(batch: int, lr: float) -> Runner:
 
 # ---- (d): a tiny graph -----------------------------------------------------------------------
 def tiny_graph(impl: str, iterations: int) -> Callable[[], float]:
-    """fwd+bwd of sigmoid(x @ w).sum() for 2x2 matrices, ``iterations`` times."""
+    """fwd+bwd of sigmoid(x @ w).sum() for 2x2 matrices, ``iterations`` times (``impl``:
+    tinygrad_nd, jit, numpy or torch)."""
     x0 = np.array([[0.5, -1.0], [2.0, 0.1]], np.float32)
     w0 = np.array([[0.3, 0.2], [-0.4, 1.0]], np.float32)
-    if impl == "tinygrad_nd":
+    if impl in ("tinygrad_nd", "jit"):
         def run() -> float:
             x, w = tg.Tensor(x0), tg.Tensor(w0, requires_grad=True)
-            for _ in range(iterations):
+
+            def step() -> None:
                 w.grad = None
                 (x @ w).sigmoid().sum().backward()
+
+            compiled = tg.jit(step) if impl == "jit" else step
+            for _ in range(iterations):
+                compiled()
             return float(w.grad.data.sum())
     elif impl == "numpy":
         def run() -> float:

@@ -136,6 +136,7 @@ from .functional import (
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .hooks import RemovableHandle
+from .jit import jit  # a compiled training step (tinygrad_nd/jit.py)
 from .nn.functional import (  # layer functions PyTorch also has as torch.<name>
     avg_pool2d,
     celu,
@@ -189,6 +190,8 @@ __all__ = [
     "register_op", "registry", "set_default_dtype", "set_grad_enabled", "softmax", "split",
     "stack", "tensor", "where", "zeros", "zeros_like", "data", "nn", "optim",
     "History", "evaluate", "fit", "blas_thread_count", "blas_threads", "set_blas_threads",
+    # issue #17: a compiled training step
+    "jit",
     # p14-select
     "chunk", "diag_embed", "diagonal", "flip", "gather", "index_select", "masked_fill",
     "masked_select", "moveaxis", "movedim", "narrow", "nonzero", "repeat", "repeat_interleave",

@@ -95,13 +95,26 @@ def load_images(dataset: str, n_train: int, n_test: int | None = 1000,
 def train_step(model: nn.Module, loss_fn: Any, optimizer: Any, x: Tensor, y: Any,
                clip: float | None = None) -> float:
     """One step of the explicit loop (optionally with gradient-norm clipping); the loss."""
+    return float(_step(model, loss_fn, optimizer, x, y, clip).item())
+
+
+def compiled_train_step(model: nn.Module, loss_fn: Any, optimizer: Any) -> Any:
+    """:func:`train_step` without clipping, compiled by :func:`tinygrad_nd.jit`: ``step(x, y)``
+    returns the loss Tensor; replayed steps end bit-identical to eager ones."""
+    from ..jit import jit
+
+    return jit(lambda x, y: _step(model, loss_fn, optimizer, x, y, None))
+
+
+def _step(model: nn.Module, loss_fn: Any, optimizer: Any, x: Tensor, y: Any,
+          clip: float | None) -> Tensor:
     loss = loss_fn(model(x), y)
     optimizer.zero_grad()
     loss.backward()
     if clip is not None:
         nn.utils.clip_grad_norm_(model.parameters(), clip)
     optimizer.step()
-    return float(loss.item())
+    return loss
 
 
 def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:

@@ -14,6 +14,7 @@ from .common import (
     accuracy,
     accuracy_axes,
     build_net,
+    compiled_train_step,
     finish,
     load_images,
     nielsen_cross_entropy,
@@ -43,6 +44,7 @@ class DepthConfig:
     images: int = 4000
     dataset: str = "digits"
     seed: int = 0
+    jit: bool = True  # compile the training step (tg.jit: the same numbers, faster)
 
 
 def scaled_lmbda(lmbda: float, images: int) -> float:
@@ -65,10 +67,12 @@ def train_depth(k: int, cfg: DepthConfig, xs: Any, ys: Any, xt: Any, yt: Any) ->
     opt = nielsen_optimizer(model, cfg.eta, scaled_lmbda(cfg.lmbda, len(xs)), len(xs))
     loader = data.DataLoader(data.TensorDataset(xs, one_hot(ys)), cfg.batch_size, shuffle=True,
                              seed=cfg.seed)
+    step = (compiled_train_step(model, nielsen_cross_entropy, opt) if cfg.jit else
+            lambda x, y: train_step(model, nielsen_cross_entropy, opt, x, y))
     curve = []
     for _ in progress(range(cfg.epochs), desc=f"{k} hidden layers", unit="epoch"):
         for xb, yb in loader:
-            train_step(model, nielsen_cross_entropy, opt, xb, yb)
+            step(xb, yb)
         curve.append(accuracy(model, xt, yt))
     return curve or [accuracy(model, xt, yt)]
 

@@ -23,6 +23,7 @@ from ..functional import (  # noqa: F401
 from ..ops.fused import check_linear_shapes
 from ..registry import apply
 from ..reshaping import pad  # noqa: F401  (p14-select: F.pad with PyTorch's order and modes)
+from ..side_effects import dropout_mask, update_running_stats
 from ..tensor import Tensor
 from .conv_functional import (  # noqa: F401
     avg_pool1d,
@@ -550,8 +551,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
     check_probability(p, "dropout")
     if not training or p == 0.0:
         return x
-    keep = factories.rng_of(generator).random(x.shape) >= p
-    return x * Tensor._make((keep / (1.0 - p)).astype(x.dtype), None)
+    return x * Tensor._make(dropout_mask(x.shape, p, x.dtype, generator), None)
 
 
 def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -575,12 +575,7 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
         mean = x.mean(axis=axes, keepdims=True)
         var = x.var(axis=axes, keepdims=True)
         if running_mean is not None and running_var is not None:
-            from ..autograd import no_grad
-
-            with no_grad():
-                running_mean.mul_(1 - momentum).add_(mean.data.reshape(-1), alpha=momentum)
-                unbiased = var.data.reshape(-1) * count / (count - 1)
-                running_var.mul_(1 - momentum).add_(unbiased, alpha=momentum)
+            update_running_stats(running_mean, running_var, mean.data, var.data, momentum, count)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation mode needs running statistics")

@@ -1,0 +1,267 @@
+"""A recording compiled into guards and one generated Python function: the tape.
+
+The function is straight-line code, one line per numpy-level call: each op's ``forward`` on
+the arrays of the previous lines, then the backward pass as the engine would walk it (each
+op's ``backward``, the engine's un-broadcasting, dtype casts and accumulation, in the
+recorded order), the optimizer and the side effects. Its source is :meth:`Tape.source`, what
+``Jit.tape_text()`` prints.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import Any
+
+import numpy as np
+
+from .. import autograd, engine
+from .. import dtypes as _dtypes
+from ..autograd import Context
+from ..optim.optimizer import _NO_STATE, Optimizer
+from ..tensor import Tensor
+from .recorder import Recorder, param_ids
+
+_UNCHANGED = ([0], 0)  # a version counter that never moves: a replayed context checks nothing
+
+
+class Tape:
+    """Guards (when a call may be replayed) and the generated replay function."""
+
+    def __init__(self, rec: Recorder) -> None:
+        self.nodes = rec.nodes
+        self.lock = threading.Lock()
+        self.args = rec.args  # the arguments of the recording (their kinds: Tensor or not)
+        self.params = [(kind[1], kind[1].data.shape, kind[1].data.dtype, kind[1].requires_grad)
+                       for kind in rec.nodes if kind[0] == "param"]
+        self.optimizers = list(rec.optimizers.values())
+        self.modules = list(rec.modules.values())
+        self.namespace: dict[str, Any] = {
+            "np": np, "ndarray": np.ndarray, "asarray": np.asarray, "make": Tensor._make,
+            "unbroadcast": engine.unbroadcast, "accumulate": engine._accumulate_grad,
+            "set_grad_mode": autograd._set_grad_mode, "grad_enabled": autograd._grad_enabled,
+            "as_array": _dtypes.as_array, "fix_scalar": _fix_scalar,
+            "errstate": np.errstate,
+        }
+        self._names: dict[int, str] = {}
+        self.ctx_of: dict[int, str] = {}  # op event -> name of its reused context
+        self.alias = [kind[1] if kind[0] == "alias" else n for n, kind in enumerate(rec.nodes)]
+        lines = ["def replay(args):"]
+        body: list[str] = []
+        for n, kind in enumerate(rec.nodes):
+            body += self._load(n, kind)
+        for i, event in enumerate(rec.events):
+            body += getattr(self, "_" + event[0])(i, *event[1:])
+        body.append(f"return {self._result(rec.result)}")
+        lines += ["    " + line for line in body]
+        self.source = "\n".join(lines)
+        self.namespace.update(autograd=autograd, param_ids=param_ids)
+        guards = "\n".join(self._guards())
+        exec(compile(self.source + "\n\n\n" + guards, "<tg.jit tape>", "exec"),  # noqa: S102
+             self.namespace)
+        self.run, self.blocked = self.namespace["replay"], self.namespace["blocked"]
+
+    # ---- guards ---------------------------------------------------------------------------
+    def _guards(self) -> list[str]:
+        """``blocked()``: why a call may not be replayed (reasons starting ``eager:`` keep the
+        tape: the call runs eagerly), or None; straight-line code like the tape."""
+        lines = ["def blocked():", "    if autograd._open_observers: return "
+                 + repr("eager:an engine observer is open (autograd.observe, grad_health)")]
+        for t, shape, dtype, requires_grad in self.params:
+            p = self._const(t, "t")
+            hook = f"eager:a tensor hook on a tensor of shape {shape} (e.g. a GradientMonitor)"
+            changed = f"a tensor of shape {shape} read by the step changed shape, dtype or " \
+                      "requires_grad"
+            lines += [f"    if {p}._hooks: return {hook!r}",
+                      f"    d = {p}.data",
+                      f"    if d.shape != {shape!r} or d.dtype != {self._literal(dtype)} or "
+                      f"{p}.requires_grad is not {requires_grad!r}: return {changed!r}"]
+        for opt, ids in self.optimizers:
+            o = self._const(opt, type(opt).__name__.lower())
+            lines.append(f"    if param_ids({o}) != {self._const(ids, f'{o}_ids')}: return "
+                         f"{f'the parameter groups of {type(opt).__name__} changed'!r}")
+        for module, training in self.modules:
+            m = self._const(module, type(module).__name__.lower())
+            name = type(module).__name__
+            lines += [f"    if {m}.training is not {training!r}: return "
+                      f"{f'{name}.training changed'!r}",
+                      f"    if {m}._forward_pre_hooks or {m}._forward_hooks or "
+                      f"{m}._backward_hooks: return "
+                      f"{f'eager:module hooks on {name} (e.g. an ActivationMonitor)'!r}"]
+        return lines + ["    return None"]
+
+    # ---- naming ---------------------------------------------------------------------------
+    def _const(self, obj: Any, hint: str) -> str:
+        """A name for ``obj`` in the tape's namespace."""
+        name = self._names.get(id(obj))
+        if name is None:
+            name = hint if hint not in self.namespace else f"{hint}_{len(self._names)}"
+            self._names[id(obj)] = name
+            self.namespace[name] = obj
+        return name
+
+    def _literal(self, v: Any) -> str:
+        """Source text for a Python value: a literal where exact, else a namespace name."""
+        if v is None or isinstance(v, (bool, int, str)) and type(v) in (bool, int, str):
+            return repr(v)
+        if type(v) is float and math.isfinite(v):
+            return repr(v)  # repr round-trips a float exactly
+        if type(v) is tuple and all(type(e) in (int, bool) for e in v):
+            return repr(v)
+        if isinstance(v, np.dtype):
+            return self._const(v, f"{v.name}")
+        return self._const(v, "c")
+
+    def _var(self, n: int) -> str:
+        return f"v{self.alias[n]}"
+
+    def _tensor(self, n: int) -> str:
+        kind = self.nodes[n]
+        if kind[0] == "param":
+            return self._const(kind[1], f"p{n}")
+        if kind[0] == "arg" and isinstance(self.args[kind[1]], Tensor):
+            return f"args[{kind[1]}]"
+        return f"make({self._var(n)}, None)"
+
+    def _value(self, ref: tuple[Any, ...]) -> str:
+        what = ref[0]
+        if what == "V":
+            return self._literal(ref[1])
+        if what == "A":
+            return self._var(ref[1])
+        if what == "T":
+            return self._tensor(ref[1])
+        if what == "argA":
+            k = ref[1]
+            return f"args[{k}].data" if isinstance(self.args[k], Tensor) else f"args[{k}]"
+        return f"{self._const(ref[1], 'seq')}(({''.join(self._value(r) + ', ' for r in ref[2])}))"
+
+    def _call_args(self, refs: tuple[Any, ...], krefs: dict[str, Any]) -> str:
+        return ", ".join([self._value(r) for r in refs]
+                         + [f"{k}={self._value(r)}" for k, r in krefs.items()])
+
+    # ---- one method per kind of node and event --------------------------------------------
+    def _load(self, n: int, kind: tuple[Any, ...]) -> list[str]:
+        what = kind[0]
+        if what == "param":
+            return [f"v{n} = {self._const(kind[1], f'p{n}')}.data"]
+        if what == "const":
+            return [f"v{n} = {self._const(kind[1], f'c{n}')}"]
+        if what in ("arg", "conv"):
+            k = kind[1]
+            arg = f"args[{k}].data" if isinstance(self.args[k], Tensor) else f"args[{k}]"
+            if what == "arg":
+                return [f"v{n} = {arg}"]
+            return [f"v{n} = as_array({arg}, {self._literal(kind[2])})"]
+        return []  # op outputs and effect results are assigned where they are computed
+
+    def _op(self, i: int, cls: Any, ins: tuple[int, ...], refs: dict[str, Any], out: int,
+            needs: tuple[bool, ...], recorded: bool) -> list[str]:
+        ctx = Context(cls, (), recorded)  # reused by every replay: forward refills it
+        ctx.needs_input_grad = needs
+        ctx._output_version = _UNCHANGED
+        c = self._const(ctx, f"ctx{i}")
+        self.ctx_of[i] = c
+        forward = self._const(cls.forward, f"{cls.op_name}_forward")
+        call = ", ".join([c] + [self._var(n) for n in ins]
+                         + [f"{k}={self._value(r)}" for k, r in refs.items()])
+        v = self._var(out)
+        return [f"{v} = {forward}({call})",
+                f"if type({v}) is not ndarray: {v} = fix_scalar({c}, {v})"]
+
+    def _backward(self, i: int, seeds: tuple[tuple[int, int], ...],
+                  plan: tuple[Any, ...]) -> list[str]:
+        """The engine's walk with its order, un-broadcasting and accumulation written out."""
+        grads = sorted({n for n, *_ in plan} | {r for r, _ in seeds}
+                       | {t for *_, targets in plan for _, t, *_ in targets})
+        lines = [" = ".join(f"g{n}" for n in grads) + " = None"]
+        for r, s in seeds:
+            lines.append(f"g{r} = {self._var(s)} if g{r} is None else g{r} + {self._var(s)}")
+        lines.append("stored = {" + ", ".join(f"id({self._var(s)})" for _, s in seeds) + "}")
+        lines += ["previous_mode = grad_enabled()", "set_grad_mode(False)", "try:",
+                  "    with errstate(over='ignore', invalid='ignore', divide='ignore'):"]
+        body = []
+        for n, k, bwd, name, targets in plan:
+            if k is None:
+                body.append(f"if g{n} is not None: accumulate({self._tensor(n)}, g{n}, False, "
+                            "stored)")
+                continue
+            fn = self._const(bwd, f"{name}_{bwd.__name__}")
+            body += [f"if g{n} is not None:",
+                     f"    grads = {fn}({self.ctx_of[k]}, g{n})"]
+            for pos, t, shape, dtype in targets:
+                d = self._literal(dtype)
+                body += [f"    gi = grads[{pos}]",
+                         "    if gi is not None:",
+                         f"        if gi.shape != {shape!r}: gi = unbroadcast(gi, {shape!r}, "
+                         f"{name!r})",
+                         f"        if gi.dtype != {d}: gi = gi.astype({d})",
+                         f"        if g{t} is not None: gi = g{t} + gi",
+                         "        if type(gi) is not ndarray: gi = asarray(gi)",
+                         f"        g{t} = gi"]
+        lines += ["        " + line for line in body or ["pass"]]
+        lines += ["finally:", "    set_grad_mode(previous_mode)"]
+        return lines
+
+    def _effect(self, i: int, fn: Any, refs: tuple[Any, ...], krefs: dict[str, Any],
+                out: int | None) -> list[str]:
+        call = f"{self._const(fn, fn.__name__)}({self._call_args(refs, krefs)})"
+        return [call if out is None else f"{self._var(out)} = {call}"]
+
+    def _inplace(self, i: int, method: str, target: int, refs: tuple[Any, ...],
+                 krefs: dict[str, Any]) -> list[str]:
+        return [f"{self._tensor(target)}.{method}({self._call_args(refs, krefs)})"]
+
+    def _set_grad(self, i: int, target: int, ref: tuple[Any, ...]) -> list[str]:
+        return [f"{self._tensor(target)}.grad = {self._value(ref)}"]
+
+    def _step(self, i: int, opt: Optimizer) -> list[str]:
+        """:meth:`Optimizer.step` written out for these parameters: each parameter's change
+        from ``opt.update`` first, then all of them added in place (the same two phases, so
+        an error half way still changes nothing); its shape and dtype checks hold by
+        construction (the tape's gradients have their parameter's shape and dtype)."""
+        o = self._const(opt, type(opt).__name__.lower())
+        self.namespace["NO_STATE"] = _NO_STATE
+        lines = [f"state = {o}.state"]
+        changes = []
+        for g, group in enumerate(opt.param_groups):
+            grp = self._const(group, f"{o}_group{g}")
+            for p in group["params"]:
+                t = self._const(p, f"{o}_param{len(changes)}")
+                k = len(changes)
+                key = self._const(id(p), f"key_{t}")  # the optimizer's state is keyed by id
+                lines += [f"grad = {t}.grad",
+                          f"if grad is not None: change{k}, state{k} = {o}.update({t}.data, "
+                          f"grad.data, state.get({key}, NO_STATE), {grp})",
+                          f"else: change{k} = None"]
+                changes.append((k, t, key))
+        lines.append("with errstate(all='ignore'):")
+        for k, t, key in changes:
+            lines += [f"    if change{k} is not None:",
+                      f"        np.add({t}.data, change{k}, out={t}.data, casting='unsafe')",
+                      f"        {t}._version[0] += 1",
+                      f"        if state{k} or {key} in state: state[{key}] = state{k}"]
+        return lines
+
+    def _zero_grad(self, i: int, opt: Any, set_to_none: bool) -> list[str]:
+        return [f"{self._const(opt, type(opt).__name__.lower())}.zero_grad({set_to_none!r})"]
+
+    def _result(self, ref: Any) -> str:
+        what = ref[0]
+        if what == "T":
+            return self._tensor(ref[1])
+        if what == "seq":
+            items = "".join(self._result(r) + ", " for r in ref[2])
+            return f"({items})" if ref[1] is tuple else f"[{items}]"
+        if what == "dict":
+            return "{" + ", ".join(f"{k!r}: {self._result(r)}" for k, r in ref[1]) + "}"
+        return self._literal(ref[1])
+
+
+def _fix_scalar(ctx: Context, value: Any) -> np.ndarray:
+    """A forward returned a numpy scalar (a 0-d result): make it an array, in what the
+    context saved too, as ``Function.apply`` does."""
+    array = np.asarray(value)
+    if ctx._saved:
+        ctx._saved = tuple([array if s is value else s for s in ctx._saved])
+    return array
