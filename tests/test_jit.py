@@ -322,3 +322,24 @@ def test_a_changed_set_of_parameters_records_again():
     assert compiled[2].recordings == 4 and compiled[2].replays == 2
     with pytest.raises(JitError, match="changed shape, dtype or requires_grad"):
         run(True, strict=True)
+
+
+def test_a_label_out_of_range_raises_in_a_replayed_step_too():
+    """Replays run the ops' forwards alone; the cross-entropy op checks its labels itself."""
+    model = nn.Linear(4, 3)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    @tg.jit
+    def step(x, y):
+        loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    x = tg.Tensor(np.ones((2, 4), np.float32))
+    for _ in range(4):
+        step(x, np.array([0, 2]))
+    for bad in (3, -1):
+        with pytest.raises(ValueError, match=f"target class {bad} is out of range for 3"):
+            step(x, np.array([0, bad]))

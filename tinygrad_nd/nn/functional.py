@@ -20,6 +20,7 @@ from ..functional import (  # noqa: F401
     stack,
     where,
 )
+from ..ops._util import check_class_indices, class_indices_in_range
 from ..ops.fused import check_linear_shapes
 from ..registry import apply
 from ..reshaping import pad  # noqa: F401  (p14-select: F.pad with PyTorch's order and modes)
@@ -332,17 +333,6 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
     return _reduce(loss, reduction, op)
 
 
-_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
-
-
-def _in_range(idx: np.ndarray, classes: int) -> bool:
-    """Whether every integer index is in [0, classes), in one pass: viewed as unsigned,
-    negative indices become huge, so the maximum alone finds one out of range at either end
-    (this check runs on every training step)."""
-    unsigned = idx if idx.dtype.kind == "u" else idx.view(_UNSIGNED[idx.dtype.itemsize])
-    return not idx.size or bool(unsigned.max() < classes)
-
-
 def _class_indices(target: Any, n: int, classes: int, op: str) -> np.ndarray:
     idx = target.data if isinstance(target, Tensor) else np.asarray(target)
     if idx.dtype.kind not in "iu":
@@ -350,9 +340,7 @@ def _class_indices(target: Any, n: int, classes: int, op: str) -> np.ndarray:
     if idx.shape != (n,):
         raise ValueError(f"{op}: expected {n} class indices (shape ({n},)), got shape "
                          f"{idx.shape}")
-    if not _in_range(idx, classes):
-        bad = idx[(idx < 0) | (idx >= classes)][0]
-        raise ValueError(f"{op}: target class {int(bad)} is out of range for {classes} classes")
+    check_class_indices(idx, classes, op)
     return idx
 
 
@@ -483,7 +471,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
     if (weight is None and label_smoothing == 0.0 and reduction == "mean" and input.ndim == 2
             and target_array.dtype.kind in "iu" and target_array.shape == input.shape[:1]
             and not 0 <= ignore_index < input.shape[1]
-            and _in_range(target_array, input.shape[1])):
+            and class_indices_in_range(target_array, input.shape[1])):
         # The common case, checked first and cheaply (no target can equal an ignore_index
         # outside the classes), as one fused op: it runs every training step.
         return apply("cross_entropy", input, Tensor._make(target_array, None))

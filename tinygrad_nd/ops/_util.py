@@ -25,6 +25,24 @@ def quiet(**kinds: str) -> Callable[[F], F]:
     return Ignoring(**kinds)
 
 
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def class_indices_in_range(idx: np.ndarray, classes: int) -> bool:
+    """Whether every integer index is in [0, classes), in one pass: viewed as unsigned,
+    negative indices become huge, so the maximum alone finds one out of range at either end
+    (this check runs on every training step)."""
+    unsigned = idx if idx.dtype.kind == "u" else idx.view(_UNSIGNED[idx.dtype.itemsize])
+    return not idx.size or bool(unsigned.max() < classes)
+
+
+def check_class_indices(idx: np.ndarray, classes: int, op: str) -> None:
+    """Raise a ValueError naming `op` unless every integer index is in [0, classes)."""
+    if not class_indices_in_range(idx, classes):
+        bad = idx[(idx < 0) | (idx >= classes)][0]
+        raise ValueError(f"{op}: target class {int(bad)} is out of range for {classes} classes")
+
+
 def const(array: Any) -> Tensor:
     """A constant (no-grad) tensor around `array`: masks, indices, scale factors."""
     return Tensor._make(np.asarray(array), None)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..registry import register_op
-from ._util import quiet, reduce_keepdims
+from ._util import check_class_indices, quiet, reduce_keepdims
 from .activation import Sigmoid, Softmax, Softplus
 
 
@@ -77,6 +77,8 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, x, target):
+        # (checked here, not only by the caller: a replayed tg.jit step runs the forward alone)
+        check_class_indices(target, x.shape[1], "cross_entropy")
         shifted = x - reduce_keepdims(np.maximum, x, 1)
         exp = np.exp(shifted)
         total = reduce_keepdims(np.add, exp, 1)
