@@ -139,7 +139,11 @@ def test_diagnose_reports_dead_relus():
 def test_layer_gains_split_the_backward_factor_term_by_term():
     net = build_net([784, 30, 30, 30, 10])
     gains = layer_gains(net, X_T[:200])
-    assert [g["layer"] for g in gains] == ["0", "2", "4"]
+    assert [g["layer"] for g in gains] == ["hidden 1", "hidden 2", "hidden 3"]
+    assert [g["next"] for g in gains] == ["hidden 2", "hidden 3", "output"]
+    assert [g["path"] for g in gains] == ["0", "2", "4"]  # the module paths stay available
+    with GradientMonitor(net) as monitor:  # named as GradientMonitor names them
+        assert [g["layer"] for g in gains] == monitor.layers[:3]
     for g in gains:
         assert 0.15 < g["mean_slope"] < 0.25  # sigmoid's slope never exceeds 1/4
         assert g["realized"] <= g["spectral"] * 1.0001  # no vector beats the top singular value

@@ -41,7 +41,8 @@ EXPERIMENTS: dict[str, tuple[type, Callable[..., Any], str]] = {
                   "spread across images, saturation, a healthy net on the same colour scale"),
     "exploding": (ExplodingConfig, run_exploding,
                   "the w=100 one-neuron chain (25x per layer), the slope window that makes "
-                  "large gains rare, and a wide net rescued by gradient clipping"),
+                  "large gains rare, and a wide net with large weights: no remedy, gradient "
+                  "clipping, L2 and L1 weight penalties"),
     "remedies": (RemediesConfig, run_remedies,
                  "tanh/ReLU/LeakyReLU/ELU with Xavier/He init, BatchNorm (and why it works), "
                  "residual connections, clipping by norm and value, L1/L2, Nesterov momentum, "

@@ -22,7 +22,7 @@ from ..nn.activation import Activation, ReLU, Sigmoid, Tanh
 from ..nn.module import Module
 from ..tensor import Tensor
 from .display import html_table
-from .layers import activation_slope
+from .layers import activation_slope, mlp_layer_names, weighted_layers
 from .monitors import GradientMonitor, saturation
 from .norms import l2_norm
 
@@ -262,6 +262,10 @@ def layer_gains(model: Module, x: Any, upstream: Tensor | None = None,
       with vector-Jacobian products (J v is obtained as a VJP of a VJP);
     * `mean_slope` and `weight_norm` (spectral norm of W^{l+1}): the two terms.
 
+    Layers are named as `GradientMonitor` names them: `layer` and `next` are the chapter's
+    `"hidden 1"` .. `"output"` for a fully connected net (module paths otherwise), and
+    `path` and `next_path` keep the module paths (`"0"`, `"2"`, ...).
+
     Parameters
     ----------
     model : Module
@@ -274,10 +278,18 @@ def layer_gains(model: Module, x: Any, upstream: Tensor | None = None,
         Power-iteration steps for `spectral`.
     seed : int
         Seed of the random `upstream` and of the power iteration's start.
+
+    Examples
+    --------
+    >>> from tinygrad_nd import nn, randn
+    >>> net = nn.mlp([4, 3, 3, 2], activation="sigmoid")
+    >>> [(g["layer"], g["next"], g["path"]) for g in layer_gains(net, randn(5, 4))]
+    [('hidden 1', 'hidden 2', '0'), ('hidden 2', 'output', '2')]
     """
     x = x if isinstance(x, Tensor) else Tensor(x)
     pairs = list(_activation_after(model).values())
-    later = [m for _, m in model.named_modules() if "weight" in m._parameters]
+    found = weighted_layers(model)
+    later = [m for _, m in found]
     outputs: dict[int, Tensor] = {}
     activations: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -292,11 +304,16 @@ def layer_gains(model: Module, x: Any, upstream: Tensor | None = None,
     finally:
         for h in handles:
             h.remove()
+    names = dict(zip((id(m) for _, m in found),
+                     mlp_layer_names(found) or [path for path, _ in found]))
+    paths = {id(m): path for path, m in found}
     rng = np.random.default_rng(seed)
     upstream = upstream if upstream is not None else Tensor(rng.standard_normal(out.shape),
                                                            dtype=out.dtype)
     gains = []
     for w, act in pairs:
+        if id(w) not in names:  # a weight slot left empty (e.g. a non-affine norm)
+            continue
         nxt = later[later.index(w) + 1] if later.index(w) + 1 < len(later) else None
         if nxt is None or id(nxt) not in outputs:
             continue
@@ -313,7 +330,8 @@ def layer_gains(model: Module, x: Any, upstream: Tensor | None = None,
             (jt_jv,) = engine.grad(z_next, z, j_v, retain_graph=True)       # J^T J v
             sigma = np.sqrt(l2_norm(jt_jv) / max(l2_norm(v), 1e-300))
             v = Tensor(jt_jv.data / max(l2_norm(jt_jv), 1e-300), dtype=z.dtype)
-        gains.append({"layer": _name_of(model, w), "next": _name_of(model, nxt),
+        gains.append({"layer": names[id(w)], "next": names[id(nxt)],
+                      "path": paths[id(w)], "next_path": paths[id(nxt)],
                       "realized": realized, "spectral": float(sigma),
                       "mean_slope": float(activation_slope(act, activations[id(w)][0]).mean()),
                       "weight_norm": spectral_norm(nxt.weight.data)})
@@ -333,7 +351,3 @@ def spectral_norm(weight: np.ndarray) -> float:
         return float("nan")
     return float(np.linalg.norm(w.reshape(w.shape[0], -1), 2)) if w.ndim > 1 else float(
         np.abs(w).max())
-
-
-def _name_of(model: Module, module: Module) -> str:
-    return next((name or "model") for name, m in model.named_modules() if m is module)

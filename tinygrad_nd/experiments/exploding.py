@@ -10,9 +10,16 @@ from typing import Any
 
 import numpy as np
 
-from .. import autograd, engine, nn, optim
+from .. import engine
 from ..tensor import Tensor
-from .common import Report, build_net, finish, load_images, progress, pyplot, train_step
+from .common import Report, finish, load_images, pyplot
+from .exploding_remedies import (
+    REMEDIES,
+    REMEDIES_HEADERS,
+    remedies_figure,
+    remedies_rows,
+    train_wide,
+)
 from .slope_window import slopes_figure, window_figure, window_study, window_width_formula
 
 
@@ -27,9 +34,14 @@ class ExplodingConfig:
     width: int = 100
     hidden: int = 5
     init_std: float = 0.5
+    moderate_init_std: float = 0.26
     lr: float = 0.05
     steps: int = 60
     clip: float = 1.0
+    l2: float = 0.1
+    l1: float = 0.03
+    images: int = 500
+    test_images: int = 1000
     dataset: str = "digits"
     seed: int = 0
 
@@ -62,30 +74,6 @@ def exploding_chain(length: int, weight: float = 100.0, x: float = 0.5, y: float
                        for j in range(length)])
     return {"measured": measured, "closed_form": closed,
             "max_relative_error": float(np.max(np.abs(measured - closed) / np.abs(closed)))}
-
-
-def _wide_run(cfg: ExplodingConfig, x: Tensor, y: np.ndarray, clip: float | None
-              ) -> tuple[list[float], np.ndarray]:
-    """Train a wide ReLU net with N(0, init_std**2) weights; return losses and the per-layer
-    ||dC/db|| at the first step."""
-    from ..diagnostics import GradientMonitor
-
-    sizes = [784] + [cfg.width] * cfg.hidden + [10]
-    model = build_net(sizes, activation="relu", init="zeros", output=None, seed=cfg.seed)
-    gen = np.random.default_rng(cfg.seed)
-    with autograd.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.Linear):
-                m.weight.copy_(gen.normal(0, cfg.init_std, m.weight.shape))
-    opt = optim.SGD(model.parameters(), lr=cfg.lr)
-    losses = []
-    with GradientMonitor(model) as monitor:
-        for _ in progress(range(cfg.steps), desc="training", unit="step"):
-            with np.errstate(all="ignore"):
-                losses.append(train_step(model, nn.functional.cross_entropy, opt, x, y, clip))
-            if not np.isfinite(losses[-1]):
-                break
-    return losses, monitor.history["bias_grad"][0]
 
 
 def run_exploding(out: str | Path = "reports/exploding", cfg: ExplodingConfig | None = None,
@@ -143,59 +131,126 @@ need large weights *and* inputs tuned to them, so the typical layer shrinks the 
                   "Left: the gain of one sigmoid layer against its input a; right: the width "
                   "of the window where the gain is at least 1, against |w|")
 
-    xs, ys, _, _, label = load_images(cfg.dataset, 500, 0, seed=cfg.seed)
-    x = Tensor(xs)
-    plain, grads = _wide_run(cfg, x, ys, None)
-    clipped, _ = _wide_run(cfg, x, ys, cfg.clip)
-    report.text(f"""
-## A wide ReLU net with large weights
-[784, {cfg.width} x {cfg.hidden}, 10], ReLU, weights N(0, {cfg.init_std}^2) (He's choice would be
-{np.sqrt(2 / cfg.width):.3f}), softmax cross-entropy, full-batch SGD (lr = {cfg.lr}) on 500
-images of {label}, with and without `clip_grad_norm_(max_norm={cfg.clip})`.
-""")
-    text += "\n\n" + report.table(
-        ["layer", "‖dC/db‖ at step 1", "vs last layer"],
-        [[i + 1, f"{g:.3g}", f"{g / grads[-1]:.3g}"] for i, g in enumerate(grads)])
-    fig, ax = plt.subplots(figsize=(6, 3.8))
-    ax.plot(np.arange(1, len(plain) + 1), plain, label="plain SGD")
-    ax.plot(np.arange(1, len(clipped) + 1), clipped, label=f"SGD + clip_grad_norm_({cfg.clip})")
-    ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("training loss (cross-entropy)")
-    ax.set_title("Large initial weights: clipping keeps training finite")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    report.figure(fig, "clipping", "Loss with and without gradient clipping")
+    wide, text = _wide_section(report, cfg, text)
     results = {"config": asdict(cfg),
                "chain": {k: np.asarray(v).tolist() for k, v in chain.items()},
-               "wide": {"grad_at_init": grads.tolist(), "plain_losses": plain,
-                        "clipped_losses": clipped,
-                        "plain_diverged": bool(not np.isfinite(plain[-1]) or plain[-1] > plain[0]),
-                        "clipped_final": clipped[-1]}}
-    text += (f"\n\nplain SGD: loss {plain[0]:.3g} -> {plain[-1]:.3g} after {len(plain)} steps; "
-             f"clipped: {clipped[0]:.3g} -> {clipped[-1]:.3g}")
-    report.text(text.split("\n\n")[-1])
+               "wide": wide}
     results["window"] = {k: np.asarray(v).tolist() for k, v in study.items()}
     report.text(f"""
 ## How this differs from the book
 The chain is the book's example exactly (w = {cfg.weight:g}, z_j = 0, so σ'(z_j) = 1/4);
 Nielsen states the factor of 25 per layer, we also print every dC/db_j and compare it with
 the closed form. The window width is his end-of-section problem, solved here numerically and
-checked against its closed form. The wide ReLU net and gradient clipping are not in
-chapter 5 (clipping by norm is Pascanu, Mikolov & Bengio 2013).
+checked against its closed form. The wide ReLU net, gradient clipping and the L1/L2
+penalties against exploding are not in chapter 5 (clipping by norm is Pascanu, Mikolov &
+Bengio 2013, who also discuss an L1 or L2 penalty on the recurrent weights to keep their
+spectral radius below 1; Nielsen uses L1/L2 in chapter 3 against overfitting). The wide
+net trains on {cfg.images} images for {cfg.steps} full-batch steps, not on 50,000 images for
+epochs: it measures what happens to the gradient in the first steps, not a finished
+classifier.
 """)
     report.parts.insert(0, _what_this_shows(cfg, chain, study, results["wide"]))
     return finish(report, results, text, verbose)
+
+
+def _wide_section(report: Report, cfg: ExplodingConfig, text: str
+                  ) -> tuple[dict[str, Any], str]:
+    """Train the wide net with each remedy at two initial weight scales; add the section."""
+    xs, ys, xt, yt, label = load_images(cfg.dataset, cfg.images, cfg.test_images, seed=cfg.seed)
+    x = Tensor(xs)
+    sizes = [784] + [cfg.width] * cfg.hidden + [10]
+    scales = {f"N(0, {std:g}²)": std for std in (cfg.init_std, cfg.moderate_init_std)}
+    runs = {name: {remedy: train_wide(sizes, std, remedy, x, ys, cfg.steps, cfg.lr, cfg.clip,
+                                      cfg.l2, cfg.l1, cfg.seed, (xt, yt))
+                   for remedy in REMEDIES} for name, std in scales.items()}
+    large, moderate = runs.values()
+    grads = np.asarray(large["no remedy"]["bias_grad_at_start"])
+    report.text(f"""
+## A wide ReLU net with large weights, and four ways to treat it
+[784, {cfg.width} x {cfg.hidden}, 10], ReLU, weights N(0, {cfg.init_std}^2) (He's choice would be
+{np.sqrt(2 / cfg.width):.3f}), softmax cross-entropy, {cfg.steps} steps of full-batch SGD
+(lr = {cfg.lr}) on {cfg.images} images of {label}, test accuracy on {len(yt)} others. Every
+run starts from the same weights: no remedy; `clip_grad_norm_(max_norm={cfg.clip})`; an L2
+penalty ({cfg.l2:g}/2) Σ w² and an L1 penalty {cfg.l1:g} Σ |w| added to the loss (on the
+weights, not the biases, as network2). The same four runs are repeated from smaller weights,
+N(0, {cfg.moderate_init_std}^2), where the gradient still grows towards the input but SGD
+does not blow up. A loss that becomes inf or NaN ends the run ("diverged").
+""")
+    text += "\n\n" + report.table(
+        ["layer", "‖dC/db‖ at step 1", "vs last layer"],
+        [[i + 1, f"{g:.3g}", f"{g / grads[-1]:.3g}"] for i, g in enumerate(grads)])
+    text += "\n\n" + report.table(REMEDIES_HEADERS, remedies_rows(runs))
+    report.figure(remedies_figure(runs), "wide_remedies",
+                  "Loss, gradient norm and the first/last hidden speed ratio per step, for "
+                  "each remedy and both initial weight scales")
+    report.text(_penalty_mechanism(cfg, large, moderate))
+    wide = {"grad_at_init": grads.tolist(), "runs": runs,
+            "plain_diverged": large["no remedy"]["diverged"],
+            "clipped_diverged": large["clipping"]["diverged"]}
+    return wide, text
+
+
+def _ending(run: dict[str, Any]) -> str:
+    """How a run ended, in words."""
+    if run["diverged"]:
+        return f"diverges at step {len(run['loss'])}"
+    return f"stays finite (loss {run['loss'][-1]:.3g}, test accuracy {run['accuracy']:.1%})"
+
+
+def _penalty_mechanism(cfg: ExplodingConfig, large: dict[str, Any],
+                       moderate: dict[str, Any]) -> str:
+    """The paragraph on how the weight penalties act, from the measured runs."""
+    def shrink(run: dict[str, Any]) -> float:
+        return run["weight_norm"][-1] / run["weight_norm_at_start"]
+
+    steps = len(moderate["L2"]["loss"])
+    per_step = 1 - cfg.lr * cfg.l2
+    plain_steps = len(large["no remedy"]["loss"])
+    overshoot = ""
+    if max(moderate["L2"]["first_over_last"][-1], moderate["L1"]["first_over_last"][-1]) < 1:
+        overshoot = (" From the smaller weights both penalties end with the first hidden "
+                     "layer learning slower than the last: pushed too far, a cure for "
+                     "exploding gradients becomes a vanishing one.")
+    return f"""
+**How a weight penalty acts.** The gradient of the L2 term is λw, so each SGD step multiplies
+every weight by 1 - lr·λ = {per_step:.4g} before the data's update (L1 subtracts lr·λ·sign(w),
+{cfg.lr * cfg.l1:.2g} per step). Smaller weights mean a smaller per-layer gain |w σ'| (for
+ReLU σ' is 0 or 1, so the gain is the weights'), hence a smaller product of gains from the
+output back to the first layer. Measured from N(0, {cfg.moderate_init_std}²): after {steps}
+steps the weights' norm is {shrink(moderate['L2']):.2f}× its initial value with L2 and
+{shrink(moderate['L1']):.2f}× with L1, against {shrink(moderate['no remedy']):.2f}× with no
+remedy, and the first hidden layer's ‖dC/db‖ over the last hidden layer's goes from
+{moderate['no remedy']['first_over_last'][0]:.3g} at step 1 to
+{moderate['L2']['first_over_last'][-1]:.3g} (L2) and {moderate['L1']['first_over_last'][-1]:.3g}
+(L1), against {moderate['no remedy']['first_over_last'][-1]:.3g} with no remedy. The runs end:
+no remedy {_ending(moderate['no remedy'])}, L2 {_ending(moderate['L2'])}, L1
+{_ending(moderate['L1'])}, clipping {_ending(moderate['clipping'])}.
+
+From N(0, {cfg.init_std}²) the penalty is too slow: no remedy {_ending(large['no remedy'])},
+L2 {_ending(large['L2'])}, L1 {_ending(large['L1'])}, clipping
+{_ending(large['clipping'])}. In {plain_steps} steps L2 can shrink the weights only to
+{per_step ** plain_steps:.3f} of their size, while the first step alone moves them by
+lr·‖∇‖ = {cfg.lr * large['no remedy']['grad_norm'][0]:.3g}, against their norm of
+{large['no remedy']['weight_norm_at_start']:.3g}: a penalty tames a gain that builds up over
+training, clipping bounds the step itself and binds at once.{overshoot}
+"""
 
 
 def _what_this_shows(cfg: ExplodingConfig, chain: dict[str, Any], study: dict[str, Any],
                      wide: dict[str, Any]) -> str:
     """The opening paragraph, written from the measured numbers (it goes first, written last)."""
     growth = chain["measured"][0] / chain["measured"][1] if cfg.chain_length > 1 else 1.0
-    if wide["plain_diverged"] and np.isfinite(wide["clipped_final"]):
+    if wide["plain_diverged"] and not wide["clipped_diverged"]:
         ending = ("plain SGD diverges, and clipping the gradient norm keeps the loss finite")
     else:
         ending = "with these settings plain SGD did not diverge"
+    large, moderate = wide["runs"].values()
+    penalties = (f"An L2 or L1 weight penalty shrinks the weights, hence every layer's gain: "
+                 f"from smaller initial weights it brings the first hidden layer's gradient "
+                 f"from {moderate['no remedy']['first_over_last'][0]:.3g}× the last hidden "
+                 f"layer's to {moderate['L2']['first_over_last'][-1]:.3g}× (L2), but against "
+                 f"the large weights it acts too slowly: "
+                 f"{'it diverges too' if large['L2']['diverged'] else 'it stays finite'}.")
     return f"""## What this shows
 Backpropagation multiplies the gradient by one factor w σ'(z) per layer, so the gradient of an
 early layer is a product of many factors: unstable. In Nielsen's chain of one-neuron layers
@@ -204,7 +259,7 @@ grows {growth:.4g}× per layer towards the input. But σ' is at most 1/4, and a 
 z = w a + b to where σ' is tiny unless a falls into a window at most
 {study['peak_width']:.2f} wide: a factor above 1 is rare, which is why sigmoid nets usually
 vanish rather than explode. In a wide ReLU net with too-large weights the gradient does
-explode: {ending}.
+explode: {ending}. {penalties}
 """
 
 
