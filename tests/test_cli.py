@@ -34,11 +34,15 @@ def assert_valid_png(path):
 
 
 @pytest.mark.parametrize("command", sorted(cli.EXPERIMENTS))
-def test_experiment_writes_report_with_figures(command, tmp_path, capsys):
+def test_experiment_writes_report_that_explains_itself_with_figures(command, tmp_path, capsys):
     assert set(TINY) == set(cli.EXPERIMENTS)
     out = tmp_path / command
     assert cli.main([command, "--out", str(out), *TINY[command]]) == 0
     report = (out / "report.md").read_text()
+    sections = [line for line in report.splitlines() if line.startswith("## ")]
+    assert sections[0] == "## What this shows", (command, sections)  # every report opens so
+    assert sections[-1].startswith("## How this differs from the "), (command, sections)
+    assert sections[-1].endswith(("book", "sources", "papers")), (command, sections)
     pngs = sorted(out.glob("*.png"))
     assert pngs and all(p.name in report for p in pngs)
     for png in pngs:
@@ -93,7 +97,7 @@ def test_quiet_hides_progress_bars_and_a_terminal_shows_them(tmp_path, monkeypat
         return bar
 
     monkeypatch.setattr(common, "progress", spy)
-    for module in ("vanishing", "depth", "remedies", "exploding"):
+    for module in ("vanishing", "depth", "remedies", "exploding_remedies"):
         monkeypatch.setattr(f"tinygrad_nd.experiments.{module}.progress", spy)
     monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
     args = ["exploding", "--steps", "3", "--out", str(tmp_path / "a")]

@@ -202,15 +202,29 @@ def pyplot():
     return display.pyplot()
 
 
-def accuracy_axes(ax: Any, chance: float = 0.1, percent: bool = True) -> None:
-    """Finish an accuracy-per-epoch plot: a dotted line at the chance level (labelled, so a
-    curve that sits on it reads as "learnt nothing"), integer epoch ticks, axis labels."""
+def epoch_axis(ax: Any, epochs: int | None = None) -> None:
+    """Integer epoch ticks on the x axis, spanning epochs 1..`epochs` when given."""
     from matplotlib.ticker import MaxNLocator
 
-    scale = 100 if percent else 1
-    ax.axhline(scale * chance, color="gray", linestyle=":",
-               label=f"chance ({scale * chance:g}{'%' if percent else ''})")
+    if epochs is not None:
+        ax.set_xlim(0.5, epochs + 0.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
+
+
+def accuracy_axes(ax: Any, chance: float = 0.1, percent: bool = True,
+                  epochs: int | None = None) -> None:
+    """Finish an accuracy-per-epoch plot: a dotted line at the chance level (labelled, so a
+    curve that sits on it reads as "learnt nothing"), integer epoch ticks, axis labels.
+
+    `percent`: the plotted values are percentages (else fractions, whose ticks are written
+    as percentages); `epochs`: the x axis spans epochs 1..`epochs` (with a half-epoch margin).
+    """
+    scale = 100 if percent else 1
+    ax.axhline(scale * chance, color="gray", linestyle=":",
+               label=f"chance ({100 * chance:.3g}%)")
+    if not percent:
+        ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    epoch_axis(ax, epochs)
     ax.set_ylabel("accuracy (%)" if percent else "accuracy")
     ax.grid(True, alpha=0.3)

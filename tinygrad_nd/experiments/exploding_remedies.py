@@ -90,9 +90,12 @@ def train_wide(sizes: list[int], init_std: float, remedy: str, x: Tensor, y: np.
         run["loss"].append(float(loss.item()))
         if not np.isfinite(run["loss"][-1]):
             break
-    run["diverged"] = bool(not np.isfinite(run["loss"][-1]))
-    run["accuracy"] = (accuracy(model, *test) if test is not None and not run["diverged"]
-                       else None)
+    # the last step can leave non-finite weights behind a finite loss
+    run["diverged"] = bool(not np.isfinite(run["loss"][-1] * run["weight_norm"][-1]))
+    run["accuracy"] = None
+    if test is not None and not run["diverged"]:
+        with np.errstate(over="ignore", invalid="ignore"):  # huge but finite weights
+            run["accuracy"] = accuracy(model, *test)
     return run
 
 

@@ -6,26 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from .common import pyplot
+from .common import accuracy_axes, epoch_axis, pyplot
 
 CHANCE = 0.1  # ten classes
-
-
-def _epoch_axis(ax: Any, epochs: int) -> None:
-    """Integer epoch ticks starting at 1."""
-    from matplotlib.ticker import MaxNLocator
-
-    ax.set_xlim(0.5, epochs + 0.5)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("epoch")
-
-
-def _accuracy_axis(ax: Any, epochs: int) -> None:
-    _epoch_axis(ax, epochs)
-    ax.axhline(CHANCE, color="gray", linestyle=":", linewidth=1, label="chance (10%)")
-    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    ax.set_ylabel("accuracy")
-    ax.grid(True, alpha=0.3)
 
 
 def z_histograms(neuron: dict[str, dict[str, Any]], saturation: float):
@@ -63,7 +46,7 @@ def init_learning(curves: dict[str, list[float]], images: int):
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for key, acc in curves.items():
         ax.plot(np.arange(1, len(acc) + 1), acc, "o-", label=INIT_LABELS[key])
-    _accuracy_axis(ax, len(next(iter(curves.values()))))
+    accuracy_axes(ax, CHANCE, percent=False, epochs=len(next(iter(curves.values()))))
     ax.set_title(f"network2 [784, 30, 10] on {images} images: the two initialisers")
     ax.legend(fontsize=8)
     return fig
@@ -85,9 +68,9 @@ def overfitting(runs: dict[float, dict[str, list[float]]], stops: dict[float, di
             ax.plot(np.arange(1, len(values) + 1), values, label=f"λ = {lmbda:g}")
         epochs = len(next(iter(runs.values()))[key])
         if key.endswith("accuracy"):
-            _accuracy_axis(ax, epochs)
+            accuracy_axes(ax, CHANCE, percent=False, epochs=epochs)
         else:
-            _epoch_axis(ax, epochs)
+            epoch_axis(ax, epochs)
             ax.set_yscale("log")
             ax.set_ylabel("cost (incl. the L2 term, log scale)")
             ax.grid(True, alpha=0.3)
@@ -115,7 +98,7 @@ def dropout(curves: dict[str, dict[str, list[list[float]]]], p: float):
         ax.fill_between(epochs, val.mean(axis=0) - val.std(axis=0),
                         val.mean(axis=0) + val.std(axis=0), color=color, alpha=0.2)
         ax.plot(epochs, train.mean(axis=0), "--", color=color, label=f"{label}, training")
-    _accuracy_axis(ax, len(next(iter(curves.values()))["validation_accuracy"][0]))
+    accuracy_axes(ax, CHANCE, percent=False, epochs=len(epochs))
     ax.set_title("Dropout on the hidden neurons, same net and budget")
     ax.legend(fontsize=8)
     return fig
