@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import sys
 import time
@@ -234,6 +235,26 @@ def viz_benchmark() -> list[str]:
     return ["viz.to_dot, 10,000 ops", f"{timed(lambda: viz.to_dot(y)):.3f} s"]
 
 
+def blas_thread_benchmark(x: np.ndarray, y: np.ndarray, repeats: int) -> list[str]:
+    """(a), (b) and (c) in tinygrad_nd at one BLAS thread (tinygrad_nd's policy, see
+    tinygrad_nd/threads.py) and at BLAS's own default (one thread per core), interleaved: the
+    effect of the policy on this machine now (it grows with the machine's other load)."""
+    cores = os.cpu_count() or 1
+    lines = [f"BLAS threads (load average {os.getloadavg()[0]:.1f} on {cores} cores): time at "
+             f"{cores} threads / time at 1 thread"]
+    for name, run in (("(a)", W.ours_mlp([784, 30, 30, 10], "sigmoid", 10, 0.1)),
+                      ("(b)", W.ours_mlp([784, 100, 100, 10], "relu", 64, 0.05)),
+                      ("(c)", W.ours_cnn(64, 0.05))):
+        times: dict[int, list[float]] = {1: [], cores: []}
+        for _ in range(repeats):
+            for threads in times:
+                with tg.blas_threads(threads):
+                    times[threads].append(timed(lambda r=run: r(x, y)))
+        one, many = (float(np.median(times[t])) for t in (1, cores))
+        lines.append(f"  {name} {many / one:.2f}x  ({one:.3f} s at 1, {many:.3f} s at {cores})")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small smoke run (CI)")
@@ -243,9 +264,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--torch-threads", type=int, default=1)
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--no-jax", action="store_true", help="skip the JAX jit column")
-    parser.add_argument("--only", default="abcdkx",
+    parser.add_argument("--only", default="abcdkxt",
                         help="letters of the parts to run: a b c d (workloads), k (conv/pool "
-                        "kernels), x (chain, memory, viz)")
+                        "kernels), x (chain, memory, viz), t (BLAS threads)")
     args = parser.parse_args(argv)
     n = args.images or (2000 if args.quick else 60_000)
     repeats = 1 if args.quick else args.repeats
@@ -317,6 +338,8 @@ def main(argv: list[str] | None = None) -> None:
         for extra in (chain_benchmark(100_000), flat_memory(2000 if args.quick else 10_000),
                       viz_benchmark()):
             print("  ".join(extra))
+    if "t" in args.only:
+        print("\n".join(blas_thread_benchmark(x, y, repeats)))
     sys.stdout.flush()
 
 
