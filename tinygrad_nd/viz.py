@@ -222,8 +222,20 @@ def _label(title: str, t: Tensor, norm: float | None) -> str:
 
 
 def plain_number(value: float) -> str:
-    """A legend tick as a plain number with two significant digits: `0.001`, `0.25`,
-    `130`; below 1e-4 or from 1e5 up as `1e-06` (an integer exponent, never `1e-2.8`).
+    """A tick label as a plain number with two significant digits: `0.001`, `0.25`, `130`;
+    below 1e-4 or from 1e5 up as `1e-06` (an integer exponent, never `1e-2.8`), since
+    `0.0000025` is long and easy to misread. The one formatter of the drawings' colour legend,
+    the interactive page's legend and curve axis (`tinygrad_nd.viz_html`) and the reports.
+
+    Parameters
+    ----------
+    value : float
+        The number to label (a gradient norm, a tick of a log axis); any sign, 0 gives `0`.
+
+    Returns
+    -------
+    str
+        The label, e.g. `"0.0032"` or `"2.5e-07"`.
 
     Examples
     --------
@@ -237,8 +249,23 @@ def plain_number(value: float) -> str:
 
 
 def legend_ticks(lo: float, hi: float, most: int = 6) -> list[float]:
-    """Round gradient norms for a colour legend spanning log10 range [lo, hi]: powers of ten
-    when the range covers two or more, else 1-2-5 steps, else the two ends (two digits).
+    """Round tick values for a log10 axis or colour legend spanning log10 range [lo, hi]:
+    powers of ten when the range covers two or more, else 1-2-5 steps, else the two ends
+    (two digits). Used by the drawings' legend and by `tinygrad_nd.viz_html` (legend and
+    curve axis).
+
+    Parameters
+    ----------
+    lo, hi : float
+        The ends of the range as log10 of the values (e.g. -3.2 for 0.00063); no ticks when
+        `hi < lo`.
+    most : int, default 6
+        At most about this many ticks: every second (third...) one is kept when more fit.
+
+    Returns
+    -------
+    list of float
+        The tick values themselves (not their logs), increasing.
 
     Examples
     --------
