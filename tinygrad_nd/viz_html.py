@@ -50,6 +50,19 @@ NORM_PREFIX = "‖grad‖ = "  # how viz labels a node's norm; the page rewrites
 def linear_ticks(last: int, count: int = 5) -> list[int]:
     """Round tick values (steps of 1, 2 or 5 times a power of ten) from 0 to `last`.
 
+    Parameters
+    ----------
+    last : int
+        The largest value on the axis (the last step), included when it falls on a tick.
+    count : int, default 5
+        About how many intervals to aim for: the stride is the smallest round number of at
+        least `last / count` (and at least 1).
+
+    Returns
+    -------
+    list of int
+        The ticks, from 0 up.
+
     Examples
     --------
     >>> linear_ticks(499), linear_ticks(3)
@@ -280,7 +293,22 @@ def snapshot_page(snapshots: Sequence[viz.Snapshot],
 
 def write_snapshot_page(path: str | Path, snapshots: Sequence[viz.Snapshot],
                         **kwargs: Any) -> Path:
-    """Write `snapshot_page` to `path` (atomically); return the path."""
+    """Write `snapshot_page` to `path` (atomically); return the path.
+
+    Parameters
+    ----------
+    path : str or Path
+        The HTML file to write (replaced if it exists; its folder must exist).
+    snapshots : sequence of viz.Snapshot
+        Recorded training steps of one graph, as for `snapshot_page`.
+    **kwargs
+        The other arguments of `snapshot_page` (`curves`, `title`, drawing options...).
+
+    Returns
+    -------
+    Path
+        `path`, as a `Path`.
+    """
     page = snapshot_page(snapshots, **kwargs)
     path = Path(path)
     with atomic_write(path, "w", encoding="utf-8") as f:
