@@ -29,6 +29,7 @@ from . import foundations_figures as figures
 from . import foundations_init as init
 from . import foundations_overfitting as overfit
 from .common import Report, finish, load_images, progress
+from .depth import standard_error
 
 BOOK_TRAINING_IMAGES = 50_000  # the book's MNIST training split (chapters 3 and 5)
 BOOK_LMBDA = 5.0               # chapter 3's lambda for 50,000 images (lambda/n = 1e-4)
@@ -241,7 +242,7 @@ early stopping watches their accuracy with the no-improvement-in-{cfg.patience} 
                   f"{stop['best_accuracy']:.1%} at epoch {stop['best_epoch']}, against "
                   f"{stop['kept_accuracy']:.1%} kept: the patience is a judgement call, as the "
                   f"book says)")
-    error = overfit.standard_error(max(unreg["validation_accuracy"]), len(validation))
+    error = standard_error(max(unreg["validation_accuracy"]), len(validation))
     report.text(f"""
 Without regularisation the training cost falls from {unreg['training_cost'][0]:.3f} to
 {unreg['training_cost'][-1]:.4f} over the {cfg.overfit_epochs} epochs and the training
@@ -293,7 +294,7 @@ the same net at test time).
     text = report.table(["net", "final training accuracy", "final validation accuracy",
                          "gap (training - validation)"], rows)
     gain = final["dropout"]["validation_accuracy"] - final["plain"]["validation_accuracy"]
-    error = overfit.standard_error(float(final["plain"]["validation_accuracy"].mean()), len(yv))
+    error = standard_error(float(final["plain"]["validation_accuracy"].mean()), len(yv))
     report.text(f"""
 After {cfg.dropout_epochs} epochs (mean ± sd over {cfg.dropout_seeds} seeds) the gap between
 training and validation accuracy is {_mean_sd(gaps['plain'])} without dropout and

@@ -153,9 +153,3 @@ def dropout_curves(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray,
             history["training_accuracy"][-1].append(accuracy(model, x, y))
             history["validation_accuracy"][-1].append(accuracy(model, xv, yv))
     return curves
-
-
-def standard_error(accuracy: float, n: int) -> float:
-    """Binomial standard error of an accuracy measured on `n` images: how much it would move
-    on another sample of the same size (differences well below ~2 of these are noise)."""
-    return float(np.sqrt(accuracy * (1 - accuracy) / n))
