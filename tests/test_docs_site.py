@@ -138,7 +138,7 @@ PENDING = {
     "tinygrad_nd.nn.normalization",
     "tinygrad_nd.nn.pooling", "tinygrad_nd.nn.rnn", "tinygrad_nd.nn.sampling", "tinygrad_nd.ops",
     "tinygrad_nd.pointwise", "tinygrad_nd.reductions", "tinygrad_nd.reshaping",
-    "tinygrad_nd.selection", "tinygrad_nd.tensor", "tinygrad_nd.viz",
+    "tinygrad_nd.selection", "tinygrad_nd.tensor",
 }
 
 
