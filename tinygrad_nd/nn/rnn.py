@@ -104,8 +104,8 @@ class RNNBase(Module):
         When positive (LSTM only, smaller than `hidden_size`), project each layer's `h`
         to this size with `weight_hr_l{k}` (no bias).
     generator : tinygrad_nd.Generator, optional
-        Source of the initial values, U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch, and of the dropout masks (the
-        default generator otherwise).
+        Source of the initial values, U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch, and of the
+        dropout masks (the default generator otherwise).
     dtype : float dtype, optional
         Of the parameters: float32 by default, `np.float64` on request.
     """
@@ -252,8 +252,8 @@ class RNN(RNNBase):
         Also run each layer backwards in time; outputs are the two directions
         concatenated (2 H features).
     generator : tinygrad_nd.Generator, optional
-        Source of the initial values, U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch, and of the dropout masks (the
-        default generator otherwise).
+        Source of the initial values, U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch, and of the
+        dropout masks (the default generator otherwise).
     dtype : float dtype, optional
         Of the parameters: float32 by default, `np.float64` on request.
 
@@ -305,8 +305,8 @@ class LSTM(RNNBase):
         When positive (LSTM only, smaller than `hidden_size`), project each layer's `h`
         to this size with `weight_hr_l{k}` (no bias).
     generator : tinygrad_nd.Generator, optional
-        Source of the initial values, U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch, and of the dropout masks (the
-        default generator otherwise).
+        Source of the initial values, U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch, and of the
+        dropout masks (the default generator otherwise).
     dtype : float dtype, optional
         Of the parameters: float32 by default, `np.float64` on request.
 
@@ -351,8 +351,8 @@ class GRU(RNNBase):
         Also run each layer backwards in time; outputs are the two directions
         concatenated (2 H features).
     generator : tinygrad_nd.Generator, optional
-        Source of the initial values, U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch, and of the dropout masks (the
-        default generator otherwise).
+        Source of the initial values, U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch, and of the
+        dropout masks (the default generator otherwise).
     dtype : float dtype, optional
         Of the parameters: float32 by default, `np.float64` on request.
 
