@@ -20,6 +20,7 @@ import numpy as np
 from .. import nn
 from ..factories import Generator
 from ..network2 import Network
+from ..ops.activation import stable_sigmoid
 from ..tensor import Tensor
 from .common import progress
 
@@ -41,7 +42,7 @@ def sigmoid_prime(z: np.ndarray) -> np.ndarray:
     z : ndarray
         Weighted inputs, any shape.
     """
-    s = 1.0 / (1.0 + np.exp(-z))
+    s = stable_sigmoid(np.asarray(z, dtype=np.float64))
     return s * (1.0 - s)
 
 

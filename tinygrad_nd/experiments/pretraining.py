@@ -15,6 +15,7 @@ import numpy as np
 from .. import data, nn, optim
 from ..autograd import no_grad
 from ..factories import Generator
+from ..ops.activation import stable_sigmoid
 from ..tensor import Tensor
 from .common import nielsen_cross_entropy, progress
 
@@ -153,9 +154,9 @@ def pretrain_rbms(model: nn.Sequential, x: np.ndarray, epochs: int = 1, batch_si
             order = rng.permutation(len(codes))
             for start in range(0, len(codes), batch_size):
                 v0 = codes[order[start:start + batch_size]]
-                h0 = _sigmoid(v0 @ w + c)
-                v1 = _sigmoid((rng.random(h0.shape) < h0) @ w.T + b)
-                h1 = _sigmoid(v1 @ w + c)
+                h0 = stable_sigmoid(v0 @ w + c)
+                v1 = stable_sigmoid((rng.random(h0.shape) < h0) @ w.T + b)
+                h1 = stable_sigmoid(v1 @ w + c)
                 m = len(v0)
                 w += lr * (v0.T @ h0 - v1.T @ h1) / m
                 c += lr * (h0 - h1).mean(axis=0)
@@ -165,9 +166,5 @@ def pretrain_rbms(model: nn.Sequential, x: np.ndarray, epochs: int = 1, batch_si
         with no_grad():
             linear.weight.data[...] = w.T
             linear.bias.data[...] = c
-        codes = _sigmoid(codes @ w + c)
+        codes = stable_sigmoid(codes @ w + c)
     return errors
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .. import optim
+from ..ops.activation import stable_sigmoid
 from .common import Report, finish, progress, pyplot, set_progress
 from .recurrent import (
     KINDS,
@@ -250,7 +251,7 @@ def clipping_runs(cfg: ThroughTimeConfig) -> dict[str, Any]:
 
 
 def _sigmoid(z: float) -> float:
-    return float(1.0 / (1.0 + np.exp(-z)))
+    return float(stable_sigmoid(np.asarray(z, dtype=np.float64)))
 
 
 def _geomean(values: list[float]) -> float:
