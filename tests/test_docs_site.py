@@ -134,7 +134,7 @@ PENDING = {
     "tinygrad_nd.cli", "tinygrad_nd.indexing",
     "tinygrad_nd.nn.activation_functional",
     "tinygrad_nd.nn.functional", "tinygrad_nd.nn.functional_layers",
-    "tinygrad_nd.nn.sampling", "tinygrad_nd.ops",
+    "tinygrad_nd.ops",
     "tinygrad_nd.pointwise", "tinygrad_nd.reductions", "tinygrad_nd.reshaping",
     "tinygrad_nd.selection", "tinygrad_nd.tensor",
 }
