@@ -133,7 +133,6 @@ def test_api_pages_show_no_literal_double_backticks(page, site):
 PENDING = {
     "tinygrad_nd.cli",
     "tinygrad_nd.ops",
-    "tinygrad_nd.pointwise",
     "tinygrad_nd.tensor",
 }
 
