@@ -130,16 +130,7 @@ def test_api_pages_show_no_literal_double_backticks(page, site):
 
 # Modules whose rendered objects do not all document their parameters yet. Remove a module
 # once it does (the test below fails while a listed module is already complete).
-PENDING = {
-    "tinygrad_nd.cli", "tinygrad_nd.experiments", "tinygrad_nd.indexing",
-    "tinygrad_nd.nn.activation_functional",
-    "tinygrad_nd.nn.attention", "tinygrad_nd.nn.conv", "tinygrad_nd.nn.conv_functional",
-    "tinygrad_nd.nn.functional", "tinygrad_nd.nn.functional_layers",
-    "tinygrad_nd.nn.normalization",
-    "tinygrad_nd.nn.pooling", "tinygrad_nd.nn.rnn", "tinygrad_nd.nn.sampling", "tinygrad_nd.ops",
-    "tinygrad_nd.pointwise", "tinygrad_nd.reductions", "tinygrad_nd.reshaping",
-    "tinygrad_nd.selection", "tinygrad_nd.tensor", "tinygrad_nd.viz",
-}
+PENDING = {"tinygrad_nd.cli"}
 
 
 def documented_parameters(obj) -> dict[str, str]:

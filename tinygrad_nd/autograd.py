@@ -287,8 +287,16 @@ class Context:
         structure (op, params, each input's op, shape, dtype and name).
 
         A `loss` kept after `backward()` then pins no activations; leaves (parameters, data)
-        are the user's and stay. `described` is shared by the contexts of one backward pass,
-        so a tensor that fed several ops stays one node (see `ReleasedInputs`).
+        are the user's and stay.
+
+        Parameters
+        ----------
+        described : dict of Tensor -> list
+            Intermediate input -> its description `[shape, dtype, context, name, None]`
+            (the last slot is filled by the placeholder once built). One dict is shared by
+            the contexts of one backward pass, so a tensor that fed several ops is described
+            once and stays one node (see `ReleasedInputs`); this call adds the inputs it
+            meets for the first time.
         """
         self.__dict__.clear()
         self._saved = self._output_data = None

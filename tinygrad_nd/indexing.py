@@ -27,6 +27,19 @@ def wrap_dim(dim: Any, shape: tuple[int, ...], op: str, arg: str = "dim",
     """`dim` as a positive axis of a tensor of `shape` (`extra` more positions for
     `unsqueeze`); a 0-d tensor accepts -1 and 0, as in PyTorch.
 
+    Parameters
+    ----------
+    dim : int
+        The axis asked for, negative counting from the end (not a bool).
+    shape : tuple of int
+        The tensor's shape.
+    op : str
+        The calling function, named in the errors (TypeError, IndexError).
+    arg : str, default "dim"
+        The argument's name, for the errors.
+    extra : int, default 0
+        Positions beyond the last axis that are valid too (1 for `unsqueeze`).
+
     Examples
     --------
     >>> wrap_dim(-1, (4, 3), "squeeze")
@@ -42,7 +55,15 @@ def wrap_dim(dim: Any, shape: tuple[int, ...], op: str, arg: str = "dim",
 
 
 def squeeze_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
-    """The shape after `squeeze(axis)`: the listed size-1 axes removed (all when None)."""
+    """The shape after `squeeze(axis)`: the listed size-1 axes removed (all when None).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The tensor's shape.
+    axis : int, tuple of int or None
+        The axes to drop if their size is 1 (others stay); every size-1 axis when None.
+    """
     if axis is None:
         return tuple(s for s in shape if s != 1)
     if isinstance(axis, (int, np.integer)):
@@ -56,13 +77,29 @@ def squeeze_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
 
 
 def unsqueeze_shape(shape: tuple[int, ...], dim: Any) -> tuple[int, ...]:
-    """The shape after `unsqueeze(dim)`, with `dim` in [-ndim-1, ndim]."""
+    """The shape after `unsqueeze(dim)`, with `dim` in [-ndim-1, ndim].
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The tensor's shape.
+    dim : int
+        Where the new size-1 axis goes, in [-ndim-1, ndim].
+    """
     position = wrap_dim(dim, shape, "unsqueeze", extra=1)
     return shape[:position] + (1,) + shape[position:]
 
 
 def transpose_axes(shape: tuple[int, ...], dim0: Any, dim1: Any) -> tuple[int, ...]:
-    """The permutation that swaps `dim0` and `dim1`."""
+    """The permutation that swaps `dim0` and `dim1`.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The tensor's shape.
+    dim0, dim1 : int
+        The two axes swapped.
+    """
     axes = list(range(len(shape)))
     a, b = wrap_dim(dim0, shape, "transpose", "dim0"), wrap_dim(dim1, shape, "transpose", "dim1")
     if axes:  # (a 0-d tensor accepts 0/-1 and stays as it is)
@@ -71,7 +108,15 @@ def transpose_axes(shape: tuple[int, ...], dim0: Any, dim1: Any) -> tuple[int, .
 
 
 def flatten_shape(shape: tuple[int, ...], start_dim: Any, end_dim: Any) -> tuple[int, ...]:
-    """The shape after `flatten(start_dim, end_dim)`; a 0-d tensor becomes shape (1,)."""
+    """The shape after `flatten(start_dim, end_dim)`; a 0-d tensor becomes shape (1,).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The tensor's shape.
+    start_dim, end_dim : int
+        The first and last axes merged (inclusive; negative count from the end).
+    """
     start = wrap_dim(start_dim, shape, "flatten", "start_dim")
     end = wrap_dim(end_dim, shape, "flatten", "end_dim")
     if start > end:
@@ -84,7 +129,15 @@ def flatten_shape(shape: tuple[int, ...], start_dim: Any, end_dim: Any) -> tuple
 
 def expand_shape(shape: tuple[int, ...], target: Sequence[Any]) -> tuple[int, ...]:
     """`target` with each -1 replaced by the existing size; -1 is refused in new leading
-    dimensions (numpy would silently take a size from the other end)."""
+    dimensions (numpy would silently take a size from the other end).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The tensor's shape.
+    target : sequence of int
+        The new shape, at least as many dims; -1 keeps an existing size.
+    """
     lead = len(target) - len(shape)
     if lead < 0:
         raise RuntimeError(f"expand: the number of sizes provided ({len(target)}) must be at "
@@ -119,6 +172,14 @@ def torch_index(items: tuple[Any, ...], ndim: int) -> tuple[tuple[Any, ...],
     the other dimensions in order, so the two results differ by moving the block of advanced
     dimensions, which the returned permutation does. Lists become arrays and 0-d integer
     arrays become integers, as in PyTorch.
+
+    Parameters
+    ----------
+    items : tuple
+        The entries of the index: ints, slices, None, Ellipsis, integer or boolean arrays,
+        lists.
+    ndim : int
+        The number of dims of the tensor indexed.
 
     Examples
     --------
@@ -173,7 +234,15 @@ def torch_index(items: tuple[Any, ...], ndim: int) -> tuple[tuple[Any, ...],
 
 def numpy_index(index: Any, ndim: int) -> tuple[tuple[Any, ...], tuple[int, ...] | None]:
     """`torch_index` of a user's index: Tensors become arrays and a single entry a tuple
-    (so the index can be stored on the graph and reused)."""
+    (so the index can be stored on the graph and reused).
+
+    Parameters
+    ----------
+    index : any
+        What the user wrote between the brackets: one entry or a tuple, Tensors allowed.
+    ndim : int
+        The number of dims of the tensor indexed.
+    """
     from .tensor import Tensor  # (tensor.py imports this module)
 
     items = index if isinstance(index, tuple) else (index,)
@@ -182,7 +251,19 @@ def numpy_index(index: Any, ndim: int) -> tuple[tuple[Any, ...], tuple[int, ...]
 
 def assign(data: np.ndarray, index: tuple[Any, ...], permutation: tuple[int, ...] | None,
            value: Any) -> None:
-    """`data[index] = value` where `value` is laid out as PyTorch's `data[index]`."""
+    """`data[index] = value` where `value` is laid out as PyTorch's `data[index]`.
+
+    Parameters
+    ----------
+    data : ndarray
+        The array written into, in place.
+    index : tuple
+        The numpy index from `torch_index`.
+    permutation : tuple of int or None
+        The permutation `torch_index` returned (None when numpy's and PyTorch's layouts agree).
+    value : array-like
+        The values, broadcastable to PyTorch's layout of `data[index]`.
+    """
     if permutation is not None:
         torch_shape = tuple(data[index].shape[p] for p in permutation)  # (a copy: advanced)
         value = np.broadcast_to(value, torch_shape).transpose(np.argsort(permutation))

@@ -194,6 +194,18 @@ def state_dict_to_torch(state: Any) -> OrderedDict[str, Any]:
     """A tinygrad_nd state dict (or a module's) as `torch.Tensor` copies, for
     `torch_model.load_state_dict(..., strict=True)`.
 
+    Parameters
+    ----------
+    state : Module or mapping of str -> Tensor or array
+        A tinygrad_nd module (its `state_dict()` is taken) or a state dict: parameter and
+        buffer names -> `Tensor`s or array-likes.
+
+    Returns
+    -------
+    OrderedDict of str -> torch.Tensor
+        The same keys in the same order, each value a new CPU tensor of the same shape and
+        dtype (a copy: changing one side leaves the other as it was).
+
     Examples
     --------
     >>> import torch
@@ -216,6 +228,22 @@ def state_dict_to_torch(state: Any) -> OrderedDict[str, Any]:
 def state_dict_from_torch(state: Any) -> dict[str, np.ndarray]:
     """A PyTorch state dict (or a `torch.nn.Module`'s) as numpy copies, for
     `model.load_state_dict(..., strict=True)`.
+
+    Parameters
+    ----------
+    state : torch.nn.Module or mapping of str -> torch.Tensor
+        A PyTorch module (its `state_dict()` is taken) or a state dict; tensors on any
+        device (copied to the CPU).
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray
+        The same keys, each value a numpy copy of the same shape and dtype.
+
+    Raises
+    ------
+    TypeError
+        If a tensor's dtype has no numpy equivalent (bfloat16, say), naming its key.
 
     Examples
     --------

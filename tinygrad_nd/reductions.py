@@ -22,6 +22,12 @@ def max(input: Tensor, *args: Any, **kwargs: Any) -> Any:
     """`torch.max`: the maximum of all elements, `(values, indices)` along a `dim`, or
     the elementwise maximum with a second tensor (see `Tensor.max`).
 
+    Parameters
+    ----------
+    input : Tensor or array-like
+        The tensor; further arguments as `Tensor.max`: nothing (all elements), `dim` (and
+        `keepdim`) for `(values, indices)`, or a second tensor for the elementwise maximum.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -32,12 +38,27 @@ def max(input: Tensor, *args: Any, **kwargs: Any) -> Any:
 
 
 def min(input: Tensor, *args: Any, **kwargs: Any) -> Any:
-    """`torch.min`: as `max`, for the minimum."""
+    """`torch.min`: as `max`, for the minimum.
+
+    Parameters
+    ----------
+    input : Tensor or array-like
+        The tensor; further arguments as `Tensor.min` (see `max`).
+    """
     return _tensor(input).min(*args, **kwargs)
 
 
 def amax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Maximum over `dim` (all dims when None or `()`); ties share the gradient equally.
+
+    Parameters
+    ----------
+    input : Tensor or array-like
+        The tensor to reduce.
+    dim : int or tuple of int, optional
+        The axes to reduce (negative ones count from the end); all when None or `()`.
+    keepdim : bool, default False
+        Keep the reduced axes with size 1, so the result broadcasts against `input`.
 
     Examples
     --------
@@ -49,12 +70,31 @@ def amax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def amin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Minimum over `dim` (all dims when None or `()`); ties share the gradient equally."""
+    """Minimum over `dim` (all dims when None or `()`); ties share the gradient equally.
+
+    Parameters
+    ----------
+    input : Tensor or array-like
+        The tensor to reduce.
+    dim : int or tuple of int, optional
+        The axes to reduce (negative ones count from the end); all when None or `()`.
+    keepdim : bool, default False
+        Keep the reduced axes with size 1, so the result broadcasts against `input`.
+    """
     return _tensor(input).amin(dim, keepdim)
 
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the first maximum along `dim` (of the flattened tensor when None).
+
+    Parameters
+    ----------
+    input : Tensor or array-like
+        The tensor to reduce.
+    dim : int, optional
+        The axis to search along; the flattened tensor when None.
+    keepdim : bool, default False
+        Keep that axis with size 1 (with `dim` given).
 
     Examples
     --------
@@ -66,12 +106,31 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    """Index of the first minimum along `dim` (of the flattened tensor when None)."""
+    """Index of the first minimum along `dim` (of the flattened tensor when None).
+
+    Parameters
+    ----------
+    input : Tensor or array-like
+        The tensor to reduce.
+    dim : int, optional
+        The axis to search along; the flattened tensor when None.
+    keepdim : bool, default False
+        Keep that axis with size 1 (with `dim` given).
+    """
     return _tensor(input).argmin(dim, keepdim)
 
 
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Whether all elements are nonzero along `dim` (all dims when None): a bool tensor.
+
+    Parameters
+    ----------
+    input : Tensor or array-like
+        The tensor to reduce.
+    dim : int or tuple of int, optional
+        The axes to reduce (negative ones count from the end); all when None or `()`.
+    keepdim : bool, default False
+        Keep the reduced axes with size 1, so the result broadcasts against `input`.
 
     Examples
     --------
@@ -83,5 +142,15 @@ def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Whether any element is nonzero along `dim` (all dims when None): a bool tensor."""
+    """Whether any element is nonzero along `dim` (all dims when None): a bool tensor.
+
+    Parameters
+    ----------
+    input : Tensor or array-like
+        The tensor to reduce.
+    dim : int or tuple of int, optional
+        The axes to reduce (negative ones count from the end); all when None or `()`.
+    keepdim : bool, default False
+        Keep the reduced axes with size 1, so the result broadcasts against `input`.
+    """
     return _tensor(input).any(dim, keepdim)

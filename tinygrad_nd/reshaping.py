@@ -44,6 +44,13 @@ def _along(dim: int, item: Any) -> tuple[Any, ...]:
 def flip(input: Tensor, dims: int | Sequence[int]) -> Tensor:
     """Reverse the order of the entries along each of `dims`.
 
+    Parameters
+    ----------
+    input : Tensor
+        The tensor.
+    dims : int or sequence of int
+        The axes to reverse (negative count from the end).
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -61,6 +68,15 @@ def roll(input: Tensor, shifts: int | Sequence[int],
          dims: int | Sequence[int] | None = None) -> Tensor:
     """Shift entries along `dims` by `shifts`, wrapping around (flattened when `dims`
     is None).
+
+    Parameters
+    ----------
+    input : Tensor
+        The tensor.
+    shifts : int or sequence of int
+        How far to shift (positive: towards higher indices), one per entry of `dims`.
+    dims : int or sequence of int, optional
+        The axes; with None the flattened tensor is rolled and reshaped back.
 
     Examples
     --------
@@ -92,6 +108,12 @@ def roll(input: Tensor, shifts: int | Sequence[int],
 def repeat(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:
     """Tile the tensor `sizes[i]` times along dim `i` (`sizes` may add leading dims).
 
+    Parameters
+    ----------
+    input : Tensor
+        The tensor; the repeat counts follow as further arguments (or one sequence), at least
+        one per dim, each >= 0.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -115,6 +137,13 @@ def repeat(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:
 def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
     """`repeat` with `dims` padded with leading ones to the tensor's number of dims.
 
+    Parameters
+    ----------
+    input : Tensor
+        The tensor.
+    dims : int or sequence of int
+        Repeat counts, aligned with the tensor's last dims (missing leading ones are 1).
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -130,6 +159,17 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
     """Repeat each entry `repeats` times (an int, or one count per entry) along `dim`;
     the flattened tensor when `dim` is None. With only an integer tensor of counts,
     `repeat_interleave(counts)` returns the repeated positions, as PyTorch.
+
+    Parameters
+    ----------
+    input : Tensor
+        The tensor.
+    repeats : int or Tensor or array-like of int, optional
+        How often each entry is repeated: one count for all, or one per entry along `dim`.
+    dim : int, optional
+        The axis; the flattened tensor when None.
+    output_size : int, optional
+        The total length along `dim`, if known (keyword only; checked against the counts).
 
     Examples
     --------
@@ -178,6 +218,15 @@ def _counts(repeats: Any, size: int | None, op: str) -> np.ndarray:
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
     """Split into at most `chunks` pieces of equal size (the last may be smaller).
 
+    Parameters
+    ----------
+    input : Tensor
+        The tensor.
+    chunks : int
+        How many pieces at most, > 0; each has ceil(size / chunks) entries but the last.
+    dim : int, default 0
+        The axis split.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -198,6 +247,13 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """The slices along `dim`, with that dim removed.
 
+    Parameters
+    ----------
+    input : Tensor
+        The tensor.
+    dim : int, default 0
+        The axis taken apart.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -212,6 +268,15 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
 
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     """Split dimension `dim` into `sizes` (one of them may be -1).
+
+    Parameters
+    ----------
+    input : Tensor
+        The tensor.
+    dim : int
+        The axis split.
+    sizes : sequence of int
+        The new sizes replacing it; their product must be its size (one may be -1).
 
     Examples
     --------
@@ -236,6 +301,15 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
 def movedim(input: Tensor, source: int | Sequence[int],
             destination: int | Sequence[int]) -> Tensor:
     """Move dims `source` to positions `destination`; the others keep their order.
+
+    Parameters
+    ----------
+    input : Tensor
+        The tensor.
+    source : int or sequence of int
+        The axes moved.
+    destination : int or sequence of int
+        Where they go, one per entry of `source`.
 
     Examples
     --------
@@ -262,6 +336,13 @@ moveaxis = movedim
 def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
     """Swap two dims (`transpose(dim0, dim1)`; `swapdims` is the same function).
 
+    Parameters
+    ----------
+    input : Tensor
+        The tensor.
+    axis0, axis1 : int
+        The two axes swapped.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -276,6 +357,17 @@ swapdims = swapaxes
 
 def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
     """The entries `start .. start + length` along `dim` (`start` may be negative).
+
+    Parameters
+    ----------
+    input : Tensor
+        The tensor.
+    dim : int
+        The axis.
+    start : int or 0-d Tensor
+        The first entry kept (negative counts from the end).
+    length : int
+        How many entries, >= 0; `start + length` must not pass the end.
 
     Examples
     --------
@@ -314,6 +406,13 @@ def _triangle(input: Tensor, diagonal: int, op: str, lower: bool) -> Tensor:
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dims (entries with `col - row <= diagonal`).
 
+    Parameters
+    ----------
+    input : Tensor
+        At least 2 dims; the last two are the matrices.
+    diagonal : int, default 0
+        Keep entries with `col - row <= diagonal`; others become 0.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -325,6 +424,13 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dims (entries with `col - row >= diagonal`).
+
+    Parameters
+    ----------
+    input : Tensor
+        At least 2 dims; the last two are the matrices.
+    diagonal : int, default 0
+        Keep entries with `col - row >= diagonal`; others become 0.
 
     Examples
     --------
@@ -353,6 +459,15 @@ def _two_dims(shape: tuple[int, ...], dim1: int, dim2: int, op: str) -> tuple[in
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal `offset` of the (dim1, dim2) matrices, as the last dim.
 
+    Parameters
+    ----------
+    input : Tensor
+        At least 2 dims.
+    offset : int, default 0
+        Which diagonal: 0 the main one, > 0 above it, < 0 below.
+    dim1, dim2 : int, default 0 and 1
+        The two axes that form the matrices (different).
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -371,6 +486,15 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """Matrices (in dims `dim1`, `dim2` of the result) whose diagonal `offset` holds the
     last dim of `input`, zeros elsewhere.
+
+    Parameters
+    ----------
+    input : Tensor
+        Its last dim holds the diagonals.
+    offset : int, default 0
+        Which diagonal: 0 the main one, > 0 above it, < 0 below.
+    dim1, dim2 : int, default -2 and -1
+        The result's axes that form the matrices (different).
 
     Examples
     --------
@@ -394,6 +518,18 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
     """PyTorch's `F.pad`: `pad` lists (before, after) widths from the last dim backwards;
     negative widths crop. `mode` is "constant" (with `value`, default 0), "reflect"
     (mirror without repeating the edge), "replicate" (repeat the edge) or "circular" (wrap).
+
+    Parameters
+    ----------
+    input : Tensor
+        The tensor.
+    pad : sequence of int
+        (before, after) widths for the last dim, then the one before it...; even length, at
+        most 2 ndim.
+    mode : {"constant", "reflect", "replicate", "circular"}, default "constant"
+        How the new entries are filled.
+    value : float, optional
+        The fill of "constant" mode (0 by default); not allowed with the other modes.
 
     Examples
     --------

@@ -42,6 +42,16 @@ def _selection(x: Any, dim: Any, index: Any, op: str,
 def gather(input: Any, dim: int, index: Any) -> Tensor:
     """`out[i][j] = input[index[i][j]][j]` for `dim=0` (and so on for other dims).
 
+    Parameters
+    ----------
+    input : Tensor or array-like
+        The source tensor.
+    dim : int
+        The axis the indices run along (negative counts from the end).
+    index : Tensor or array-like of int
+        As many dims as `input`, no larger than it in the other dims; the result has its
+        shape. Entries in [0, input.shape[dim]).
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -70,6 +80,20 @@ def scatter(input: Any, dim: int, index: Any, src: Any = None, *, value: Any = N
     """A copy of `input` with `src` (a tensor, or a scalar `value`) written at `index`
     along `dim`; where a place is written twice the last write wins (PyTorch: unspecified).
 
+    Parameters
+    ----------
+    input : Tensor or array-like
+        The source tensor.
+    dim : int
+        The axis the indices run along (negative counts from the end).
+    index : Tensor or array-like of int
+        Where each element of `src` goes along `dim`; as many dims as `input`.
+    src : Tensor or number, optional
+        The values written (a tensor at least as large as `index`, or a scalar); give this
+        or `value`.
+    value : number, optional
+        A scalar to write instead of `src` (keyword only).
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -92,6 +116,21 @@ def scatter_reduce(input: Any, dim: int, index: Any, src: Any, reduce: str, *,
     old values of the written places out. Gradients as PyTorch (amax/amin: shared equally
     among the elements equal to the result).
 
+    Parameters
+    ----------
+    input : Tensor or array-like
+        The source tensor.
+    dim : int
+        The axis the indices run along (negative counts from the end).
+    index : Tensor or array-like of int
+        Where each element of `src` goes along `dim`; as many dims as `input`.
+    src : Tensor or number
+        The values reduced in.
+    reduce : {"sum", "mean", "amax", "amin"}
+        How the values meeting at one place (and its old value) combine.
+    include_self : bool, default True
+        Include the old value of each written place in the reduction (keyword only).
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -113,6 +152,17 @@ def scatter_reduce(input: Any, dim: int, index: Any, src: Any, reduce: str, *,
 def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Tensor:
     """A copy of `input` with `src` added at `index` along `dim` (repeats add up).
 
+    Parameters
+    ----------
+    input : Tensor or array-like
+        The source tensor.
+    dim : int
+        The axis the indices run along (negative counts from the end).
+    index : Tensor or array-like of int
+        Where each element of `src` goes along `dim`; as many dims as `input`.
+    src : Tensor or number
+        The values added.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -124,6 +174,15 @@ def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Tensor:
 
 def index_select(input: Any, dim: int, index: Any) -> Tensor:
     """The entries of `input` at the positions `index` (1-D or 0-d) along `dim`.
+
+    Parameters
+    ----------
+    input : Tensor or array-like
+        The source tensor.
+    dim : int
+        The axis the indices run along (negative counts from the end).
+    index : Tensor or array-like of int
+        Positions along `dim`, 1-D or 0-d, each in [0, input.shape[dim]) (repeats allowed).
 
     Examples
     --------
@@ -159,6 +218,15 @@ def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
     """`input` with `value` (a number or a 0-d tensor, which gets a gradient) where the
     bool `mask` (broadcast) is True.
 
+    Parameters
+    ----------
+    input : Tensor or array-like
+        The source tensor.
+    mask : Tensor or array-like of bool
+        Where to write; broadcasts to `input`'s shape.
+    value : number or 0-d Tensor
+        The value written (a 0-d tensor gets the gradient of the places it fills).
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -187,6 +255,13 @@ def masked_select(input: Any, mask: Any) -> Tensor:
     """The 1-D tensor of the entries of `input` where the bool `mask` holds (the two are
     broadcast together first).
 
+    Parameters
+    ----------
+    input : Tensor or array-like
+        The source tensor.
+    mask : Tensor or array-like of bool
+        Which entries to keep; broadcast with `input`.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -209,6 +284,15 @@ def masked_select(input: Any, mask: Any) -> Tensor:
 def take_along_dim(input: Any, indices: Any, dim: int | None = None) -> Tensor:
     """Gather along `dim` after broadcasting `input` and `indices` in the other dims;
     with `dim=None` both are flattened first.
+
+    Parameters
+    ----------
+    input : Tensor or array-like
+        The source tensor.
+    indices : Tensor or array-like of int
+        Positions along `dim`; as many dims as `input` (broadcast with it in the others).
+    dim : int, optional
+        The axis; with None both are flattened first.
 
     Examples
     --------
@@ -237,6 +321,13 @@ def take_along_dim(input: Any, indices: Any, dim: int | None = None) -> Tensor:
 def nonzero(input: Any, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
     """The positions of the non-zero entries: an (n, ndim) int64 tensor, or with
     `as_tuple=True` one 1-D tensor per dim (a 0-d input counts as 1-D). No gradient.
+
+    Parameters
+    ----------
+    input : Tensor or array-like
+        The source tensor.
+    as_tuple : bool, default False
+        Return one 1-D index tensor per dim instead of one (n, ndim) tensor (keyword only).
 
     Examples
     --------

@@ -137,6 +137,12 @@ class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods, LinalgMethod
         (Not a `__getattr__` fallback: on CPython 3.11 any `__getattr__` on a class turns
         off the fast path of every attribute access of its instances, ~7% of a small step.)
 
+        Parameters
+        ----------
+        op : str
+            The name the op was registered under (`register_op`); further positional
+            arguments are its other tensor inputs, keywords its parameters.
+
         Examples
         --------
         >>> import tinygrad_nd as tg
@@ -211,7 +217,13 @@ class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods, LinalgMethod
         return bool(self.item())
 
     def astype(self, dtype: DTypeLike) -> Tensor:
-        """Convert to `dtype` (differentiable between floating dtypes)."""
+        """Convert to `dtype` (differentiable between floating dtypes).
+
+        Parameters
+        ----------
+        dtype : numpy dtype or str
+            The target dtype (`np.float64`, `"float32"`, `np.int64`...).
+        """
         dtype = dtypes.check_dtype(dtype, "astype")
         return self if dtype == self.dtype else apply("cast", self, dtype=dtype)
 
@@ -229,7 +241,13 @@ class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods, LinalgMethod
 
     # ---- autograd ---------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Set `requires_grad` in place on a leaf tensor; returns `self`."""
+        """Set `requires_grad` in place on a leaf tensor; returns `self`.
+
+        Parameters
+        ----------
+        requires_grad : bool, default True
+            The new flag; True needs a floating-point dtype, False a leaf.
+        """
         if requires_grad and not dtypes.is_floating(self.dtype):
             raise TypeError(f"only floating-point tensors can require gradients, got dtype "
                             f"{self.dtype} (shape {self.shape})")
@@ -269,6 +287,11 @@ class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods, LinalgMethod
         """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor
         replaces the gradient. Returns a handle with `remove()`.
 
+        Parameters
+        ----------
+        hook : callable
+            `hook(grad) -> Tensor or None`, called with the fully summed gradient.
+
         Examples
         --------
         >>> import tinygrad_nd as tg
@@ -299,28 +322,62 @@ class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods, LinalgMethod
         return other
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        """In place: `self += alpha * other`."""
+        """In place: `self += alpha * other`.
+
+        Parameters
+        ----------
+        other : Tensor, array-like or number
+            Broadcast to this tensor's shape and cast to its dtype.
+        alpha : float, default 1.0
+            Multiplies `other` first.
+        """
         v = self._value(other)
         np.add(self._inplace("add_"), v if alpha == 1.0 else alpha * v, out=self.data,
                casting="unsafe")
         return self
 
     def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        """In place: `self -= alpha * other`."""
+        """In place: `self -= alpha * other`.
+
+        Parameters
+        ----------
+        other : Tensor, array-like or number
+            Broadcast to this tensor's shape and cast to its dtype.
+        alpha : float, default 1.0
+            Multiplies `other` first.
+        """
         return self.add_(other, -alpha)
 
     def mul_(self, other: Any) -> Tensor:
-        """In place: `self *= other`."""
+        """In place: `self *= other`.
+
+        Parameters
+        ----------
+        other : Tensor, array-like or number
+            Broadcast to this tensor's shape and cast to its dtype.
+        """
         np.multiply(self._inplace("mul_"), self._value(other), out=self.data, casting="unsafe")
         return self
 
     def copy_(self, other: Any) -> Tensor:
-        """In place: copy `other`'s values (broadcast to this shape)."""
+        """In place: copy `other`'s values (broadcast to this shape).
+
+        Parameters
+        ----------
+        other : Tensor, array-like or number
+            Broadcast to this tensor's shape and cast to its dtype.
+        """
         np.copyto(self._inplace("copy_"), self._value(other), casting="unsafe")
         return self
 
     def fill_(self, value: Scalar) -> Tensor:
-        """In place: set every element to `value`."""
+        """In place: set every element to `value`.
+
+        Parameters
+        ----------
+        value : number
+            The value every element takes (cast to the dtype).
+        """
         dtypes.check_dtype(np.asarray(value).dtype, "fill_: value")
         self._inplace("fill_").fill(value)
         return self
@@ -396,19 +453,43 @@ class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods, LinalgMethod
         return apply("abs", self)
 
     def matmul(self, other: Any) -> Tensor:
-        """Matrix product with numpy's `matmul` rules (1-D and batched operands)."""
+        """Matrix product with numpy's `matmul` rules (1-D and batched operands).
+
+        Parameters
+        ----------
+        other : Tensor or array-like
+            The right operand (numpy's rules: 1-D vectors, batch dims broadcast).
+        """
         return self._binary("matmul", other)
 
     def pow(self, exponent: Any) -> Tensor:
-        """Elementwise `self ** exponent`."""
+        """Elementwise `self ** exponent`.
+
+        Parameters
+        ----------
+        exponent : Tensor, array-like or number
+            Broadcast with `self`.
+        """
         return self._binary("pow", exponent)
 
     def maximum(self, other: Any) -> Tensor:
-        """Elementwise maximum (ties split the gradient equally)."""
+        """Elementwise maximum (ties split the gradient equally).
+
+        Parameters
+        ----------
+        other : Tensor, array-like or number
+            Broadcast with `self`.
+        """
         return self._binary("maximum", other)
 
     def minimum(self, other: Any) -> Tensor:
-        """Elementwise minimum (ties split the gradient equally)."""
+        """Elementwise minimum (ties split the gradient equally).
+
+        Parameters
+        ----------
+        other : Tensor, array-like or number
+            Broadcast with `self`.
+        """
         return self._binary("minimum", other)
 
     # ---- comparisons (no gradient) ----------------------------------------------------

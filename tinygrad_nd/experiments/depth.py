@@ -33,7 +33,29 @@ BOOK_IMAGES, BOOK_TEST, BOOK_EPOCHS, BOOK_LMBDA = 50_000, 10_000, 30, 5.0
 class DepthConfig:
     """Settings of `run_depth`. `lmbda` is the L2 strength *for 50,000 images* (the
     book's 5.0); it is scaled to the images used, so that lambda/n, the weight decay per
-    step, is the book's whatever the data size."""
+    step, is the book's whatever the data size.
+
+    Attributes
+    ----------
+    depths : tuple of int, default (1, 2, 3, 4)
+        The numbers of hidden layers compared.
+    width : int, default 30
+        Neurons per hidden layer (the book's 30).
+    epochs : int, default 30
+        Passes over the training images (the book's 30).
+    batch_size : int, default 10
+        Mini-batch size (the book's 10).
+    eta : float, default 0.1
+        SGD learning rate (the book's 0.1).
+    lmbda : float, default 5.0
+        L2 strength for 50,000 images, scaled to `images` (see above).
+    images : int, default 4000
+        Training images (the book: 50,000); the test images are the rest of the split.
+    dataset : {"digits", "fashion", "mnist"}, default "digits"
+        The embedded 5,000 MNIST digits, or Fashion-MNIST / MNIST when installed.
+    seed : int, default 0
+        Seed of the data split, the initial weights and the mini-batch order.
+    """
 
     depths: tuple[int, ...] = (1, 2, 3, 4)
     width: int = 30
@@ -51,6 +73,13 @@ def scaled_lmbda(lmbda: float, images: int) -> float:
     """The L2 strength for `images` training images with the same lambda/n as `lmbda`
     has for the book's 50,000 images.
 
+    Parameters
+    ----------
+    lmbda : float
+        The L2 strength lambda meant for 50,000 training images.
+    images : int
+        The number of training images actually used.
+
     Examples
     --------
     >>> scaled_lmbda(5.0, 4000)
@@ -61,7 +90,19 @@ def scaled_lmbda(lmbda: float, images: int) -> float:
 
 def train_depth(k: int, cfg: DepthConfig, xs: Any, ys: Any, xt: Any, yt: Any) -> list[float]:
     """Train [784, width x k, 10] and return its test accuracy after each epoch. Every depth
-    gets the same initial-weight seed and the same order of mini-batches."""
+    gets the same initial-weight seed and the same order of mini-batches.
+
+    Parameters
+    ----------
+    k : int
+        Number of hidden layers.
+    cfg : DepthConfig
+        Width, epochs, batch size, eta, lambda and seed.
+    xs, ys : ndarray
+        Training images (n, 784) and their integer labels (n,).
+    xt, yt : ndarray
+        Test images and labels, measured after every epoch.
+    """
     manual_seed(cfg.seed)
     model = build_net([784] + [cfg.width] * k + [10], seed=cfg.seed)
     opt = nielsen_optimizer(model, cfg.eta, scaled_lmbda(cfg.lmbda, len(xs)), len(xs))
@@ -78,7 +119,27 @@ def train_depth(k: int, cfg: DepthConfig, xs: Any, ys: Any, xt: Any, yt: Any) ->
 
 
 def standard_error(p: float, n: int) -> float:
-    """Binomial standard error of an accuracy `p` measured on `n` test images."""
+    """Binomial standard error of an accuracy measured on `n` images: how much it would move
+    on another sample of the same size (differences well below ~2 of these are noise).
+
+    Parameters
+    ----------
+    p : float
+        The measured accuracy, a fraction in [0, 1]. At 0 or 1 the variance is floored at
+        1e-12, so the error is tiny but never exactly 0.
+    n : int
+        How many images it was measured on (positive).
+
+    Returns
+    -------
+    float
+        `sqrt(p (1 - p) / n)`, as a fraction (multiply by 100 for percentage points).
+
+    Examples
+    --------
+    >>> round(standard_error(0.9, 10_000), 4)
+    0.003
+    """
     return math.sqrt(max(p * (1 - p), 1e-12) / n)
 
 
@@ -96,7 +157,17 @@ def _outcome(results: dict[str, Any]) -> str:
 
 def run_depth(out: str | Path = "reports/depth", cfg: DepthConfig | None = None,
               verbose: bool = True) -> dict[str, Any]:
-    """Train [784, 30 x k, 10] for each k; write the table and a figure; return accuracies."""
+    """Train [784, 30 x k, 10] for each k; write the table and a figure; return accuracies.
+
+    Parameters
+    ----------
+    out : str or Path, default "reports/depth"
+        The folder for `report.md`, `results.json` and the figure (created if needed).
+    cfg : DepthConfig, optional
+        The settings; `DepthConfig()` (the book's, on 4,000 images) by default.
+    verbose : bool, default True
+        Print the report's table and its path when done.
+    """
     cfg = cfg or DepthConfig()
     xs, ys, xt, yt, label = load_images(cfg.dataset, cfg.images, n_test=None, seed=cfg.seed)
     lmbda = scaled_lmbda(cfg.lmbda, len(xs))

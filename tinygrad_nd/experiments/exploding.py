@@ -25,7 +25,36 @@ from .slope_window import slopes_figure, window_figure, window_study, window_wid
 
 @dataclass
 class ExplodingConfig:
-    """Settings of `run_exploding`."""
+    """Settings of `run_exploding`.
+
+    Attributes
+    ----------
+    chain_length : int, default 6
+        Neurons in the one-neuron chain.
+    weight : float, default 100.0
+        Every weight of the chain (the book's w = 100).
+    input_value : float, default 0.5
+        The chain's input.
+    target : float, default 0.0
+        The chain's target y in the cost (a_L - y)^2 / 2.
+    width : int, default 100
+        Neurons per hidden layer of the wide ReLU net.
+    hidden : int, default 5
+        Its number of hidden layers.
+    init_std : float, default 0.5
+        Standard deviation of its N(0, init_std^2) initial weights (large: He's is
+        sqrt(2 / width)).
+    lr : float, default 0.05
+        Its full-batch SGD learning rate.
+    steps : int, default 60
+        Its training steps (a run stops early once the loss is not finite).
+    clip : float, default 1.0
+        `max_norm` of `clip_grad_norm_` in the clipped run.
+    dataset : {"digits", "fashion", "mnist"}, default "digits"
+        Where its 500 training images come from.
+    seed : int, default 0
+        Seed of the images and of the initial weights.
+    """
 
     chain_length: int = 6
     weight: float = 100.0
@@ -53,6 +82,17 @@ def exploding_chain(length: int, weight: float = 100.0, x: float = 0.5, y: float
     closed form dC/db_j = sigma'(0)**(L-j+1) w**(L-j) (a_L - y) = (w/4)**(L-j) (a_L - y) / 4,
     with sigma'(0) = 1/4 and a_L = sigma(0) = 1/2: (w/4)**(L-j) / 8 for y = 0.
 
+    Parameters
+    ----------
+    length : int
+        L, the number of neurons in the chain.
+    weight : float, default 100.0
+        w, every neuron's weight.
+    x : float, default 0.5
+        The chain's input.
+    y : float, default 0.0
+        The target in the cost.
+
     Examples
     --------
     >>> chain = exploding_chain(3, weight=100.0)
@@ -78,7 +118,17 @@ def exploding_chain(length: int, weight: float = 100.0, x: float = 0.5, y: float
 
 def run_exploding(out: str | Path = "reports/exploding", cfg: ExplodingConfig | None = None,
                   verbose: bool = True) -> dict[str, Any]:
-    """Run both parts, write `report.md` with figures to `out`; return the numbers."""
+    """Run both parts, write `report.md` with figures to `out`; return the numbers.
+
+    Parameters
+    ----------
+    out : str or Path, default "reports/exploding"
+        The folder for `report.md`, `results.json` and the figures (created if needed).
+    cfg : ExplodingConfig, optional
+        The settings; `ExplodingConfig()` by default.
+    verbose : bool, default True
+        Print the report's tables and its path when done.
+    """
     cfg = cfg or ExplodingConfig()
     report = Report(Path(out), "Exploding gradients")
     chain = exploding_chain(cfg.chain_length, cfg.weight, cfg.input_value, cfg.target)

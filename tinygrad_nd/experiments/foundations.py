@@ -29,6 +29,7 @@ from . import foundations_figures as figures
 from . import foundations_init as init
 from . import foundations_overfitting as overfit
 from .common import Report, finish, load_images, progress
+from .depth import standard_error
 
 BOOK_TRAINING_IMAGES = 50_000  # the book's MNIST training split (chapters 3 and 5)
 BOOK_LMBDA = 5.0               # chapter 3's lambda for 50,000 images (lambda/n = 1e-4)
@@ -37,7 +38,50 @@ BOOK_LMBDA = 5.0               # chapter 3's lambda for 50,000 images (lambda/n 
 @dataclass
 class FoundationsConfig:
     """Settings of `run_foundations` (defaults: the book's hyper-parameters on budgets
-    that run in about a minute; the report names every difference)."""
+    that run in about a minute; the report names every difference).
+
+    Attributes
+    ----------
+    saturation : float, default 4.0
+        |z| beyond which a sigmoid neuron counts as saturated.
+    neurons : int, default 4000
+        Independent neurons drawn for the book's 1,000-input neuron example.
+    init_images : int, default 3000
+        Training images of the initialisation part (network2, both initialisers).
+    init_epochs : int, default 8
+        Its epochs.
+    init_eta : float, default 0.1
+        Its learning rate (the book's 0.1); its lambda is the book's 5.0 scaled to the images.
+    overfit_images : int, default 1000
+        Training images of the overfitting and dropout parts (the book's 1,000), the first
+        of the `init_images`.
+    overfit_epochs : int, default 150
+        Epochs of the overfitting runs (the book: 400).
+    overfit_eta : float, default 0.5
+        Learning rate of the overfitting and dropout runs (the book's 0.5).
+    lmbda : float, default 0.1
+        L2 strength of the regularised overfitting run (the book's 0.1).
+    patience : int, default 10
+        Early stopping's no-improvement-in-this-many-epochs rule.
+    dropout_hidden : int, default 100
+        Hidden neurons of the dropout comparison's [784, dropout_hidden, 10] net.
+    dropout : float, default 0.5
+        The dropout probability, in (0, 1).
+    dropout_epochs : int, default 30
+        Epochs of each dropout run.
+    dropout_seeds : int, default 3
+        Seeds (initial weights and batch order) each dropout setting is run with.
+    filters : int, default 20
+        5 x 5 filters of the convolution part's layer.
+    validation_images : int, default 1000
+        Held out from the training split, as the book's validation data.
+    test_images : int, default 10000
+        Test images (for the embedded digits: all that are left).
+    dataset : {"digits", "fashion", "mnist"}, default "digits"
+        Where the images come from.
+    seed : int, default 0
+        Seed of the split, the initial weights and the batch order.
+    """
 
     saturation: float = 4.0        # |z| beyond which a sigmoid neuron counts as saturated
     neurons: int = 4000            # independent neurons of the book's 1,000-input example
@@ -86,7 +130,17 @@ def _splits(cfg: FoundationsConfig) -> tuple[dict[str, tuple[np.ndarray, np.ndar
 
 def run_foundations(out: str | Path = "reports/foundations",
                     cfg: FoundationsConfig | None = None, verbose: bool = True) -> dict[str, Any]:
-    """Run the four parts, write `report.md` with figures to `out`; return the numbers."""
+    """Run the four parts, write `report.md` with figures to `out`; return the numbers.
+
+    Parameters
+    ----------
+    out : str or Path, default "reports/foundations"
+        The folder for `report.md`, `results.json` and the figures (created if needed).
+    cfg : FoundationsConfig, optional
+        The settings; `FoundationsConfig()` by default.
+    verbose : bool, default True
+        Print the report's tables and its path when done.
+    """
     cfg = cfg or FoundationsConfig()
     _check(cfg)
     data, label = _splits(cfg)
@@ -241,7 +295,7 @@ early stopping watches their accuracy with the no-improvement-in-{cfg.patience} 
                   f"{stop['best_accuracy']:.1%} at epoch {stop['best_epoch']}, against "
                   f"{stop['kept_accuracy']:.1%} kept: the patience is a judgement call, as the "
                   f"book says)")
-    error = overfit.standard_error(max(unreg["validation_accuracy"]), len(validation))
+    error = standard_error(max(unreg["validation_accuracy"]), len(validation))
     report.text(f"""
 Without regularisation the training cost falls from {unreg['training_cost'][0]:.3f} to
 {unreg['training_cost'][-1]:.4f} over the {cfg.overfit_epochs} epochs and the training
@@ -293,7 +347,7 @@ the same net at test time).
     text = report.table(["net", "final training accuracy", "final validation accuracy",
                          "gap (training - validation)"], rows)
     gain = final["dropout"]["validation_accuracy"] - final["plain"]["validation_accuracy"]
-    error = overfit.standard_error(float(final["plain"]["validation_accuracy"].mean()), len(yv))
+    error = standard_error(float(final["plain"]["validation_accuracy"].mean()), len(yv))
     report.text(f"""
 After {cfg.dropout_epochs} epochs (mean ± sd over {cfg.dropout_seeds} seeds) the gap between
 training and validation accuracy is {_mean_sd(gaps['plain'])} without dropout and

@@ -32,6 +32,11 @@ BOOK_FULLY_CONNECTED_PARAMETERS = 23_550
 def parameter_count(module: nn.Module) -> int:
     """Number of scalar parameters of `module`.
 
+    Parameters
+    ----------
+    module : nn.Module
+        Any module; all its parameters (its submodules' included) are counted.
+
     Examples
     --------
     >>> from tinygrad_nd import nn
@@ -45,7 +50,19 @@ def parameter_counts(filters: int = 20, kernel: int = 5, side: int = 28,
                      hidden: int = 30) -> dict[str, int]:
     """Parameters of `Conv2d(1, filters, kernel)` and of `Linear(side**2, hidden)`, counted
     on the library's layers and from the closed forms filters*(kernel**2 + 1) and
-    side**2 * hidden + hidden."""
+    side**2 * hidden + hidden.
+
+    Parameters
+    ----------
+    filters : int, default 20
+        Output channels of the conv layer (the book's 20).
+    kernel : int, default 5
+        Its square kernel's side (the book's 5).
+    side : int, default 28
+        The image side: the fully connected layer has side**2 inputs.
+    hidden : int, default 30
+        The fully connected layer's neurons (the book's 30).
+    """
     return {"conv": parameter_count(nn.Conv2d(1, filters, kernel)),
             "conv_formula": filters * (kernel * kernel + 1),
             "fully_connected": parameter_count(nn.Linear(side * side, hidden)),
@@ -55,20 +72,42 @@ def parameter_counts(filters: int = 20, kernel: int = 5, side: int = 28,
 def cross_correlate(a: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """Valid 2-D cross-correlation of every channel of `a` (C, H, W) with every channel of
     `kernel` (O, h, w): out[o, c, p, q] = sum_ij kernel[o, i, j] a[c, p + i, q + j], plain
-    numpy (no autograd), shape (O, C, H - h + 1, W - w + 1)."""
+    numpy (no autograd), shape (O, C, H - h + 1, W - w + 1).
+
+    Parameters
+    ----------
+    a : ndarray, shape (C, H, W)
+        The input channels.
+    kernel : ndarray, shape (O, h, w)
+        The kernels, h <= H and w <= W.
+    """
     h, w = kernel.shape[-2:]
     windows = np.lib.stride_tricks.sliding_window_view(a, (h, w), axis=(1, 2))
     return np.einsum("cpqij,oij->ocpq", windows, kernel)
 
 
 def rot180(x: np.ndarray) -> np.ndarray:
-    """`x` rotated by 180 degrees in its last two axes."""
+    """`x` rotated by 180 degrees in its last two axes.
+
+    Parameters
+    ----------
+    x : ndarray
+        Any array with at least two axes.
+    """
     return x[..., ::-1, ::-1]
 
 
 def convolve(a: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """Valid 2-D *true* convolution (the kernel flipped), per channel as in
-    `cross_correlate`: a * k = a (x) rot180(k)."""
+    `cross_correlate`: a * k = a (x) rot180(k).
+
+    Parameters
+    ----------
+    a : ndarray, shape (C, H, W)
+        The input channels.
+    kernel : ndarray, shape (O, h, w)
+        The kernels (flipped before use).
+    """
     return cross_correlate(a, rot180(kernel))
 
 
@@ -96,6 +135,21 @@ def conv_layer_gradients(image: np.ndarray, label: int, filters: int = 20, kerne
     (rot180(rot180(a) * delta)), `unrotated_error` (rot180(a) * delta read without the
     rotation back: large, the convention pitfall), `bias_error` (sum delta) and
     `finite_difference_error` (relative to the largest gradient entry).
+
+    Parameters
+    ----------
+    image : ndarray
+        One 28 x 28 image (any shape with 784 values), pixels in [0, 1].
+    label : int
+        Its class, 0..9.
+    filters : int, default 20
+        Output channels of the conv layer.
+    kernel : int, default 5
+        The side of its square kernel (24 x 24 feature maps for 5).
+    seed : int, default 0
+        Seed of the initial weights and of the entries checked by finite differences.
+    fd_checks : int, default 6
+        How many weights and how many biases to check by central differences (step 1e-5).
 
     Examples
     --------
@@ -161,6 +215,13 @@ def max_pool_routing(feature_map: np.ndarray, seed: int = 0) -> dict[str, Any]:
     A random upstream gradient g (C, H/2, W/2) is pulled back through `max_pool2d` by the
     autograd and compared with the rule "g of each window lands on the window's arg-max, zero
     elsewhere" built in numpy.
+
+    Parameters
+    ----------
+    feature_map : ndarray, shape (C, H, W)
+        The maps to pool, with even H and W (e.g. `conv_layer_gradients(...)["feature_map"]`).
+    seed : int, default 0
+        Seed of the random upstream gradient.
 
     Examples
     --------

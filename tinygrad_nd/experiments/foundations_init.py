@@ -20,6 +20,7 @@ import numpy as np
 from .. import nn
 from ..factories import Generator
 from ..network2 import Network
+from ..ops.activation import stable_sigmoid
 from ..tensor import Tensor
 from .common import progress
 
@@ -34,25 +35,57 @@ BOOK_FIRST_EPOCH = {"large": 0.87, "nielsen": 0.93}
 
 
 def sigmoid_prime(z: np.ndarray) -> np.ndarray:
-    """sigma'(z) = sigma(z) (1 - sigma(z)), at most 1/4 (at z = 0)."""
-    s = 1.0 / (1.0 + np.exp(-z))
+    """sigma'(z) = sigma(z) (1 - sigma(z)), at most 1/4 (at z = 0).
+
+    Parameters
+    ----------
+    z : ndarray
+        Weighted inputs, any shape.
+    """
+    s = stable_sigmoid(np.asarray(z, dtype=np.float64))
     return s * (1.0 - s)
 
 
 def z_theory_sd(init: str, inputs_on: int, n_in: int) -> float:
     """sd of z = sum_j w_j x_j + b for `inputs_on` inputs equal to 1 and the rest 0:
-    sqrt(inputs_on * var(w) + var(b)), var(b) = 1, var(w) = 1 (`large`) or 1/n_in."""
+    sqrt(inputs_on * var(w) + var(b)), var(b) = 1, var(w) = 1 (`large`) or 1/n_in.
+
+    Parameters
+    ----------
+    init : {"large", "nielsen"}
+        network2's initialiser: N(0, 1) weights, or N(0, 1/n_in); the bias is N(0, 1) in both.
+    inputs_on : int
+        How many inputs are 1 (the rest are 0).
+    n_in : int
+        The neuron's number of inputs.
+    """
     weight_variance = 1.0 if init == "large" else 1.0 / n_in
     return math.sqrt(inputs_on * weight_variance + 1.0)
 
 
 def gaussian_tail(threshold: float, sd: float) -> float:
-    """P(|z| > threshold) for z ~ N(0, sd**2)."""
+    """P(|z| > threshold) for z ~ N(0, sd**2).
+
+    Parameters
+    ----------
+    threshold : float
+        The bound on |z| (the saturation threshold), >= 0.
+    sd : float
+        The Gaussian's standard deviation, > 0.
+    """
     return math.erfc(threshold / (sd * math.sqrt(2.0)))
 
 
 def z_statistics(z: np.ndarray, saturation: float) -> dict[str, float]:
-    """sd of z, the fraction of |z| > `saturation` and the mean sigma'(z)."""
+    """sd of z, the fraction of |z| > `saturation` and the mean sigma'(z).
+
+    Parameters
+    ----------
+    z : ndarray
+        Weighted inputs, any shape (all entries pooled).
+    saturation : float
+        |z| beyond which a sigmoid neuron counts as saturated.
+    """
     return {"sd": float(z.std()), "saturated": float((np.abs(z) > saturation).mean()),
             "mean_sigma_prime": float(sigmoid_prime(z).mean())}
 
@@ -64,6 +97,19 @@ def book_neuron(n_in: int = 1000, inputs_on: int = 500, neurons: int = 4000,
 
     Per initialiser: the measured statistics of `z_statistics`, the theoretical sd and
     saturated fraction, and the z values (for the histogram).
+
+    Parameters
+    ----------
+    n_in : int, default 1000
+        Inputs of each neuron (the book's 1,000).
+    inputs_on : int, default 500
+        How many of them are 1, the rest 0 (the book's 500).
+    neurons : int, default 4000
+        Independent neurons drawn (the columns of one Linear layer).
+    saturation : float, default 4.0
+        |z| beyond which a neuron counts as saturated.
+    seed : int, default 0
+        Seed of the weights (the same for both initialisers).
 
     Examples
     --------
@@ -88,7 +134,19 @@ def book_neuron(n_in: int = 1000, inputs_on: int = 500, neurons: int = 4000,
 def digits_hidden_layer(x: np.ndarray, hidden: int = 30, saturation: float = 4.0,
                         seed: int = 0) -> dict[str, dict[str, Any]]:
     """The same statistics for the first hidden layer of [784, `hidden`, 10] on real images
-    `x` (n, 784): every (image, neuron) pair is one z."""
+    `x` (n, 784): every (image, neuron) pair is one z.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, 784)
+        Images, pixels in [0, 1].
+    hidden : int, default 30
+        Neurons of the hidden layer.
+    saturation : float, default 4.0
+        |z| beyond which a neuron counts as saturated.
+    seed : int, default 0
+        Seed of the weights (the same for both initialisers).
+    """
     results = {}
     for init in INITS:
         layer = nn.Linear(x.shape[1], hidden, init=init, generator=Generator(seed),
@@ -101,7 +159,26 @@ def digits_hidden_layer(x: np.ndarray, hidden: int = 30, saturation: float = 4.0
 def learning_curves(train: list, validation: list, sizes: list[int], epochs: int, eta: float,
                     lmbda: float, seed: int = 0) -> dict[str, list[float]]:
     """Validation accuracy (fraction) after each epoch of network2's SGD (mini-batch 10,
-    cross-entropy) from each initialiser; `train`/`validation` in network2's format."""
+    cross-entropy) from each initialiser; `train`/`validation` in network2's format.
+
+    Parameters
+    ----------
+    train : list of (ndarray, ndarray)
+        network2's training data: (784 x 1 image column, 10 x 1 one-hot label) pairs
+        (`foundations_overfitting.network2_data(..., one_hot_labels=True)`).
+    validation : list of (ndarray, int)
+        network2's evaluation data: (image column, integer label) pairs.
+    sizes : list of int
+        Layer sizes, e.g. `[784, 30, 10]`.
+    epochs : int
+        Passes over `train`.
+    eta : float
+        SGD learning rate.
+    lmbda : float
+        network2's L2 strength (for `len(train)` images).
+    seed : int, default 0
+        Seed of the initial weights and the batch order (the same for both initialisers).
+    """
     curves = {}
     for init in progress(INITS, desc="initialisers", unit="net"):
         net = Network(sizes, seed=seed)

@@ -34,7 +34,17 @@ BOOK_DROPOUT = (0.984, 0.987)
 def network2_data(x: np.ndarray, y: np.ndarray, one_hot_labels: bool) -> list[tuple[Any, Any]]:
     """Images (n, 784) and labels as network2's list of (column, label) pairs: one-hot columns
     for training data, integers for evaluation data (the book's format). The columns are
-    float64 already, so network2 does not convert them again at every mini-batch."""
+    float64 already, so network2 does not convert them again at every mini-batch.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, 784)
+        Images, pixels in [0, 1].
+    y : ndarray of int, shape (n,)
+        Their labels, 0..9.
+    one_hot_labels : bool
+        True for training data (10 x 1 one-hot columns), False for evaluation data (ints).
+    """
     x = np.asarray(x, dtype=np.float64)
     if one_hot_labels:
         return [(xi.reshape(-1, 1), vectorized_result(int(yi))) for xi, yi in zip(x, y)]
@@ -54,7 +64,29 @@ def monitored_training(train: list, validation: list, sizes: list[int], epochs: 
                        lmbda: float, init: str = "large",
                        seed: int = 0) -> tuple[dict[str, list[float]], Network]:
     """network2's SGD (mini-batch 10, cross-entropy) with all four monitors on; returns the
-    monitors (accuracies as fractions) and the trained net."""
+    monitors (accuracies as fractions) and the trained net.
+
+    Parameters
+    ----------
+    train : list of (ndarray, ndarray)
+        network2's training data, (784 x 1 image column, 10 x 1 one-hot label) pairs
+        (`network2_data(..., one_hot_labels=True)`).
+    validation : list of (ndarray, int)
+        network2's evaluation data, (image column, integer label) pairs.
+    sizes : list of int
+        Layer sizes, e.g. `[784, 30, 10]`.
+    epochs : int
+        Passes over `train`.
+    eta : float
+        SGD learning rate (mini-batches of 10).
+    lmbda : float
+        network2's L2 strength (0 for none).
+    init : {"large", "nielsen"}, default "large"
+        network2's `large_weight_initializer` (N(0, 1), this section's choice in the book) or
+        its default N(0, 1/n_in).
+    seed : int, default 0
+        Seed of the initial weights and of the batch order.
+    """
     net = _network(sizes, init, seed)
     val_cost, val_acc, train_cost, train_acc = net.SGD(
         train, epochs, 10, eta, lmbda=lmbda, evaluation_data=validation,
@@ -71,7 +103,27 @@ def retrained(train: list, sizes: list[int], epochs: int, eta: float, lmbda: flo
     """The net `monitored_training` had after `epochs` epochs, rebuilt: network2's
     batch order depends only on the seed and the monitors draw no random numbers, so the same
     seed and fewer epochs give exactly those weights (how early stopping's kept net is
-    recovered without storing a copy every epoch)."""
+    recovered without storing a copy every epoch).
+
+    Parameters
+    ----------
+    train : list of (ndarray, ndarray)
+        network2's training data, (784 x 1 image column, 10 x 1 one-hot label) pairs
+        (`network2_data(..., one_hot_labels=True)`).
+    sizes : list of int
+        Layer sizes, e.g. `[784, 30, 10]`.
+    epochs : int
+        Passes over `train`.
+    eta : float
+        SGD learning rate (mini-batches of 10).
+    lmbda : float
+        network2's L2 strength (0 for none).
+    init : {"large", "nielsen"}, default "large"
+        network2's `large_weight_initializer` (N(0, 1), this section's choice in the book) or
+        its default N(0, 1/n_in).
+    seed : int, default 0
+        Seed of the initial weights and of the batch order.
+    """
     net = _network(sizes, init, seed)
     net.SGD(train, epochs, 10, eta, lmbda=lmbda)
     return net
@@ -84,6 +136,13 @@ def early_stopping(accuracies: list[float], patience: int = 10) -> dict[str, Any
     improved for `patience` epochs (the book's "no-improvement-in-ten" rule; `None` if it
     never fires), `kept_epoch` the epoch of the best accuracy up to then (the weights one
     keeps), `best_epoch` the epoch of the best accuracy over the whole run.
+
+    Parameters
+    ----------
+    accuracies : list of float
+        Validation accuracy after each epoch (epoch 1 first); at least one.
+    patience : int, default 10
+        Epochs without a new best accuracy after which training stops.
 
     Examples
     --------
@@ -130,7 +189,25 @@ def dropout_curves(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray,
 
     Inverted dropout: kept activations are scaled by 1/(1-p) in training, so the full net is
     used unchanged at evaluation (the book halves the outgoing weights instead; the two are
-    equivalent)."""
+    equivalent).
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Training images (n, 784) and integer labels (n,).
+    xv, yv : ndarray
+        Validation images and labels, measured after every epoch.
+    sizes : list of int
+        Layer sizes of the sigmoid net, e.g. `[784, 100, 10]`.
+    epochs : int
+        Passes over the training images per run.
+    eta : float
+        SGD learning rate.
+    p : float
+        Dropout probability of the hidden neurons in the dropout variant, in [0, 1).
+    seeds : int, default 1
+        How many seeds (0..seeds-1) each variant is run with.
+    """
     train = TensorDataset(x, one_hot(y))
     curves: dict[str, dict[str, list[list[float]]]] = {
         name: {"training_accuracy": [], "validation_accuracy": []}
@@ -153,9 +230,3 @@ def dropout_curves(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray,
             history["training_accuracy"][-1].append(accuracy(model, x, y))
             history["validation_accuracy"][-1].append(accuracy(model, xv, yv))
     return curves
-
-
-def standard_error(accuracy: float, n: int) -> float:
-    """Binomial standard error of an accuracy measured on `n` images: how much it would move
-    on another sample of the same size (differences well below ~2 of these are noise)."""
-    return float(np.sqrt(accuracy * (1 - accuracy) / n))

@@ -15,12 +15,19 @@ import numpy as np
 from .. import data, nn, optim
 from ..autograd import no_grad
 from ..factories import Generator
+from ..ops.activation import stable_sigmoid
 from ..tensor import Tensor
 from .common import nielsen_cross_entropy, progress
 
 
 def hidden_layers(model: nn.Sequential) -> list[tuple[nn.Linear, nn.Module]]:
-    """(Linear, activation) of every hidden layer of a plain `build_net` net."""
+    """(Linear, activation) of every hidden layer of a plain `build_net` net.
+
+    Parameters
+    ----------
+    model : nn.Sequential
+        A net of alternating Linear and activation modules (`build_net`), output layer last.
+    """
     layers = list(model)
     linears = [i for i, m in enumerate(layers) if isinstance(m, nn.Linear)]
     pairs = []
@@ -44,6 +51,22 @@ def pretrain_autoencoders(model: nn.Sequential, x: np.ndarray, epochs: int = 1,
     its reconstruction, for `epochs` passes of Adam(`lr`) over `x` (no labels), on the
     codes of the layers already trained. Returns the reconstruction loss of each layer at the
     end of its training.
+
+    Parameters
+    ----------
+    model : nn.Sequential
+        A plain Linear/activation net (`build_net(..., output=None)`); its hidden layers'
+        weights and biases are changed in place, the output layer is left alone.
+    x : ndarray, shape (n, n_in)
+        Unlabelled inputs in [0, 1] (pixels).
+    epochs : int, default 1
+        Passes over `x` for each layer's autoencoder.
+    batch_size : int, default 10
+        Mini-batch size.
+    lr : float, default 0.01
+        Adam's learning rate.
+    seed : int, default 0
+        Seed of the decoders' initial weights and of the batch order (per layer).
 
     Examples
     --------
@@ -90,6 +113,23 @@ def pretrain_rbms(model: nn.Sequential, x: np.ndarray, epochs: int = 1, batch_si
     become the Linear's weight and bias. Returns each layer's mean squared reconstruction
     error at the end of its training.
 
+    Parameters
+    ----------
+    model : nn.Sequential
+        A plain Linear/sigmoid net (`build_net(..., output=None)`); each hidden layer's RBM
+        starts from the Linear's current weights (visible and hidden biases from 0), and its
+        weights and hidden biases are written back in place. The output layer is left alone.
+    x : ndarray, shape (n, n_in)
+        Unlabelled inputs in [0, 1] (pixels), the visible units of the first RBM.
+    epochs : int, default 1
+        Passes over the data for each layer's RBM.
+    batch_size : int, default 10
+        Mini-batch size.
+    lr : float, default 0.05
+        Learning rate of the CD-1 updates.
+    seed : int, default 0
+        Seed of the batch order and of the sampled hidden units.
+
     Examples
     --------
     >>> from tinygrad_nd import data
@@ -114,9 +154,9 @@ def pretrain_rbms(model: nn.Sequential, x: np.ndarray, epochs: int = 1, batch_si
             order = rng.permutation(len(codes))
             for start in range(0, len(codes), batch_size):
                 v0 = codes[order[start:start + batch_size]]
-                h0 = _sigmoid(v0 @ w + c)
-                v1 = _sigmoid((rng.random(h0.shape) < h0) @ w.T + b)
-                h1 = _sigmoid(v1 @ w + c)
+                h0 = stable_sigmoid(v0 @ w + c)
+                v1 = stable_sigmoid((rng.random(h0.shape) < h0) @ w.T + b)
+                h1 = stable_sigmoid(v1 @ w + c)
                 m = len(v0)
                 w += lr * (v0.T @ h0 - v1.T @ h1) / m
                 c += lr * (h0 - h1).mean(axis=0)
@@ -126,9 +166,5 @@ def pretrain_rbms(model: nn.Sequential, x: np.ndarray, epochs: int = 1, batch_si
         with no_grad():
             linear.weight.data[...] = w.T
             linear.bias.data[...] = c
-        codes = _sigmoid(codes @ w + c)
+        codes = stable_sigmoid(codes @ w + c)
     return errors
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))

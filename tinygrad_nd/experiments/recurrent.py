@@ -25,6 +25,17 @@ def copy_task(n: int, length: int, rng: np.random.Generator, noise: float = 0.0
     """``n`` sequences (length, n, 1) whose first input is a random bit +-1 and the rest zeros
     (plus N(0, noise^2) distractors); the targets are the bits as 0/1 floats, shape (n,).
 
+    Parameters
+    ----------
+    n : int
+        How many sequences (the batch).
+    length : int
+        Time steps per sequence, at least 1.
+    rng : numpy.random.Generator
+        Source of the bits and of the distractors.
+    noise : float, default 0.0
+        Standard deviation of the Gaussian distractors on steps 1..length-1 (0: zeros).
+
     Examples
     --------
     >>> x, y = copy_task(4, 5, np.random.default_rng(0))
@@ -50,6 +61,19 @@ class SequenceClassifier(nn.Module):
     sigmoid(gate_bias) of the state per step (0: PyTorch's initialisation, f ~ z ~ 0.5).
     ``radius`` rescales the RNN's W_hh to that spectral radius (None: PyTorch's uniform
     initialisation, radius ~ 1/sqrt(3)).
+
+    Parameters
+    ----------
+    kind : {"RNN", "LSTM", "GRU"}
+        The recurrent layer.
+    hidden : int, default 16
+        Its hidden size.
+    gate_bias : float, default 0.0
+        Added to the forget (LSTM) or update (GRU) gate's input bias; ignored by the RNN.
+    radius : float, optional
+        The tanh RNN's initial spectral radius of W_hh; ignored by the LSTM and GRU.
+    seed : int, default 0
+        Seed of the recurrent layer's initial weights (the read-out uses seed + 10,000).
 
     Examples
     --------
@@ -86,7 +110,13 @@ class SequenceClassifier(nn.Module):
 
 
 def spectral_radius(matrix: np.ndarray) -> float:
-    """The largest absolute eigenvalue."""
+    """The largest absolute eigenvalue.
+
+    Parameters
+    ----------
+    matrix : ndarray, shape (n, n)
+        A square matrix (a recurrent weight W_hh).
+    """
     return float(np.max(np.abs(np.linalg.eigvals(matrix))))
 
 
@@ -100,6 +130,17 @@ def state_gradients(model: SequenceClassifier, x: np.ndarray, y: np.ndarray,
     every state h_t (and c_t) is a graph node; ``retain_grad`` keeps its gradient. L is the
     mean binary cross-entropy of the batch; the norm is over the whole (batch, hidden)
     gradient.
+
+    Parameters
+    ----------
+    model : SequenceClassifier
+        The net, at its current weights (they are not changed; their `.grad` is).
+    x : ndarray, shape (T, n, 1)
+        Input sequences, time first (`copy_task`).
+    y : ndarray, shape (n,)
+        Their 0/1 targets.
+    cell : bool, default False
+        Measure the LSTM's cell states c_t instead of h_t (an LSTM only, else ValueError).
 
     Examples
     --------
@@ -144,6 +185,28 @@ def train(model: SequenceClassifier, length: int, steps: int, optimizer: Any,
     the norm of the parameter update ‖θ_(k+1) - θ_k‖. ``clip`` clips the gradient's norm
     (Pascanu et al. 2013: g <- clip * g / ‖g‖ when ‖g‖ > clip).
 
+    Parameters
+    ----------
+    model : SequenceClassifier
+        The net to train, in place.
+    length : int
+        Length of the training sequences.
+    steps : int
+        Optimiser steps, each on a fresh batch.
+    optimizer : Optimizer
+        Over `model.parameters()` (e.g. `optim.Adam`).
+    rng : numpy.random.Generator
+        Source of the batches.
+    batch : int, default 32
+        Sequences per batch.
+    noise : float, default 0.0
+        Distractor standard deviation of the copy task.
+    clip : float, optional
+        Clip the gradient's total norm to this (`nn.utils.clip_grad_norm_`); no clipping by
+        default.
+    desc : str, default ""
+        The progress bar's label.
+
     Examples
     --------
     >>> from tinygrad_nd import optim
@@ -173,7 +236,21 @@ def train(model: SequenceClassifier, length: int, steps: int, optimizer: Any,
 
 def accuracy(model: SequenceClassifier, length: int, rng: np.random.Generator, n: int = 1000,
              noise: float = 0.0) -> float:
-    """Fraction of ``n`` fresh sequences whose bit the model outputs correctly."""
+    """Fraction of ``n`` fresh sequences whose bit the model outputs correctly.
+
+    Parameters
+    ----------
+    model : SequenceClassifier
+        The trained net.
+    length : int
+        Length of the test sequences.
+    rng : numpy.random.Generator
+        Source of the test sequences.
+    n : int, default 1000
+        How many sequences.
+    noise : float, default 0.0
+        Distractor standard deviation of the copy task.
+    """
     x, y = copy_task(n, length, rng, noise)
     with autograd.no_grad():
         logits = model(Tensor(x, dtype=np.float64)).data

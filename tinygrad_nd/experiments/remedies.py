@@ -29,7 +29,45 @@ class RemediesConfig(TrainSettings):
     """Settings of `run_remedies`: those of `TrainSettings` (`epochs` is the
     equal budget, also the one the learning rates are tuned for) and `long_epochs`, the
     longer budget; `validation` images are held out of `images` to choose each remedy's
-    learning rate; the clip thresholds are `clip_fraction` of the baseline's gradients."""
+    learning rate; the clip thresholds are `clip_fraction` of the baseline's gradients.
+
+    Attributes
+    ----------
+    hidden : int, default 5
+        Hidden layers of the net [784, width x hidden, 10].
+    width : int, default 30
+        Neurons per hidden layer.
+    epochs : int, default 2
+        Training epochs of each run.
+    batch_size : int, default 10
+        Mini-batch size (also of the pre-training).
+    l1 : float, default 1e-4
+        Strength of the L1 remedy's penalty `l1 * sum |w|` on the weight matrices.
+    l2 : float, default 1e-3
+        The L2 remedy's weight decay (on the weights, not the biases).
+    pretrain_epochs : int, default 2
+        Epochs of each layer's autoencoder pre-training.
+    pretrain_lr : float, default 0.03
+        Adam's learning rate in that pre-training.
+    rbm_epochs : int, default 4
+        Epochs of each layer's RBM pre-training.
+    rbm_lr : float, default 0.1
+        Learning rate of its CD-1 updates.
+    long_epochs : int, default 6
+        The longer training budget, at least `epochs`.
+    seeds : int, default 3
+        Seeds each remedy is trained from at its tuned learning rate.
+    images : int, default 1600
+        Training images, `validation` of them held out for tuning.
+    validation : int, default 400
+        Held-out images that choose each remedy's learning rate.
+    clip_fraction : float, default 0.5
+        The clip thresholds as this fraction of the baseline's median gradients.
+    dataset : {"digits", "fashion", "mnist"}, default "digits"
+        Where the images come from.
+    seed : int, default 0
+        Seed of the data split, the tuning runs and the first of the `seeds`.
+    """
 
     long_epochs: int = 6
     seeds: int = 3
@@ -45,7 +83,25 @@ def tune_learning_rate(remedy: Remedy, settings: TrainSettings, fit: tuple[Any, 
                        thresholds: tuple[float, float]) -> tuple[float, dict[float, float]]:
     """Train `remedy` once per learning rate of its grid (seed `seed`, the equal budget)
     and keep the one with the best validation accuracy; returns (lr, {lr: accuracy}), NaN
-    for a learning rate whose loss diverged."""
+    for a learning rate whose loss diverged.
+
+    Parameters
+    ----------
+    remedy : Remedy
+        The remedy; its `lr_grid` is tried.
+    settings : TrainSettings
+        The net, the budget and the penalty strengths.
+    fit : (ndarray, ndarray)
+        Training images and labels.
+    val : (ndarray, ndarray)
+        Validation images and labels that choose the learning rate.
+    seed : int
+        Seed of every tuning run.
+    pretrained : dict
+        The pre-training cache of `build_remedy_net`, shared across runs.
+    thresholds : (float, float)
+        (joint norm, element) clip thresholds (`clip_thresholds`).
+    """
     scores = {}
     for lr in remedy.lr_grid:
         run = train_remedy(remedy, lr, seed, settings, *fit, *val, pretrained, thresholds)
@@ -61,7 +117,27 @@ def evaluate_remedy(remedy: Remedy, lr: float, settings: TrainSettings, fit: tup
                     test: tuple[Any, Any], seeds: Sequence[int], pretrained: dict[Any, Any],
                     thresholds: tuple[float, float]) -> dict[str, Any]:
     """Train `remedy` at `lr` from every seed; test accuracy per epoch and the gradient
-    statistics, each as a list over seeds."""
+    statistics, each as a list over seeds.
+
+    Parameters
+    ----------
+    remedy : Remedy
+        The remedy.
+    lr : float
+        Its (tuned) learning rate.
+    settings : TrainSettings
+        The net, the budget and the penalty strengths.
+    fit : (ndarray, ndarray)
+        Training images and labels.
+    test : (ndarray, ndarray)
+        Test images and labels, measured after every epoch.
+    seeds : sequence of int
+        The seeds to train from.
+    pretrained : dict
+        The pre-training cache of `build_remedy_net`, shared across runs.
+    thresholds : (float, float)
+        (joint norm, element) clip thresholds (`clip_thresholds`).
+    """
     runs = [train_remedy(remedy, lr, s, settings, *fit, *test, pretrained, thresholds)
             for s in seeds]
     return {key: [run[key] for run in runs] for key in runs[0]}
@@ -69,7 +145,20 @@ def evaluate_remedy(remedy: Remedy, lr: float, settings: TrainSettings, fit: tup
 
 def run_remedies(out: str | Path = "reports/remedies", cfg: RemediesConfig | None = None,
                  verbose: bool = True, remedies: Sequence[Remedy] = REMEDIES) -> dict[str, Any]:
-    """Tune, train and compare every remedy; write `report.md` with tables and figures."""
+    """Tune, train and compare every remedy; write `report.md` with tables and figures.
+
+    Parameters
+    ----------
+    out : str or Path, default "reports/remedies"
+        The folder for `report.md`, `results.json` and the figures (created if needed).
+    cfg : RemediesConfig, optional
+        The settings; `RemediesConfig()` by default.
+    verbose : bool, default True
+        Print the report's tables and its path when done.
+    remedies : sequence of Remedy, default REMEDIES
+        The remedies compared: all of `REMEDIES` by default, a subset for a quicker run
+        (the report compares with "sigmoid (baseline)" when it is among them).
+    """
     cfg = cfg or RemediesConfig()
     if not 0 < cfg.validation < cfg.images:
         raise ValueError(f"run_remedies: validation must be between 1 and images - 1 "

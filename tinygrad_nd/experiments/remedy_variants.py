@@ -25,7 +25,26 @@ ADAM_GRID = (1e-3, 3e-3, 1e-2)
 
 @dataclass(frozen=True)
 class Remedy:
-    """One row of the comparison: how the net is built and trained, and why it should help."""
+    """One row of the comparison: how the net is built and trained, and why it should help.
+
+    Attributes
+    ----------
+    name : str
+        The row's label in the report.
+    why : str
+        One line on why it should help.
+    net : dict
+        Keyword arguments of `common.build_net` (`activation`, `init`, `batchnorm`,
+        `residual`, `dropout`); sigmoid with N(0, 1/n_in) weights by default.
+    optimizer : {"sgd", "nesterov", "adam"}, default "sgd"
+        SGD, SGD with Nesterov momentum 0.9, or Adam; each has its learning-rate grid.
+    clip : {"norm", "value"}, optional
+        Clip the gradient's joint norm or every element (thresholds from `clip_thresholds`).
+    penalty : {"l1", "l2"}, optional
+        A weight penalty (strengths in `TrainSettings`).
+    pretrain : {"autoencoder", "rbm"}, optional
+        Greedy layer-wise pre-training of the hidden layers before training.
+    """
 
     name: str
     why: str
@@ -82,7 +101,31 @@ REMEDIES: tuple[Remedy, ...] = (
 @dataclass
 class TrainSettings:
     """What every remedy shares: the net, the budget and the strengths of the remedies that
-    have one (clip thresholds are measured instead, see `clip_thresholds`)."""
+    have one (clip thresholds are measured instead, see `clip_thresholds`).
+
+    Attributes
+    ----------
+    hidden : int, default 5
+        Hidden layers of the net [784, width x hidden, 10].
+    width : int, default 30
+        Neurons per hidden layer.
+    epochs : int, default 2
+        Training epochs of each run.
+    batch_size : int, default 10
+        Mini-batch size (also of the pre-training).
+    l1 : float, default 1e-4
+        Strength of the L1 remedy's penalty `l1 * sum |w|` on the weight matrices.
+    l2 : float, default 1e-3
+        The L2 remedy's weight decay (on the weights, not the biases).
+    pretrain_epochs : int, default 2
+        Epochs of each layer's autoencoder pre-training.
+    pretrain_lr : float, default 0.03
+        Adam's learning rate in that pre-training.
+    rbm_epochs : int, default 4
+        Epochs of each layer's RBM pre-training.
+    rbm_lr : float, default 0.1
+        Learning rate of its CD-1 updates.
+    """
 
     hidden: int = 5
     width: int = 30
@@ -104,7 +147,21 @@ def build_remedy_net(remedy: Remedy, settings: TrainSettings, seed: int,
                      pretrained: dict[Any, Any] | None = None,
                      x_unlabelled: np.ndarray | None = None) -> nn.Sequential:
     """The remedy's net for `seed`; pre-trained (once per seed and kind, cached in
-    `pretrained` with the per-layer reconstruction losses) when the remedy asks for it."""
+    `pretrained` with the per-layer reconstruction losses) when the remedy asks for it.
+
+    Parameters
+    ----------
+    remedy : Remedy
+        What to build.
+    settings : TrainSettings
+        The net's sizes and the pre-training budget.
+    seed : int
+        Seed of the initial weights (and of the pre-training).
+    pretrained : dict, optional
+        A cache shared between calls: (kind, seed) -> (state dict, per-layer losses).
+    x_unlabelled : ndarray, shape (n, 784), optional
+        The pre-training images; needed when the remedy pre-trains.
+    """
     manual_seed(seed)
     model = build_net(settings.sizes, output=None, seed=seed, **remedy.net)
     if remedy.pretrain:
@@ -126,7 +183,19 @@ def build_remedy_net(remedy: Remedy, settings: TrainSettings, seed: int,
 
 def make_optimizer(remedy: Remedy, model: nn.Module, lr: float,
                    settings: TrainSettings) -> optim.Optimizer:
-    """SGD (weight decay on the weights only for L2, as network2), Nesterov or Adam."""
+    """SGD (weight decay on the weights only for L2, as network2), Nesterov or Adam.
+
+    Parameters
+    ----------
+    remedy : Remedy
+        Its `optimizer` and `penalty` choose the optimiser and the weight decay.
+    model : nn.Module
+        The net whose parameters are optimised (weight decay on names ending in "weight").
+    lr : float
+        The learning rate.
+    settings : TrainSettings
+        For the L2 strength.
+    """
     if remedy.optimizer == "adam":
         return optim.Adam(model.parameters(), lr=lr)
     weights = [p for n, p in model.named_parameters() if n.endswith("weight")]
@@ -141,7 +210,21 @@ def clip_thresholds(settings: TrainSettings, xs: np.ndarray, ys: np.ndarray, see
                     batches: int = 20, fraction: float = 0.5) -> tuple[float, float]:
     """Clip thresholds that bind: `fraction` of the median joint gradient norm and of the
     median largest gradient element of the baseline net at initialisation, over `batches`
-    mini-batches. Returns (norm threshold, value threshold)."""
+    mini-batches. Returns (norm threshold, value threshold).
+
+    Parameters
+    ----------
+    settings : TrainSettings
+        The net's sizes and the batch size.
+    xs, ys : ndarray
+        Training images (n, 784) and integer labels.
+    seed : int, default 0
+        Seed of the baseline's initial weights and of the batch order.
+    batches : int, default 20
+        Mini-batches measured.
+    fraction : float, default 0.5
+        The thresholds as this fraction of the medians (below 1, so clipping binds).
+    """
     model = build_net(settings.sizes, output=None, seed=seed)
     loader = data.DataLoader(data.TensorDataset(xs, ys), settings.batch_size, shuffle=True,
                              seed=seed)
@@ -160,7 +243,13 @@ def clip_thresholds(settings: TrainSettings, xs: np.ndarray, ys: np.ndarray, see
 def hidden_speed_columns(monitor: GradientMonitor) -> list[int]:
     """Monitor columns that measure each hidden layer's speed ||dC/db||: the Linear's bias,
     or, when a BatchNorm follows it, BatchNorm's beta (the Linear's bias then gets no
-    gradient, since the normalisation subtracts the batch mean)."""
+    gradient, since the normalisation subtracts the batch mean).
+
+    Parameters
+    ----------
+    monitor : GradientMonitor
+        A monitor attached to a `build_net` net (its layers named "hidden 1", ..., "output").
+    """
     columns = {}
     for i, name in enumerate(monitor.layers):
         if name.startswith("hidden "):
@@ -169,7 +258,13 @@ def hidden_speed_columns(monitor: GradientMonitor) -> list[int]:
 
 
 def geometric_mean(values: Any) -> float:
-    """Geometric mean of the finite, positive entries (NaN when there are none)."""
+    """Geometric mean of the finite, positive entries (NaN when there are none).
+
+    Parameters
+    ----------
+    values : array-like
+        Numbers of any shape; zeros, negatives, NaN and infinities are left out.
+    """
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values) & (values > 0)]
     return float(np.exp(np.mean(np.log(values)))) if values.size else float("nan")
@@ -189,6 +284,25 @@ def train_remedy(remedy: Remedy, lr: float, seed: int, settings: TrainSettings, 
     mean over all steps (`ratio_train`), the same for the relative updates
     `||dW||/||W||` (`update_ratio`), and `weight_norm`, the mean spectral norm of the
     hidden and output weight matrices at the end.
+
+    Parameters
+    ----------
+    remedy : Remedy
+        What to train.
+    lr : float
+        The learning rate.
+    seed : int
+        Seed of the initial weights and of the batch order.
+    settings : TrainSettings
+        The net, the budget and the penalty strengths.
+    xs, ys : ndarray
+        Training images (n, 784) and integer labels.
+    x_eval, y_eval : ndarray
+        Images and labels the accuracy is measured on after each epoch.
+    pretrained : dict, optional
+        The pre-training cache of `build_remedy_net`.
+    thresholds : (float, float), optional
+        (joint norm, element) clip thresholds; required by a clipping remedy.
     """
     if remedy.clip and thresholds is None:
         raise ValueError(f"train_remedy: {remedy.name!r} clips gradients and needs "

@@ -23,6 +23,11 @@ class SnapshotRun(list):
     """What `snapshots` returns: the drawings (a list of `viz.Graph`, one per recorded
     step, as before) and what the interactive page needs.
 
+    Parameters
+    ----------
+    graphs : list of viz.Graph
+        The drawings, one per recorded step: the list's items.
+
     Attributes
     ----------
     snapshots : list of viz.Snapshot
@@ -30,6 +35,11 @@ class SnapshotRun(list):
     speeds : dict layer name -> list of float
         `‖∂C/∂b‖` of each weighted layer at every training step (Nielsen's speed of
         learning), or `‖∂C/∂W‖` when some layer has no bias; `speed_label` says which.
+    speed_label : str
+        The curves' axis label, naming which of the two `speeds` holds.
+    options : dict
+        The drawing options the graphs were drawn with (`collapse`, `max_nodes`...),
+        passed on to the page.
     """
 
     def __init__(self, graphs: list[viz.Graph], snapshots: list[viz.Snapshot],
@@ -44,7 +54,20 @@ class SnapshotRun(list):
     def to_html(self, path: str | Path, title: str = "Gradient flow during training",
                 step_name: str = "step", notes: str = "") -> Path:
         """Write the self-contained interactive page (graph, slider over the snapshots, hover
-        tooltips, speed curves) to `path`; see `tinygrad_nd.viz_html`."""
+        tooltips, speed curves) to `path`; see `tinygrad_nd.viz_html`.
+
+        Parameters
+        ----------
+        path : str or Path
+            The HTML file to write (replaced if it exists).
+        title : str, default "Gradient flow during training"
+            The page's heading.
+        step_name : str, default "step"
+            What a step is called on the slider and the curves' axis ("epoch" for full-batch
+            training).
+        notes : str, default ""
+            A paragraph of plain text under the heading (the setup, say).
+        """
         return viz_html.write_snapshot_page(
             path, self.snapshots, curves=self.speeds, curve_label=self.speed_label,
             title=title, step_name=step_name, notes=notes, **self.options)
@@ -66,6 +89,24 @@ def snapshots(model: Module, loss_fn: Any, batches: Iterable[tuple[Any, Any]],
     graph at each step in `steps`, on one shared colour scale (see
     `tinygrad_nd.viz.draw_snapshots`, which also takes `out` and drawing options).
     The result is the list of drawings; its `to_html(path)` writes the interactive page.
+
+    Parameters
+    ----------
+    model : Module
+        The model to train, in place.
+    loss_fn : callable
+        `loss_fn(output, target)` -> the scalar loss.
+    batches : iterable of (input, target)
+        The training batches, used in turn and cycled.
+    optimizer : Optimizer
+        Over `model.parameters()`.
+    steps : sequence of int, default (0, 10, 100)
+        The steps (0 = before the first update) to record and draw; training stops after the
+        last.
+    out : str or Path, optional
+        Also write the drawings side by side (`.png`) or as an animation (`.gif`).
+    **options
+        Drawing options of `tinygrad_nd.viz.draw_graph` (`collapse`, `max_nodes`...).
 
     Examples
     --------
@@ -109,7 +150,19 @@ def vanishing_page(report: Report, x: Tensor, y: Tensor, cfg: Any, snapshots_cou
                    ) -> Path | None:
     """`report.html` of `tinygrad-nd vanishing`: its deepest net trained as in the report
     (same seed, full-batch gradient descent, `cfg.epochs` epochs), the graph recoloured at
-    `snapshots_count` evenly spaced epochs; the report links to it."""
+    `snapshots_count` evenly spaced epochs; the report links to it.
+
+    Parameters
+    ----------
+    report : Report
+        The report being written; the page goes into its folder and a link into its text.
+    x, y : Tensor
+        The training images and their targets (one-hot, as `nielsen_cross_entropy` takes).
+    cfg : VanishingConfig
+        The run's settings (depths, width, eta, lmbda, epochs, seed).
+    snapshots_count : int, default 21
+        How many epochs are recorded (evenly spaced, first and last included).
+    """
     from .vanishing import nielsen_optimizer  # (vanishing.py calls this function)
 
     if viz.renderer("svg") is None:  # the report's graph figure has warned already

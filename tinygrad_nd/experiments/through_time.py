@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .. import optim
+from ..ops.activation import stable_sigmoid
 from .common import Report, finish, progress, pyplot, set_progress
 from .recurrent import (
     KINDS,
@@ -38,7 +39,46 @@ from .recurrent import (
 
 @dataclass
 class ThroughTimeConfig:
-    """Settings of :func:`run_through_time` (defaults: a run of about a minute)."""
+    """Settings of :func:`run_through_time` (defaults: a run of about a minute).
+
+    Attributes
+    ----------
+    hidden : int, default 16
+        Hidden size of every recurrent net.
+    gradient_length : int, default 100
+        Sequence length T of the gradient measurements at initialisation.
+    lengths : tuple of int, default (10, 30, 60)
+        Copy-task lengths each kind is trained on.
+    steps : int, default 250
+        Adam steps of each training run.
+    train_seeds : int, default 2
+        Seeds each (kind, length) is trained from.
+    workers : int, default 2
+        Processes the training runs are spread over (1: in this process); the numbers do not
+        depend on it.
+    batch : int, default 32
+        Sequences per training batch.
+    lr : float, default 0.01
+        Adam's learning rate.
+    gate_bias : float, default 2.0
+        Forget (LSTM) / update (GRU) gate bias of the gated nets that start open.
+    noise : float, default 0.0
+        Standard deviation of the copy task's distractors.
+    seeds : int, default 3
+        Seeds of the measurements at initialisation.
+    radius : float, default 4.0
+        Spectral radius of W_hh of the tanh RNN in the clipping part (large: it explodes).
+    clip : float, default 1.0
+        The gradient-norm clipping threshold of that part.
+    clip_lr : float, default 0.1
+        Its plain SGD learning rate.
+    clip_length : int, default 30
+        Its sequence length.
+    clip_steps : int, default 100
+        Its SGD steps.
+    seed : int, default 0
+        The first seed of every part.
+    """
 
     hidden: int = 16
     gradient_length: int = 100
@@ -69,7 +109,13 @@ def _variants(gate_bias: float) -> dict[str, tuple[str, float]]:
 
 
 def gradients_at_init(cfg: ThroughTimeConfig) -> dict[str, dict[str, Any]]:
-    """Per variant: ‖∂L/∂h_t‖ (geometric mean over seeds) and ‖∂L/∂h_0‖/‖∂L/∂h_T‖ per seed."""
+    """Per variant: ‖∂L/∂h_t‖ (geometric mean over seeds) and ‖∂L/∂h_0‖/‖∂L/∂h_T‖ per seed.
+
+    Parameters
+    ----------
+    cfg : ThroughTimeConfig
+        The settings (hidden size, lengths, seeds, ...).
+    """
     out = {}
     for label, (kind, bias) in _variants(cfg.gate_bias).items():
         curves, radii, norms = [], [], []
@@ -94,7 +140,15 @@ def gradients_at_init(cfg: ThroughTimeConfig) -> dict[str, dict[str, Any]]:
 def radius_scan(cfg: ThroughTimeConfig, radii: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 1.5,
                                                                      2.0, 3.0, 4.0, 6.0)
                 ) -> dict[str, Any]:
-    """‖∂L/∂h_0‖/‖∂L/∂h_T‖ of the tanh RNN at init against the spectral radius of W_hh."""
+    """‖∂L/∂h_0‖/‖∂L/∂h_T‖ of the tanh RNN at init against the spectral radius of W_hh.
+
+    Parameters
+    ----------
+    cfg : ThroughTimeConfig
+        The settings (hidden size, lengths, seeds, ...).
+    radii : tuple of float, default (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 6.0)
+        The spectral radii W_hh is rescaled to.
+    """
     ratios = []
     for radius in radii:
         row = []
@@ -109,7 +163,20 @@ def radius_scan(cfg: ThroughTimeConfig, radii: tuple[float, ...] = (0.5, 0.75, 1
 
 def train_cell(kind: str, length: int, seed: int, cfg: ThroughTimeConfig) -> dict[str, Any]:
     """Train one net (gated ones with ``cfg.gate_bias``) with Adam on one length; its test
-    accuracy, final loss and ‖∂L/∂h_t‖ after training (on fresh sequences of that length)."""
+    accuracy, final loss and ‖∂L/∂h_t‖ after training (on fresh sequences of that length).
+
+    Parameters
+    ----------
+    kind : {"RNN", "LSTM", "GRU"}
+        The recurrent layer.
+    length : int
+        The copy task's sequence length.
+    seed : int
+        Seed of the initial weights and of the training batches (test batches use seed + 1
+        and seed + 2).
+    cfg : ThroughTimeConfig
+        The settings (hidden size, lengths, seeds, ...).
+    """
     model = SequenceClassifier(kind, cfg.hidden, 0.0 if kind == "RNN" else cfg.gate_bias,
                                seed=seed)
     log = train(model, length, cfg.steps, optim.Adam(model.parameters(), lr=cfg.lr),
@@ -130,7 +197,13 @@ def _train_cell_quietly(args: tuple[str, int, int, ThroughTimeConfig]) -> dict[s
 
 def accuracy_against_length(cfg: ThroughTimeConfig) -> dict[str, Any]:
     """Every kind at every length for ``cfg.train_seeds`` seeds, in ``cfg.workers``
-    processes (each cell is seeded, so the numbers do not depend on the number of workers)."""
+    processes (each cell is seeded, so the numbers do not depend on the number of workers).
+
+    Parameters
+    ----------
+    cfg : ThroughTimeConfig
+        The settings (hidden size, lengths, seeds, ...).
+    """
     seeds = range(cfg.seed, cfg.seed + cfg.train_seeds)
     cells = [(kind, length, seed, cfg) for kind in KINDS for length in cfg.lengths
              for seed in seeds]
@@ -157,7 +230,13 @@ def accuracy_against_length(cfg: ThroughTimeConfig) -> dict[str, Any]:
 
 def clipping_runs(cfg: ThroughTimeConfig) -> dict[str, Any]:
     """The RNN with W_hh at spectral radius ``cfg.radius``, trained by plain SGD on the same
-    batches without and with gradient-norm clipping."""
+    batches without and with gradient-norm clipping.
+
+    Parameters
+    ----------
+    cfg : ThroughTimeConfig
+        The settings (hidden size, lengths, seeds, ...).
+    """
     runs = {}
     for name, clip in (("plain SGD", None), (f"SGD + clip {cfg.clip:g}", cfg.clip)):
         model = SequenceClassifier("RNN", cfg.hidden, radius=cfg.radius, seed=cfg.seed)
@@ -172,7 +251,7 @@ def clipping_runs(cfg: ThroughTimeConfig) -> dict[str, Any]:
 
 
 def _sigmoid(z: float) -> float:
-    return float(1.0 / (1.0 + np.exp(-z)))
+    return float(stable_sigmoid(np.asarray(z, dtype=np.float64)))
 
 
 def _geomean(values: list[float]) -> float:
@@ -182,7 +261,17 @@ def _geomean(values: list[float]) -> float:
 def run_through_time(out: str | Path = "reports/through-time",
                      cfg: ThroughTimeConfig | None = None, verbose: bool = True
                      ) -> dict[str, Any]:
-    """Run the three parts, write ``report.md`` with figures to ``out``; return the numbers."""
+    """Run the three parts, write ``report.md`` with figures to ``out``; return the numbers.
+
+    Parameters
+    ----------
+    out : str or Path, default "reports/through-time"
+        The folder for `report.md`, `results.json` and the figures (created if needed).
+    cfg : ThroughTimeConfig, optional
+        The settings; `ThroughTimeConfig()` by default.
+    verbose : bool, default True
+        Print the report's tables and its path when done.
+    """
     cfg = cfg or ThroughTimeConfig()
     report = Report(Path(out), "Vanishing and exploding gradients through time")
     at_init = gradients_at_init(cfg)

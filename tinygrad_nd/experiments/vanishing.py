@@ -41,7 +41,33 @@ from .vanishing_figures import NIELSEN_AT_INIT, graph_comparison, init_figure, t
 
 @dataclass
 class VanishingConfig:
-    """Settings of `run_vanishing` (defaults: the book's)."""
+    """Settings of `run_vanishing` (defaults: the book's).
+
+    Attributes
+    ----------
+    depths : tuple of int, default (2, 3, 4)
+        Numbers of hidden layers compared.
+    width : int, default 30
+        Neurons per hidden layer (the book's 30).
+    images : int, default 1000
+        Training images, used as one full batch (the book's 1,000).
+    seeds : int, default 5
+        Initialisations (seeds 0..seeds-1) averaged for the speeds at initialisation.
+    epochs : int, default 500
+        Epochs of full-batch gradient descent (the book's 500).
+    eta : float, default 0.1
+        The learning rate (the book's 0.1).
+    lmbda : float, default 5.0
+        network2's L2 strength, as weight decay eta lmbda / n (the book's 5.0).
+    dataset : {"digits", "fashion", "mnist"}, default "digits"
+        Where the images come from.
+    seed : int, default 0
+        Seed of the data and of the first training run.
+    train_seeds : int, default 3
+        Training runs per depth (seeds seed..seed+train_seeds-1).
+    saturation_steps : int, default 1000
+        Mini-batch steps of the saturation section (0 leaves it out).
+    """
 
     depths: tuple[int, ...] = (2, 3, 4)
     width: int = 30
@@ -57,7 +83,19 @@ class VanishingConfig:
 
 
 def nielsen_optimizer(model: Any, eta: float, lmbda: float, n: int) -> optim.SGD:
-    """network2's update: weights decay by (1 - eta*lmbda/n), biases are not regularised."""
+    """network2's update: weights decay by (1 - eta*lmbda/n), biases are not regularised.
+
+    Parameters
+    ----------
+    model : Module
+        The net; parameters whose names end in "weight" are decayed, the others not.
+    eta : float
+        The learning rate.
+    lmbda : float
+        network2's L2 strength lambda.
+    n : int
+        The number of training images (the decay per step is eta lmbda / n).
+    """
     weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
     biases = [p for name, p in model.named_parameters() if not name.endswith("weight")]
     return optim.SGD([{"params": weights, "weight_decay": lmbda / n},
@@ -67,7 +105,21 @@ def nielsen_optimizer(model: Any, eta: float, lmbda: float, n: int) -> optim.SGD
 def speeds_at_init(sizes: list[int], x: Tensor, y: Tensor, seed: int,
                    **net: Any) -> np.ndarray:
     """||dC/db^l|| of every hidden layer for a freshly initialised net (`net`: options of
-    `build_net`, e.g. `activation="relu", init="kaiming_normal"`)."""
+    `build_net`, e.g. `activation="relu", init="kaiming_normal"`).
+
+    Parameters
+    ----------
+    sizes : list of int
+        Layer sizes, e.g. `[784, 30, 30, 10]`.
+    x : Tensor
+        A batch of images (n, 784).
+    y : Tensor
+        Their one-hot targets (n, 10), as `nielsen_cross_entropy` takes.
+    seed : int
+        Seed of the initial weights.
+    **net
+        Options of `build_net`.
+    """
     model = build_net(sizes, seed=seed, **net)
     with GradientMonitor(model) as monitor:
         nielsen_cross_entropy(model(x), y).backward()
@@ -76,7 +128,21 @@ def speeds_at_init(sizes: list[int], x: Tensor, y: Tensor, seed: int,
 
 def train_full_batch(sizes: list[int], x: Tensor, y: Tensor, cfg: VanishingConfig,
                      seed: int) -> tuple[np.ndarray, Any]:
-    """Per-epoch ||delta^l|| of the hidden layers over `cfg.epochs` of full-batch GD."""
+    """Per-epoch ||delta^l|| of the hidden layers over `cfg.epochs` of full-batch GD.
+
+    Parameters
+    ----------
+    sizes : list of int
+        Layer sizes, e.g. `[784, 30, 30, 10]`.
+    x : Tensor
+        All training images (n, 784), one batch.
+    y : Tensor
+        Their one-hot targets (n, 10).
+    cfg : VanishingConfig
+        For `epochs`, `eta` and `lmbda`.
+    seed : int
+        Seed of the initial weights.
+    """
     model = build_net(sizes, seed=seed)
     opt = nielsen_optimizer(model, cfg.eta, cfg.lmbda, len(x))
     with GradientMonitor(model) as monitor:
@@ -88,6 +154,11 @@ def train_full_batch(sizes: list[int], x: Tensor, y: Tensor, cfg: VanishingConfi
 
 def epoch_ranges(mask: np.ndarray) -> list[tuple[int, int]]:
     """The runs of consecutive True entries of `mask` as (first, last) epochs, 1-based.
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (epochs,)
+        One entry per epoch, epoch 1 first.
 
     Examples
     --------
@@ -105,7 +176,18 @@ def _ranges_text(ranges: list[tuple[int, int]]) -> str:
 
 def run_vanishing(out: str | Path = "reports/vanishing", cfg: VanishingConfig | None = None,
                   verbose: bool = True) -> dict[str, Any]:
-    """Run the experiment, write `report.md` with figures to `out`; return the numbers."""
+    """Run the experiment, write `report.md` with figures to `out`; return the numbers.
+
+    Parameters
+    ----------
+    out : str or Path, default "reports/vanishing"
+        The folder for `report.md`, `report.html`, `results.json` and the figures (created if
+        needed).
+    cfg : VanishingConfig, optional
+        The settings; `VanishingConfig()` (the book's) by default.
+    verbose : bool, default True
+        Print the report's tables and its path when done.
+    """
     cfg = cfg or VanishingConfig()
     xs, ys, xt, yt, label = load_images(cfg.dataset, cfg.images, seed=cfg.seed)
     x, y = Tensor(xs), Tensor(one_hot(ys))

@@ -39,6 +39,13 @@ class ElementwiseMethods:
 
         `min` and `max` may be numbers or tensors (arrays) that broadcast with `self`;
         tensor bounds get gradients where they are the result, as in PyTorch.
+
+        Parameters
+        ----------
+        min : number, Tensor or array-like, optional
+            Lower bound; none when None.
+        max : number, Tensor or array-like, optional
+            Upper bound; none when None.
         """
         if isinstance(min, np.ndarray | ElementwiseMethods | list) or \
                 isinstance(max, np.ndarray | ElementwiseMethods | list):
@@ -60,28 +67,68 @@ class ElementwiseMethods:
         return apply("relu", self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        """x for x > 0, `negative_slope * x` otherwise."""
+        """x for x > 0, `negative_slope * x` otherwise.
+
+        Parameters
+        ----------
+        negative_slope : float, default 0.01
+            The slope for x <= 0.
+        """
         return apply("leaky_relu", self, negative_slope=negative_slope)
 
     def elu(self, alpha: float = 1.0) -> Tensor:
-        """x for x > 0, `alpha * (e**x - 1)` otherwise."""
+        """x for x > 0, `alpha * (e**x - 1)` otherwise.
+
+        Parameters
+        ----------
+        alpha : float, default 1.0
+            The negative branch's limit -alpha as x -> -inf.
+        """
         return apply("elu", self, alpha=alpha)
 
     def softplus(self, beta: float = 1.0) -> Tensor:
-        """log(1 + e**(beta x)) / beta, computed without overflow."""
+        """log(1 + e**(beta x)) / beta, computed without overflow.
+
+        Parameters
+        ----------
+        beta : float, default 1.0
+            Sharpness: larger beta approaches relu; not 0.
+        """
         return apply("softplus", self, beta=beta)
 
     def gelu(self, approximate: str = "none") -> Tensor:
         """Gaussian error linear unit x Phi(x): exact (erf) by default, or its tanh
-        approximation with `approximate="tanh"`, as PyTorch."""
+        approximation with `approximate="tanh"`, as PyTorch.
+
+        Parameters
+        ----------
+        approximate : {"none", "tanh"}, default "none"
+            The exact erf form or PyTorch's tanh approximation.
+        """
         return apply("gelu", self, approximate=approximate)
 
     def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
-        """exp(x) / sum(exp(x)) along `axis`, shifted by the max for stability."""
+        """exp(x) / sum(exp(x)) along `axis`, shifted by the max for stability.
+
+        Parameters
+        ----------
+        axis : int, default -1
+            The axis the result is normalised along.
+        dim : int, optional
+            PyTorch's name for `axis` (keyword only; wins when given).
+        """
         return apply("softmax", self, axis=axis if dim is None else dim)
 
     def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
-        """x - logsumexp(x) along `axis`, stable for |x| up to float max."""
+        """x - logsumexp(x) along `axis`, stable for |x| up to float max.
+
+        Parameters
+        ----------
+        axis : int, default -1
+            The axis the result is normalised along.
+        dim : int, optional
+            PyTorch's name for `axis` (keyword only; wins when given).
+        """
         return apply("log_softmax", self, axis=axis if dim is None else dim)
 
     # ---- part "math" of issue #14 ----------------------------------------------------------
@@ -110,7 +157,13 @@ class ElementwiseMethods:
         return apply("atan", self)
 
     def atan2(self, other: Any) -> Tensor:
-        """Angle of the point (other, self): `atan2(self, other)`, in (-pi, pi]."""
+        """Angle of the point (other, self): `atan2(self, other)`, in (-pi, pi].
+
+        Parameters
+        ----------
+        other : Tensor, array-like or number
+            The x coordinates (`self` holds the y); broadcast with `self`.
+        """
         return self._binary("atan2", other)  # type: ignore[attr-defined, no-any-return]
 
     arctan2 = atan2
@@ -189,7 +242,13 @@ class ElementwiseMethods:
     fix = trunc
 
     def round(self, decimals: int = 0) -> Tensor:
-        """x rounded to `decimals` places, halves to even (gradient 0)."""
+        """x rounded to `decimals` places, halves to even (gradient 0).
+
+        Parameters
+        ----------
+        decimals : int, default 0
+            Decimal places kept (negative: round to tens, hundreds...).
+        """
         return apply("round", self, decimals=_int_arg(decimals, "decimals", "round"))
 
     def sign(self) -> Tensor:
@@ -201,20 +260,46 @@ class ElementwiseMethods:
         return apply("frac", self)
 
     def lerp(self, end: Any, weight: Any) -> Tensor:
-        """`self + weight * (end - self)`; `weight` is a number or a tensor."""
+        """`self + weight * (end - self)`; `weight` is a number or a tensor.
+
+        Parameters
+        ----------
+        end : Tensor, array-like or number
+            The end values; broadcast with `self`.
+        weight : number or Tensor
+            The interpolation weight (0: `self`, 1: `end`).
+        """
         start, end = _common(self, end, "lerp")
         return apply("lerp", start, end, start._operand(weight, "lerp"))
 
     def hypot(self, other: Any) -> Tensor:
-        """sqrt(self**2 + other**2) elementwise, without overflow."""
+        """sqrt(self**2 + other**2) elementwise, without overflow.
+
+        Parameters
+        ----------
+        other : Tensor, array-like or number
+            The second operand; broadcast with `self`.
+        """
         return self._binary("hypot", other)  # type: ignore[attr-defined, no-any-return]
 
     def fmod(self, other: Any) -> Tensor:
-        """Remainder of self / other with the sign of `self` (C's fmod)."""
+        """Remainder of self / other with the sign of `self` (C's fmod).
+
+        Parameters
+        ----------
+        other : Tensor, array-like or number
+            The divisor; broadcast with `self`.
+        """
         return self._binary("fmod", other)  # type: ignore[attr-defined, no-any-return]
 
     def remainder(self, other: Any) -> Tensor:
-        """Remainder of self / other with the sign of `other` (Python's %)."""
+        """Remainder of self / other with the sign of `other` (Python's %).
+
+        Parameters
+        ----------
+        other : Tensor, array-like or number
+            The divisor; broadcast with `self`.
+        """
         return self._binary("remainder", other)  # type: ignore[attr-defined, no-any-return]
 
     def relu6(self) -> Tensor:
@@ -222,7 +307,15 @@ class ElementwiseMethods:
         return apply("hardtanh", self, min_val=0.0, max_val=6.0)
 
     def hardtanh(self, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-        """x clamped into [min_val, max_val] (gradient 0 at both kinks, as PyTorch)."""
+        """x clamped into [min_val, max_val] (gradient 0 at both kinks, as PyTorch).
+
+        Parameters
+        ----------
+        min_val : float, default -1.0
+            The lower bound.
+        max_val : float, default 1.0
+            The upper bound, at least `min_val`.
+        """
         return apply("hardtanh", self, min_val=min_val, max_val=max_val)
 
     def hardsigmoid(self) -> Tensor:
@@ -246,7 +339,13 @@ class ElementwiseMethods:
         return apply("softsign", self)
 
     def celu(self, alpha: float = 1.0) -> Tensor:
-        """x for x > 0, `alpha * (e**(x/alpha) - 1)` otherwise."""
+        """x for x > 0, `alpha * (e**(x/alpha) - 1)` otherwise.
+
+        Parameters
+        ----------
+        alpha : float, default 1.0
+            The negative branch's scale; not 0.
+        """
         return apply("celu", self, alpha=alpha)
 
     def selu(self) -> Tensor:
@@ -258,11 +357,27 @@ class ElementwiseMethods:
         return apply("logsigmoid", self)
 
     def threshold(self, threshold: float, value: float) -> Tensor:
-        """x where x > threshold, else `value`."""
+        """x where x > threshold, else `value`.
+
+        Parameters
+        ----------
+        threshold : float
+            Entries at or below it are replaced.
+        value : float
+            What they are replaced by.
+        """
         return apply("threshold", self, threshold=threshold, value=value)
 
     def softmin(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
-        """softmax(-x) along `axis`."""
+        """softmax(-x) along `axis`.
+
+        Parameters
+        ----------
+        axis : int, default -1
+            The axis the result is normalised along.
+        dim : int, optional
+            PyTorch's name for `axis` (keyword only; wins when given).
+        """
         return apply("softmax", -self, axis=axis if dim is None else dim)  # type: ignore[operator]
 
 

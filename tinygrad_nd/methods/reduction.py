@@ -19,11 +19,31 @@ class ReductionMethods:
     __slots__ = ()
 
     def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
-        """Sum over `axis` (all axes when None)."""
+        """Sum over `axis` (all axes when None).
+
+        Parameters
+        ----------
+        axis : int or tuple of int, optional
+            The axes reduced (negative count from the end); all when None.
+        keepdims : bool, default False
+            Keep the reduced axes with size 1.
+        dim : int or tuple of int, optional
+            PyTorch's name for `axis` (keyword only; give one of the two).
+        """
         return apply("sum", self, axis=pick_axis(axis, dim), keepdims=keepdims)
 
     def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
-        """Mean over `axis` (all axes when None)."""
+        """Mean over `axis` (all axes when None).
+
+        Parameters
+        ----------
+        axis : int or tuple of int, optional
+            The axes reduced (negative count from the end); all when None.
+        keepdims : bool, default False
+            Keep the reduced axes with size 1.
+        dim : int or tuple of int, optional
+            PyTorch's name for `axis` (keyword only; give one of the two).
+        """
         return apply("mean", self, axis=pick_axis(axis, dim), keepdims=keepdims)
 
     def max(self, dim: Any = None, keepdim: bool = False, *, axis: Axis = None,
@@ -36,6 +56,18 @@ class ReductionMethods:
           `(values, indices)` like `torch.return_types.max`; the gradient goes to the
           index returned (the first maximum).
         * `t.max(other)` with a Tensor: the elementwise maximum, as `torch.max(a, b)`.
+
+        Parameters
+        ----------
+        dim : int, tuple of int or Tensor, optional
+            An int: `(values, indices)` along it; a tuple or None: the values over those (all)
+            axes; a Tensor: the elementwise maximum with it.
+        keepdim : bool, default False
+            Keep the reduced axes with size 1.
+        axis : int or tuple of int, optional
+            numpy's spelling: the values only, over these axes (keyword only).
+        keepdims : bool, optional
+            numpy's name for `keepdim` (keyword only; wins when given).
 
         Examples
         --------
@@ -51,6 +83,18 @@ class ReductionMethods:
         """Minimum, with `max`'s rule: `axis=` (or nothing) returns values, `dim`
         (keyword or a positional int) returns `(values, indices)`, a Tensor is elementwise.
 
+        Parameters
+        ----------
+        dim : int, tuple of int or Tensor, optional
+            As for `max`: an int gives `(values, indices)`, a tuple or None the values, a Tensor
+            the elementwise minimum.
+        keepdim : bool, default False
+            Keep the reduced axes with size 1.
+        axis : int or tuple of int, optional
+            numpy's spelling: the values only, over these axes (keyword only).
+        keepdims : bool, optional
+            numpy's name for `keepdim` (keyword only; wins when given).
+
         Examples
         --------
         >>> import tinygrad_nd as tg
@@ -64,6 +108,17 @@ class ReductionMethods:
              keepdims: bool | None = None) -> Tensor:
         """Maximum over `dim` (all dims when None or `()`); ties share the gradient.
 
+        Parameters
+        ----------
+        dim : int or tuple of int, optional
+            The axes reduced; all when None (or `()`).
+        keepdim : bool, default False
+            Keep the reduced axes with size 1.
+        axis : int or tuple of int, optional
+            numpy's name for `dim` (keyword only; give one of the two).
+        keepdims : bool, optional
+            numpy's name for `keepdim` (keyword only; wins when given).
+
         Examples
         --------
         >>> import tinygrad_nd as tg
@@ -75,7 +130,19 @@ class ReductionMethods:
 
     def amin(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
              keepdims: bool | None = None) -> Tensor:
-        """Minimum over `dim` (all dims when None or `()`); ties share the gradient."""
+        """Minimum over `dim` (all dims when None or `()`); ties share the gradient.
+
+        Parameters
+        ----------
+        dim : int or tuple of int, optional
+            The axes reduced; all when None (or `()`).
+        keepdim : bool, default False
+            Keep the reduced axes with size 1.
+        axis : int or tuple of int, optional
+            numpy's name for `dim` (keyword only; give one of the two).
+        keepdims : bool, optional
+            numpy's name for `keepdim` (keyword only; wins when given).
+        """
         return apply("min", self, axis=_reduce_axis(dim, axis),
                      keepdims=_keep(keepdim, keepdims))
 
@@ -84,6 +151,19 @@ class ReductionMethods:
         """Variance over `axis`: divisor `n - ddof`, numpy's `ddof` or PyTorch's
         `correction` (0 by default, unlike PyTorch's 1). With `n - ddof <= 0`: `inf`, or
         `nan` for 0/0, as PyTorch (see `tinygrad_nd.statistics`).
+
+        Parameters
+        ----------
+        axis : int or tuple of int, optional
+            The axes reduced (negative count from the end); all when None.
+        keepdims : bool, default False
+            Keep the reduced axes with size 1.
+        ddof : float, optional
+            Delta degrees of freedom: the divisor is `n - ddof` (0 by default).
+        dim : int or tuple of int, optional
+            PyTorch's name for `axis` (keyword only; give one of the two).
+        correction : float, optional
+            PyTorch's name for `ddof` (keyword only; give one of the two).
 
         Examples
         --------
@@ -98,7 +178,21 @@ class ReductionMethods:
     def std(self, axis: Axis = None, keepdims: bool = False, ddof: float | None = None, *,
             dim: Axis = None, correction: float | None = None) -> Tensor:
         """Standard deviation: `sqrt(var)`, with the same arguments (gradient 0 where it is 0,
-        as in PyTorch)."""
+        as in PyTorch).
+
+        Parameters
+        ----------
+        axis : int or tuple of int, optional
+            The axes reduced (negative count from the end); all when None.
+        keepdims : bool, default False
+            Keep the reduced axes with size 1.
+        ddof : float, optional
+            Delta degrees of freedom: the divisor is `n - ddof` (0 by default).
+        dim : int or tuple of int, optional
+            PyTorch's name for `axis` (keyword only; give one of the two).
+        correction : float, optional
+            PyTorch's name for `ddof` (keyword only; give one of the two).
+        """
         from ..statistics import standard_deviation
 
         return standard_deviation(self, pick_axis(axis, dim), keepdims, ddof, correction)
@@ -106,7 +200,17 @@ class ReductionMethods:
     def argmax(self, dim: int | None = None, keepdim: bool = False, *,
                axis: int | None = None) -> Tensor:
         """Index of the (first) maximum along `dim`, of the flattened tensor when None
-        (int64, no gradient)."""
+        (int64, no gradient).
+
+        Parameters
+        ----------
+        dim : int, optional
+            The axis searched; the flattened tensor when None.
+        keepdim : bool, default False
+            Keep that axis with size 1.
+        axis : int, optional
+            numpy's name for `dim` (keyword only; give one of the two).
+        """
         from ..ops.sort import arg_extremum
 
         return arg_extremum("argmax", self, pick_axis(axis, dim), keepdim)
@@ -114,7 +218,17 @@ class ReductionMethods:
     def argmin(self, dim: int | None = None, keepdim: bool = False, *,
                axis: int | None = None) -> Tensor:
         """Index of the (first) minimum along `dim`, of the flattened tensor when None
-        (int64, no gradient)."""
+        (int64, no gradient).
+
+        Parameters
+        ----------
+        dim : int, optional
+            The axis searched; the flattened tensor when None.
+        keepdim : bool, default False
+            Keep that axis with size 1.
+        axis : int, optional
+            numpy's name for `dim` (keyword only; give one of the two).
+        """
         from ..ops.sort import arg_extremum
 
         return arg_extremum("argmin", self, pick_axis(axis, dim), keepdim)
@@ -123,6 +237,17 @@ class ReductionMethods:
             keepdims: bool | None = None) -> Tensor:
         """Whether any element is nonzero along `dim` (all dims when None): a bool tensor,
         as in PyTorch; `bool(t.any())` and `if t.any():` work on the 0-d result.
+
+        Parameters
+        ----------
+        dim : int or tuple of int, optional
+            The axes reduced; all when None (or `()`).
+        keepdim : bool, default False
+            Keep the reduced axes with size 1.
+        axis : int or tuple of int, optional
+            numpy's name for `dim` (keyword only; give one of the two).
+        keepdims : bool, optional
+            numpy's name for `keepdim` (keyword only; wins when given).
 
         Examples
         --------
@@ -137,6 +262,17 @@ class ReductionMethods:
             keepdims: bool | None = None) -> Tensor:
         """Whether all elements are nonzero along `dim` (all dims when None): a bool tensor.
 
+        Parameters
+        ----------
+        dim : int or tuple of int, optional
+            The axes reduced; all when None (or `()`).
+        keepdim : bool, default False
+            Keep the reduced axes with size 1.
+        axis : int or tuple of int, optional
+            numpy's name for `dim` (keyword only; give one of the two).
+        keepdims : bool, optional
+            numpy's name for `keepdim` (keyword only; wins when given).
+
         Examples
         --------
         >>> import tinygrad_nd as tg
@@ -147,19 +283,43 @@ class ReductionMethods:
 
     # ---- scans ----
     def cumsum(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
-        """Cumulative sum along `dim`."""
+        """Cumulative sum along `dim`.
+
+        Parameters
+        ----------
+        dim : int
+            The axis scanned (required, by this name or `axis`).
+        axis : int, optional
+            numpy's name for `dim` (keyword only).
+        """
         from ..ops.scan import cumsum
 
         return cumsum(self, _required_dim("cumsum", axis, dim))
 
     def cumprod(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
-        """Cumulative product along `dim` (gradient exact with zeros)."""
+        """Cumulative product along `dim` (gradient exact with zeros).
+
+        Parameters
+        ----------
+        dim : int
+            The axis scanned (required, by this name or `axis`).
+        axis : int, optional
+            numpy's name for `dim` (keyword only).
+        """
         from ..ops.scan import cumprod
 
         return cumprod(self, _required_dim("cumprod", axis, dim))
 
     def logcumsumexp(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
-        """`log(cumsum(exp(x)))` along `dim`, without overflow or underflow."""
+        """`log(cumsum(exp(x)))` along `dim`, without overflow or underflow.
+
+        Parameters
+        ----------
+        dim : int
+            The axis scanned (required, by this name or `axis`).
+        axis : int, optional
+            numpy's name for `dim` (keyword only).
+        """
         from ..ops.scan import logcumsumexp
 
         return logcumsumexp(self, _required_dim("logcumsumexp", axis, dim))
@@ -167,14 +327,38 @@ class ReductionMethods:
     # ---- products, norms ----
     def prod(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
              keepdims: bool | None = None) -> Tensor:
-        """Product over `dim` (all dims when None); the gradient is exact with zeros."""
+        """Product over `dim` (all dims when None); the gradient is exact with zeros.
+
+        Parameters
+        ----------
+        dim : int or tuple of int, optional
+            The axes reduced; all when None (or `()`).
+        keepdim : bool, default False
+            Keep the reduced axes with size 1.
+        axis : int or tuple of int, optional
+            numpy's name for `dim` (keyword only; give one of the two).
+        keepdims : bool, optional
+            numpy's name for `keepdim` (keyword only; wins when given).
+        """
         from ..ops.reduce import prod
 
         return prod(self, pick_axis(axis, dim), _keep(keepdim, keepdims))
 
     def logsumexp(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
                   keepdims: bool | None = None) -> Tensor:
-        """`log(sum(exp(x)))` over `dim` (all dims when None), stable for any |x|."""
+        """`log(sum(exp(x)))` over `dim` (all dims when None), stable for any |x|.
+
+        Parameters
+        ----------
+        dim : int or tuple of int, optional
+            The axes reduced; all when None (or `()`).
+        keepdim : bool, default False
+            Keep the reduced axes with size 1.
+        axis : int or tuple of int, optional
+            numpy's name for `dim` (keyword only; give one of the two).
+        keepdims : bool, optional
+            numpy's name for `keepdim` (keyword only; wins when given).
+        """
         from ..ops.reduce import logsumexp
 
         return logsumexp(self, pick_axis(axis, dim), _keep(keepdim, keepdims))
@@ -182,37 +366,97 @@ class ReductionMethods:
     def norm(self, p: float | str | None = "fro", dim: Axis = None,
              keepdim: bool = False) -> Tensor:
         """Vector p-norm over `dim` (all dims when None), PyTorch's `Tensor.norm`:
-        `p` is a number, `inf`, `-inf`, or `"fro"` (= 2 over the elements)."""
+        `p` is a number, `inf`, `-inf`, or `"fro"` (= 2 over the elements).
+
+        Parameters
+        ----------
+        p : float, "fro" or None, default "fro"
+            The order: a number, inf or -inf; "fro" or None for 2 over the elements.
+        dim : int or tuple of int, optional
+            The axes reduced; all when None.
+        keepdim : bool, default False
+            Keep the reduced axes with size 1.
+        """
         from ..ops.reduce import norm
 
         return norm(self, p, dim, keepdim)
 
     # ---- selections with indices ----
     def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
-        """(values, indices) sorted along `dim` (stable; see `tinygrad_nd.sort`)."""
+        """(values, indices) sorted along `dim` (stable; see `tinygrad_nd.sort`).
+
+        Parameters
+        ----------
+        dim : int, default -1
+            The axis sorted.
+        descending : bool, default False
+            Largest first.
+        stable : bool, default False
+            Accepted for PyTorch's signature: the sort is always stable (keyword only).
+        """
         from ..ops.sort import sort
 
         return sort(self, dim, descending, stable)
 
     def argsort(self, dim: int = -1, descending: bool = False, *,
                 stable: bool = False) -> Tensor:
-        """Indices that sort along `dim` (int64, no gradient)."""
+        """Indices that sort along `dim` (int64, no gradient).
+
+        Parameters
+        ----------
+        dim : int, default -1
+            The axis sorted.
+        descending : bool, default False
+            Largest first.
+        stable : bool, default False
+            Accepted for PyTorch's signature: the sort is always stable (keyword only).
+        """
         return self.sort(dim, descending, stable=stable).indices
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
-        """(values, indices) of the `k` largest (or smallest) along `dim`."""
+        """(values, indices) of the `k` largest (or smallest) along `dim`.
+
+        Parameters
+        ----------
+        k : int
+            How many values.
+        dim : int, default -1
+            The axis searched.
+        largest : bool, default True
+            The k largest (else the k smallest).
+        sorted : bool, default True
+            Accepted for PyTorch's signature: the values always come in order.
+        """
         from ..ops.sort import topk
 
         return topk(self, k, dim, largest, sorted)
 
     def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
-        """(values, indices) of the `k`-th smallest along `dim` (`k` from 1)."""
+        """(values, indices) of the `k`-th smallest along `dim` (`k` from 1).
+
+        Parameters
+        ----------
+        k : int
+            Which value, counting from 1 (the smallest).
+        dim : int, default -1
+            The axis searched.
+        keepdim : bool, default False
+            Keep that axis with size 1.
+        """
         from ..ops.sort import kthvalue
 
         return kthvalue(self, k, dim, keepdim)
 
     def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
-        """Lower median: a 0-d tensor without `dim`, else (values, indices) along it."""
+        """Lower median: a 0-d tensor without `dim`, else (values, indices) along it.
+
+        Parameters
+        ----------
+        dim : int, optional
+            The axis; all elements when None.
+        keepdim : bool, default False
+            With `dim`, keep that axis with size 1.
+        """
         from ..ops.sort import median
 
         return median(self, dim, keepdim)

@@ -18,7 +18,15 @@ def _dim(dim: Any, op: str) -> int:
 
 
 def check_gelu_approximate(approximate: Any, op: str = "gelu") -> str:
-    """`approximate` is "none" (exact, erf) or "tanh", as in PyTorch."""
+    """`approximate` is "none" (exact, erf) or "tanh", as in PyTorch.
+
+    Parameters
+    ----------
+    approximate : str
+        The value to check.
+    op : str, default "gelu"
+        The calling function, named in the error (a ValueError for any other value).
+    """
     if approximate not in ("none", "tanh"):
         raise ValueError(f"{op}: approximate must be 'none' or 'tanh', got {approximate!r}")
     return str(approximate)
@@ -26,6 +34,13 @@ def check_gelu_approximate(approximate: Any, op: str = "gelu") -> str:
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit x Phi(x): exact (erf) by default, or the tanh approximation.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input, any shape; the function applies elementwise.
+    approximate : {"none", "tanh"}, default "none"
+        "none": x Phi(x) with the exact erf; "tanh": PyTorch's tanh approximation.
 
     Examples
     --------
@@ -40,6 +55,11 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
 def relu6(x: Tensor) -> Tensor:
     """min(max(x, 0), 6).
 
+    Parameters
+    ----------
+    x : Tensor
+        The input, any shape; the function applies elementwise.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -51,22 +71,49 @@ def relu6(x: Tensor) -> Tensor:
 
 
 def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """x clamped into [min_val, max_val] (gradient 0 at both kinks)."""
+    """x clamped into [min_val, max_val] (gradient 0 at both kinks).
+
+    Parameters
+    ----------
+    x : Tensor
+        The input, any shape; the function applies elementwise.
+    min_val : float, default -1.0
+        The lower bound.
+    max_val : float, default 1.0
+        The upper bound, at least `min_val`.
+    """
     return x.hardtanh(min_val, max_val)
 
 
 def hardsigmoid(x: Tensor) -> Tensor:
-    """min(max(x + 3, 0), 6) / 6."""
+    """min(max(x + 3, 0), 6) / 6.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input, any shape; the function applies elementwise.
+    """
     return x.hardsigmoid()
 
 
 def hardswish(x: Tensor) -> Tensor:
-    """x * hardsigmoid(x)."""
+    """x * hardsigmoid(x).
+
+    Parameters
+    ----------
+    x : Tensor
+        The input, any shape; the function applies elementwise.
+    """
     return x.hardswish()
 
 
 def silu(x: Tensor) -> Tensor:
     """x * sigmoid(x) (swish).
+
+    Parameters
+    ----------
+    x : Tensor
+        The input, any shape; the function applies elementwise.
 
     Examples
     --------
@@ -79,39 +126,89 @@ def silu(x: Tensor) -> Tensor:
 
 
 def mish(x: Tensor) -> Tensor:
-    """x * tanh(softplus(x))."""
+    """x * tanh(softplus(x)).
+
+    Parameters
+    ----------
+    x : Tensor
+        The input, any shape; the function applies elementwise.
+    """
     return x.mish()
 
 
 def softsign(x: Tensor) -> Tensor:
-    """x / (1 + |x|)."""
+    """x / (1 + |x|).
+
+    Parameters
+    ----------
+    x : Tensor
+        The input, any shape; the function applies elementwise.
+    """
     return x.softsign()
 
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
-    """x for x > 0, `alpha * (e**x - 1)` otherwise."""
+    """x for x > 0, `alpha * (e**x - 1)` otherwise.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input, any shape; the function applies elementwise.
+    alpha : float, default 1.0
+        The negative branch's limit -alpha as x -> -inf.
+    """
     return x.elu(alpha)
 
 
 def celu(x: Tensor, alpha: float = 1.0) -> Tensor:
-    """x for x > 0, `alpha * (e**(x/alpha) - 1)` otherwise; alpha must not be 0."""
+    """x for x > 0, `alpha * (e**(x/alpha) - 1)` otherwise; alpha must not be 0.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input, any shape; the function applies elementwise.
+    alpha : float, default 1.0
+        The negative branch's scale; not 0.
+    """
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (it divides x)")
     return x.celu(alpha)
 
 
 def selu(x: Tensor) -> Tensor:
-    """Scaled ELU with the self-normalising constants (Klambauer et al., 2017)."""
+    """Scaled ELU with the self-normalising constants (Klambauer et al., 2017).
+
+    Parameters
+    ----------
+    x : Tensor
+        The input, any shape; the function applies elementwise.
+    """
     return x.selu()
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """x for x > 0, `negative_slope * x` otherwise."""
+    """x for x > 0, `negative_slope * x` otherwise.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input, any shape; the function applies elementwise.
+    negative_slope : float, default 0.01
+        The slope for x <= 0.
+    """
     return x.leaky_relu(negative_slope)
 
 
 def softplus(x: Tensor, beta: float = 1.0) -> Tensor:
-    """log(1 + e**(beta x)) / beta, without overflow; beta must not be 0."""
+    """log(1 + e**(beta x)) / beta, without overflow; beta must not be 0.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input, any shape; the function applies elementwise.
+    beta : float, default 1.0
+        Sharpness: larger beta approaches relu; not 0.
+    """
     if beta == 0:
         raise ValueError("softplus: beta must not be 0 (it divides the result)")
     return x.softplus(beta)
@@ -119,6 +216,11 @@ def softplus(x: Tensor, beta: float = 1.0) -> Tensor:
 
 def logsigmoid(x: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), finite for every finite x.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input, any shape; the function applies elementwise.
 
     Examples
     --------
@@ -131,17 +233,43 @@ def logsigmoid(x: Tensor) -> Tensor:
 
 
 def threshold(x: Tensor, threshold: float, value: float) -> Tensor:
-    """x where x > threshold, else `value`."""
+    """x where x > threshold, else `value`.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input, any shape; the function applies elementwise.
+    threshold : float
+        Entries at or below it are replaced.
+    value : float
+        What they are replaced by.
+    """
     return x.threshold(threshold, value)
 
 
 def softmin(x: Tensor, dim: int = -1) -> Tensor:
-    """softmax(-x) along `dim`."""
+    """softmax(-x) along `dim`.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    dim : int, default -1
+        The axis the result sums to 1 along.
+    """
     return x.softmin(_dim(dim, "softmin"))
 
 
 def glu(x: Tensor, dim: int = -1) -> Tensor:
     """Gated linear unit: `a * sigmoid(b)` for the halves a, b of x along `dim`.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input; its size along `dim` must be even.
+    dim : int, default -1
+        The axis split into the halves a (first) and b (second); the result is half as long
+        there.
 
     Examples
     --------

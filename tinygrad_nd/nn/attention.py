@@ -37,6 +37,31 @@ class MultiheadAttention(Module):
     `average_attn_weights=False` (N, num_heads, L, S), None unless `need_weights`.
     `add_bias_kv` and `add_zero_attn` are not supported (a ValueError when true).
 
+    Parameters
+    ----------
+    embed_dim : int
+        E, the features of the query and of the output.
+    num_heads : int
+        How many heads E is split into (E must be divisible by it; each head has
+        E / num_heads features).
+    dropout : float, default 0.0
+        In training mode, dropout with this probability on the attention weights.
+    bias : bool, default True
+        Learn `in_proj_bias` (3 E, zeros) and `out_proj.bias` (zeros).
+    add_bias_kv, add_zero_attn : bool, default False
+        PyTorch's extra key/value rows; accepted only as False.
+    kdim, vdim : int, optional
+        The features of the key and of the value (E by default). When either differs from
+        E, the projections are `q_proj_weight`, `k_proj_weight`, `v_proj_weight` instead of
+        one stacked `in_proj_weight`.
+    batch_first : bool, default False
+        Inputs and output as (N, L, E) instead of (L, N, E).
+    generator : tinygrad_nd.Generator, optional
+        Source of the initial weights (Xavier-uniform projections, as PyTorch) and of the
+        dropout masks; the default generator otherwise.
+    dtype : float dtype, optional
+        Of the parameters: float32 by default, `np.float64` on request.
+
     Examples
     --------
     >>> import tinygrad_nd as tg

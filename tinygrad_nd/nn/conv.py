@@ -85,6 +85,31 @@ class _ConvTranspose(_ConvNd):
 class Conv1d(_Conv):
     """1-D convolution over (N, C, L) inputs; weight (out, in/groups, k).
 
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        C_in, the channels of the input, and C_out, those of the output.
+    kernel_size : int or tuple of int
+        The window's size, an int.
+    stride : int or tuple of int, default 1
+        The step between windows.
+    padding : int or tuple of int, default 0
+        Zeros added at both ends of every spatial axis.
+    dilation : int or tuple of int, default 1
+        The spacing between a window's elements (1: contiguous).
+    groups : int, default 1
+        Split the channels into this many independent groups (it must divide
+        C_in and C_out); `groups=C_in` is a depthwise convolution.
+    bias : bool, default True
+        Learn a bias per output channel (else `bias` is None).
+    init : str or callable, default "pytorch"
+        A scheme of `tinygrad_nd.nn.init` (`"pytorch"`: U(+-1/sqrt(fan_in)) for weight
+        and bias, fan_in = C_in/groups times the kernel's size) or `fn(weight, bias)`.
+    generator : tinygrad_nd.Generator, optional
+        Source of the initial values (the default generator otherwise).
+    dtype : float dtype, optional
+        Of the weight and bias: float32 by default, `np.float64` on request.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -98,6 +123,31 @@ class Conv1d(_Conv):
 
 class Conv2d(_Conv):
     """2-D convolution over (N, C, H, W) inputs; weight (out, in/groups, kh, kw).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        C_in, the channels of the input, and C_out, those of the output.
+    kernel_size : int or tuple of int
+        The window's size, an int or a pair (one per spatial axis).
+    stride : int or tuple of int, default 1
+        The step between windows.
+    padding : int or tuple of int, default 0
+        Zeros added at both ends of every spatial axis.
+    dilation : int or tuple of int, default 1
+        The spacing between a window's elements (1: contiguous).
+    groups : int, default 1
+        Split the channels into this many independent groups (it must divide
+        C_in and C_out); `groups=C_in` is a depthwise convolution.
+    bias : bool, default True
+        Learn a bias per output channel (else `bias` is None).
+    init : str or callable, default "pytorch"
+        A scheme of `tinygrad_nd.nn.init` (`"pytorch"`: U(+-1/sqrt(fan_in)) for weight
+        and bias, fan_in = C_in/groups times the kernel's size) or `fn(weight, bias)`.
+    generator : tinygrad_nd.Generator, optional
+        Source of the initial values (the default generator otherwise).
+    dtype : float dtype, optional
+        Of the weight and bias: float32 by default, `np.float64` on request.
 
     Examples
     --------
@@ -113,6 +163,31 @@ class Conv2d(_Conv):
 class Conv3d(_Conv):
     """3-D convolution over (N, C, D, H, W) inputs; weight (out, in/groups, kd, kh, kw).
 
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        C_in, the channels of the input, and C_out, those of the output.
+    kernel_size : int or tuple of int
+        The window's size, an int or a triple (one per spatial axis).
+    stride : int or tuple of int, default 1
+        The step between windows.
+    padding : int or tuple of int, default 0
+        Zeros added at both ends of every spatial axis.
+    dilation : int or tuple of int, default 1
+        The spacing between a window's elements (1: contiguous).
+    groups : int, default 1
+        Split the channels into this many independent groups (it must divide
+        C_in and C_out); `groups=C_in` is a depthwise convolution.
+    bias : bool, default True
+        Learn a bias per output channel (else `bias` is None).
+    init : str or callable, default "pytorch"
+        A scheme of `tinygrad_nd.nn.init` (`"pytorch"`: U(+-1/sqrt(fan_in)) for weight
+        and bias, fan_in = C_in/groups times the kernel's size) or `fn(weight, bias)`.
+    generator : tinygrad_nd.Generator, optional
+        Source of the initial values (the default generator otherwise).
+    dtype : float dtype, optional
+        Of the weight and bias: float32 by default, `np.float64` on request.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -126,6 +201,38 @@ class Conv3d(_Conv):
 
 class ConvTranspose1d(_ConvTranspose):
     """Transposed 1-D convolution; weight (in, out/groups, k).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        C_in, the channels of the input, and C_out, those of the output.
+    kernel_size : int or tuple of int
+        The window's size, an int.
+    stride : int or tuple of int, default 1
+        The output's upsampling factor (the step of the convolution this one is the
+        transpose of).
+    padding : int or tuple of int, default 0
+        Positions trimmed from each end of every spatial axis of the full output
+        (`out = (in - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1`).
+    output_padding : int or tuple of int, default 0
+        Extra positions added at the end of each spatial axis, smaller than the
+        stride: picks one of the output sizes a strided convolution maps to the
+        same input size.
+    groups : int, default 1
+        Split the channels into this many independent groups (it must divide
+        C_in and C_out).
+    bias : bool, default True
+        Learn a bias per output channel (else `bias` is None).
+    dilation : int or tuple of int, default 1
+        The spacing between a window's elements.
+    init : str or callable, default "pytorch"
+        A scheme of `tinygrad_nd.nn.init` (`"pytorch"`: U(+-1/sqrt(fan_in)) for weight
+        and bias, fan_in = C_out/groups times the kernel's size, from the weight's shape as
+        in PyTorch) or `fn(weight, bias)`.
+    generator : tinygrad_nd.Generator, optional
+        Source of the initial values (the default generator otherwise).
+    dtype : float dtype, optional
+        Of the weight and bias: float32 by default, `np.float64` on request.
 
     Examples
     --------
@@ -141,6 +248,38 @@ class ConvTranspose1d(_ConvTranspose):
 class ConvTranspose2d(_ConvTranspose):
     """Transposed 2-D convolution (an upsampling layer); weight (in, out/groups, kh, kw).
 
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        C_in, the channels of the input, and C_out, those of the output.
+    kernel_size : int or tuple of int
+        The window's size, an int or a pair (one per spatial axis).
+    stride : int or tuple of int, default 1
+        The output's upsampling factor (the step of the convolution this one is the
+        transpose of).
+    padding : int or tuple of int, default 0
+        Positions trimmed from each end of every spatial axis of the full output
+        (`out = (in - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1`).
+    output_padding : int or tuple of int, default 0
+        Extra positions added at the end of each spatial axis, smaller than the
+        stride: picks one of the output sizes a strided convolution maps to the
+        same input size.
+    groups : int, default 1
+        Split the channels into this many independent groups (it must divide
+        C_in and C_out).
+    bias : bool, default True
+        Learn a bias per output channel (else `bias` is None).
+    dilation : int or tuple of int, default 1
+        The spacing between a window's elements.
+    init : str or callable, default "pytorch"
+        A scheme of `tinygrad_nd.nn.init` (`"pytorch"`: U(+-1/sqrt(fan_in)) for weight
+        and bias, fan_in = C_out/groups times the kernel's size, from the weight's shape as
+        in PyTorch) or `fn(weight, bias)`.
+    generator : tinygrad_nd.Generator, optional
+        Source of the initial values (the default generator otherwise).
+    dtype : float dtype, optional
+        Of the weight and bias: float32 by default, `np.float64` on request.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -155,6 +294,38 @@ class ConvTranspose2d(_ConvTranspose):
 
 class ConvTranspose3d(_ConvTranspose):
     """Transposed 3-D convolution; weight (in, out/groups, kd, kh, kw).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        C_in, the channels of the input, and C_out, those of the output.
+    kernel_size : int or tuple of int
+        The window's size, an int or a triple (one per spatial axis).
+    stride : int or tuple of int, default 1
+        The output's upsampling factor (the step of the convolution this one is the
+        transpose of).
+    padding : int or tuple of int, default 0
+        Positions trimmed from each end of every spatial axis of the full output
+        (`out = (in - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1`).
+    output_padding : int or tuple of int, default 0
+        Extra positions added at the end of each spatial axis, smaller than the
+        stride: picks one of the output sizes a strided convolution maps to the
+        same input size.
+    groups : int, default 1
+        Split the channels into this many independent groups (it must divide
+        C_in and C_out).
+    bias : bool, default True
+        Learn a bias per output channel (else `bias` is None).
+    dilation : int or tuple of int, default 1
+        The spacing between a window's elements.
+    init : str or callable, default "pytorch"
+        A scheme of `tinygrad_nd.nn.init` (`"pytorch"`: U(+-1/sqrt(fan_in)) for weight
+        and bias, fan_in = C_out/groups times the kernel's size, from the weight's shape as
+        in PyTorch) or `fn(weight, bias)`.
+    generator : tinygrad_nd.Generator, optional
+        Source of the initial values (the default generator otherwise).
+    dtype : float dtype, optional
+        Of the weight and bias: float32 by default, `np.float64` on request.
 
     Examples
     --------

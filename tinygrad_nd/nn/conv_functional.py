@@ -113,6 +113,34 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     spatial axes is the input's `ndim - 2`, and `conv1d` ... `conv_transpose3d` are
     this function.
 
+    Parameters
+    ----------
+    input : Tensor, shape (N, C_in, *spatial)
+        The input (1 to 3 spatial axes).
+    weight : Tensor
+        The kernels, shape (C_out, C_in/groups, *kernel); (C_in, C_out/groups, *kernel)
+        when `transposed`.
+    bias : Tensor, shape (C_out,), optional
+        Added to every output position of each channel; none by default.
+    stride : int or tuple of int, default 1
+        The step between windows (for `transposed`: the output's upsampling factor), an
+        int or one per spatial axis.
+    padding : int or tuple of int, default 0
+        Zeros added at both ends of every spatial axis (for `transposed`: positions
+        trimmed from both ends of the full output).
+    dilation : int or tuple of int, default 1
+        The spacing between a window's elements.
+    transposed : bool, default False
+        Compute the transposed convolution (the input gradient of the plain one).
+    output_padding : int or tuple of int, default 0
+        With `transposed`, extra positions at the end of each spatial axis of the output,
+        smaller than the stride (which of the sizes a strided convolution maps to the same
+        input size).
+    groups : int, default 1
+        Split the channels into this many independent groups (it must divide C_in and C_out).
+    op : str, default "convolution"
+        The name errors give (keyword only; the conv1d ... wrappers pass theirs).
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -135,7 +163,25 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None = None,
 
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrTuple = 1,
            padding: IntOrTuple = 0, dilation: IntOrTuple = 1, groups: int = 1) -> Tensor:
-    """1-D cross-correlation of an (N, C, L) input with (O, C/groups, K) weights."""
+    """1-D cross-correlation of an (N, C, L) input with (O, C/groups, K) weights.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C_in, L)
+        The input.
+    weight : Tensor, shape (C_out, C_in/groups, K)
+        The kernels.
+    bias : Tensor, shape (C_out,), optional
+        Added to every output position of each channel; none by default.
+    stride : int or tuple of int, default 1
+        The step between windows, an int or one per spatial axis.
+    padding : int or tuple of int, default 0
+        Zeros added at both ends of every spatial axis.
+    dilation : int or tuple of int, default 1
+        The spacing between a window's elements.
+    groups : int, default 1
+        Split the channels into this many independent groups (it must divide C_in and C_out).
+    """
     _check_input(input.shape, 1, "conv1d")
     return convolution(input, weight, bias, stride, padding, dilation, False, 0, groups,
                        op="conv1d")
@@ -144,6 +190,23 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrTuple = 1,
            padding: IntOrTuple = 0, dilation: IntOrTuple = 1, groups: int = 1) -> Tensor:
     """2-D cross-correlation of an (N, C, H, W) input with (O, C/groups, KH, KW) weights.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C_in, H, W)
+        The input.
+    weight : Tensor, shape (C_out, C_in/groups, KH, KW)
+        The kernels.
+    bias : Tensor, shape (C_out,), optional
+        Added to every output position of each channel; none by default.
+    stride : int or tuple of int, default 1
+        The step between windows, an int or one per spatial axis.
+    padding : int or tuple of int, default 0
+        Zeros added at both ends of every spatial axis.
+    dilation : int or tuple of int, default 1
+        The spacing between a window's elements.
+    groups : int, default 1
+        Split the channels into this many independent groups (it must divide C_in and C_out).
 
     Examples
     --------
@@ -160,7 +223,25 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
 def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrTuple = 1,
            padding: IntOrTuple = 0, dilation: IntOrTuple = 1, groups: int = 1) -> Tensor:
     """3-D cross-correlation of an (N, C, D, H, W) input with (O, C/groups, KD, KH, KW)
-    weights."""
+    weights.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C_in, D, H, W)
+        The input.
+    weight : Tensor, shape (C_out, C_in/groups, KD, KH, KW)
+        The kernels.
+    bias : Tensor, shape (C_out,), optional
+        Added to every output position of each channel; none by default.
+    stride : int or tuple of int, default 1
+        The step between windows, an int or one per spatial axis.
+    padding : int or tuple of int, default 0
+        Zeros added at both ends of every spatial axis.
+    dilation : int or tuple of int, default 1
+        The spacing between a window's elements.
+    groups : int, default 1
+        Split the channels into this many independent groups (it must divide C_in and C_out).
+    """
     _check_input(input.shape, 3, "conv3d")
     return convolution(input, weight, bias, stride, padding, dilation, False, 0, groups,
                        op="conv3d")
@@ -171,7 +252,29 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      output_padding: IntOrTuple = 0, groups: int = 1,
                      dilation: IntOrTuple = 1) -> Tensor:
     """Transposed 1-D convolution (the input gradient of conv1d) with (C_in, C_out/groups, K)
-    weights; `output_padding` adds that many positions at the end of the output."""
+    weights; `output_padding` adds that many positions at the end of the output.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C_in, L)
+        The input.
+    weight : Tensor, shape (C_in, C_out/groups, K)
+        The kernels.
+    bias : Tensor, shape (C_out,), optional
+        Added to every output position of each channel; none by default.
+    stride : int or tuple of int, default 1
+        The output's upsampling factor (the stride of the convolution this is the
+        transpose of), an int or one per spatial axis.
+    padding : int or tuple of int, default 0
+        Positions trimmed from both ends of every spatial axis of the full output.
+    output_padding : int or tuple of int, default 0
+        Extra positions at the end of each spatial axis of the output, smaller than the stride
+        (which of the sizes a strided convolution maps to the same input size).
+    groups : int, default 1
+        Split the channels into this many independent groups (it must divide C_in and C_out).
+    dilation : int or tuple of int, default 1
+        The spacing between a window's elements.
+    """
     _check_input(input.shape, 1, "conv_transpose1d")
     return convolution(input, weight, bias, stride, padding, dilation, True, output_padding,
                        groups, op="conv_transpose1d")
@@ -183,6 +286,27 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      dilation: IntOrTuple = 1) -> Tensor:
     """Transposed 2-D convolution (the input gradient of conv2d) with
     (C_in, C_out/groups, KH, KW) weights.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C_in, H, W)
+        The input.
+    weight : Tensor, shape (C_in, C_out/groups, KH, KW)
+        The kernels.
+    bias : Tensor, shape (C_out,), optional
+        Added to every output position of each channel; none by default.
+    stride : int or tuple of int, default 1
+        The output's upsampling factor (the stride of the convolution this is the
+        transpose of), an int or one per spatial axis.
+    padding : int or tuple of int, default 0
+        Positions trimmed from both ends of every spatial axis of the full output.
+    output_padding : int or tuple of int, default 0
+        Extra positions at the end of each spatial axis of the output, smaller than the stride
+        (which of the sizes a strided convolution maps to the same input size).
+    groups : int, default 1
+        Split the channels into this many independent groups (it must divide C_in and C_out).
+    dilation : int or tuple of int, default 1
+        The spacing between a window's elements.
 
     Examples
     --------
@@ -200,7 +324,29 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      stride: IntOrTuple = 1, padding: IntOrTuple = 0,
                      output_padding: IntOrTuple = 0, groups: int = 1,
                      dilation: IntOrTuple = 1) -> Tensor:
-    """Transposed 3-D convolution (the input gradient of conv3d)."""
+    """Transposed 3-D convolution (the input gradient of conv3d).
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C_in, D, H, W)
+        The input.
+    weight : Tensor, shape (C_in, C_out/groups, KD, KH, KW)
+        The kernels.
+    bias : Tensor, shape (C_out,), optional
+        Added to every output position of each channel; none by default.
+    stride : int or tuple of int, default 1
+        The output's upsampling factor (the stride of the convolution this is the
+        transpose of), an int or one per spatial axis.
+    padding : int or tuple of int, default 0
+        Positions trimmed from both ends of every spatial axis of the full output.
+    output_padding : int or tuple of int, default 0
+        Extra positions at the end of each spatial axis of the output, smaller than the stride
+        (which of the sizes a strided convolution maps to the same input size).
+    groups : int, default 1
+        Split the channels into this many independent groups (it must divide C_in and C_out).
+    dilation : int or tuple of int, default 1
+        The spacing between a window's elements.
+    """
     _check_input(input.shape, 3, "conv_transpose3d")
     return convolution(input, weight, bias, stride, padding, dilation, True, output_padding,
                        groups, op="conv_transpose3d")
@@ -260,7 +406,28 @@ def _max_pool(x: Tensor, dims: int, kernel_size: IntOrTuple, stride: IntOrTuple 
 def max_pool1d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
                padding: IntOrTuple = 0, dilation: IntOrTuple = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
-    """Maximum over windows of an (N, C, L) input; see `max_pool2d`."""
+    """Maximum over windows of an (N, C, L) input; see `max_pool2d`.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, L)
+        The input.
+    kernel_size : int or tuple of int
+        The window's size, an int or one per spatial axis.
+    stride : int or tuple of int, optional
+        The step between windows; the kernel size by default.
+    padding : int or tuple of int, default 0
+        -inf added at both ends of every spatial axis (it never wins); at most half the kernel
+        size.
+    dilation : int or tuple of int, default 1
+        The spacing between a window's elements.
+    ceil_mode : bool, default False
+        Round the output size up, so a last partial window counts (if it starts inside the
+        input or the left padding).
+    return_indices : bool, default False
+        Also return each maximum's flat index within its plane (first on ties), the input of
+        `max_unpool`: the result is then `(output, indices)`.
+    """
     return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode,
                      return_indices)
 
@@ -270,6 +437,26 @@ def max_pool2d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None
                return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """Maximum over (kernel_size) windows; `stride` defaults to the kernel size. With
     `return_indices`, also each maximum's flat index within its (H, W) plane, as PyTorch.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, H, W)
+        The input.
+    kernel_size : int or tuple of int
+        The window's size, an int or one per spatial axis.
+    stride : int or tuple of int, optional
+        The step between windows; the kernel size by default.
+    padding : int or tuple of int, default 0
+        -inf added at both ends of every spatial axis (it never wins); at most half the kernel
+        size.
+    dilation : int or tuple of int, default 1
+        The spacing between a window's elements.
+    ceil_mode : bool, default False
+        Round the output size up, so a last partial window counts (if it starts inside the
+        input or the left padding).
+    return_indices : bool, default False
+        Also return each maximum's flat index within its plane (first on ties), the input of
+        `max_unpool`: the result is then `(output, indices)`.
 
     Examples
     --------
@@ -284,7 +471,28 @@ def max_pool2d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None
 def max_pool3d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
                padding: IntOrTuple = 0, dilation: IntOrTuple = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
-    """Maximum over windows of an (N, C, D, H, W) input; see `max_pool2d`."""
+    """Maximum over windows of an (N, C, D, H, W) input; see `max_pool2d`.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, D, H, W)
+        The input.
+    kernel_size : int or tuple of int
+        The window's size, an int or one per spatial axis.
+    stride : int or tuple of int, optional
+        The step between windows; the kernel size by default.
+    padding : int or tuple of int, default 0
+        -inf added at both ends of every spatial axis (it never wins); at most half the kernel
+        size.
+    dilation : int or tuple of int, default 1
+        The spacing between a window's elements.
+    ceil_mode : bool, default False
+        Round the output size up, so a last partial window counts (if it starts inside the
+        input or the left padding).
+    return_indices : bool, default False
+        Also return each maximum's flat index within its plane (first on ties), the input of
+        `max_unpool`: the result is then `(output, indices)`.
+    """
     return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode,
                      return_indices)
 
@@ -301,7 +509,26 @@ def _avg_pool(x: Tensor, dims: int, kernel_size: IntOrTuple, stride: IntOrTuple 
 def avg_pool1d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
                padding: IntOrTuple = 0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
-    """Mean over windows of an (N, C, L) input; see `avg_pool2d`."""
+    """Mean over windows of an (N, C, L) input; see `avg_pool2d`.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, L)
+        The input.
+    kernel_size : int or tuple of int
+        The window's size, an int or one per spatial axis.
+    stride : int or tuple of int, optional
+        The step between windows; the kernel size by default.
+    padding : int or tuple of int, default 0
+        Zeros added at both ends of every spatial axis; at most half the kernel
+        size.
+    ceil_mode : bool, default False
+        Round the output size up, so a last partial window counts (if it starts inside the
+        input or the left padding).
+    count_include_pad : bool, default True
+        Count the zero padding in each window's divisor; False divides by the number of input
+        elements in the window.
+    """
     return _avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 
@@ -310,6 +537,24 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None
                count_include_pad: bool = True) -> Tensor:
     """Mean over (kernel_size) windows; zero padding counts unless `count_include_pad` is
     False (PyTorch's default counts it).
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, H, W)
+        The input.
+    kernel_size : int or tuple of int
+        The window's size, an int or one per spatial axis.
+    stride : int or tuple of int, optional
+        The step between windows; the kernel size by default.
+    padding : int or tuple of int, default 0
+        Zeros added at both ends of every spatial axis; at most half the kernel
+        size.
+    ceil_mode : bool, default False
+        Round the output size up, so a last partial window counts (if it starts inside the
+        input or the left padding).
+    count_include_pad : bool, default True
+        Count the zero padding in each window's divisor; False divides by the number of input
+        elements in the window.
 
     Examples
     --------
@@ -323,5 +568,24 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None
 def avg_pool3d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
                padding: IntOrTuple = 0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
-    """Mean over windows of an (N, C, D, H, W) input; see `avg_pool2d`."""
+    """Mean over windows of an (N, C, D, H, W) input; see `avg_pool2d`.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, D, H, W)
+        The input.
+    kernel_size : int or tuple of int
+        The window's size, an int or one per spatial axis.
+    stride : int or tuple of int, optional
+        The step between windows; the kernel size by default.
+    padding : int or tuple of int, default 0
+        Zeros added at both ends of every spatial axis; at most half the kernel
+        size.
+    ceil_mode : bool, default False
+        Round the output size up, so a last partial window counts (if it starts inside the
+        input or the left padding).
+    count_include_pad : bool, default True
+        Count the zero padding in each window's divisor; False divides by the number of input
+        elements in the window.
+    """
     return _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad)

@@ -75,7 +75,17 @@ def _check_same_shape(input: Tensor, target: Tensor, op: str) -> None:
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """`x @ weight.T + bias` with a PyTorch-layout (out, in) weight."""
+    """`x @ weight.T + bias` with a PyTorch-layout (out, in) weight.
+
+    Parameters
+    ----------
+    x : Tensor, shape (..., in_features)
+        The input.
+    weight : Tensor, shape (out_features, in_features)
+        The weight, PyTorch's layout.
+    bias : Tensor, shape (out_features,), optional
+        Added to every output row; none by default.
+    """
     if bias is not None:
         return apply("linear", x, weight, bias)  # checks the shapes itself
     check_linear_shapes(x.shape, weight.shape)
@@ -83,17 +93,35 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def relu(x: Tensor) -> Tensor:
-    """max(x, 0)."""
+    """max(x, 0).
+
+    Parameters
+    ----------
+    x : Tensor
+        The input, any shape (elementwise).
+    """
     return x.relu()
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    """Logistic function."""
+    """Logistic function.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input, any shape (elementwise).
+    """
     return x.sigmoid()
 
 
 def tanh(x: Tensor) -> Tensor:
-    """Hyperbolic tangent."""
+    """Hyperbolic tangent.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input, any shape (elementwise).
+    """
     return x.tanh()
 
 
@@ -103,6 +131,17 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean", half: bool = F
     `half=True` multiplies by 1/2, the convention of Nielsen's quadratic cost
     `C = 1/(2n) sum_x ||y(x) - a||**2` (which, unlike `reduction="mean"`, sums over the
     output units; use `reduction="sum"` divided by the batch size for exactly that).
+
+    Parameters
+    ----------
+    input : Tensor
+        The predictions, any shape.
+    target : Tensor or array-like
+        The targets, of the input's shape (cast to its float dtype).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        Average or sum the per-element losses, or return them unreduced (the input's shape).
+    half : bool, default False
+        Multiply the result by 1/2 (Nielsen's quadratic cost convention).
     """
     target = _as_target(target)
     _check_same_shape(input, target, "mse_loss")
@@ -113,6 +152,15 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean", half: bool = F
 
 def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Absolute error `|input - target|` (gradient 0 where they are equal, as PyTorch).
+
+    Parameters
+    ----------
+    input : Tensor
+        The predictions, any shape.
+    target : Tensor or array-like
+        The targets, of the input's shape (cast to its float dtype).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        Average or sum the per-element losses, or return them unreduced (the input's shape).
 
     Examples
     --------
@@ -137,6 +185,17 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
     """`0.5 d**2 / beta` for `|d| < beta`, else `|d| - 0.5 beta` (`beta = 0`: L1).
 
+    Parameters
+    ----------
+    input : Tensor
+        The predictions, any shape.
+    target : Tensor or array-like
+        The targets, of the input's shape (cast to its float dtype).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        Average or sum the per-element losses, or return them unreduced (the input's shape).
+    beta : float, default 1.0
+        Where the loss turns from quadratic to linear, >= 0 (0: the L1 loss).
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -153,6 +212,17 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean",
 
 def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
     """`0.5 d**2` for `|d| <= delta`, else `delta (|d| - 0.5 delta)`; delta > 0.
+
+    Parameters
+    ----------
+    input : Tensor
+        The predictions, any shape.
+    target : Tensor or array-like
+        The targets, of the input's shape (cast to its float dtype).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        Average or sum the per-element losses, or return them unreduced (the input's shape).
+    delta : float, default 1.0
+        Where the loss turns from quadratic to linear, > 0.
 
     Examples
     --------
@@ -175,6 +245,18 @@ def kl_div(input: Tensor, target: Any, reduction: str = "mean", log_target: bool
     `log_target=True` takes the target as log-probabilities too. `"batchmean"` divides
     the sum by the batch size `input.shape[0]` (the true KL divergence per sample);
     `"mean"` divides by the number of elements, as PyTorch does.
+
+    Parameters
+    ----------
+    input : Tensor
+        Log-probabilities, any shape.
+    target : Tensor or array-like
+        Probabilities (or log-probabilities with `log_target`), of the input's shape.
+    reduction : {"mean", "sum", "none", "batchmean"}, default "mean"
+        As above: "batchmean" divides the sum by `input.shape[0]`, "mean" by the number of
+        elements, "none" keeps the pointwise terms.
+    log_target : bool, default False
+        Whether `target` is given as log-probabilities.
 
     Examples
     --------
@@ -206,6 +288,17 @@ def cosine_similarity(x1: Tensor, x2: Any, dim: int = 1, eps: float = 1e-8) -> T
 
     Each vector is divided by its own norm first, as PyTorch (results stay in [-1, 1]).
 
+    Parameters
+    ----------
+    x1 : Tensor
+        The first vectors.
+    x2 : Tensor or array-like
+        The second vectors; broadcast with `x1`.
+    dim : int, default 1
+        The axis holding the vectors' components (removed from the result).
+    eps : float, default 1e-8
+        Smallest norm a vector is divided by, >= 0 (a zero vector gives 0, not NaN).
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -228,6 +321,17 @@ def cosine_similarity(x1: Tensor, x2: Any, dim: int = 1, eps: float = 1e-8) -> T
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0.0,
                         reduction: str = "mean") -> Tensor:
     """`max(0, -target (input1 - input2) + margin)` for targets of +1 / -1.
+
+    Parameters
+    ----------
+    input1, input2 : Tensor
+        The two scores of each pair, same shape.
+    target : Tensor or array-like
+        +1 where `input1` should rank higher, -1 where `input2` should.
+    margin : float, default 0.0
+        By how much the better score must win to cost nothing.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        Average or sum the per-element losses, or return them unreduced (the input's shape).
 
     Examples
     --------
@@ -293,6 +397,17 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean", *,
     is exact for every logit. `weight` rescales each element's loss (it broadcasts to the
     input's shape). Probabilities outside [0, 1] raise a ValueError.
 
+    Parameters
+    ----------
+    input : Tensor
+        Probabilities in [0, 1], any shape.
+    target : Tensor or array-like
+        Targets in [0, 1], of the input's shape.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        Average or sum the per-element losses, or return them unreduced (the input's shape).
+    weight : Tensor or array-like, optional
+        Rescales each element's loss; broadcasts to the input's shape (keyword only).
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -315,6 +430,20 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
     exactly (0.5 - y at z = 0, where a zero-initialised output layer starts). `weight`
     rescales each element's loss; `pos_weight` (broadcast over the input, usually one value
     per class) weighs the positive term, as in PyTorch; it gets no gradient.
+
+    Parameters
+    ----------
+    input : Tensor
+        Logits z, any shape.
+    target : Tensor or array-like
+        Targets in [0, 1], of the input's shape.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        Average or sum the per-element losses, or return them unreduced (the input's shape).
+    weight : Tensor or array-like, optional
+        Rescales each element's loss; broadcasts to the input's shape (keyword only).
+    pos_weight : Tensor or array-like, optional
+        Multiplies the positive term `y log sigmoid(z)`; broadcasts to the input's shape,
+        usually one value per class (keyword only, no gradient).
 
     Examples
     --------
@@ -426,6 +555,20 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
     `ignore_index` contribute nothing, and `"mean"` divides by the summed weights of
     the remaining targets.
 
+    Parameters
+    ----------
+    input : Tensor
+        Log-probabilities, (N, C), (N, C, d1, ...) or (C,).
+    target : Tensor or array-like of int
+        Class indices in [0, C), shape (N,), (N, d1, ...) or ().
+    weight : array-like or Tensor, shape (C,), optional
+        A rescaling weight per class; none by default.
+    ignore_index : int, default -100
+        Targets equal to it contribute nothing (class-index targets only).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        Average (over the summed weights of the kept targets) or sum the losses, or
+        return one loss per target (the target's shape).
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -456,6 +599,23 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
     distribution. With class indices, `"mean"` divides by the summed weights of the kept
     targets, for the smoothing term too (PyTorch's convention). The plain case, (N, C)
     logits with class indices and nothing else, runs as one fused op.
+
+    Parameters
+    ----------
+    input : Tensor
+        Logits (unnormalised), (N, C), (N, C, d1, ...) or (C,).
+    target : Tensor or array-like
+        Class indices (integers in [0, C), shape (N,), (N, d1, ...) or ()) or class
+        probabilities (floats, the input's shape).
+    weight : array-like or Tensor, shape (C,), optional
+        A rescaling weight per class; none by default.
+    ignore_index : int, default -100
+        Targets equal to it contribute nothing (class-index targets only).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        Average (over the summed weights of the kept targets, for class indices) or sum
+        the losses, or return one loss per sample (the input's shape without axis C).
+    label_smoothing : float, default 0.0
+        In [0, 1]: the target becomes (1 - label_smoothing) target + label_smoothing / C.
 
     Examples
     --------
@@ -521,12 +681,30 @@ def _cross_entropy_probabilities(input: Tensor, rows: Tensor, target: Any,
 
 
 def check_probability(p: Any, op: str) -> float:
-    """A drop probability: a real number in [0, 1) (1 would divide by zero)."""
+    """A drop probability: a real number in [0, 1) (1 would divide by zero).
+
+    Parameters
+    ----------
+    p : float
+        The value to check.
+    op : str
+        The calling function, named in the error (a ValueError outside [0, 1)).
+    """
     return _real_in(p, "p", op, 0.0, 1.0)
 
 
 def check_batch_norm_args(momentum: Any, eps: Any, op: str) -> None:
-    """`momentum` in [0, 1] and `eps` > 0 (eps = 0 divides by zero on a constant channel)."""
+    """`momentum` in [0, 1] and `eps` > 0 (eps = 0 divides by zero on a constant channel).
+
+    Parameters
+    ----------
+    momentum : float
+        The running-average factor, in [0, 1].
+    eps : float
+        Added to the variance, > 0.
+    op : str
+        The calling function, named in the error (a ValueError when either is out of range).
+    """
     _real_in(momentum, "momentum", op, 0.0, 1.0, closed=True)
     if _real_in(eps, "eps", op, 0.0) == 0:
         raise ValueError(f"{op}: eps must be positive, got {eps!r}")
@@ -535,7 +713,19 @@ def check_batch_norm_args(momentum: Any, eps: Any, op: str) -> None:
 def dropout(x: Tensor, p: float = 0.5, training: bool = True,
             generator: factories.Generator | None = None) -> Tensor:
     """Zero each element with probability `p` and scale the rest by 1/(1-p) (inverted
-    dropout), so evaluation needs no rescaling."""
+    dropout), so evaluation needs no rescaling.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input, any shape.
+    p : float, default 0.5
+        Probability of zeroing an element, in [0, 1).
+    training : bool, default True
+        Drop only in training; otherwise (or with p = 0) return `x` unchanged.
+    generator : tinygrad_nd.Generator, optional
+        Source of the masks (the default generator otherwise).
+    """
     check_probability(p, "dropout")
     if not training or p == 0.0:
         return x
@@ -549,6 +739,24 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
 
     In training, batch statistics are used and the running ones updated in place
     (unbiased variance, PyTorch's convention); in evaluation, the running ones are used.
+
+    Parameters
+    ----------
+    x : Tensor, shape (N, C, ...)
+        The input; in training, more than one value per channel.
+    running_mean, running_var : Tensor, shape (C,) or None
+        Running statistics, updated in place in training (may be None there) and used in
+        evaluation (required there).
+    weight : Tensor, shape (C,), optional
+        Per-channel scale; none by default.
+    bias : Tensor, shape (C,), optional
+        Per-channel shift; none by default.
+    training : bool, default True
+        Use the batch's statistics (and update the running ones) or the running ones.
+    momentum : float, default 0.1
+        Weight of the batch statistics in the running averages, in [0, 1].
+    eps : float, default 1e-5
+        Added to the variance before its square root, > 0.
     """
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected (N, C, ...) input, got shape {x.shape}")

@@ -34,6 +34,19 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     """Normalise over the last `len(normalized_shape)` axes (biased variance), then scale
     by `weight` and shift by `bias` (both of `normalized_shape`), as PyTorch.
 
+    Parameters
+    ----------
+    input : Tensor
+        Any shape that ends with `normalized_shape`.
+    normalized_shape : int or sequence of int
+        The trailing axes normalised together.
+    weight : Tensor, optional
+        Scale of `normalized_shape`; none by default.
+    bias : Tensor, optional
+        Shift of `normalized_shape`; none by default.
+    eps : float, default 1e-5
+        Added to the variance before its square root; positive.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -69,6 +82,20 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     """Normalise each of `num_groups` groups of channels of an (N, C, ...) input over its
     channels and positions, then scale and shift per channel, as PyTorch.
 
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, ...)
+        C must be divisible by `num_groups`.
+    num_groups : int
+        Groups of consecutive channels, each normalised (per sample) over its channels and
+        positions.
+    weight : Tensor, shape (C,), optional
+        Per-channel scale; none by default.
+    bias : Tensor, shape (C,), optional
+        Per-channel shift; none by default.
+    eps : float, default 1e-5
+        Added to the variance before its square root; positive.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -95,6 +122,24 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     With `use_input_stats` (training, or no running statistics) the running statistics,
     when given, are updated in place with the batch average of the per-instance mean and
     unbiased variance; otherwise they are used, as PyTorch.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, ...)
+        At least one position axis.
+    running_mean, running_var : Tensor, shape (C,), optional
+        Running statistics: updated in place with `use_input_stats`, used otherwise.
+    weight : Tensor, shape (C,), optional
+        Per-channel scale; none by default.
+    bias : Tensor, shape (C,), optional
+        Per-channel shift; none by default.
+    use_input_stats : bool, default True
+        Normalise with each instance's own statistics (training); False uses the running
+        ones (which must then be given).
+    momentum : float, default 0.1
+        Weight of the new statistics in the running averages.
+    eps : float, default 1e-5
+        Added to the variance before its square root; positive.
 
     Examples
     --------
@@ -135,6 +180,21 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
     The row `padding_idx` gets no gradient; `max_norm` renormalises (in place, as
     PyTorch) each looked-up row whose `norm_type` norm exceeds it. `scale_grad_by_freq`
     and `sparse` are not supported (a ValueError when true).
+
+    Parameters
+    ----------
+    input : Tensor or array-like of int
+        Indices into the rows of `weight`, any shape; negative ones count from the end.
+    weight : Tensor, shape (num_embeddings, dim)
+        The embedding table.
+    padding_idx : int, optional
+        A row that gets no gradient (its value is still returned); none by default.
+    max_norm : float, optional
+        Renormalise each looked-up row whose norm exceeds it, in place; none by default.
+    norm_type : float, default 2.0
+        The p of that norm.
+    scale_grad_by_freq, sparse : bool, default False
+        PyTorch's options; accepted only as False.
 
     Examples
     --------
@@ -198,6 +258,28 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     weights (draws come from `generator`, a keyword of this library); `enable_gqa` repeats
     the key/value heads to match the query heads. Rows that mask everything give NaN, as
     PyTorch's reference implementation.
+
+    Parameters
+    ----------
+    query : Tensor, shape (..., L, E)
+        The queries.
+    key : Tensor, shape (..., S, E)
+        The keys.
+    value : Tensor, shape (..., S, Ev)
+        The values; the result is (..., L, Ev).
+    attn_mask : Tensor or array-like, optional
+        Boolean (True: may attend) or float (added to the scores), broadcast to (..., L, S).
+    dropout_p : float, default 0.0
+        Probability of dropping each attention weight (always applied when positive).
+    is_causal : bool, default False
+        Let query i attend to keys 0..i only; not together with `attn_mask`.
+    scale : float, optional
+        Multiplies the scores; 1/sqrt(E) by default.
+    enable_gqa : bool, default False
+        Grouped-query attention: repeat the key/value heads (axis -3) to the query heads'
+        number, a multiple of theirs.
+    generator : tinygrad_nd.Generator, optional
+        Source of the dropout masks (keyword only; the default generator otherwise).
 
     Examples
     --------

@@ -83,19 +83,90 @@ class _BatchNorm(_NormBase):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Batch normalisation of (N, C) or (N, C, L) inputs per channel."""
+    """Batch normalisation of (N, C) or (N, C, L) inputs per channel.
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels (axis 1 of the input).
+    eps : float, default 1e-5
+        Added to the variance before its square root, for stability.
+    momentum : float or None, default 0.1
+        Weight of the new batch statistics in the running averages
+        (`running = (1 - momentum) running + momentum batch`); None for a cumulative
+        average over all batches seen.
+    affine : bool, default True
+        Learn a per-channel `weight` (ones) and `bias` (zeros); else both are None.
+    track_running_stats : bool, default True
+        Keep `running_mean`, `running_var` and `num_batches_tracked` buffers, used in
+        eval mode; without them, eval mode normalises with the input's own statistics.
+    dtype : float dtype, optional
+        Of the parameters and buffers: float32 by default, `np.float64` on request.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd import nn
+    >>> nn.BatchNorm1d(4)(tg.randn(8, 4)).shape
+    (8, 4)
+    """
 
     expected_dims = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
-    """Batch normalisation of (N, C, H, W) inputs per channel."""
+    """Batch normalisation of (N, C, H, W) inputs per channel (each channel over the batch
+    and all positions).
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels (axis 1 of the input).
+    eps : float, default 1e-5
+        Added to the variance before its square root, for stability.
+    momentum : float or None, default 0.1
+        Weight of the new batch statistics in the running averages
+        (`running = (1 - momentum) running + momentum batch`); None for a cumulative
+        average over all batches seen.
+    affine : bool, default True
+        Learn a per-channel `weight` (ones) and `bias` (zeros); else both are None.
+    track_running_stats : bool, default True
+        Keep `running_mean`, `running_var` and `num_batches_tracked` buffers, used in
+        eval mode; without them, eval mode normalises with the input's own statistics.
+    dtype : float dtype, optional
+        Of the parameters and buffers: float32 by default, `np.float64` on request.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd import nn
+    >>> nn.BatchNorm2d(3)(tg.randn(2, 3, 4, 4)).shape
+    (2, 3, 4, 4)
+    """
 
     expected_dims = (4,)
 
 
 class BatchNorm3d(_BatchNorm):
     """Batch normalisation of (N, C, D, H, W) inputs per channel.
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels (axis 1 of the input).
+    eps : float, default 1e-5
+        Added to the variance before its square root, for stability.
+    momentum : float or None, default 0.1
+        Weight of the new batch statistics in the running averages
+        (`running = (1 - momentum) running + momentum batch`); None for a cumulative
+        average over all batches seen.
+    affine : bool, default True
+        Learn a per-channel `weight` (ones) and `bias` (zeros); else both are None.
+    track_running_stats : bool, default True
+        Keep `running_mean`, `running_var` and `num_batches_tracked` buffers, used in
+        eval mode; without them, eval mode normalises with the input's own statistics.
+    dtype : float dtype, optional
+        Of the parameters and buffers: float32 by default, `np.float64` on request.
 
     Examples
     --------
@@ -130,7 +201,33 @@ class _InstanceNorm(_NormBase):
 
 class InstanceNorm1d(_InstanceNorm):
     """Instance normalisation of (N, C, L) or (C, L) inputs: each channel of each sample
-    over its positions (no affine parameters nor running statistics by default)."""
+    over its positions (no affine parameters nor running statistics by default).
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels (axis 1 of the input).
+    eps : float, default 1e-5
+        Added to the variance before its square root, for stability.
+    momentum : float or None, default 0.1
+        Weight of the new per-sample statistics in the running averages
+        (`running = (1 - momentum) running + momentum batch`); None for a cumulative
+        average (the running statistics then stay put, as in PyTorch).
+    affine : bool, default False
+        Learn a per-channel `weight` (ones) and `bias` (zeros); else both are None.
+    track_running_stats : bool, default False
+        Keep `running_mean`, `running_var` and `num_batches_tracked` buffers, used in
+        eval mode; without them, eval mode normalises with the input's own statistics.
+    dtype : float dtype, optional
+        Of the parameters and buffers: float32 by default, `np.float64` on request.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd import nn
+    >>> nn.InstanceNorm1d(3)(tg.randn(3, 10)).shape    # unbatched (C, L) works too
+    (3, 10)
+    """
 
     expected_dims = (3,)
 
@@ -138,6 +235,24 @@ class InstanceNorm1d(_InstanceNorm):
 class InstanceNorm2d(_InstanceNorm):
     """Instance normalisation of (N, C, H, W) or (C, H, W) inputs: each channel of each
     sample over its positions (no affine parameters nor running statistics by default).
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels (axis 1 of the input).
+    eps : float, default 1e-5
+        Added to the variance before its square root, for stability.
+    momentum : float or None, default 0.1
+        Weight of the new per-sample statistics in the running averages
+        (`running = (1 - momentum) running + momentum batch`); None for a cumulative
+        average (the running statistics then stay put, as in PyTorch).
+    affine : bool, default False
+        Learn a per-channel `weight` (ones) and `bias` (zeros); else both are None.
+    track_running_stats : bool, default False
+        Keep `running_mean`, `running_var` and `num_batches_tracked` buffers, used in
+        eval mode; without them, eval mode normalises with the input's own statistics.
+    dtype : float dtype, optional
+        Of the parameters and buffers: float32 by default, `np.float64` on request.
 
     Examples
     --------
@@ -154,6 +269,20 @@ class InstanceNorm2d(_InstanceNorm):
 class LayerNorm(Module):
     """Normalise over the trailing `normalized_shape` axes, with elementwise `weight`
     and `bias` of that shape (PyTorch's `elementwise_affine` and `bias` flags).
+
+    Parameters
+    ----------
+    normalized_shape : int or sequence of int
+        The shape of the trailing axes normalised together (`8`, or `(5, 8)`); the input
+        must end with it.
+    eps : float, default 1e-5
+        Added to the variance before its square root, for stability.
+    elementwise_affine : bool, default True
+        Learn `weight` (ones) and `bias` (zeros) of `normalized_shape`; else both are None.
+    bias : bool, default True
+        With `elementwise_affine`, whether to learn the `bias` too (else it is None).
+    dtype : float dtype, optional
+        Of the parameters: float32 by default, `np.float64` on request.
 
     Examples
     --------
@@ -189,6 +318,20 @@ class LayerNorm(Module):
 class GroupNorm(Module):
     """Normalise groups of channels of (N, C, ...) inputs, with per-channel `weight` and
     `bias`.
+
+    Parameters
+    ----------
+    num_groups : int
+        How many groups the channels are split into (consecutive channels, C / num_groups
+        each); each group of each sample is normalised over its channels and positions.
+    num_channels : int
+        C, the number of channels (axis 1); must be divisible by `num_groups`.
+    eps : float, default 1e-5
+        Added to the variance before its square root, for stability.
+    affine : bool, default True
+        Learn a per-channel `weight` (ones) and `bias` (zeros); else both are None.
+    dtype : float dtype, optional
+        Of the parameters: float32 by default, `np.float64` on request.
 
     Examples
     --------

@@ -57,13 +57,57 @@ class _AvgPoolNd(Module):
 
 
 class MaxPool1d(_MaxPoolNd):
-    """Max over windows of (N, C, L) inputs; the gradient goes to each window's arg-max."""
+    """Max over windows of (N, C, L) inputs; the gradient goes to each window's arg-max.
+
+    Parameters
+    ----------
+    kernel_size : int or tuple of int
+        The window's size, an int.
+    stride : int or tuple of int, optional
+        The step between windows; the kernel size by default (windows side by side).
+    padding : int or tuple of int, default 0
+        Positions added at both ends of every spatial axis (-inf: they never win); at most half the
+        kernel size.
+    dilation : int or tuple of int, default 1
+        The spacing between a window's elements.
+    return_indices : bool, default False
+        Also return, for each maximum, its flat index within its (unpadded) plane, the
+        input `max_unpool` takes: the layer then returns `(output, indices)`.
+    ceil_mode : bool, default False
+        Round the output size up instead of down, so a last partial window counts (one
+        that starts inside the input or the left padding).
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd import nn
+    >>> nn.MaxPool1d(2)(tg.Tensor([[[1.0, 3.0, 2.0, 0.0]]])).tolist()
+    [[[3.0, 2.0]]]
+    """
 
     dims = 1
 
 
 class MaxPool2d(_MaxPoolNd):
     """Max over windows of (N, C, H, W) inputs; the gradient goes to each window's arg-max.
+
+    Parameters
+    ----------
+    kernel_size : int or tuple of int
+        The window's size, an int or a pair (one per spatial axis).
+    stride : int or tuple of int, optional
+        The step between windows; the kernel size by default (windows side by side).
+    padding : int or tuple of int, default 0
+        Positions added at both ends of every spatial axis (-inf: they never win); at most half the
+        kernel size.
+    dilation : int or tuple of int, default 1
+        The spacing between a window's elements.
+    return_indices : bool, default False
+        Also return, for each maximum, its flat index within its (unpadded) plane, the
+        input `max_unpool` takes: the layer then returns `(output, indices)`.
+    ceil_mode : bool, default False
+        Round the output size up instead of down, so a last partial window counts (one
+        that starts inside the input or the left padding).
 
     Examples
     --------
@@ -77,32 +121,137 @@ class MaxPool2d(_MaxPoolNd):
 
 
 class MaxPool3d(_MaxPoolNd):
-    """Max over windows of (N, C, D, H, W) inputs."""
+    """Max over windows of (N, C, D, H, W) inputs; the gradient goes to each window's
+    arg-max.
+
+    Parameters
+    ----------
+    kernel_size : int or tuple of int
+        The window's size, an int or a triple (one per spatial axis).
+    stride : int or tuple of int, optional
+        The step between windows; the kernel size by default (windows side by side).
+    padding : int or tuple of int, default 0
+        Positions added at both ends of every spatial axis (-inf: they never win); at most half the
+        kernel size.
+    dilation : int or tuple of int, default 1
+        The spacing between a window's elements.
+    return_indices : bool, default False
+        Also return, for each maximum, its flat index within its (unpadded) plane, the
+        input `max_unpool` takes: the layer then returns `(output, indices)`.
+    ceil_mode : bool, default False
+        Round the output size up instead of down, so a last partial window counts (one
+        that starts inside the input or the left padding).
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd import nn
+    >>> nn.MaxPool3d(2)(tg.zeros(1, 1, 4, 4, 4)).shape
+    (1, 1, 2, 2, 2)
+    """
 
     dims = 3
 
 
 class AvgPool1d(_AvgPoolNd):
-    """Mean over windows of (N, C, L) inputs; the gradient is spread evenly."""
+    """Mean over windows of (N, C, L) inputs; the gradient is spread evenly.
+
+    Parameters
+    ----------
+    kernel_size : int or tuple of int
+        The window's size, an int.
+    stride : int or tuple of int, optional
+        The step between windows; the kernel size by default (windows side by side).
+    padding : int or tuple of int, default 0
+        Positions added at both ends of every spatial axis (zeros); at most half the
+        kernel size.
+    ceil_mode : bool, default False
+        Round the output size up instead of down, so a last partial window counts (one
+        that starts inside the input or the left padding).
+    count_include_pad : bool, default True
+        Count the zero padding in each window's divisor; False divides by the number of
+        input elements in the window.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd import nn
+    >>> nn.AvgPool1d(2)(tg.Tensor([[[1.0, 3.0, 2.0, 0.0]]])).tolist()
+    [[[2.0, 1.0]]]
+    """
 
     dims = 1
 
 
 class AvgPool2d(_AvgPoolNd):
     """Mean over windows of (N, C, H, W) inputs (zero padding counted unless
-    `count_include_pad=False`); the gradient is spread evenly."""
+    `count_include_pad=False`); the gradient is spread evenly.
+
+    Parameters
+    ----------
+    kernel_size : int or tuple of int
+        The window's size, an int or a pair (one per spatial axis).
+    stride : int or tuple of int, optional
+        The step between windows; the kernel size by default (windows side by side).
+    padding : int or tuple of int, default 0
+        Positions added at both ends of every spatial axis (zeros); at most half the
+        kernel size.
+    ceil_mode : bool, default False
+        Round the output size up instead of down, so a last partial window counts (one
+        that starts inside the input or the left padding).
+    count_include_pad : bool, default True
+        Count the zero padding in each window's divisor; False divides by the number of
+        input elements in the window.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd import nn
+    >>> nn.AvgPool2d(2)(tg.ones(1, 1, 4, 6)).shape
+    (1, 1, 2, 3)
+    """
 
     dims = 2
 
 
 class AvgPool3d(_AvgPoolNd):
-    """Mean over windows of (N, C, D, H, W) inputs."""
+    """Mean over windows of (N, C, D, H, W) inputs; the gradient is spread evenly.
+
+    Parameters
+    ----------
+    kernel_size : int or tuple of int
+        The window's size, an int or a triple (one per spatial axis).
+    stride : int or tuple of int, optional
+        The step between windows; the kernel size by default (windows side by side).
+    padding : int or tuple of int, default 0
+        Positions added at both ends of every spatial axis (zeros); at most half the
+        kernel size.
+    ceil_mode : bool, default False
+        Round the output size up instead of down, so a last partial window counts (one
+        that starts inside the input or the left padding).
+    count_include_pad : bool, default True
+        Count the zero padding in each window's divisor; False divides by the number of
+        input elements in the window.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> from tinygrad_nd import nn
+    >>> nn.AvgPool3d(2)(tg.ones(1, 1, 2, 4, 4)).shape
+    (1, 1, 1, 2, 2)
+    """
 
     dims = 3
 
 
 class AdaptiveAvgPool2d(Module):
     """Mean over an `output_size` grid of windows covering the (H, W) plane.
+
+    Parameters
+    ----------
+    output_size : int, pair of int or None
+        The (H_out, W_out) of the output (an int for both); an entry None keeps that
+        axis's size. Windows may overlap or differ in size by one, as in PyTorch.
 
     Examples
     --------
@@ -125,6 +274,21 @@ class AdaptiveAvgPool2d(Module):
 
 class Upsample(Module):
     """`tinygrad_nd.nn.functional.interpolate` as a layer.
+
+    Parameters
+    ----------
+    size : int or tuple of int, optional
+        The output's spatial size (an int for every axis); give this or `scale_factor`.
+    scale_factor : float or tuple of float, optional
+        The output's spatial size as a multiple of the input's (rounded down).
+    mode : {"nearest", "linear", "bilinear", "trilinear"}, default "nearest"
+        How values are resampled; the linear modes need 1, 2 and 3 spatial axes.
+    align_corners : bool, optional
+        Linear modes only: True maps the corner pixels' centres onto each other, False (the
+        default) their outer edges, as in PyTorch.
+    recompute_scale_factor : bool, optional
+        With `scale_factor`, True recomputes the scale from the rounded sizes
+        (output / input) for the coordinates; else `scale_factor` itself is used.
 
     Examples
     --------

@@ -77,7 +77,38 @@ def _check_common(input_size: Any, hidden_size: Any, bias: Any, name: str) -> No
 class RNNBase(Module):
     """Multi-layer, optionally bidirectional recurrence over (L, N, H_in) sequences
     ((N, L, H_in) with `batch_first`, (L, H_in) unbatched); see `RNN`,
-    `LSTM`, `GRU`."""
+    `LSTM`, `GRU`.
+
+    Parameters
+    ----------
+    mode : {"RNN_TANH", "RNN_RELU", "LSTM", "GRU"}
+        Which recurrence (set by the subclasses; it fixes the number of stacked gates).
+    input_size : int
+        H_in, the features of each step's input.
+    hidden_size : int
+        H, the features of the hidden state.
+    num_layers : int, default 1
+        Recurrences stacked on each other (layer l reads layer l-1's states).
+    bias : bool, default True
+        Learn `bias_ih` and `bias_hh` (else there are none).
+    batch_first : bool, default False
+        Inputs and outputs as (N, L, features) instead of (L, N, features) (the states
+        `h_0`, `h_n` stay (layers * directions, N, H)).
+    dropout : float, default 0.0
+        In training mode, dropout with this probability on the outputs of every layer
+        but the last.
+    bidirectional : bool, default False
+        Also run each layer backwards in time; outputs are the two directions
+        concatenated (2 H features).
+    proj_size : int, default 0
+        When positive (LSTM only, smaller than `hidden_size`), project each layer's `h`
+        to this size with `weight_hr_l{k}` (no bias).
+    generator : tinygrad_nd.Generator, optional
+        Source of the initial values, U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch, and of the
+        dropout masks (the default generator otherwise).
+    dtype : float dtype, optional
+        Of the parameters: float32 by default, `np.float64` on request.
+    """
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
@@ -199,6 +230,33 @@ class RNN(RNNBase):
     Returns `(output, h_n)`: the last layer's states at every step, and every layer's
     final state (num_layers * directions, N, H).
 
+    Parameters
+    ----------
+    input_size : int
+        H_in, the features of each step's input.
+    hidden_size : int
+        H, the features of the hidden state.
+    num_layers : int, default 1
+        Recurrences stacked on each other (layer l reads layer l-1's states).
+    nonlinearity : {"tanh", "relu"}, default "tanh"
+        The activation of the new state.
+    bias : bool, default True
+        Learn `bias_ih` and `bias_hh` (else there are none).
+    batch_first : bool, default False
+        Inputs and outputs as (N, L, features) instead of (L, N, features) (the states
+        `h_0`, `h_n` stay (layers * directions, N, H)).
+    dropout : float, default 0.0
+        In training mode, dropout with this probability on the outputs of every layer
+        but the last.
+    bidirectional : bool, default False
+        Also run each layer backwards in time; outputs are the two directions
+        concatenated (2 H features).
+    generator : tinygrad_nd.Generator, optional
+        Source of the initial values, U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch, and of the
+        dropout masks (the default generator otherwise).
+    dtype : float dtype, optional
+        Of the parameters: float32 by default, `np.float64` on request.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -224,6 +282,34 @@ class LSTM(RNNBase):
     """Long short-term memory with PyTorch's gate order (i, f, g, o) and optional
     `proj_size`. `hx` is `(h_0, c_0)`; returns `(output, (h_n, c_n))`.
 
+    Parameters
+    ----------
+    input_size : int
+        H_in, the features of each step's input.
+    hidden_size : int
+        H, the features of the hidden state.
+    num_layers : int, default 1
+        Recurrences stacked on each other (layer l reads layer l-1's states).
+    bias : bool, default True
+        Learn `bias_ih` and `bias_hh` (else there are none).
+    batch_first : bool, default False
+        Inputs and outputs as (N, L, features) instead of (L, N, features) (the states
+        `h_0`, `h_n` stay (layers * directions, N, H)).
+    dropout : float, default 0.0
+        In training mode, dropout with this probability on the outputs of every layer
+        but the last.
+    bidirectional : bool, default False
+        Also run each layer backwards in time; outputs are the two directions
+        concatenated (2 H features).
+    proj_size : int, default 0
+        When positive (LSTM only, smaller than `hidden_size`), project each layer's `h`
+        to this size with `weight_hr_l{k}` (no bias).
+    generator : tinygrad_nd.Generator, optional
+        Source of the initial values, U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch, and of the
+        dropout masks (the default generator otherwise).
+    dtype : float dtype, optional
+        Of the parameters: float32 by default, `np.float64` on request.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -245,6 +331,31 @@ class GRU(RNNBase):
     """Gated recurrent unit with PyTorch's gates (r, z, n) and
     `n = tanh(W_in x + b_in + r * (W_hn h + b_hn))`; returns `(output, h_n)`.
 
+    Parameters
+    ----------
+    input_size : int
+        H_in, the features of each step's input.
+    hidden_size : int
+        H, the features of the hidden state.
+    num_layers : int, default 1
+        Recurrences stacked on each other (layer l reads layer l-1's states).
+    bias : bool, default True
+        Learn `bias_ih` and `bias_hh` (else there are none).
+    batch_first : bool, default False
+        Inputs and outputs as (N, L, features) instead of (L, N, features) (the states
+        `h_0`, `h_n` stay (layers * directions, N, H)).
+    dropout : float, default 0.0
+        In training mode, dropout with this probability on the outputs of every layer
+        but the last.
+    bidirectional : bool, default False
+        Also run each layer backwards in time; outputs are the two directions
+        concatenated (2 H features).
+    generator : tinygrad_nd.Generator, optional
+        Source of the initial values, U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch, and of the
+        dropout masks (the default generator otherwise).
+    dtype : float dtype, optional
+        Of the parameters: float32 by default, `np.float64` on request.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -263,7 +374,22 @@ class GRU(RNNBase):
 
 class RNNCellBase(Module):
     """One step of a recurrence on (N, H_in) or (H_in,) inputs, with parameters
-    `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`."""
+    `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`.
+
+    Parameters
+    ----------
+    input_size : int
+        H_in, the features of each step's input.
+    hidden_size : int
+        H, the features of the hidden state.
+    bias : bool, default True
+        Learn `bias_ih` and `bias_hh` (else there are none).
+    generator : tinygrad_nd.Generator, optional
+        Source of the initial values, U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch (the
+        default generator otherwise).
+    dtype : float dtype, optional
+        Of the parameters: float32 by default, `np.float64` on request.
+    """
 
     mode = "RNN_TANH"
 
@@ -308,6 +434,22 @@ class RNNCellBase(Module):
 class RNNCell(RNNCellBase):
     """`h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)` (or relu).
 
+    Parameters
+    ----------
+    input_size : int
+        H_in, the features of each step's input.
+    hidden_size : int
+        H, the features of the hidden state.
+    bias : bool, default True
+        Learn `bias_ih` and `bias_hh` (else there are none).
+    nonlinearity : {"tanh", "relu"}, default "tanh"
+        The activation of the new state.
+    generator : tinygrad_nd.Generator, optional
+        Source of the initial values, U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch (the
+        default generator otherwise).
+    dtype : float dtype, optional
+        Of the parameters: float32 by default, `np.float64` on request.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -330,6 +472,20 @@ class RNNCell(RNNCellBase):
 class LSTMCell(RNNCellBase):
     """One LSTM step; `hx` is `(h, c)` and the result `(h', c')`.
 
+    Parameters
+    ----------
+    input_size : int
+        H_in, the features of each step's input.
+    hidden_size : int
+        H, the features of the hidden state.
+    bias : bool, default True
+        Learn `bias_ih` and `bias_hh` (else there are none).
+    generator : tinygrad_nd.Generator, optional
+        Source of the initial values, U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch (the
+        default generator otherwise).
+    dtype : float dtype, optional
+        Of the parameters: float32 by default, `np.float64` on request.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -350,6 +506,20 @@ class LSTMCell(RNNCellBase):
 
 class GRUCell(RNNCellBase):
     """One GRU step with PyTorch's gates (r, z, n).
+
+    Parameters
+    ----------
+    input_size : int
+        H_in, the features of each step's input.
+    hidden_size : int
+        H, the features of the hidden state.
+    bias : bool, default True
+        Learn `bias_ih` and `bias_hh` (else there are none).
+    generator : tinygrad_nd.Generator, optional
+        Source of the initial values, U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch (the
+        default generator otherwise).
+    dtype : float dtype, optional
+        Of the parameters: float32 by default, `np.float64` on request.
 
     Examples
     --------

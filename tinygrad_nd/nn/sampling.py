@@ -76,13 +76,28 @@ def _adaptive_avg(x: Tensor, output_size: Any, dims: int) -> Tensor:
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: IntOrTuple) -> Tensor:
-    """Mean over `output_size` windows that cover an (N, C, L) input (PyTorch's windows)."""
+    """Mean over `output_size` windows that cover an (N, C, L) input (PyTorch's windows).
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, L)
+        The input.
+    output_size : int
+        L_out, the number of windows (they may overlap or differ in size by one).
+    """
     return _adaptive_avg(input, output_size, 1)
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """Mean over an `output_size` grid of windows covering the (H, W) plane; an entry
     `None` keeps that axis's size.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, H, W)
+        The input.
+    output_size : int, pair of int or None
+        (H_out, W_out), an int for both; an entry None keeps that axis's size.
 
     Examples
     --------
@@ -98,6 +113,16 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
                         ) -> Tensor | tuple[Tensor, Tensor]:
     """Maximum over an `output_size` grid of windows covering the (H, W) plane; with
     `return_indices`, also each maximum's flat index in its plane (first on ties).
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, H, W)
+        The input.
+    output_size : int, pair of int or None
+        (H_out, W_out), an int for both; an entry None keeps that axis's size.
+    return_indices : bool, default False
+        Also return the indices (int64, the output's shape): the result is then
+        `(output, indices)`.
 
     Examples
     --------
@@ -170,7 +195,26 @@ def _max_unpool(x: Tensor, indices: Any, dims: int, kernel_size: IntOrTuple,
 def max_unpool1d(input: Tensor, indices: Any, kernel_size: IntOrTuple,
                  stride: IntOrTuple | None = None, padding: IntOrTuple = 0,
                  output_size: Sequence[int] | None = None) -> Tensor:
-    """Inverse of `max_pool1d` with `return_indices`; see `max_unpool2d`."""
+    """Inverse of `max_pool1d` with `return_indices`; see `max_unpool2d`.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, L)
+        The pooled values (the output of `max_pool1d`).
+    indices : Tensor or array of int, the input's shape
+        Each value's flat index within its output plane (`max_pool1d(...,
+        return_indices=True)`); in [0, size of the plane).
+    kernel_size : int or tuple of int
+        The pooling's window size.
+    stride : int or tuple of int, optional
+        The pooling's stride; the kernel size by default.
+    padding : int or tuple of int, default 0
+        The pooling's padding.
+    output_size : sequence of int, optional
+        The output's spatial size (trailing entries of a full shape are accepted); by default
+        `(in - 1) stride - 2 padding + kernel_size` per axis, which can be smaller than the
+        pooled input when its size did not fit the windows exactly.
+    """
     return _max_unpool(input, indices, 1, kernel_size, stride, padding, output_size)
 
 
@@ -180,6 +224,24 @@ def max_unpool2d(input: Tensor, indices: Any, kernel_size: IntOrTuple,
     """Place each value at its flat index (as returned by `max_pool2d(...,
     return_indices=True)`) in a zero (H, W) plane; of repeated indices one value stays, and
     each repeat gets the output's gradient there, as in PyTorch.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, H, W)
+        The pooled values (the output of `max_pool2d`).
+    indices : Tensor or array of int, the input's shape
+        Each value's flat index within its output plane (`max_pool2d(...,
+        return_indices=True)`); in [0, size of the plane).
+    kernel_size : int or tuple of int
+        The pooling's window size.
+    stride : int or tuple of int, optional
+        The pooling's stride; the kernel size by default.
+    padding : int or tuple of int, default 0
+        The pooling's padding.
+    output_size : sequence of int, optional
+        The output's spatial size (trailing entries of a full shape are accepted); by default
+        `(in - 1) stride - 2 padding + kernel_size` per axis, which can be smaller than the
+        pooled input when its size did not fit the windows exactly.
 
     Examples
     --------
@@ -195,7 +257,26 @@ def max_unpool2d(input: Tensor, indices: Any, kernel_size: IntOrTuple,
 def max_unpool3d(input: Tensor, indices: Any, kernel_size: IntOrTuple,
                  stride: IntOrTuple | None = None, padding: IntOrTuple = 0,
                  output_size: Sequence[int] | None = None) -> Tensor:
-    """Inverse of `max_pool3d` with `return_indices`; see `max_unpool2d`."""
+    """Inverse of `max_pool3d` with `return_indices`; see `max_unpool2d`.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, D, H, W)
+        The pooled values (the output of `max_pool3d`).
+    indices : Tensor or array of int, the input's shape
+        Each value's flat index within its output plane (`max_pool3d(...,
+        return_indices=True)`); in [0, size of the plane).
+    kernel_size : int or tuple of int
+        The pooling's window size.
+    stride : int or tuple of int, optional
+        The pooling's stride; the kernel size by default.
+    padding : int or tuple of int, default 0
+        The pooling's padding.
+    output_size : sequence of int, optional
+        The output's spatial size (trailing entries of a full shape are accepted); by default
+        `(in - 1) stride - 2 padding + kernel_size` per axis, which can be smaller than the
+        pooled input when its size did not fit the windows exactly.
+    """
     return _max_unpool(input, indices, 3, kernel_size, stride, padding, output_size)
 
 
@@ -241,6 +322,24 @@ def interpolate(input: Tensor, size: IntOrTuple | None = None, scale_factor: Any
     """Resample the spatial axes to `size` (or `scale_factor` times the input's), by
     `mode` `"nearest"` (any of 1-3 axes), `"linear"`, `"bilinear"` or
     `"trilinear"` (1, 2, 3 axes), PyTorch's coordinate rules included.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, *spatial)
+        1 to 3 spatial axes.
+    size : int or tuple of int, optional
+        The output's spatial size (an int for every axis); give this or `scale_factor`.
+    scale_factor : float or tuple of float, optional
+        The output's spatial size as a multiple of the input's (rounded down), per axis or
+        one for all.
+    mode : {"nearest", "linear", "bilinear", "trilinear"}, default "nearest"
+        How values are resampled; the linear modes need 1, 2 and 3 spatial axes.
+    align_corners : bool, optional
+        Linear modes only: True maps the corner pixels' centres onto each other, False (the
+        default) their outer edges, as in PyTorch.
+    recompute_scale_factor : bool, optional
+        With `scale_factor`, True recomputes the scale from the rounded sizes
+        (output / input) for the coordinates; else `scale_factor` itself is used.
 
     Examples
     --------

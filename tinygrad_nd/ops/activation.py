@@ -21,6 +21,11 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     For x below about -88 (float32) e**-x overflows to inf and 1 / (1 + inf) is exactly 0,
     the correctly rounded answer; only that expected overflow warning is silenced. Branching
     on the sign (e**-|x| in both branches) costs twice as much.
+
+    Parameters
+    ----------
+    x : ndarray
+        Any shape; a non-float array is computed in float64.
     """
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
@@ -32,12 +37,28 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def sigmoid_vjp(g: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """g * s * (1 - s): sigmoid's vector-Jacobian product from its output s."""
+    """g * s * (1 - s): sigmoid's vector-Jacobian product from its output s.
+
+    Parameters
+    ----------
+    g : ndarray or Tensor
+        The upstream gradient.
+    s : ndarray or Tensor
+        The sigmoid's output, same shape.
+    """
     return g * s * (1 - s)
 
 
 def tanh_vjp(g: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """g * (1 - t**2): tanh's vector-Jacobian product from its output t."""
+    """g * (1 - t**2): tanh's vector-Jacobian product from its output t.
+
+    Parameters
+    ----------
+    g : ndarray or Tensor
+        The upstream gradient.
+    t : ndarray or Tensor
+        The tanh's output, same shape.
+    """
     return g * (1 - t * t)
 
 

@@ -34,7 +34,21 @@ BATCH_LAST_MAX_WIDTH = 12
 
 
 def windows(xp: np.ndarray, kernel: Dims, stride: Dims, dilation: Dims, out: Dims) -> np.ndarray:
-    """View of a padded (N, C, *spatial) array as (N, C, *out, *kernel) windows (no copy)."""
+    """View of a padded (N, C, *spatial) array as (N, C, *out, *kernel) windows (no copy).
+
+    Parameters
+    ----------
+    xp : ndarray, shape (N, C, *padded)
+        The padded input.
+    kernel : tuple of int
+        The window's size per spatial axis.
+    stride : tuple of int
+        The step between windows per axis.
+    dilation : tuple of int
+        The spacing between a window's elements per axis.
+    out : tuple of int
+        The number of windows per axis (`output_size`).
+    """
     lead, spatial = xp.strides[:2], xp.strides[2:]
     return as_strided(xp, xp.shape[:2] + tuple(out) + tuple(kernel),
                       lead + tuple(s * t for s, t in zip(spatial, stride))
@@ -47,6 +61,17 @@ def col2im(cols: np.ndarray, padded: Dims, stride: Dims, dilation: Dims) -> np.n
     `cols` has the layout (C, *kernel, *out, N) and the result (C, *padded, N). Batch-last,
     because each kernel offset's block is then added in contiguous runs of OW * N values
     rather than OW (numpy's per-run overhead made the NCHW version twice as slow).
+
+    Parameters
+    ----------
+    cols : ndarray, shape (C, *kernel, *out, N)
+        Window entries, batch last.
+    padded : tuple of int
+        The padded spatial size of the result.
+    stride : tuple of int
+        The windows' step per axis.
+    dilation : tuple of int
+        The spacing between a window's elements per axis.
     """
     d = len(padded)
     kernel, out_sp = cols.shape[1:1 + d], cols.shape[1 + d:1 + 2 * d]
@@ -96,14 +121,40 @@ def _batch_first(xt: np.ndarray, padding: Dims, size: Dims) -> np.ndarray:
 
 
 def output_size(size: Dims, kernel: Dims, stride: Dims, padding: Dims, dilation: Dims) -> Dims:
-    """Spatial output size of a convolution (or a floor-mode pooling window)."""
+    """Spatial output size of a convolution (or a floor-mode pooling window).
+
+    Parameters
+    ----------
+    size : tuple of int
+        The input's spatial size.
+    kernel : tuple of int
+        The window's size.
+    stride : tuple of int
+        The step between windows.
+    padding : tuple of int
+        Positions added at both ends.
+    dilation : tuple of int
+        The spacing between a window's elements.
+    """
     return tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
                  for n, k, s, p, d in zip(size, kernel, stride, padding, dilation))
 
 
 def pad_spatial(x: np.ndarray, before: Dims, after: Dims | None = None,
                 value: float = 0.0) -> np.ndarray:
-    """Pad the spatial axes of (N, C, *spatial) by `before` and `after` (default: the same)."""
+    """Pad the spatial axes of (N, C, *spatial) by `before` and `after` (default: the same).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, *spatial)
+        The array.
+    before : tuple of int
+        Positions added before each spatial axis.
+    after : tuple of int, optional
+        Positions added after each; `before` by default.
+    value : float, default 0.0
+        The fill.
+    """
     after = before if after is None else after
     if not any(before) and not any(after):
         return x
@@ -111,7 +162,15 @@ def pad_spatial(x: np.ndarray, before: Dims, after: Dims | None = None,
 
 
 def conv_conf(stride: Dims, padding: Dims, dilation: Dims, groups: int) -> dict[str, Any]:
-    """The settings every convolution op keeps in `ctx.conf` and passes to its adjoints."""
+    """The settings every convolution op keeps in `ctx.conf` and passes to its adjoints.
+
+    Parameters
+    ----------
+    stride, padding, dilation : tuple of int
+        Per spatial axis.
+    groups : int
+        The channel groups.
+    """
     return dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
@@ -149,7 +208,21 @@ def conv_forward(x: np.ndarray, w: np.ndarray, stride: Dims, padding: Dims, dila
 
     Returns the output, the im2col matrix (reusable by `weight_grad`) and its layout:
     `BATCH_LAST` (one operand for all images) when the output's last spatial axis is at most
-    `batch_last_max_width` wide, `PER_IMAGE` otherwise."""
+    `batch_last_max_width` wide, `PER_IMAGE` otherwise.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, *spatial)
+        The input.
+    w : ndarray, shape (O, C/groups, *kernel)
+        The weights.
+    stride, padding, dilation : tuple of int
+        The convolution's settings, per spatial axis.
+    groups : int
+        The channel groups.
+    batch_last_max_width : int, default BATCH_LAST_MAX_WIDTH
+        Outputs whose last spatial axis is at most this wide use the batch-last im2col.
+    """
     n, o = x.shape[0], w.shape[0]
     out = output_size(x.shape[2:], w.shape[2:], stride, padding, dilation)
     wmat = w.reshape(groups, o // groups, -1)                # G, Og, Cg*prod(K)
@@ -165,7 +238,23 @@ def conv_forward(x: np.ndarray, w: np.ndarray, stride: Dims, padding: Dims, dila
 def weight_grad(g: np.ndarray, cols: np.ndarray, layout: Layout, w_shape: Dims, groups: int,
                 g_last: np.ndarray | None = None) -> np.ndarray:
     """dL/dw from the upstream gradient and the input's im2col matrix in `layout`;
-    `g_last` is `_batch_last(g)` if the caller has it already."""
+    `g_last` is `_batch_last(g)` if the caller has it already.
+
+    Parameters
+    ----------
+    g : ndarray, shape (N, O, *out)
+        The upstream gradient.
+    cols : ndarray
+        The input's im2col matrix from `conv_forward`.
+    layout : {"batch_last", "per_image"}
+        Its layout.
+    w_shape : tuple of int
+        The weight's shape (O, C/groups, *kernel).
+    groups : int
+        The channel groups.
+    g_last : ndarray, optional
+        `g` as batch-last (O, *out, N), when the caller has it already.
+    """
     og = w_shape[0] // groups
     if layout == BATCH_LAST:  # one GEMM over all images
         g_last = _batch_last(g) if g_last is None else g_last
@@ -180,7 +269,21 @@ def weight_grad(g: np.ndarray, cols: np.ndarray, layout: Layout, w_shape: Dims, 
 def input_grad(g_last: np.ndarray, w: np.ndarray, x_shape: Dims, stride: Dims, padding: Dims,
                dilation: Dims, groups: int) -> np.ndarray:
     """dL/dx from the batch-last upstream gradient (O, *out, N): one GEMM to the windows'
-    entries, then col2im adds them back to their pixels."""
+    entries, then col2im adds them back to their pixels.
+
+    Parameters
+    ----------
+    g_last : ndarray, shape (O, *out, N)
+        The upstream gradient, batch last.
+    w : ndarray, shape (O, C/groups, *kernel)
+        The weights.
+    x_shape : tuple of int
+        The input's shape (N, C, *spatial).
+    stride, padding, dilation : tuple of int
+        The convolution's settings, per spatial axis.
+    groups : int
+        The channel groups.
+    """
     c, size = x_shape[1], tuple(x_shape[2:])
     o, kernel = w.shape[0], w.shape[2:]
     out_sp, n = g_last.shape[1:-1], g_last.shape[-1]
@@ -217,7 +320,15 @@ class Convolution(Function):
     @staticmethod
     def backward_arrays(ctx, g):
         """First-order passes reuse the forward's im2col columns for the weight gradient (the
-        general backward rebuilds them) and transpose the gradient once for both products."""
+        general backward rebuilds them) and transpose the gradient once for both products.
+
+        Parameters
+        ----------
+        ctx : Context
+            The op's context: saved input and weight, `conf`, and the forward's `cols`/`layout`.
+        g : ndarray, shape (N, O, *out)
+            The upstream gradient.
+        """
         x, w = ctx.saved_tensors
         need_x, need_w = ctx.needs_input_grad
         # weight_grad makes its own batch-last copy if it needs one and the input gradient

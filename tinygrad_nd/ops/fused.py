@@ -35,7 +35,15 @@ def _inverse_count(x: np.ndarray) -> np.floating:
 
 
 def check_linear_shapes(x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> None:
-    """Raise a clear error unless an input of `x_shape` fits an (out, in) weight."""
+    """Raise a clear error unless an input of `x_shape` fits an (out, in) weight.
+
+    Parameters
+    ----------
+    x_shape : tuple of int
+        The input's shape (..., in).
+    w_shape : tuple of int
+        The weight's shape, expected (out, in).
+    """
     if len(w_shape) != 2:
         raise ValueError(f"linear: expected an (out, in) weight, got shape {w_shape}")
     if not x_shape or x_shape[-1] != w_shape[1]:
@@ -99,7 +107,15 @@ class CrossEntropy(Function):
     @staticmethod
     def backward_arrays(ctx, g):
         """First-order passes reuse the probabilities the forward computed anyway (the
-        general backward recomputes the softmax, which only a recorded pass needs)."""
+        general backward recomputes the softmax, which only a recorded pass needs).
+
+        Parameters
+        ----------
+        ctx : Context
+            The op's context: the saved logits, the `target` indices and the forward's `probs`.
+        g : ndarray, 0-d
+            The upstream gradient of the (mean) loss.
+        """
         (x,) = ctx.saved_tensors
         probs = ctx.probs.copy()  # (kept intact for a retain_graph=True second pass)
         probs[np.arange(len(x)), ctx.target] -= 1

@@ -33,14 +33,26 @@ _erf_object = np.frompyfunc(math.erf, 1, 1)
 
 def erf_values(x: np.ndarray) -> np.ndarray:
     """The error function of each element (libm's `erf` through `math.erf`: correctly
-    rounded to within an ulp in float64), in the input's float dtype."""
+    rounded to within an ulp in float64), in the input's float dtype.
+
+    Parameters
+    ----------
+    x : ndarray
+        Any shape; a non-float array is computed in float64.
+    """
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
     return np.asarray(_erf_object(x), dtype=np.float64).astype(dtype, copy=False)
 
 
 def zeros_like_grad(g: Any) -> Any:
     """The zero gradient of a piecewise-constant op, shaped like `g`: zeros on arrays, and
-    on Tensors a recorded `where(False, g, 0)` (0 even where g is inf or nan, as PyTorch)."""
+    on Tensors a recorded `where(False, g, 0)` (0 even where g is inf or nan, as PyTorch).
+
+    Parameters
+    ----------
+    g : ndarray or Tensor
+        The upstream gradient (an array in first-order passes, a Tensor when recording).
+    """
     if isinstance(g, np.ndarray):
         return np.zeros_like(g)
     return np.where(np.zeros(g.shape, dtype=bool), g, 0.0)

@@ -22,7 +22,17 @@ from .movement import IndexAdd
 def pool_output_size(size: Dims, kernel: Dims, stride: Dims, padding: Dims, dilation: Dims,
                      ceil_mode: bool = False) -> Dims:
     """Spatial output size of a pooling window, PyTorch's rule: in `ceil_mode` a last,
-    partial window is kept if it starts inside the input or its left padding."""
+    partial window is kept if it starts inside the input or its left padding.
+
+    Parameters
+    ----------
+    size : tuple of int
+        The input's spatial size.
+    kernel, stride, padding, dilation : tuple of int
+        The window's settings per spatial axis.
+    ceil_mode : bool, default False
+        Round up (keeping a last partial window by the rule above) instead of down.
+    """
     out = []
     for n, k, s, p, d in zip(size, kernel, stride, padding, dilation):
         span = n + 2 * p - d * (k - 1) - 1
@@ -35,7 +45,17 @@ def pool_output_size(size: Dims, kernel: Dims, stride: Dims, padding: Dims, dila
 
 def pool_conf(kernel_size: Dims, stride: Dims, padding: Dims, ceil_mode: bool,
               **extra: Any) -> dict[str, Any]:
-    """The settings a pooling op keeps in `ctx.conf` and passes to its adjoint."""
+    """The settings a pooling op keeps in `ctx.conf` and passes to its adjoint.
+
+    Parameters
+    ----------
+    kernel_size, stride, padding : tuple of int
+        The window's settings per spatial axis.
+    ceil_mode : bool
+        Whether output sizes round up.
+    **extra
+        Further settings kept as they are (`dilation`, `count_include_pad`).
+    """
     return dict(kernel_size=kernel_size, stride=stride, padding=padding, ceil_mode=ceil_mode,
                 **extra)
 
@@ -59,7 +79,19 @@ def _overhang(size: Dims, out: Dims, kernel: Dims, stride: Dims, padding: Dims,
 def max_and_arg(x: np.ndarray, kernel: Dims, stride: Dims, padding: Dims, dilation: Dims,
                 ceil_mode: bool, with_arg: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """Each window's maximum and, if `with_arg`, the first kernel offset (C order) that
-    attains it (PyTorch's choice on ties), as a small integer per window."""
+    attains it (PyTorch's choice on ties), as a small integer per window.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, *spatial)
+        The input.
+    kernel, stride, padding, dilation : tuple of int
+        The window's settings per spatial axis (padding is -inf).
+    ceil_mode : bool
+        Whether output sizes round up.
+    with_arg : bool
+        Also return the winning offsets (else None in their place).
+    """
     win = _padded_windows(x, kernel, stride, padding, dilation, ceil_mode, -np.inf)
     # One vectorised pass per kernel offset (no per-window argmax).
     views = [win[(Ellipsis,) + k] for k in itertools.product(*(range(k) for k in kernel))]
@@ -99,7 +131,17 @@ def window_winners(arg: np.ndarray, shape: Dims, kernel: Dims, stride: Dims, pad
     """Flat index in an array of `shape` of each window's winner (origin plus the winning
     kernel offset), (N, C, *out): where max pooling's gradient goes. With padding, also a
     mask of the winners inside the input (`None` without): a dilated window can hold only
-    padding, and its gradient then goes nowhere, as in PyTorch."""
+    padding, and its gradient then goes nowhere, as in PyTorch.
+
+    Parameters
+    ----------
+    arg : ndarray, shape (N, C, *out)
+        Each window's winning kernel offset, from `max_and_arg`.
+    shape : tuple of int
+        The input's shape (N, C, *spatial).
+    kernel, stride, padding, dilation : tuple of int
+        The window's settings per spatial axis.
+    """
     size = shape[2:]
     row = np.cumprod((1,) + tuple(size[:0:-1]))[::-1]      # flat step of each spatial axis
     offsets = np.array([sum(i * d * r for i, d, r in zip(k, dilation, row))
@@ -145,7 +187,19 @@ def avg_divisor(size: Dims, kernel: Dims, stride: Dims, padding: Dims, ceil_mode
                 count_include_pad: bool) -> Any:
     """What each window's sum is divided by, PyTorch's rule: the window clipped to the padded
     input (or, without `count_include_pad`, to the input itself). One number when all
-    windows agree, else an array of the output's spatial shape."""
+    windows agree, else an array of the output's spatial shape.
+
+    Parameters
+    ----------
+    size : tuple of int
+        The input's spatial size.
+    kernel, stride, padding : tuple of int
+        The window's settings per spatial axis.
+    ceil_mode : bool
+        Whether output sizes round up.
+    count_include_pad : bool
+        Count the zero padding in the divisor.
+    """
     ones = (1,) * len(size)
     out = pool_output_size(size, kernel, stride, padding, ones, ceil_mode)
     divisor = np.ones(out)

@@ -280,6 +280,15 @@ def _floating(x: Tensor, op: str, promote: bool) -> Tensor:
 def prod(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Product over `dim` (all dims when None); the gradient is exact with zeros.
 
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    dim : int or tuple of int, optional
+        The axes reduced; all when None.
+    keepdim : bool, default False
+        Keep the reduced axes with size 1.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -293,6 +302,15 @@ def prod(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """`log(sum(exp(x)))` over `dim` (all dims when None), shifted by the max: exact for
     any |x| (integers promote to the default float dtype, as in PyTorch).
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    dim : int or tuple of int, optional
+        The axes reduced; all when None.
+    keepdim : bool, default False
+        Keep the reduced axes with size 1.
 
     Examples
     --------
@@ -338,6 +356,18 @@ def norm(x: Tensor, p: float | str | None = "fro", dim: Any = None,
          keepdim: bool = False) -> Tensor:
     """PyTorch's `torch.norm` for vector norms: `p="fro"` (or None) is the 2-norm of the
     elements over `dim`; a number is `vector_norm`'s `ord`.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    p : float, "fro" or None, default "fro"
+        The norm's order: "fro" or None for the 2-norm, a number (inf, -inf too) for
+        `vector_norm`'s `ord`; matrix norms are refused.
+    dim : int or tuple of int, optional
+        The axes reduced; all when None.
+    keepdim : bool, default False
+        Keep the reduced axes with size 1.
 
     Examples
     --------

@@ -20,19 +20,45 @@ from ._util import normalize_axes, permute, quiet
 
 def scan_axis(axis: Any, ndim: int, op: str) -> int:
     """The one axis a scan runs along, as a non-negative int (0-d tensors scan their one
-    element, as in PyTorch)."""
+    element, as in PyTorch).
+
+    Parameters
+    ----------
+    axis : int
+        The axis asked for (not a bool).
+    ndim : int
+        The tensor's number of dims.
+    op : str
+        The calling function, named in the errors.
+    """
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
         raise TypeError(f"{op}: dim must be an int, got {type(axis).__name__} {axis!r}")
     return normalize_axes(int(axis), ndim, op)[0] if ndim else 0
 
 
 def flip(x: Any, axis: int) -> Any:
-    """Reverse `x` along `axis` (a view of an array, the recorded getitem on a Tensor)."""
+    """Reverse `x` along `axis` (a view of an array, the recorded getitem on a Tensor).
+
+    Parameters
+    ----------
+    x : ndarray or Tensor
+        The input.
+    axis : int
+        A non-negative axis.
+    """
     return x[(slice(None),) * axis + (slice(None, None, -1),)]
 
 
 def reverse_cumsum(x: Any, axis: int) -> Any:
-    """`out[i] = sum_{j >= i} x[j]` along `axis`: the adjoint of cumsum."""
+    """`out[i] = sum_{j >= i} x[j]` along `axis`: the adjoint of cumsum.
+
+    Parameters
+    ----------
+    x : ndarray or Tensor
+        The input.
+    axis : int
+        A non-negative axis.
+    """
     return flip(Cumsum.apply(flip(x, axis), axis=axis), axis)
 
 
@@ -140,6 +166,13 @@ def _scan(name: str, x: Tensor, dim: int) -> Tensor:
 def cumsum(x: Tensor, dim: int) -> Tensor:
     """Cumulative sum along `dim`.
 
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    dim : int
+        The axis scanned (negative counts from the end).
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -152,6 +185,13 @@ def cumsum(x: Tensor, dim: int) -> Tensor:
 def cumprod(x: Tensor, dim: int) -> Tensor:
     """Cumulative product along `dim`; the gradient is exact with zeros in `x`.
 
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    dim : int
+        The axis scanned (negative counts from the end).
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -163,6 +203,13 @@ def cumprod(x: Tensor, dim: int) -> Tensor:
 
 def logcumsumexp(x: Tensor, dim: int) -> Tensor:
     """`log(cumsum(exp(x)))` along `dim`, computed without overflow or underflow.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    dim : int
+        The axis scanned (negative counts from the end).
 
     Examples
     --------

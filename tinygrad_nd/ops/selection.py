@@ -27,6 +27,19 @@ def check_index(index: Any, shape: tuple[int, ...], dim: int, op: str,
     index), values in `[0, shape[dim])` (no negative wrap-around), and each other
     dimension of the index no larger than that of the tensor (and of each of `others`,
     named arrays such as scatter's `src`, in every dimension).
+
+    Parameters
+    ----------
+    index : array-like of int
+        The index to check.
+    shape : tuple of int
+        The shape of the tensor selected from.
+    dim : int
+        The axis selected along (non-negative).
+    op : str
+        The calling function, named in the errors.
+    others : tuple of (name, shape), default ()
+        Further arrays the index must not exceed in any dimension.
     """
     index = np.asarray(index)
     if index.dtype.kind not in "iu":
@@ -54,7 +67,15 @@ def check_index(index: Any, shape: tuple[int, ...], dim: int, op: str,
 def along(index: np.ndarray, dim: int) -> tuple[Any, ...]:
     """The numpy advanced index that reads `x[i0, .., index[i], .., in]` for every position
     `i` of `index` (what `np.take_along_axis` builds): `x[along(index, dim)]` is
-    `gather(x, dim, index)`."""
+    `gather(x, dim, index)`.
+
+    Parameters
+    ----------
+    index : ndarray of int
+        A checked index (`check_index`).
+    dim : int
+        The axis it selects along (non-negative).
+    """
     if index.ndim == 0:
         return (Ellipsis,)  # a 0-d tensor: its only element (the index was checked to be 0)
     grids = list(np.ogrid[tuple(slice(s) for s in index.shape)])

@@ -34,7 +34,17 @@ RETURN_TYPES = {name: _result_type(name)
 
 def take_along_axis(x: Tensor, indices: np.ndarray, axis: int) -> Tensor:
     """`x` gathered at integer `indices` along `axis` (numpy's `take_along_axis`,
-    PyTorch's `gather`) through the recorded getitem op: the gradient lands on the picks."""
+    PyTorch's `gather`) through the recorded getitem op: the gradient lands on the picks.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    indices : ndarray of int
+        Positions along `axis`; as many dims as `x`.
+    axis : int
+        A non-negative axis.
+    """
     grids = np.ogrid[tuple(slice(s) for s in indices.shape)]
     index = tuple(indices if d == axis else grids[d] for d in range(x.ndim))
     return apply("getitem", x, index=index)
@@ -70,6 +80,15 @@ def _first_extremum(name: str, arg: Any) -> Any:
 def max_along(x: Tensor, dim: int, keepdim: bool = False) -> tuple[Tensor, Tensor]:
     """(values, indices) of the maxima along `dim`; the gradient goes to the index returned.
 
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    dim : int
+        The axis searched.
+    keepdim : bool, default False
+        Keep that axis with size 1.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -83,6 +102,15 @@ def max_along(x: Tensor, dim: int, keepdim: bool = False) -> tuple[Tensor, Tenso
 def min_along(x: Tensor, dim: int, keepdim: bool = False) -> tuple[Tensor, Tensor]:
     """(values, indices) of the minima along `dim`; the gradient goes to the index returned.
 
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    dim : int
+        The axis searched.
+    keepdim : bool, default False
+        Keep that axis with size 1.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -94,7 +122,19 @@ def min_along(x: Tensor, dim: int, keepdim: bool = False) -> tuple[Tensor, Tenso
 
 def arg_extremum(name: str, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
     """`argmax`/`argmin`: int64 indices along `dim` (over the flattened tensor when
-    `dim` is None), no gradient."""
+    `dim` is None), no gradient.
+
+    Parameters
+    ----------
+    name : {"argmax", "argmin"}
+        Which one (also named in the errors).
+    x : Tensor
+        The input.
+    dim : int or None
+        The axis searched; the flattened tensor when None.
+    keepdim : bool, default False
+        Keep that axis with size 1.
+    """
     data = x.data
     if dim is None:
         if data.size == 0:
@@ -125,6 +165,17 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False,
     The sort is always stable (`stable` is accepted for PyTorch's signature): ties keep
     their order, also with `descending=True`. NaN sorts as the largest value.
 
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    dim : int, default -1
+        The axis sorted.
+    descending : bool, default False
+        Largest first.
+    stable : bool, default False
+        Accepted for PyTorch's signature; the sort is always stable.
+
     Examples
     --------
     >>> import tinygrad_nd as tg
@@ -137,6 +188,19 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False,
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True,
          sorted: bool = True) -> tuple[Tensor, Tensor]:
     """The `k` largest (or smallest) values along `dim`, in order, and their indices.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    k : int
+        How many values, 0 <= k <= the size along `dim`.
+    dim : int, default -1
+        The axis searched.
+    largest : bool, default True
+        The k largest (else the k smallest).
+    sorted : bool, default True
+        Accepted for PyTorch's signature; the values always come in order.
 
     Examples
     --------
@@ -155,6 +219,17 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True,
 
 def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tuple[Tensor, Tensor]:
     """The `k`-th smallest value along `dim` (`k` counts from 1) and its index.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    k : int
+        Which value, counting from 1 (the smallest).
+    dim : int, default -1
+        The axis searched.
+    keepdim : bool, default False
+        Keep that axis with size 1.
 
     Examples
     --------
@@ -186,6 +261,15 @@ def median(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
 
     Without `dim`: the median of all elements, a 0-d tensor. With `dim`: `(values,
     indices)` along it. The gradient goes to the element returned.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    dim : int, optional
+        The axis; the median of all elements (a 0-d tensor) when None.
+    keepdim : bool, default False
+        With `dim`, keep that axis with size 1.
 
     Examples
     --------
