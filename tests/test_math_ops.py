@@ -290,3 +290,12 @@ def test_elementwise_activation_modules_are_activations_the_diagnostics_understa
 def test_softmin_and_glu_are_not_elementwise_activations():
     assert not isinstance(nn.Softmin(), nn.Activation)
     assert not isinstance(nn.GLU(), nn.Activation)
+
+
+def test_hardtanh_refuses_bounds_in_the_wrong_order_as_torch():
+    """np.clip with min > max silently returned max_val everywhere."""
+    x = tg.Tensor([0.0, 3.0])
+    for call in (lambda: x.hardtanh(1.0, -1.0), lambda: nn.functional.hardtanh(x, 1.0, -1.0)):
+        with pytest.raises(ValueError, match=r"hardtanh: min_val \(1.0\) cannot be greater"):
+            call()
+    np.testing.assert_array_equal(x.hardtanh(1.0, 1.0).data, [1.0, 1.0])  # equal: allowed

@@ -356,6 +356,9 @@ class Hardtanh(Function):
 
     @staticmethod
     def forward(ctx, x, min_val=-1.0, max_val=1.0):
+        if min_val > max_val:  # (np.clip would return max_val everywhere)
+            raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
+                             f"({max_val})")
         ctx.inside = ((x > min_val) & (x < max_val)).astype(x.dtype)
         return np.clip(x, min_val, max_val)
 
