@@ -99,7 +99,7 @@ def train_step(model: nn.Module, loss_fn: Any, optimizer: Any, x: Tensor, y: Any
 
 
 def compiled_train_step(model: nn.Module, loss_fn: Any, optimizer: Any) -> Any:
-    """:func:`train_step` without clipping, compiled by :func:`tinygrad_nd.jit`: ``step(x, y)``
+    """`train_step` without clipping, compiled by `tinygrad_nd.jit`: `step(x, y)`
     returns the loss Tensor; replayed steps end bit-identical to eager ones."""
     from ..jit import jit
 

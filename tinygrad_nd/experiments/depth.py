@@ -55,6 +55,9 @@ class DepthConfig:
         The embedded 5,000 MNIST digits, or Fashion-MNIST / MNIST when installed.
     seed : int, default 0
         Seed of the data split, the initial weights and the mini-batch order.
+    jit : bool, default True
+        Train with a step compiled by `tinygrad_nd.jit` (the same numbers, bit for bit,
+        in less time); False runs the eager step.
     """
 
     depths: tuple[int, ...] = (1, 2, 3, 4)

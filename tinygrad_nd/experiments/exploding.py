@@ -52,6 +52,17 @@ class ExplodingConfig:
         `max_norm` of `clip_grad_norm_` in the clipped run.
     dataset : {"digits", "fashion", "mnist"}, default "digits"
         Where its 500 training images come from.
+    moderate_init_std : float, default 0.26
+        A second, smaller weight scale for the wide net, at which training stays finite and
+        the L2/L1 rows can show what the penalties change.
+    l2 : float, default 0.1
+        Strength of the L2 penalty (l2 / 2) * sum(w^2) in the L2 row.
+    l1 : float, default 0.03
+        Strength of the L1 penalty l1 * sum(|w|) in the L1 row.
+    images : int, default 500
+        Training images of the wide net.
+    test_images : int, default 1000
+        Held-out images its test accuracy is measured on.
     seed : int, default 0
         Seed of the images and of the initial weights.
     """

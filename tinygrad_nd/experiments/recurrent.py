@@ -1,7 +1,7 @@
 """Recurrent nets on a memory task, and the gradient that reaches each of their states.
 
-The pieces of ``tinygrad-nd through-time`` (:mod:`tinygrad_nd.experiments.through_time`): a
-one-symbol copy task, a classifier around ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` whose gates
+The pieces of `tinygrad-nd through-time` (`tinygrad_nd.experiments.through_time`): a
+one-symbol copy task, a classifier around `nn.RNN` / `nn.LSTM` / `nn.GRU` whose gates
 can start open, ‖∂L/∂h_t‖ read from the autograd, and a training loop that logs the norms of
 the gradient and of every update (with optional clipping by norm).
 """
@@ -22,7 +22,7 @@ KINDS = ("RNN", "LSTM", "GRU")
 
 def copy_task(n: int, length: int, rng: np.random.Generator, noise: float = 0.0
               ) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` sequences (length, n, 1) whose first input is a random bit +-1 and the rest zeros
+    """`n` sequences (length, n, 1) whose first input is a random bit +-1 and the rest zeros
     (plus N(0, noise^2) distractors); the targets are the bits as 0/1 floats, shape (n,).
 
     Parameters
@@ -53,13 +53,13 @@ def copy_task(n: int, length: int, rng: np.random.Generator, noise: float = 0.0
 
 
 class SequenceClassifier(nn.Module):
-    """A one-layer ``nn.RNN`` (tanh), ``nn.LSTM`` or ``nn.GRU`` and a linear read-out of its
+    """A one-layer `nn.RNN` (tanh), `nn.LSTM` or `nn.GRU` and a linear read-out of its
     last state (one logit), in float64 so gradients of 1e-40 stay measurable.
 
-    ``gate_bias`` is added to the bias of the LSTM's forget gate (and subtracted from its input
+    `gate_bias` is added to the bias of the LSTM's forget gate (and subtracted from its input
     gate) or of the GRU's update gate z, so that at initialisation the gate keeps a fraction
     sigmoid(gate_bias) of the state per step (0: PyTorch's initialisation, f ~ z ~ 0.5).
-    ``radius`` rescales the RNN's W_hh to that spectral radius (None: PyTorch's uniform
+    `radius` rescales the RNN's W_hh to that spectral radius (None: PyTorch's uniform
     initialisation, radius ~ 1/sqrt(3)).
 
     Parameters
@@ -123,11 +123,11 @@ def spectral_radius(matrix: np.ndarray) -> float:
 def state_gradients(model: SequenceClassifier, x: np.ndarray, y: np.ndarray,
                     cell: bool = False) -> np.ndarray:
     """‖∂L/∂h_t‖ for t = 0 (the initial state) .. T, measured by the autograd. With
-    ``cell=True``, the LSTM's ‖∂L/∂c_t‖ for t = 0 .. T - 1 instead: the cell is where an LSTM
+    `cell=True`, the LSTM's ‖∂L/∂c_t‖ for t = 0 .. T - 1 instead: the cell is where an LSTM
     keeps what it remembers (the c_T the layer returns is a copy that h_T does not read).
 
-    The recurrent layer is stepped one input at a time through its public ``hx`` argument, so
-    every state h_t (and c_t) is a graph node; ``retain_grad`` keeps its gradient. L is the
+    The recurrent layer is stepped one input at a time through its public `hx` argument, so
+    every state h_t (and c_t) is a graph node; `retain_grad` keeps its gradient. L is the
     mean binary cross-entropy of the batch; the norm is over the whole (batch, hidden)
     gradient.
 
@@ -182,7 +182,7 @@ def train(model: SequenceClassifier, length: int, steps: int, optimizer: Any,
           rng: np.random.Generator, batch: int = 32, noise: float = 0.0,
           clip: float | None = None, desc: str = "") -> dict[str, list[float]]:
     """Train on fresh copy-task batches; per step: loss, gradient norm (before clipping) and
-    the norm of the parameter update ‖θ_(k+1) - θ_k‖. ``clip`` clips the gradient's norm
+    the norm of the parameter update ‖θ_(k+1) - θ_k‖. `clip` clips the gradient's norm
     (Pascanu et al. 2013: g <- clip * g / ‖g‖ when ‖g‖ > clip).
 
     Parameters
@@ -236,7 +236,7 @@ def train(model: SequenceClassifier, length: int, steps: int, optimizer: Any,
 
 def accuracy(model: SequenceClassifier, length: int, rng: np.random.Generator, n: int = 1000,
              noise: float = 0.0) -> float:
-    """Fraction of ``n`` fresh sequences whose bit the model outputs correctly.
+    """Fraction of `n` fresh sequences whose bit the model outputs correctly.
 
     Parameters
     ----------

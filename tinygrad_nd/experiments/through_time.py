@@ -2,7 +2,7 @@
 
 A recurrent net is a deep net whose layers share one weight matrix: the gradient that reaches
 the state h_t from a loss at step T is a product of T - t Jacobians
-``dh_s/dh_(s-1) = diag(tanh'(.)) W_hh`` for the RNN. Pascanu, Mikolov & Bengio (2013) show it
+`dh_s/dh_(s-1) = diag(tanh'(.)) W_hh` for the RNN. Pascanu, Mikolov & Bengio (2013) show it
 must vanish when W_hh's largest singular value is below 1 (as tanh' <= 1) and can explode only
 when it is above 1; over many steps the spectral radius sets the rate. The LSTM (Hochreiter &
 Schmidhuber 1997) and the GRU (Cho et al. 2014) carry their state along an additive path whose
@@ -11,7 +11,7 @@ as long as that gate stays near 1.
 
 The task is a one-symbol copy task with a silent delay (Bengio, Simard & Frasconi 1994's
 information latching; Hochreiter & Schmidhuber 1997, experiment 2): the first input is a
-random bit (+1 or -1), the next ``length - 1`` inputs are zeros (or noise with ``noise``),
+random bit (+1 or -1), the next `length - 1` inputs are zeros (or noise with `noise`),
 and the net must output the bit after the last step. Chance is 50%.
 """
 
@@ -39,7 +39,7 @@ from .recurrent import (
 
 @dataclass
 class ThroughTimeConfig:
-    """Settings of :func:`run_through_time` (defaults: a run of about a minute).
+    """Settings of `run_through_time` (defaults: a run of about a minute).
 
     Attributes
     ----------
@@ -162,7 +162,7 @@ def radius_scan(cfg: ThroughTimeConfig, radii: tuple[float, ...] = (0.5, 0.75, 1
 
 
 def train_cell(kind: str, length: int, seed: int, cfg: ThroughTimeConfig) -> dict[str, Any]:
-    """Train one net (gated ones with ``cfg.gate_bias``) with Adam on one length; its test
+    """Train one net (gated ones with `cfg.gate_bias`) with Adam on one length; its test
     accuracy, final loss and ‖∂L/∂h_t‖ after training (on fresh sequences of that length).
 
     Parameters
@@ -196,7 +196,7 @@ def _train_cell_quietly(args: tuple[str, int, int, ThroughTimeConfig]) -> dict[s
 
 
 def accuracy_against_length(cfg: ThroughTimeConfig) -> dict[str, Any]:
-    """Every kind at every length for ``cfg.train_seeds`` seeds, in ``cfg.workers``
+    """Every kind at every length for `cfg.train_seeds` seeds, in `cfg.workers`
     processes (each cell is seeded, so the numbers do not depend on the number of workers).
 
     Parameters
@@ -229,7 +229,7 @@ def accuracy_against_length(cfg: ThroughTimeConfig) -> dict[str, Any]:
 
 
 def clipping_runs(cfg: ThroughTimeConfig) -> dict[str, Any]:
-    """The RNN with W_hh at spectral radius ``cfg.radius``, trained by plain SGD on the same
+    """The RNN with W_hh at spectral radius `cfg.radius`, trained by plain SGD on the same
     batches without and with gradient-norm clipping.
 
     Parameters
@@ -261,7 +261,7 @@ def _geomean(values: list[float]) -> float:
 def run_through_time(out: str | Path = "reports/through-time",
                      cfg: ThroughTimeConfig | None = None, verbose: bool = True
                      ) -> dict[str, Any]:
-    """Run the three parts, write ``report.md`` with figures to ``out``; return the numbers.
+    """Run the three parts, write `report.md` with figures to `out`; return the numbers.
 
     Parameters
     ----------

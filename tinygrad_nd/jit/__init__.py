@@ -1,13 +1,13 @@
-"""A recorded training step replayed as a flat list of numpy calls: ``tg.jit``.
+"""A recorded training step replayed as a flat list of numpy calls: `tg.jit`.
 
 The idea is jax.jit's and torch.compile's, in numpy. An eager step spends most of its time
 on bookkeeping, not arithmetic: each op builds a Tensor and a Context, each module call
-checks its hooks, ``backward()`` sorts the graph and keeps gradients in a dict keyed by
+checks its hooks, `backward()` sorts the graph and keeps gradients in a dict keyed by
 tensors, the optimizer walks its parameter groups. None of that changes from one batch to
-the next. So ``@tg.jit`` runs the step eagerly while *recording* it (every op's forward with
+the next. So `@tg.jit` runs the step eagerly while *recording* it (every op's forward with
 its inputs and parameters, the backward pass's plan, the optimizer calls, the side effects
 of dropout and batch norm), and from then on *replays* the recording: a flat list of calls
-of the very same numpy functions (each op's ``forward`` and ``backward``, the engine's
+of the very same numpy functions (each op's `forward` and `backward`, the engine's
 un-broadcasting and accumulation, the optimizer's step) on the new batch's arrays, with the
 graph decisions (which op feeds which, which gradient goes where, in what order) already
 taken. The same functions on the same arrays in the same order: the results are the eager
@@ -17,18 +17,18 @@ Safety comes first (a replay is exact or it does not happen):
 
 * A replay runs only when the call matches the recording: the shapes and dtypes of the array
   arguments, the other arguments' values, grad mode, the parameters (same tensors, shapes,
-  dtypes and ``requires_grad``), each optimizer's parameter list and each module's
-  ``training`` flag. Otherwise the step is recorded again (``strict=True`` raises instead).
+  dtypes and `requires_grad`), each optimizer's parameter list and each module's
+  `training` flag. Otherwise the step is recorded again (`strict=True` raises instead).
 * A step is replayed only after two recordings agree: anything the function computed
   outside tinygrad_nd's ops (a constant, a Python number) must be the same in both, or the
   jit refuses with a warning naming it (values computed from the batch outside the ops would
   otherwise be frozen). In-place changes of tensors must come from the optimizer, the
-  declared side effects (:mod:`tinygrad_nd.side_effects`) or ``add_``/``mul_``/``copy_``/
-  ``fill_`` with recorded operands.
-* What cannot be replayed runs eagerly, with a :class:`JitWarning` saying why: tensor and
+  declared side effects (`tinygrad_nd.side_effects`) or `add_`/`mul_`/`copy_`/
+  `fill_` with recorded operands.
+* What cannot be replayed runs eagerly, with a `JitWarning` saying why: tensor and
   module hooks (so the diagnostics monitors keep working), engine observers,
-  ``create_graph=True``, ``tg.grad``, ``retain_grad()`` on intermediates, reading a
-  tensor's value into Python inside the step (``.item()``, ``float()``, ``bool()``).
+  `create_graph=True`, `tg.grad`, `retain_grad()` on intermediates, reading a
+  tensor's value into Python inside the step (`.item()`, `float()`, `bool()`).
 
 Like jax.jit, tensors the function reads from its closure (the model's parameters, a
 constant input) are captured by reference: their current values are used on each replay,
@@ -73,7 +73,7 @@ _MAX_SIGNATURES = 16  # recordings kept per function (a different last batch add
 
 
 class JitError(RuntimeError):
-    """Raised by a ``strict`` jit function that would record again or run eagerly."""
+    """Raised by a `strict` jit function that would record again or run eagerly."""
 
 
 class JitWarning(UserWarning):
@@ -86,14 +86,14 @@ def jit(fn: Callable[..., Any] | None = None, *, strict: bool = False) -> Any:
     Parameters
     ----------
     fn : the step, a function of the batch (arrays, Tensors or Python values) that runs
-        forward, ``backward()`` and ``opt.step()``; it may return Tensors (the loss).
-    strict : raise :class:`JitError` instead of recording again when a call does not match
+        forward, `backward()` and `opt.step()`; it may return Tensors (the loss).
+    strict : raise `JitError` instead of recording again when a call does not match
         the recording, or instead of running eagerly (with a warning) what cannot be replayed.
 
     Returns
     -------
     Jit
-        Callable like ``fn``; the returned Tensors hold the step's values (without a graph).
+        Callable like `fn`; the returned Tensors hold the step's values (without a graph).
 
     Examples
     --------
@@ -115,8 +115,16 @@ def jit(fn: Callable[..., Any] | None = None, *, strict: bool = False) -> Any:
 
 
 class Jit:
-    """A function compiled by :func:`jit`; see there. ``replays`` counts replayed calls,
-    ``recordings`` recorded ones, and :meth:`tape_text` prints the last tape."""
+    """A function compiled by `jit`; see there. `replays` counts replayed calls,
+    `recordings` recorded ones, and `tape_text` prints the last tape.
+
+    Parameters
+    ----------
+    fn : callable
+        The training step to compile (see `jit`).
+    strict : bool, default False
+        Raise `JitError` instead of recording again or running eagerly.
+    """
 
     def __init__(self, fn: Callable[..., Any], strict: bool = False) -> None:
         self.fn, self.strict = fn, strict

@@ -1,6 +1,6 @@
 """Recording a training step: the step runs eagerly while class-level wrappers around the
-library's entry points (``Function.apply``, the engine's walk, the optimizer, in-place
-methods, ``Tensor`` creation, ``.grad`` and ``.data`` writes, module calls, declared side
+library's entry points (`Function.apply`, the engine's walk, the optimizer, in-place
+methods, `Tensor` creation, `.grad` and `.data` writes, module calls, declared side
 effects) report what it does, as numbered nodes and events."""
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ _record_lock = threading.Lock()  # recordings patch classes: one at a time
 class Recorder:
     """Runs the step eagerly with class-level patches that report what it does.
 
-    Values are numbered *nodes*; each is one of: ``("arg", k)`` the k-th argument's array,
-    ``("conv", k, dtype)`` it converted by ``Tensor(arg, dtype)``, ``("param", t)`` a tensor
-    from outside the step (read by reference), ``("const", array)``, ``("op", i)`` the output
-    of event i, ``("effect", i)`` the result of side effect i, ``("alias", n)`` a leaf
-    sharing node n's array (``detach()``). Events: ``("op", cls, inputs, params, out, needs,
-    recorded)``, ``("backward", seeds, plan)``, ``("effect", fn, args, kwargs, out)``,
-    ``("inplace", method, target, args, kwargs)``, ``("step", opt)``, ``("zero_grad", opt,
-    set_to_none)``.
+    Values are numbered *nodes*; each is one of: `("arg", k)` the k-th argument's array,
+    `("conv", k, dtype)` it converted by `Tensor(arg, dtype)`, `("param", t)` a tensor
+    from outside the step (read by reference), `("const", array)`, `("op", i)` the output
+    of event i, `("effect", i)` the result of side effect i, `("alias", n)` a leaf
+    sharing node n's array (`detach()`). Events: `("op", cls, inputs, params, out, needs,
+    recorded)`, `("backward", seeds, plan)`, `("effect", fn, args, kwargs, out)`,
+    `("inplace", method, target, args, kwargs)`, `("step", opt)`, `("zero_grad", opt,
+    set_to_none)`.
     """
 
     def __init__(self, args: tuple[Any, ...]) -> None:
@@ -80,7 +80,7 @@ class Recorder:
                 recording.active = False
 
     def node(self, t: Tensor) -> int:
-        """The node of tensor ``t``, classifying it on first sight."""
+        """The node of tensor `t`, classifying it on first sight."""
         n = self.node_of.get(id(t))
         if n is not None:
             return n
@@ -415,7 +415,7 @@ def module_hooks(module: Module) -> bool:
 
 # ---- comparing two recordings ---------------------------------------------------------------
 def compare(a: Any, b: Any, where: str = "step") -> str | None:
-    """None when ``a`` and ``b`` are the same recording, else what differs."""
+    """None when `a` and `b` are the same recording, else what differs."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)) or a.shape != b.shape \
                 or a.dtype != b.dtype or not np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"):

@@ -1,10 +1,10 @@
 """A recording compiled into guards and one generated Python function: the tape.
 
-The function is straight-line code, one line per numpy-level call: each op's ``forward`` on
+The function is straight-line code, one line per numpy-level call: each op's `forward` on
 the arrays of the previous lines, then the backward pass as the engine would walk it (each
-op's ``backward``, the engine's un-broadcasting, dtype casts and accumulation, in the
-recorded order), the optimizer and the side effects. Its source is :meth:`Tape.source`, what
-``Jit.tape_text()`` prints.
+op's `backward`, the engine's un-broadcasting, dtype casts and accumulation, in the
+recorded order), the optimizer and the side effects. Its source is `Tape.source`, what
+`Jit.tape_text()` prints.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class Tape:
 
     # ---- guards ---------------------------------------------------------------------------
     def _guards(self) -> list[str]:
-        """``blocked()``: why a call may not be replayed (reasons starting ``eager:`` keep the
+        """`blocked()`: why a call may not be replayed (reasons starting `eager:` keep the
         tape: the call runs eagerly), or None; straight-line code like the tape."""
         lines = ["def blocked():", "    if autograd._open_observers: return "
                  + repr("eager:an engine observer is open (autograd.observe, grad_health)")]
@@ -92,7 +92,7 @@ class Tape:
 
     # ---- naming ---------------------------------------------------------------------------
     def _const(self, obj: Any, hint: str) -> str:
-        """A name for ``obj`` in the tape's namespace."""
+        """A name for `obj` in the tape's namespace."""
         name = self._names.get(id(obj))
         if name is None:
             name = hint if hint not in self.namespace else f"{hint}_{len(self._names)}"
@@ -216,8 +216,8 @@ class Tape:
         return [f"{self._tensor(target)}.grad = {self._value(ref)}"]
 
     def _step(self, i: int, opt: Optimizer) -> list[str]:
-        """:meth:`Optimizer.step` written out for these parameters: each parameter's change
-        from ``opt.update`` first, then all of them added in place (the same two phases, so
+        """`Optimizer.step` written out for these parameters: each parameter's change
+        from `opt.update` first, then all of them added in place (the same two phases, so
         an error half way still changes nothing); its shape and dtype checks hold by
         construction (the tape's gradients have their parameter's shape and dtype)."""
         o = self._const(opt, type(opt).__name__.lower())
@@ -260,7 +260,7 @@ class Tape:
 
 def _fix_scalar(ctx: Context, value: Any) -> np.ndarray:
     """A forward returned a numpy scalar (a 0-d result): make it an array, in what the
-    context saved too, as ``Function.apply`` does."""
+    context saved too, as `Function.apply` does."""
     array = np.asarray(value)
     if ctx._saved:
         ctx._saved = tuple([array if s is value else s for s in ctx._saved])
