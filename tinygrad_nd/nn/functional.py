@@ -20,7 +20,7 @@ from ..functional import (  # noqa: F401
     stack,
     where,
 )
-from ..ops._util import check_class_indices, class_indices_in_range
+from ..ops._util import check_class_indices
 from ..ops.fused import check_linear_shapes
 from ..registry import apply
 from ..reshaping import pad  # noqa: F401  (p14-select: F.pad with PyTorch's order and modes)
@@ -630,11 +630,14 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
     target_array = target.data if isinstance(target, Tensor) else np.asarray(target)
     if (weight is None and label_smoothing == 0.0 and reduction == "mean" and input.ndim == 2
             and target_array.dtype.kind in "iu" and target_array.shape == input.shape[:1]
-            and not 0 <= ignore_index < input.shape[1]
-            and class_indices_in_range(target_array, input.shape[1])):
-        # The common case, checked first and cheaply (no target can equal an ignore_index
-        # outside the classes), as one fused op: it runs every training step.
-        return apply("cross_entropy", input, Tensor._make(target_array, None))
+            and not 0 <= ignore_index < input.shape[1]):
+        # The common case as one fused op (it runs every training step). The op checks its
+        # labels itself (once); a label outside the classes may still be an ignore_index,
+        # which the general path below handles, or names as out of range.
+        try:
+            return apply("cross_entropy", input, Tensor._make(target_array, None))
+        except ValueError:
+            pass
     if reduction not in REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     smoothing = _real_in(label_smoothing, "label_smoothing", op, 0.0, 1.0, closed=True)
