@@ -301,10 +301,20 @@ class Context:
         self.__dict__.clear()
         self._saved = self._output_data = None
         self._freed = True
+        entries: list[Any] = []
+        intermediate = False
         for t in self.inputs:
-            if t._ctx is not None:  # an intermediate input: keep its description only
-                self.inputs = ReleasedInputs(self.inputs, described)
-                return
+            if t._ctx is None:  # a leaf: the user's tensor, kept
+                entries.append(t)
+                continue
+            intermediate = True  # keep only its description
+            entry = described.get(t)
+            if entry is None:
+                data = t.data
+                entry = described[t] = [data.shape, data.dtype, t._ctx, t.name, None]
+            entries.append(entry)
+        if intermediate:
+            self.inputs = ReleasedInputs(entries)
 
 
 class ReleasedInputs(Sequence):
@@ -315,18 +325,8 @@ class ReleasedInputs(Sequence):
 
     __slots__ = ("_entries", "_tensors")
 
-    def __init__(self, inputs: Sequence[Tensor], described: dict[Tensor, list[Any]]) -> None:
-        entries: list[Any] = []
-        for t in inputs:
-            if t._ctx is None:
-                entries.append(t)
-                continue
-            entry = described.get(t)
-            if entry is None:
-                data = t.data
-                entry = described[t] = [data.shape, data.dtype, t._ctx, t.name, None]
-            entries.append(entry)
-        self._entries = entries
+    def __init__(self, entries: list[Any]) -> None:
+        self._entries = entries  # leaves, and descriptions [shape, dtype, ctx, name, None]
         self._tensors: tuple[Tensor, ...] | None = None
 
     def _resolved(self) -> tuple[Tensor, ...]:
