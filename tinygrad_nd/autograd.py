@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -132,6 +133,16 @@ _twins_made = [False]
 # accumulation of gradients into a leaf's .grad (two threads backpropagating into one shared
 # parameter must both land).
 _engine_lock = threading.RLock()
+# Bumped (under the lock, so it only grows) by every in-place change of a tensor, after its
+# version counter: a context whose saved buffers were saved at the current epoch needs no
+# per-input version check (see `Context.saved_tensors`).
+_inplace_epoch = [0]
+
+
+def bump_inplace_epoch() -> None:
+    """Record that some tensor was changed in place (after bumping its `_version`)."""
+    with _engine_lock:
+        _inplace_epoch[0] += 1
 
 
 class observe:
@@ -214,8 +225,8 @@ class Context:
     # The engine's own fields are slots; what an op's forward attaches (axes, masks ...) lives
     # in `__dict__`, so releasing the buffers is one `clear()`.
     __slots__ = ("function", "inputs", "recording", "needs_input_grad", "params", "_saved",
-                 "_freed", "_input_versions", "_output_data", "_output_version",
-                 "__dict__", "__weakref__")
+                 "_freed", "_input_versions", "_output_data", "_output_version", "_saved_epoch",
+                 "_placeholder", "__dict__", "__weakref__")
 
     def __init__(self, function: type[Function], inputs: tuple[Tensor, ...],
                  recording: bool = False) -> None:
@@ -226,6 +237,7 @@ class Context:
         self.recording = recording
         self._saved: tuple[np.ndarray, ...] | None = None
         self._freed = False
+        self._saved_epoch = -1  # (set by Function.apply when something is saved)
 
     def save_for_backward(self, *arrays: np.ndarray) -> None:
         """Keep `arrays` (inputs, the output, or constants) for the backward pass."""
@@ -240,7 +252,10 @@ class Context:
         In a recorded pass a saved input is the input tensor itself and the saved output is
         re-attached to this op, so the backward can be differentiated again.
         """
-        saved = self._checked_saved()
+        saved = self._saved
+        # (the checks are skipped when nothing anywhere changed in place since the save)
+        if not saved or self._saved_epoch != _inplace_epoch[0]:
+            saved = self._checked_saved()
         if not _grad_enabled():
             return saved
         make = _tensor_module.Tensor._make
@@ -282,56 +297,45 @@ class Context:
         """Name of the op this context belongs to."""
         return self.function.op_name
 
-    def release(self, described: dict[Tensor, list[Any]]) -> None:
+    def release(self) -> None:
         """Drop the saved buffers and the values of intermediate inputs; keep the graph's
         structure (op, params, each input's op, shape, dtype and name).
 
         A `loss` kept after `backward()` then pins no activations; leaves (parameters, data)
-        are the user's and stay.
-
-        Parameters
-        ----------
-        described : dict of Tensor -> list
-            Intermediate input -> its description `[shape, dtype, context, name, None]`
-            (the last slot is filled by the placeholder once built). One dict is shared by
-            the contexts of one backward pass, so a tensor that fed several ops is described
-            once and stays one node (see `ReleasedInputs`); this call adds the inputs it
-            meets for the first time.
+        are the user's and stay. Each intermediate input is kept as a description
+        `(context, shape, dtype, name)`, made into a value-less placeholder tensor only when
+        someone looks (see `ReleasedInputs`).
         """
         self.__dict__.clear()
         self._saved = self._output_data = None
         self._freed = True
-        entries: list[Any] = []
-        intermediate = False
         for t in self.inputs:
-            if t._ctx is None:  # a leaf: the user's tensor, kept
-                entries.append(t)
-                continue
-            intermediate = True  # keep only its description
-            entry = described.get(t)
-            if entry is None:
-                data = t.data
-                entry = described[t] = [data.shape, data.dtype, t._ctx, t.name, None]
-            entries.append(entry)
-        if intermediate:
-            self.inputs = ReleasedInputs(entries)
-
+            if t._ctx is not None:  # an intermediate input: keep only descriptions
+                entries = []
+                for t in self.inputs:
+                    data = t.data
+                    entries.append(t if t._ctx is None
+                                   else (t._ctx, data.shape, data.dtype, t.name))
+                released = _new_object(ReleasedInputs)
+                released._entries, released._tensors = entries, None
+                self.inputs = released
+                return
 
 class ReleasedInputs(Sequence):
     """The inputs of a released context: leaves as they were, each intermediate input as a
-    description (shape, dtype, op, name) that becomes a value-less placeholder tensor on
-    first look (drawing, replay, a second backward). Building the placeholders only then
-    keeps them off the cost of every training step."""
+    description (its op's context, shape, dtype, name) that becomes a value-less placeholder
+    tensor on first look (drawing, replay, a second backward). Building the placeholders only
+    then keeps them off the cost of every training step."""
 
     __slots__ = ("_entries", "_tensors")
 
     def __init__(self, entries: list[Any]) -> None:
-        self._entries = entries  # leaves, and descriptions [shape, dtype, ctx, name, None]
+        self._entries = entries  # leaves, and descriptions (ctx, shape, dtype, name)
         self._tensors: tuple[Tensor, ...] | None = None
 
     def _resolved(self) -> tuple[Tensor, ...]:
         if self._tensors is None:
-            self._tensors = tuple([_placeholder(e) if type(e) is list else e
+            self._tensors = tuple([_placeholder(*e) if type(e) is tuple else e
                                    for e in self._entries])
         return self._tensors
 
@@ -347,6 +351,8 @@ class ReleasedInputs(Sequence):
     def __repr__(self) -> str:
         return f"ReleasedInputs({list(self._resolved())!r})"
 
+
+_new_object = object.__new__
 
 # Read-only zero-strided arrays by (shape, dtype): every placeholder of that shape shares one
 # (they hold no values, so nothing can tell them apart); bounded, as a training loop uses a
@@ -366,15 +372,19 @@ def _no_values(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     return data
 
 
-def _placeholder(entry: list[Any]) -> Tensor:
-    """The tensor an input description stands for: its op, shape, dtype and name, and one
-    repeated element as data (a zero-strided read-only view: no memory). Made once per
-    description, so a tensor used by several ops stays one node."""
-    if entry[4] is None:
-        shape, dtype, ctx, name, _ = entry
-        entry[4] = _tensor_module.Tensor._make(_no_values(shape, dtype), ctx)
-        entry[4].name = name
-    return entry[4]
+def _placeholder(ctx: Context, shape: tuple[int, ...], dtype: np.dtype,
+                 name: str | None) -> Tensor:
+    """The tensor a description stands for: its op, shape, dtype and name, and one repeated
+    element as data (a zero-strided read-only view: no memory). One per context while it is
+    alive (the context holds it weakly: no cycle), so a tensor that fed several ops stays one
+    node."""
+    ref = getattr(ctx, "_placeholder", None)  # (a slot, set only here)
+    made = ref() if ref is not None else None
+    if made is None:
+        made = _tensor_module.Tensor._make(_no_values(shape, dtype), ctx)
+        made.name = name
+        ctx._placeholder = weakref.ref(made)
+    return made
 
 
 def _freed_message(op_name: str) -> str:
@@ -430,16 +440,20 @@ class Function:
         On numpy arrays (how one op's backward uses another in a first-order pass) it runs
         the forward alone and returns an array.
         """
-        if inputs and isinstance(inputs[0], _ARRAY_TYPES):
-            out = cls.forward(Context(cls, ()), *[np.asarray(a) for a in inputs], **params)
-            return out if type(out) is np.ndarray else np.asarray(out)
         # This is the hottest function of the library (every op of every step passes here),
         # hence one plain loop over the inputs (a comprehension costs a frame) and no helpers.
+        epoch = _inplace_epoch[0]
         arrays, needs_grad, versions = [], [], []
-        for t in inputs:
-            arrays.append(t.data)
-            needs_grad.append(t.requires_grad)
-            versions.append(t._version[0])
+        try:
+            for t in inputs:
+                arrays.append(t.data)
+                needs_grad.append(t.requires_grad)
+                versions.append(t._version[0])
+        except AttributeError:  # (an ndarray's .data is a memoryview: it fails one line later)
+            if not isinstance(inputs[0], _ARRAY_TYPES):
+                raise
+            out = cls.forward(Context(cls, ()), *[np.asarray(a) for a in inputs], **params)
+            return out if type(out) is np.ndarray else np.asarray(out)
         recorded = _grad_enabled() and True in needs_grad
         ctx = Context(cls, inputs, recorded)
         try:
@@ -465,6 +479,7 @@ class Function:
             ctx.params = params  # kept after release(), so a freed graph can be replayed
             if ctx._saved:
                 ctx._input_versions = versions
+                ctx._saved_epoch = epoch
                 ctx._output_data = out
                 ctx._output_version = (result._version, result._version[0])
         return result

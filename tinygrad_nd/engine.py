@@ -154,7 +154,6 @@ def run_backward(
     capture = {t: i for i, t in enumerate(inputs)} if inputs is not None else None
     captured: list[Tensor | None] = [None] * len(inputs or ())
     order = toposort(roots)
-    described: dict[Tensor, list[Any]] = {}  # intermediate inputs of released contexts
     # A saved output re-attached for grad-of-grad is a second node of its op's context; such
     # a context is released only when the last of its nodes has been walked.
     twins = _count_twins(order) if _autograd._twins_made[0] else {}
@@ -167,7 +166,7 @@ def run_backward(
             if g is None:
                 ctx = node._ctx  # reached by no gradient
                 if not retain_graph and ctx is not None and (not twins or _last_twin(ctx, twins)):
-                    ctx.release(described)
+                    ctx.release()
                 continue
             if node._hooks:
                 g = from_user(_run_tensor_hooks(node, to_user(g)))
@@ -183,7 +182,7 @@ def run_backward(
                 raise RuntimeError(_freed_message(ctx.function.op_name))
             _backprop_op(ctx, g, grads, create_graph)
             if not retain_graph and (not twins or _last_twin(ctx, twins)):
-                ctx.release(described)
+                ctx.release()
     finally:
         _IGNORE_FP_EVENTS.exit(quiet)
         _set_grad_mode(prev_mode)

@@ -40,21 +40,20 @@ class Ignoring:
         # numpy's current state object -> the same state with `kinds` applied. States are
         # few (the default, plus whatever errstate blocks callers use); bounded anyway.
         self._derived: dict[Any, Any] = {}
+        # `exit(token)`: numpy's own reset, called directly (no Python frame on hot paths)
+        self.exit: Callable[[Any], None] = (_exit_errstate if _extobj_contextvar is None
+                                            else _extobj_contextvar.reset)
 
     def enter(self) -> Any:
-        """Apply the state; return the token `exit` needs."""
+        """Apply the state; return the token `exit(token)` needs to restore the previous one."""
         if _extobj_contextvar is None:
             state = np.errstate(**self.kinds)
             state.__enter__()
             return state
-        return _extobj_contextvar.set(self._derived_from(_extobj_contextvar.get()))
-
-    def exit(self, token: Any) -> None:
-        """Restore the state from before the matching `enter`."""
-        if _extobj_contextvar is None:
-            token.__exit__(None, None, None)
-        else:
-            _extobj_contextvar.reset(token)
+        current = _extobj_contextvar.get()
+        derived = self._derived.get(current)
+        return _extobj_contextvar.set(derived if derived is not None
+                                      else self._derived_from(current))
 
     def _derived_from(self, current: Any) -> Any:
         derived = self._derived.get(current)
@@ -88,3 +87,7 @@ class Ignoring:
                 state.reset(token)
 
         return run  # type: ignore[return-value]
+
+
+def _exit_errstate(token: Any) -> None:
+    token.__exit__(None, None, None)

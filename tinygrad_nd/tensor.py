@@ -313,6 +313,7 @@ class Tensor(ElementwiseMethods, ReductionMethods, MovementMethods, LinalgMethod
                                f"{self.shape}); do it under tg.no_grad(), or use the "
                                "out-of-place operation")
         self._version[0] += 1
+        autograd.bump_inplace_epoch()
         return self.data
 
     def _value(self, other: Any) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import bump_inplace_epoch
 from ..functional import _real_in
 from ..tensor import Tensor
 
@@ -140,6 +141,7 @@ class Optimizer(ABC):
                 p._version[0] += 1
                 if state or id(p) in states:  # (stateless optimizers keep no entries)
                     states[id(p)] = state
+        bump_inplace_epoch()
 
     def _all_params(self) -> list[Tensor]:
         return [p for group in self.param_groups for p in group["params"]]
