@@ -343,3 +343,19 @@ def test_a_label_out_of_range_raises_in_a_replayed_step_too():
     for bad in (3, -1):
         with pytest.raises(ValueError, match=f"target class {bad} is out of range for 3"):
             step(x, np.array([0, bad]))
+
+
+def test_a_replayed_update_is_seen_by_a_graph_saved_before_it():
+    """Failed before: the replayed optimizer update bumped the parameters' versions but not
+    the in-place epoch, so an eager graph saved earlier skipped its version check and
+    backpropagated through the changed weights silently."""
+    model = make_model("mlp")
+    opt = make_optimizer("sgd", model)
+    step = tg.jit(training_step(model, opt))
+    data = batches("mlp", 3)
+    for x, y in data[:2]:
+        step(x, y)  # record, then replay
+    pending = F.cross_entropy(model(tg.Tensor(data[2][0])), data[2][1])  # saves the weights
+    step(*data[2])  # replayed: changes the weights in place
+    with pytest.raises(RuntimeError, match="modified in place"):
+        pending.backward()

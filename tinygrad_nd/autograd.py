@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import itertools
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -126,9 +127,6 @@ _observers: contextvars.ContextVar[tuple[tuple[ForwardObserver, ...],
 # How many observe() blocks are open in any thread: while none is, the engine skips even the
 # context-variable read.
 _open_observers = 0
-# Whether any saved output was ever re-attached for grad-of-grad (a second graph node sharing
-# its op's context); until then the backward pass skips looking for such twins.
-_twins_made = [False]
 # Guards the few read-modify-writes shared between threads: that counter, and the
 # accumulation of gradients into a leaf's .grad (two threads backpropagating into one shared
 # parameter must both land).
@@ -203,6 +201,9 @@ def _without(callbacks: tuple[Any, ...], callback: Any) -> tuple[Any, ...]:
 # --------------------------------------------------------------------------------------------
 # Context and Function
 # --------------------------------------------------------------------------------------------
+_next_order = itertools.count(0, -1).__next__  # (atomic under the GIL: thread-safe)
+
+
 class Context:
     """Per-call storage connecting an op's forward to its backward.
 
@@ -220,24 +221,31 @@ class Context:
         The op's tensor inputs.
     recording : bool
         Whether this call is recorded in a graph (its forward may then keep extra buffers).
+    epoch : int
+        The in-place epoch when the inputs were read (`Function.apply`); -1 makes
+        `saved_tensors` always check the inputs' versions.
     """
 
     # The engine's own fields are slots; what an op's forward attaches (axes, masks ...) lives
     # in `__dict__`, so releasing the buffers is one `clear()`.
-    __slots__ = ("function", "inputs", "recording", "needs_input_grad", "params", "_saved",
+    __slots__ = ("function", "inputs", "recording", "order", "needs_input_grad", "params", "_saved",
                  "_freed", "_input_versions", "_output_data", "_output_version", "_saved_epoch",
                  "_placeholder", "__dict__", "__weakref__")
 
     def __init__(self, function: type[Function], inputs: tuple[Tensor, ...],
-                 recording: bool = False) -> None:
+                 recording: bool = False, epoch: int = -1) -> None:
         self.function = function
         self.inputs = inputs
         # Whether this call is recorded (a forward may then keep extra buffers); decided once,
         # by Function.apply.
         self.recording = recording
+        # Creation order, counting down: an op is created after its inputs' ops, so the
+        # backward pass finishes contexts from the smallest order up (see tinygrad_nd.engine).
+        self.order = _next_order()
         self._saved: tuple[np.ndarray, ...] | None = None
         self._freed = False
-        self._saved_epoch = -1  # (set by Function.apply when something is saved)
+        # The in-place epoch when the inputs were read (see saved_tensors); -1: always check.
+        self._saved_epoch = epoch
 
     def save_for_backward(self, *arrays: np.ndarray) -> None:
         """Keep `arrays` (inputs, the output, or constants) for the backward pass."""
@@ -269,8 +277,6 @@ class Context:
                 # Re-attach the output to this op so grad-of-grad sees its dependence on the
                 # inputs; a fresh Tensor avoids a context -> output reference cycle.
                 if arr is self._output_data:
-                    self.twinned = True  # two graph nodes now share this context
-                    _twins_made[0] = True
                     out.append(make(arr, self))
                 else:
                     out.append(make(arr, None))
@@ -455,7 +461,7 @@ class Function:
             out = cls.forward(Context(cls, ()), *[np.asarray(a) for a in inputs], **params)
             return out if type(out) is np.ndarray else np.asarray(out)
         recorded = _grad_enabled() and True in needs_grad
-        ctx = Context(cls, inputs, recorded)
+        ctx = Context(cls, inputs, recorded, epoch)
         try:
             out = cls.forward(ctx, *arrays, **params)
         except (ValueError, IndexError, TypeError) as e:
@@ -479,7 +485,6 @@ class Function:
             ctx.params = params  # kept after release(), so a freed graph can be replayed
             if ctx._saved:
                 ctx._input_versions = versions
-                ctx._saved_epoch = epoch
                 ctx._output_data = out
                 ctx._output_version = (result._version, result._version[0])
         return result

@@ -4,9 +4,11 @@ to leaves (`backward`, `grad`), and the graph utilities it rests on (`toposort`,
 
 Design notes
 ------------
-* `backward` walks a post-order of the graph built with an explicit stack (no recursion,
-  so chains of 100,000 ops work) and pushes gradients through a local dict. Only leaves and
-  tensors that called `retain_grad()` receive `.grad`.
+* `backward` walks the graph with a priority queue keyed by each op's creation order (as
+  PyTorch's engine does with its sequence numbers): an op is created after its inputs, so
+  taking the most recent first reaches a tensor only after every op that used it, with no
+  separate topological sort and no recursion (chains of 100,000 ops work). Gradients travel
+  through a local dict. Only leaves and tensors that called `retain_grad()` receive `.grad`.
 * Each op's backward is written once, in a vocabulary that numpy arrays and Tensors share
   (see `tinygrad_nd.autograd.Function`). A first-order pass (the usual case) records
   nothing, so it runs every backward on plain numpy arrays; under `create_graph=True` the
@@ -20,6 +22,7 @@ Design notes
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -145,32 +148,38 @@ def run_backward(
     # Tensor), `from_user` back.
     to_user: Callable[[Any], Tensor] = _same if create_graph else _as_tensor
     from_user: Callable[[Tensor], Any] = _same if create_graph else _data
-    grads: dict[Tensor, Any] = {}  # keyed by the tensors themselves (identity hash)
+    # tensor -> its gradient so far (keyed by identity hash), or None for a tensor queued
+    # without one (an op returned no gradient for it: its context is still released)
+    grads: dict[Tensor, Any] = {}
+    queue: list[tuple[int, int, Tensor]] = []  # a heap: see _queue
     stored_arrays: set[int] = set()
     for r, g in zip(roots, root_grads):
         stored_arrays.add(id(g.data))
         g = from_user(g)
-        grads[r] = g if r not in grads else grads[r] + g
+        if r in grads:
+            grads[r] = grads[r] + g
+        else:
+            grads[r] = g
+            _queue(queue, r)
     capture = {t: i for i, t in enumerate(inputs)} if inputs is not None else None
     captured: list[Tensor | None] = [None] * len(inputs or ())
-    order = toposort(roots)
-    # A saved output re-attached for grad-of-grad is a second node of its op's context; such
-    # a context is released only when the last of its nodes has been walked.
-    twins = _count_twins(order) if _autograd._twins_made[0] else {}
     prev_mode = _grad_enabled()
     _set_grad_mode(create_graph)
     quiet = _IGNORE_FP_EVENTS.enter()
     try:
-        for node in reversed(order):
-            g = grads.pop(node, None)
-            if g is None:
-                ctx = node._ctx  # reached by no gradient
-                if not retain_graph and ctx is not None and (not twins or _last_twin(ctx, twins)):
+        while queue:
+            node = _pop(queue)[2]
+            g = grads.pop(node)
+            ctx = node._ctx
+            if g is None:  # reached by no gradient: only its graph is released
+                _queue_without_gradient(ctx, grads, queue)
+                # (a saved output re-attached for grad-of-grad is a second node of its op's
+                # context, queued next to the first: the context goes with the last one)
+                if not retain_graph and not (queue and queue[0][2]._ctx is ctx):
                     ctx.release()
                 continue
             if node._hooks:
                 g = from_user(_run_tensor_hooks(node, to_user(g)))
-            ctx = node._ctx
             if capture is not None:
                 if node in capture:
                     captured[capture[node]] = to_user(g)
@@ -180,8 +189,8 @@ def run_backward(
                 continue
             if ctx._freed:
                 raise RuntimeError(_freed_message(ctx.function.op_name))
-            _backprop_op(ctx, g, grads, create_graph)
-            if not retain_graph and (not twins or _last_twin(ctx, twins)):
+            _backprop_op(ctx, g, grads, queue, create_graph)
+            if not retain_graph and not (queue and queue[0][2]._ctx is ctx):
                 ctx.release()
     finally:
         _IGNORE_FP_EVENTS.exit(quiet)
@@ -189,22 +198,43 @@ def run_backward(
     return captured if capture is not None else None
 
 
-def _count_twins(order: list[Tensor]) -> dict[Context, int]:
-    """For each context that several nodes of `order` share, how many of them there are."""
-    counts: dict[Context, int] = {}
-    for node in order:
-        ctx = node._ctx
-        if ctx is not None and "twinned" in ctx.__dict__:
-            counts[ctx] = counts.get(ctx, 0) + 1
-    return counts
+_pop = heapq.heappop
+_push = heapq.heappush
+_LEAF_ORDER = 1  # after every op (their orders are <= 0): leaves are finished last
 
 
-def _last_twin(ctx: Context, twins: dict[Context, int]) -> bool:
-    """Whether `ctx` may be released now: shared by no other node, or its last one."""
-    if ctx not in twins:
-        return True
-    twins[ctx] -= 1
-    return twins[ctx] == 0
+def _queue(queue: list[tuple[int, int, Tensor]], t: Tensor) -> None:
+    """Queue `t`: the most recently created op first, leaves last; ties (the nodes of one
+    context) broken by id, so tensors themselves are never compared."""
+    ctx = t._ctx
+    _push(queue, (_LEAF_ORDER if ctx is None else ctx.order, id(t), t))
+
+
+def _queue_without_gradient(ctx: Context, grads: dict[Tensor, Any],
+                            queue: list[tuple[int, int, Tensor]]) -> None:
+    """Queue the intermediate inputs of `ctx` not queued yet, without a gradient, so that
+    their contexts are released too."""
+    for inp, needed in zip(ctx.inputs, ctx.needs_input_grad):
+        if needed and inp._ctx is not None and inp not in grads:
+            grads[inp] = None
+            _queue(queue, inp)
+
+
+def backward_order(roots: Sequence[Tensor]) -> list[Tensor]:
+    """The tensors of the graph below `roots` that require grad, in the order the backward
+    pass finishes them (what a recording of the pass must follow to sum gradients in the
+    same order).
+
+    Parameters
+    ----------
+    roots : sequence of Tensors
+        The graph's outputs.
+    """
+    return sorted(toposort(roots), key=_order_key)
+
+
+def _order_key(t: Tensor) -> tuple[int, int]:
+    return (_LEAF_ORDER if t._ctx is None else t._ctx.order, id(t))
 
 
 def _same(g: Any) -> Any:
@@ -219,8 +249,10 @@ def _data(t: Tensor) -> np.ndarray:
     return t.data
 
 
-def _backprop_op(ctx: Context, g: Any, grads: dict[Tensor, Any], create_graph: bool) -> None:
-    """Call one op's backward and add each input's reduced gradient into `grads`."""
+def _backprop_op(ctx: Context, g: Any, grads: dict[Tensor, Any],
+                 queue: list[tuple[int, int, Tensor]], create_graph: bool) -> None:
+    """Call one op's backward, add each input's reduced gradient into `grads`, and queue
+    the inputs reached for the first time."""
     function = ctx.function
     if create_graph or function.backward_arrays is None:
         input_grads = function.backward(ctx, g)  # on Tensors or on arrays, as g is
@@ -232,19 +264,29 @@ def _backprop_op(ctx: Context, g: Any, grads: dict[Tensor, Any], create_graph: b
     if _autograd._open_observers:
         _notify_backward_observers(ctx, g, input_grads, create_graph)
     for inp, gi, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad):
-        if gi is None or not needed:
+        if not needed:
+            continue
+        if gi is None:
+            if inp._ctx is not None and inp not in grads:
+                grads[inp] = None  # (queued so that its context is released)
+                _queue(queue, inp)
             continue
         target = inp.data
         if gi.shape != target.shape:
             gi = unbroadcast(gi, target.shape, function.op_name)
         if gi.dtype is not target.dtype and gi.dtype != target.dtype:
             gi = gi.astype(target.dtype)
-        previous = grads.get(inp)
-        if previous is not None:
+        previous = grads.get(inp, _NOT_QUEUED)
+        if previous is _NOT_QUEUED:  # (_queue inlined: this is the hot path)
+            _push(queue, (_LEAF_ORDER if inp._ctx is None else inp._ctx.order, id(inp), inp))
+        elif previous is not None:
             gi = previous + gi  # (out of place: the same array may be another input's too)
         if not create_graph and type(gi) is not np.ndarray:  # numpy's 0-d results are scalars
             gi = np.asarray(gi)
         grads[inp] = gi
+
+
+_NOT_QUEUED = object()  # (None means queued without a gradient)
 
 
 def _notify_backward_observers(ctx: Context, g: Any, input_grads: Sequence[Any],

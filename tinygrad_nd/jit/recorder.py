@@ -146,7 +146,7 @@ class Recorder:
         if autograd._open_observers:
             return self.refuse("an engine observer is open (autograd.observe, grad_health)")
         plan = []
-        for node in reversed(engine.toposort(roots)):
+        for node in engine.backward_order(roots):
             if node._hooks:
                 return self.refuse(f"a tensor hook on a tensor of shape {node.shape} (e.g. a "
                                    "GradientMonitor)")

@@ -41,7 +41,7 @@ class Tape:
             "unbroadcast": engine.unbroadcast, "accumulate": engine._accumulate_grad,
             "set_grad_mode": autograd._set_grad_mode, "grad_enabled": autograd._grad_enabled,
             "as_array": _dtypes.as_array, "fix_scalar": _fix_scalar,
-            "errstate": np.errstate,
+            "errstate": np.errstate, "bump_inplace_epoch": autograd.bump_inplace_epoch,
         }
         self._names: dict[int, str] = {}
         self.ctx_of: dict[int, str] = {}  # op event -> name of its reused context
@@ -241,6 +241,7 @@ class Tape:
                       f"        np.add({t}.data, change{k}, out={t}.data, casting='unsafe')",
                       f"        {t}._version[0] += 1",
                       f"        if state{k} or {key} in state: state[{key}] = state{k}"]
+        lines.append("bump_inplace_epoch()")  # (as Optimizer.step: saved-buffer checks rely on it)
         return lines
 
     def _zero_grad(self, i: int, opt: Any, set_to_none: bool) -> list[str]:

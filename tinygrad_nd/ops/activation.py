@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from ..fpstate import Ignoring
 from ..registry import register_op
 from ._util import normalize_axes, quiet, reduce_keepdims
 from .math import Erf, erf_values
@@ -13,6 +14,9 @@ GELU_C = float(np.sqrt(2.0 / np.pi))
 GELU_A = 0.044715
 SQRT_HALF = float(np.sqrt(0.5))
 INV_SQRT_2PI = float(1 / np.sqrt(2 * np.pi))
+
+
+_IGNORE_OVERFLOW = Ignoring(over="ignore")  # (np.errstate, cheaper on this hot path)
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -29,9 +33,12 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     """
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
-    with np.errstate(over="ignore"):
-        z = np.negative(x, out=np.empty_like(x))  # an array even for 0-d x
+    z = np.negative(x, out=np.empty_like(x))  # an array even for 0-d x
+    token = _IGNORE_OVERFLOW.enter()
+    try:
         np.exp(z, out=z)
+    finally:
+        _IGNORE_OVERFLOW.exit(token)
     z += 1
     return np.reciprocal(z, out=z)
 
