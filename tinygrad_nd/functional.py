@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .diagonals import diag_embed, diagonal, tril, triu  # noqa: F401  (re-exported)
 from .einsum import baddbmm, bmm, einsum, outer, tensordot  # noqa: F401
 from .ops.reduce import logsumexp, norm, prod, vector_norm  # noqa: F401
 from .ops.scan import cumprod, cumsum, logcumsumexp  # noqa: F401
@@ -61,8 +62,6 @@ from .pointwise import (  # noqa: F401  (part "math" of issue #14: elementwise m
 from .registry import apply
 from .reshaping import (  # noqa: F401  (p14-select: PyTorch's shape functions, re-exported)
     chunk,
-    diag_embed,
-    diagonal,
     flip,
     moveaxis,
     movedim,
@@ -73,8 +72,6 @@ from .reshaping import (  # noqa: F401  (p14-select: PyTorch's shape functions, 
     swapaxes,
     swapdims,
     tile,
-    tril,
-    triu,
     unbind,
     unflatten,
 )

