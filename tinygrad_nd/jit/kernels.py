@@ -1,0 +1,236 @@
+"""Inline numpy for the ops of a typical training step: what the tape writes instead of calling
+an op's `forward` and `backward`.
+
+A generic tape line calls the op's `forward(ctx, ...)` and later its `backward(ctx, g)`: the
+numpy work plus the op's Python (argument checks, the context, fresh result arrays). For the
+ops that dominate small training steps (linear, matmul, sigmoid, tanh, relu, sum,
+cross-entropy) a *kernel* writes the op's numpy calls straight into the tape, each result
+going into a buffer allocated once (`out=`). A kernel restates its op's numpy calls one for
+one (same functions, same operands, same order), so the numbers are the op's bit for bit;
+`tests/test_jit_buffers.py` compares every kernel with its op. A kernel applies only to the
+shapes and dtypes it was written for (`accepts`); any other case keeps the generic call.
+
+Each kernel has three methods, called by the tape while it writes its source:
+
+* `accepts(arrays, refs, needs)`: whether it handles this call (recorded input arrays, the
+  op's keyword parameters, which inputs need a gradient);
+* `forward(t, ins, refs, out, arrays, result)`: source lines computing the output into the
+  buffer named `out` (`result` is the recorded output array);
+* `backward(t, g, ins, out, arrays, needs, result)`: for each input needing a gradient,
+  `(position, lines, buffer)`: lines writing that input's gradient into `buffer`.
+
+`t` is the tape: `t.buffer(shape, dtype, hint)` names a new buffer, `t.const(value, hint)`
+names a constant.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..ops.activation import ReLU, Sigmoid, Tanh
+from ..ops.fused import CrossEntropy, Linear
+from ..ops.linalg import MatMul
+from ..ops.reduce import Sum
+
+Lines = list[str]
+Grads = list[tuple[int, Lines, str]]
+
+
+def _floats(*arrays: np.ndarray) -> bool:
+    """All of one floating dtype (so no op promotes or casts)."""
+    dtype = arrays[0].dtype
+    return dtype.kind == "f" and all(a.dtype == dtype for a in arrays)
+
+
+class LinearKernel:
+    """`Linear.forward`: matmul(x, w.T) then += b; backward g @ w, g.T @ x, g.sum(axis=0)."""
+
+    def accepts(self, arrays: list[np.ndarray], refs: dict[str, Any], needs: tuple) -> bool:
+        x, w, b = arrays
+        return (_floats(x, w, b) and x.ndim == 2 and w.ndim == 2 and b.shape == (w.shape[0],)
+                and x.shape[1] == w.shape[1])
+
+    def forward(self, t: Any, ins: list[str], refs: dict, out: str, arrays: list,
+                result: np.ndarray) -> Lines:
+        x, w, b = ins
+        return [f"np.matmul({x}, {w}.T, out={out})", f"np.add({out}, {b}, out={out})"]
+
+    def backward(self, t: Any, g: str, ins: list[str], out: str, arrays: list, needs: tuple,
+                 result: np.ndarray) -> Grads:
+        x, w, _ = ins
+        grads = []
+        for pos, make in ((0, lambda o: f"np.matmul({g}, {w}, out={o})"),
+                          (1, lambda o: f"np.matmul({g}.T, {x}, out={o})"),
+                          (2, lambda o: f"np.add.reduce({g}, axis=0, out={o})")):
+            if needs[pos]:
+                o = t.buffer(arrays[pos].shape, arrays[pos].dtype, "grad")
+                grads.append((pos, [make(o)], o))
+        return grads
+
+
+class MatMulKernel:
+    """`MatMul` of two matrices: a @ b; backward g @ b.T and a.T @ g."""
+
+    def accepts(self, arrays: list[np.ndarray], refs: dict[str, Any], needs: tuple) -> bool:
+        a, b = arrays
+        return _floats(a, b) and a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0]
+
+    def forward(self, t: Any, ins: list[str], refs: dict, out: str, arrays: list,
+                result: np.ndarray) -> Lines:
+        return [f"np.matmul({ins[0]}, {ins[1]}, out={out})"]
+
+    def backward(self, t: Any, g: str, ins: list[str], out: str, arrays: list, needs: tuple,
+                 result: np.ndarray) -> Grads:
+        a, b = ins
+        grads = []
+        for pos, make in ((0, lambda o: f"np.matmul({g}, {b}.T, out={o})"),
+                          (1, lambda o: f"np.matmul({a}.T, {g}, out={o})")):
+            if needs[pos]:
+                o = t.buffer(arrays[pos].shape, arrays[pos].dtype, "grad")
+                grads.append((pos, [make(o)], o))
+        return grads
+
+
+class SigmoidKernel:
+    """`stable_sigmoid`: negative, exp (overflow silenced), += 1, reciprocal; backward
+    `sigmoid_vjp`: g * s * (1 - s)."""
+
+    def accepts(self, arrays: list[np.ndarray], refs: dict[str, Any], needs: tuple) -> bool:
+        return arrays[0].dtype.kind == "f" and arrays[0].ndim > 0
+
+    def forward(self, t: Any, ins: list[str], refs: dict, out: str, arrays: list,
+                result: np.ndarray) -> Lines:
+        over = t.const(_IGNORE_OVER, "ignore_over")
+        return [f"np.negative({ins[0]}, out={out})", f"token = {over}.enter()",
+                f"try: np.exp({out}, out={out})", f"finally: {over}.exit(token)",
+                f"np.add({out}, 1, out={out})", f"np.reciprocal({out}, out={out})"]
+
+    def backward(self, t: Any, g: str, ins: list[str], out: str, arrays: list, needs: tuple,
+                 result: np.ndarray) -> Grads:
+        o = t.buffer(result.shape, result.dtype, "grad")
+        one_minus = t.buffer(result.shape, result.dtype, "scratch")
+        return [(0, [f"np.multiply({g}, {out}, out={o})",
+                     f"np.subtract(1, {out}, out={one_minus})",
+                     f"np.multiply({o}, {one_minus}, out={o})"], o)]
+
+
+class TanhKernel:
+    """`np.tanh`; backward `tanh_vjp`: g * (1 - t * t)."""
+
+    def accepts(self, arrays: list[np.ndarray], refs: dict[str, Any], needs: tuple) -> bool:
+        return arrays[0].dtype.kind == "f" and arrays[0].ndim > 0
+
+    def forward(self, t: Any, ins: list[str], refs: dict, out: str, arrays: list,
+                result: np.ndarray) -> Lines:
+        return [f"np.tanh({ins[0]}, out={out})"]
+
+    def backward(self, t: Any, g: str, ins: list[str], out: str, arrays: list, needs: tuple,
+                 result: np.ndarray) -> Grads:
+        o = t.buffer(result.shape, result.dtype, "grad")
+        return [(0, [f"np.multiply({out}, {out}, out={o})", f"np.subtract(1, {o}, out={o})",
+                     f"np.multiply({g}, {o}, out={o})"], o)]
+
+
+class ReLUKernel:
+    """`np.maximum(x, 0)`; backward (out > 0) as g's dtype, times g."""
+
+    def accepts(self, arrays: list[np.ndarray], refs: dict[str, Any], needs: tuple) -> bool:
+        return arrays[0].dtype.kind == "f" and arrays[0].ndim > 0
+
+    def forward(self, t: Any, ins: list[str], refs: dict, out: str, arrays: list,
+                result: np.ndarray) -> Lines:
+        return [f"np.maximum({ins[0]}, 0, out={out})"]
+
+    def backward(self, t: Any, g: str, ins: list[str], out: str, arrays: list, needs: tuple,
+                 result: np.ndarray) -> Grads:
+        o = t.buffer(result.shape, result.dtype, "grad")
+        mask = t.buffer(result.shape, np.dtype(bool), "mask")
+        return [(0, [f"np.greater({out}, 0, out={mask})", f"np.copyto({o}, {mask})",
+                     f"np.multiply({o}, {g}, out={o})"], o)]
+
+
+class SumKernel:
+    """`Sum` over every axis (no keepdims): x.sum() with inf - inf silenced; backward fills
+    the input's shape with g."""
+
+    def accepts(self, arrays: list[np.ndarray], refs: dict[str, Any], needs: tuple) -> bool:
+        return (arrays[0].dtype.kind == "f" and arrays[0].ndim > 0
+                and refs.get("axis", ("V", None)) == ("V", None)
+                and refs.get("keepdims", ("V", False)) == ("V", False))
+
+    def forward(self, t: Any, ins: list[str], refs: dict, out: str, arrays: list,
+                result: np.ndarray) -> Lines:
+        axes = tuple(range(arrays[0].ndim))
+        invalid = t.const(_IGNORE_INVALID, "ignore_invalid")
+        return [f"token = {invalid}.enter()",
+                f"try: np.add.reduce({ins[0]}, axis={axes!r}, out={out})",
+                f"finally: {invalid}.exit(token)"]
+
+    def backward(self, t: Any, g: str, ins: list[str], out: str, arrays: list, needs: tuple,
+                 result: np.ndarray) -> Grads:
+        o = t.buffer(arrays[0].shape, arrays[0].dtype, "grad")
+        return [(0, [f"np.copyto({o}, {g})"], o)]
+
+
+class CrossEntropyKernel:
+    """`CrossEntropy.forward` (labels checked, the shifted logits' exp, the probabilities kept)
+    and `backward_arrays` (probabilities minus one-hot, times g / N)."""
+
+    def accepts(self, arrays: list[np.ndarray], refs: dict[str, Any], needs: tuple) -> bool:
+        x, target = arrays
+        return (x.dtype.kind == "f" and x.ndim == 2 and len(x) > 0 and target.ndim == 1
+                and target.dtype.kind in "iu" and len(target) == len(x) and not needs[1])
+
+    def forward(self, t: Any, ins: list[str], refs: dict, out: str, arrays: list,
+                result: np.ndarray) -> Lines:
+        from ..ops._util import check_class_indices
+
+        x, target = ins
+        n, classes = arrays[0].shape
+        dtype = arrays[0].dtype
+        rows = t.const(np.arange(n), "rows")
+        inverse = t.const(dtype.type(1.0 / n), "inverse_count")  # `_inverse_count`
+        shifted, probs = (t.buffer((n, classes), dtype, hint) for hint in ("shifted", "probs"))
+        lines = [f"{t.const(check_class_indices, 'check_class_indices')}({target}, {classes}, "
+                 "'cross_entropy')"]
+        # `reduce_keepdims` chooses its branch from the shape alone: the same one here.
+        if classes <= 32 and n >= 4 * classes:
+            by_column = "np.{}.reduce(np.ascontiguousarray({}.T), axis=0)[:, None]"
+            lines += [f"peak = {by_column.format('maximum', x)}",
+                      f"np.subtract({x}, peak, out={shifted})",
+                      f"np.exp({shifted}, out={probs})",
+                      f"total = {by_column.format('add', probs)}"]
+        else:
+            peak, total = (t.buffer((n, 1), dtype, hint) for hint in ("peak", "total"))
+            lines += [f"np.maximum.reduce({x}, axis=1, keepdims=True, out={peak})",
+                      f"np.subtract({x}, {peak}, out={shifted})",
+                      f"np.exp({shifted}, out={probs})",
+                      f"total = np.add.reduce({probs}, axis=1, keepdims=True, out={total})"]
+        lines += [f"picked = {shifted}[{rows}, {target}]",
+                  f"np.divide({probs}, total, out={probs})",
+                  f"{out}[()] = (np.log(total).sum() - picked.sum()) * {inverse}"]
+        t.kernel_state[out] = (probs, rows, inverse, target)
+        return lines
+
+    def backward(self, t: Any, g: str, ins: list[str], out: str, arrays: list, needs: tuple,
+                 result: np.ndarray) -> Grads:
+        probs, rows, inverse, target = t.kernel_state[out]
+        o = t.buffer(arrays[0].shape, arrays[0].dtype, "grad")
+        return [(0, [f"np.copyto({o}, {probs})", f"{o}[{rows}, {target}] -= 1",
+                     f"np.multiply({o}, {g} * {inverse}, out={o})"], o)]
+
+
+def _ignoring(**kinds: str) -> Any:
+    from ..fpstate import Ignoring
+
+    return Ignoring(**kinds)
+
+
+_IGNORE_OVER = _ignoring(over="ignore")  # stable_sigmoid's e**-x overflow (exactly 0 after)
+_IGNORE_INVALID = _ignoring(invalid="ignore")  # Sum's inf + -inf
+
+KERNELS: dict[type, Any] = {Linear: LinearKernel(), MatMul: MatMulKernel(),
+                            Sigmoid: SigmoidKernel(), Tanh: TanhKernel(), ReLU: ReLUKernel(),
+                            Sum: SumKernel(), CrossEntropy: CrossEntropyKernel()}
