@@ -43,7 +43,7 @@ _CHECK = "\0check "  # a placeholder line: check buffer ... before writing it, i
 class Tape:
     """Guards (when a call may be replayed) and the generated replay function."""
 
-    def __init__(self, rec: Recorder) -> None:
+    def __init__(self, rec: Recorder, signature: tuple[Any, ...] | None = None) -> None:
         self.nodes = rec.nodes
         self.lock = threading.Lock()
         self.args = rec.args  # the arguments of the recording (their kinds: Tensor or not)
@@ -82,10 +82,12 @@ class Tape:
         lines += ["    " + line for line in self._resolve_checks(body)]
         self.source = "\n".join(lines)
         self.namespace.update(autograd=autograd, param_ids=param_ids)
-        guards = "\n".join(self._guards())
+        self.namespace["Tensor"] = Tensor
+        guards = "\n".join(self._guards() + [""] + self._ready(signature))
         exec(compile(self.source + "\n\n\n" + guards, "<tg.jit tape>", "exec"),  # noqa: S102
              self.namespace)
         self.run, self.blocked = self.namespace["replay"], self.namespace["blocked"]
+        self.ready = self.namespace["ready"]
 
     @property
     def renewed(self) -> int:
@@ -176,9 +178,16 @@ class Tape:
                       f"    d = {p}.data",
                       f"    if d.shape != {shape!r} or d.dtype != {self._literal(dtype)} or "
                       f"{p}.requires_grad is not {requires_grad!r}: return {changed!r}"]
-        for opt, ids in self.optimizers:
+        for opt, _ in self.optimizers:
             o = self._const(opt, type(opt).__name__.lower())
-            lines.append(f"    if param_ids({o}) != {self._const(ids, f'{o}_ids')}: return "
+            groups = [self._const(group, f"{o}_group{g}") for g, group in
+                      enumerate(opt.param_groups)]
+            same = [f"len({o}.param_groups) != {len(groups)}"]
+            for g, (group, name) in enumerate(zip(opt.param_groups, groups)):
+                ids = self._const([id(p) for p in group["params"]], f"{name}_ids")
+                same += [f"{o}.param_groups[{g}] is not {name}",
+                         f"list(map(id, {name}['params'])) != {ids}"]
+            lines.append(f"    if {' or '.join(same)}: return "
                          f"{f'the parameter groups of {type(opt).__name__} changed'!r}")
         for module, training in self.modules:
             m = self._const(module, type(module).__name__.lower())
@@ -189,6 +198,37 @@ class Tape:
                       f"{m}._backward_hooks: return "
                       f"{f'eager:module hooks on {name} (e.g. an ActivationMonitor)'!r}"]
         return lines + ["    return None"]
+
+    def _ready(self, signature: tuple[Any, ...] | None) -> list[str]:
+        """`ready(args)`: True when a call with positional `args` (no keywords) may replay
+        at once: the arguments match `signature` (`_signature`'s key of the recording),
+        grad mode matches and `blocked()` finds nothing. The jit's fast path; any False
+        goes the general way (which also explains or records)."""
+        lines = ["def ready(args):"]
+        if signature is None:
+            return lines + ["    return False"]
+        values, names, grad_mode = signature
+        if names:
+            return lines + ["    return False"]
+        lines.append(f"    if len(args) != {len(values)}: return False")
+        for k, key in enumerate(values):
+            a = f"args[{k}]"
+            if key[0] == "A":
+                kind = self._const(key[3], "kind") if len(key) > 3 else "ndarray"
+                lines.append(f"    if type({a}) is not {kind} or {a}.shape != {key[1]!r} or "
+                             f"{a}.dtype != {self._literal(key[2])}: return False")
+            elif key[0] == "T":
+                lines.append(f"    if not isinstance({a}, Tensor) or {a}.data.shape != "
+                             f"{key[1]!r} or {a}.data.dtype != {self._literal(key[2])} or "
+                             f"{a}.requires_grad is not {key[3]!r}: return False")
+            elif key[0] == "V":
+                lines.append(f"    if type({a}) is not {self._const(key[1], 'kind')} or "
+                             f"{a} != {self._literal(key[2])}: return False")
+            else:  # an object, by identity (the recording's arguments keep it alive)
+                lines.append(f"    if {a} is not {self._const(self.args[k], 'arg')}: "
+                             "return False")
+        lines.append(f"    if grad_enabled() is not {grad_mode!r}: return False")
+        return lines + ["    return blocked() is None"]
 
     # ---- naming ---------------------------------------------------------------------------
     def _const(self, obj: Any, hint: str) -> str:
