@@ -27,7 +27,8 @@ class Gradients:
         self.t, self.seeds, self.plan = tape, seeds, plan
         self.state: dict[int, str] = {}  # gradient variable -> _SET or _MAYBE (absent: None)
         self.holder: dict[int, str] = {}  # gradient variable -> the kernel buffer it holds
-        self.generic_ops = self.generic_leaves = False
+        self.lazy: dict[int, tuple[str, str, list[str]]] = {}  # see `_kernel`
+        self.generic_ops = self.generic_leaves = self.fast_leaves = False
 
     def lines(self) -> list[str]:
         t = self.t
@@ -49,14 +50,16 @@ class Gradients:
         if self.generic_leaves:
             head.append("stored = {" + ", ".join(f"id({t._var(s)})" for _, s in self.seeds)
                         + "}")
+        after = []
         if self.generic_ops:  # an op's own backward may look at grad mode, as in the engine
             head += ["previous_mode = grad_enabled()", "set_grad_mode(False)"]
-        lines = head + ["backward_token = quiet.enter()", "try:"]
-        lines += ["    " + line for line in body or ["pass"]]
-        lines += ["finally:", "    quiet.exit(backward_token)"]
-        if self.generic_ops:
-            lines.append("    set_grad_mode(previous_mode)")
-        return lines
+            after.append("set_grad_mode(previous_mode)")
+        if self.fast_leaves:  # the engine's lock, taken once for the pass's `.grad` writes
+            head.append("engine_lock.acquire()")
+            after.append("engine_lock.release()")
+        from .tape import BACKWARD_QUIET
+
+        return head + t.quiet(BACKWARD_QUIET, body or ["pass"], "backward_token", tuple(after))
 
     def _seen_outside(self, n: int) -> None:
         """Gradient variable n is handed to code outside the tape."""
@@ -64,9 +67,21 @@ class Gradients:
         if buffer is not None:
             self.t._escape(buffer)
 
+    def _materialize(self, n: int) -> list[str]:
+        """Write out a gradient kept as its 0-d source (see `_kernel`), if it is one."""
+        if n not in self.lazy:
+            return []
+        source, buffer, computed = self.lazy.pop(n)
+        self.holder[n] = buffer
+        return [self.t.check_line(buffer)] + computed + [f"g{n} = {buffer}"]
+
     def _leaf(self, n: int) -> list[str]:
         if n not in self.state:
             return []  # no gradient reaches it
+        materialized = self._materialize(n)
+        return materialized + self._accumulate(n)
+
+    def _accumulate(self, n: int) -> list[str]:
         t = self.t
         tensor = t._tensor(n)
         buffer = self.holder.get(n)
@@ -78,50 +93,64 @@ class Gradients:
         kind = t.nodes[n]
         if kind[0] == "param":
             t.grad_buffers[id(kind[1])] = buffer
-        return ["with engine_lock:",
-                f"    grad = {tensor}.grad",
-                f"    {tensor}.grad = make({buffer}, None) if grad is None else "
+        self.fast_leaves = True
+        return [f"grad = {tensor}.grad",
+                f"{tensor}.grad = make({buffer}, None) if grad is None else "
                 f"make(grad.data + {buffer}, None)"]
 
     def _kernel(self, n: int, k: int, targets: tuple[Any, ...]) -> list[str]:
         if n not in self.state:
             return []
         t = self.t
+        kernel = t.kernel_of[k]
         _, _, ins, _, out, needs, _ = t.events[k]
         wrapped = self.state[n] == _MAYBE
-        grads = t.kernel_of[k].backward(t, f"g{n}", [t._kvar(x) for x in ins], t.buffer_of[out],
-                                        [t.arrays[x] for x in ins], needs, t.arrays[out])
+        g, lines = f"g{n}", []
+        if n in self.lazy and getattr(kernel, "broadcasts_gradient", False):
+            g = self.lazy.pop(n)[0]  # g * y with a 0-d g: the products of the filled array
+        else:
+            lines += self._materialize(n)
+        grads = kernel.backward(t, g, [t._kvar(x) for x in ins], t.buffer_of[out],
+                                [t.arrays[x] for x in ins], needs, t.arrays[out])
         target_of = {pos: x for pos, x, *_ in targets}
-        lines = []
+        body = []
         for pos, computed, buffer in grads:
             x = target_of[pos]
-            lines += [t.check_line(buffer)] + computed
             before = self.state.get(x)
+            if before is None and not wrapped and getattr(kernel, "spreads_gradient", False):
+                # A 0-d gradient filled into the input's shape: kept as its source until a
+                # consumer needs the array (an elementwise kernel broadcasts it instead).
+                self.lazy[x] = (g, buffer, computed)
+                self.state[x] = _SET
+                continue
+            body += self._materialize(x) + [t.check_line(buffer)] + computed
             if before is None:
-                lines.append(f"g{x} = {buffer}")
+                body.append(f"g{x} = {buffer}")
             elif before == _SET:  # as the engine: gi = g + gi
-                lines.append(f"g{x} = np.add(g{x}, {buffer}, out={buffer})")
+                body.append(f"g{x} = np.add(g{x}, {buffer}, out={buffer})")
             else:
-                lines.append(f"g{x} = {buffer} if g{x} is None else "
-                             f"np.add(g{x}, {buffer}, out={buffer})")
+                body.append(f"g{x} = {buffer} if g{x} is None else "
+                            f"np.add(g{x}, {buffer}, out={buffer})")
             self.state[x] = _SET if before == _SET or not wrapped else _MAYBE
             if self.state[x] == _SET:
                 self.holder[x] = buffer
             else:
                 self.holder.pop(x, None)
         if wrapped:
-            return [f"if g{n} is not None:"] + ["    " + line for line in lines]
-        return lines
+            return lines + [f"if g{n} is not None:"] + ["    " + line for line in body]
+        return lines + body
 
     def _generic(self, n: int, k: int, bwd: Any, name: str, targets: tuple[Any, ...]) -> list[str]:
         """The op's own backward on its context, then the engine's per-input steps."""
         t = self.t
         self.generic_ops = True
+        body = self._materialize(n)
         self._seen_outside(n)
         fn = t._const(bwd, f"{name}_{bwd.__name__}")
-        body = [f"if g{n} is not None:", f"    grads = {fn}({t.ctx_of[k]}, g{n})"]
+        body += [f"if g{n} is not None:", f"    grads = {fn}({t.ctx_of[k]}, g{n})"]
         for pos, x, shape, dtype in targets:
             d = t._literal(dtype)
+            body += ["    " + line for line in self._materialize(x)]
             self._seen_outside(x)
             body += [f"    gi = grads[{pos}]",
                      "    if gi is not None:",

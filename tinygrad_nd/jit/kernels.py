@@ -97,15 +97,16 @@ class SigmoidKernel:
     """`stable_sigmoid`: negative, exp (overflow silenced), += 1, reciprocal; backward
     `sigmoid_vjp`: g * s * (1 - s)."""
 
+    broadcasts_gradient = True  # its backward reads g only in an elementwise product
+
     def accepts(self, arrays: list[np.ndarray], refs: dict[str, Any], needs: tuple) -> bool:
         return arrays[0].dtype.kind == "f" and arrays[0].ndim > 0
 
     def forward(self, t: Any, ins: list[str], refs: dict, out: str, arrays: list,
                 result: np.ndarray) -> Lines:
-        over = t.const(_IGNORE_OVER, "ignore_over")
-        return [f"np.negative({ins[0]}, out={out})", f"token = {over}.enter()",
-                f"try: np.exp({out}, out={out})", f"finally: {over}.exit(token)",
-                f"np.add({out}, 1, out={out})", f"np.reciprocal({out}, out={out})"]
+        return ([f"np.negative({ins[0]}, out={out})"]
+                + t.quiet(_IGNORE_OVER, [f"np.exp({out}, out={out})"])
+                + [f"np.add({out}, 1, out={out})", f"np.reciprocal({out}, out={out})"])
 
     def backward(self, t: Any, g: str, ins: list[str], out: str, arrays: list, needs: tuple,
                  result: np.ndarray) -> Grads:
@@ -118,6 +119,8 @@ class SigmoidKernel:
 
 class TanhKernel:
     """`np.tanh`; backward `tanh_vjp`: g * (1 - t * t)."""
+
+    broadcasts_gradient = True  # its backward reads g only in an elementwise product
 
     def accepts(self, arrays: list[np.ndarray], refs: dict[str, Any], needs: tuple) -> bool:
         return arrays[0].dtype.kind == "f" and arrays[0].ndim > 0
@@ -135,6 +138,8 @@ class TanhKernel:
 
 class ReLUKernel:
     """`np.maximum(x, 0)`; backward (out > 0) as g's dtype, times g."""
+
+    broadcasts_gradient = True  # its backward reads g only in an elementwise product
 
     def accepts(self, arrays: list[np.ndarray], refs: dict[str, Any], needs: tuple) -> bool:
         return arrays[0].dtype.kind == "f" and arrays[0].ndim > 0
@@ -155,6 +160,8 @@ class SumKernel:
     """`Sum` over every axis (no keepdims): x.sum() with inf - inf silenced; backward fills
     the input's shape with g."""
 
+    spreads_gradient = True  # its backward only fills the input's shape with g
+
     def accepts(self, arrays: list[np.ndarray], refs: dict[str, Any], needs: tuple) -> bool:
         return (arrays[0].dtype.kind == "f" and arrays[0].ndim > 0
                 and refs.get("axis", ("V", None)) == ("V", None)
@@ -163,10 +170,7 @@ class SumKernel:
     def forward(self, t: Any, ins: list[str], refs: dict, out: str, arrays: list,
                 result: np.ndarray) -> Lines:
         axes = tuple(range(arrays[0].ndim))
-        invalid = t.const(_IGNORE_INVALID, "ignore_invalid")
-        return [f"token = {invalid}.enter()",
-                f"try: np.add.reduce({ins[0]}, axis={axes!r}, out={out})",
-                f"finally: {invalid}.exit(token)"]
+        return t.quiet(_IGNORE_INVALID, [f"np.add.reduce({ins[0]}, axis={axes!r}, out={out})"])
 
     def backward(self, t: Any, g: str, ins: list[str], out: str, arrays: list, needs: tuple,
                  result: np.ndarray) -> Grads:

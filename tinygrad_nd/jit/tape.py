@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import autograd, engine
+from .. import autograd, engine, fpstate
 from .. import dtypes as _dtypes
 from ..autograd import Context, _engine_lock
 from ..fpstate import Ignoring
@@ -35,7 +35,7 @@ from .kernels import KERNELS
 from .recorder import Recorder, param_ids
 
 _UNCHANGED = ([0], 0)  # a version counter that never moves: a replayed context checks nothing
-_BACKWARD_QUIET = Ignoring(over="ignore", invalid="ignore", divide="ignore")  # as the engine's
+BACKWARD_QUIET = Ignoring(over="ignore", invalid="ignore", divide="ignore")  # as the engine's
 _COMMIT_QUIET = Ignoring(all="ignore")  # as Optimizer.step's commit
 _CHECK = "\0check "  # a placeholder line: check buffer ... before writing it, if it escapes
 
@@ -56,8 +56,7 @@ class Tape:
             "unbroadcast": engine.unbroadcast, "accumulate": engine._accumulate_grad,
             "set_grad_mode": autograd._set_grad_mode, "grad_enabled": autograd._grad_enabled,
             "as_array": _dtypes.as_array, "fix_scalar": _fix_scalar, "empty": np.empty,
-            "getrefcount": sys.getrefcount, "quiet": _BACKWARD_QUIET, "commit_quiet":
-            _COMMIT_QUIET, "engine_lock": _engine_lock, "renewed": [0],
+            "getrefcount": sys.getrefcount, "engine_lock": _engine_lock, "renewed": [0],
         }
         self._names: dict[int, str] = {}
         self.ctx_of: dict[int, str] = {}  # op event -> name of its reused context
@@ -83,7 +82,8 @@ class Tape:
         self.source = "\n".join(lines)
         self.namespace.update(autograd=autograd, param_ids=param_ids)
         self.namespace["Tensor"] = Tensor
-        guards = "\n".join(self._guards() + [""] + self._ready(signature))
+        guards = self._guards()
+        guards = "\n".join(self._blocked(guards) + [""] + self._ready(signature, guards))
         exec(compile(self.source + "\n\n\n" + guards, "<tg.jit tape>", "exec"),  # noqa: S102
              self.namespace)
         self.run, self.blocked = self.namespace["replay"], self.namespace["blocked"]
@@ -131,6 +131,25 @@ class Tape:
         """A name for a constant a kernel uses."""
         return self._const(value, hint)
 
+    def quiet(self, ignoring: Ignoring, lines: list[str], token: str = "token",
+              after: tuple[str, ...] = ()) -> list[str]:
+        """`lines` under numpy's error state `ignoring` (an `fpstate.Ignoring`): its context
+        variable switched inline, what `Ignoring.enter`/`exit` do, without their calls."""
+        if fpstate._extobj_contextvar is None:  # numpy 1: the object's own methods
+            state = self._const(ignoring, "ignoring")
+            enter, leave = f"{token} = {state}.enter()", f"{state}.exit({token})"
+        else:
+            self.namespace["extobj"] = fpstate._extobj_contextvar
+            states = self._const(ignoring._derived, "error_states")
+            derive = self._const(ignoring._derived_from, "error_state_for")
+            enter = (f"{token} = extobj.set({states}.get(extobj.get()) or "
+                     f"{derive}(extobj.get()))")
+            leave = f"extobj.reset({token})"
+        if len(lines) == 1 and not after:
+            return [enter, f"try: {lines[0]}", f"finally: {leave}"]
+        return ([enter, "try:"] + ["    " + line for line in lines]
+                + ["finally:", f"    {leave}"] + ["    " + line for line in after])
+
     def check_line(self, buffer: str) -> str:
         """A placeholder before the first write of `buffer` in a replay (see
         `_resolve_checks`)."""
@@ -164,20 +183,19 @@ class Tape:
         return out
 
     # ---- guards ---------------------------------------------------------------------------
-    def _guards(self) -> list[str]:
-        """`blocked()`: why a call may not be replayed (reasons starting `eager:` keep the
-        tape: the call runs eagerly), or None; straight-line code like the tape."""
-        lines = ["def blocked():", "    if autograd._open_observers: return "
-                 + repr("eager:an engine observer is open (autograd.observe, grad_health)")]
+    def _guards(self) -> list[tuple[str, str]]:
+        """(condition, reason) pairs: the recording does not apply while a condition holds
+        (reasons starting `eager:` keep the tape: the call runs eagerly)."""
+        guards = [("autograd._open_observers",
+                   "eager:an engine observer is open (autograd.observe, grad_health)")]
         for t, shape, dtype, requires_grad in self.params:
             p = self._const(t, "t")
-            hook = f"eager:a tensor hook on a tensor of shape {shape} (e.g. a GradientMonitor)"
-            changed = f"a tensor of shape {shape} read by the step changed shape, dtype or " \
-                      "requires_grad"
-            lines += [f"    if {p}._hooks: return {hook!r}",
-                      f"    d = {p}.data",
-                      f"    if d.shape != {shape!r} or d.dtype != {self._literal(dtype)} or "
-                      f"{p}.requires_grad is not {requires_grad!r}: return {changed!r}"]
+            guards += [(f"{p}._hooks", f"eager:a tensor hook on a tensor of shape {shape} (e.g. "
+                                       "a GradientMonitor)"),
+                       (f"{p}.data.shape != {shape!r} or {p}.data.dtype != "
+                        f"{self._literal(dtype)} or {p}.requires_grad is not {requires_grad!r}",
+                        f"a tensor of shape {shape} read by the step changed shape, dtype or "
+                        "requires_grad")]
         for opt, _ in self.optimizers:
             o = self._const(opt, type(opt).__name__.lower())
             groups = [self._const(group, f"{o}_group{g}") for g, group in
@@ -187,22 +205,26 @@ class Tape:
                 ids = self._const([id(p) for p in group["params"]], f"{name}_ids")
                 same += [f"{o}.param_groups[{g}] is not {name}",
                          f"list(map(id, {name}['params'])) != {ids}"]
-            lines.append(f"    if {' or '.join(same)}: return "
-                         f"{f'the parameter groups of {type(opt).__name__} changed'!r}")
+            guards.append((" or ".join(same),
+                           f"the parameter groups of {type(opt).__name__} changed"))
         for module, training in self.modules:
             m = self._const(module, type(module).__name__.lower())
             name = type(module).__name__
-            lines += [f"    if {m}.training is not {training!r}: return "
-                      f"{f'{name}.training changed'!r}",
-                      f"    if {m}._forward_pre_hooks or {m}._forward_hooks or "
-                      f"{m}._backward_hooks: return "
-                      f"{f'eager:module hooks on {name} (e.g. an ActivationMonitor)'!r}"]
-        return lines + ["    return None"]
+            guards += [(f"{m}.training is not {training!r}", f"{name}.training changed"),
+                       (f"{m}._forward_pre_hooks or {m}._forward_hooks or {m}._backward_hooks",
+                        f"eager:module hooks on {name} (e.g. an ActivationMonitor)")]
+        return guards
 
-    def _ready(self, signature: tuple[Any, ...] | None) -> list[str]:
+    def _blocked(self, guards: list[tuple[str, str]]) -> list[str]:
+        """`blocked()`: why a call may not be replayed, or None."""
+        return (["def blocked():"] + [f"    if {c}: return {r!r}" for c, r in guards]
+                + ["    return None"])
+
+    def _ready(self, signature: tuple[Any, ...] | None,
+               guards: list[tuple[str, str]]) -> list[str]:
         """`ready(args)`: True when a call with positional `args` (no keywords) may replay
         at once: the arguments match `signature` (`_signature`'s key of the recording),
-        grad mode matches and `blocked()` finds nothing. The jit's fast path; any False
+        grad mode matches and no guard of `blocked()` holds. The jit's fast path; any False
         goes the general way (which also explains or records)."""
         lines = ["def ready(args):"]
         if signature is None:
@@ -228,7 +250,7 @@ class Tape:
                 lines.append(f"    if {a} is not {self._const(self.args[k], 'arg')}: "
                              "return False")
         lines.append(f"    if grad_enabled() is not {grad_mode!r}: return False")
-        return lines + ["    return blocked() is None"]
+        return lines + [f"    if {c}: return False" for c, _ in guards] + ["    return True"]
 
     # ---- naming ---------------------------------------------------------------------------
     def _const(self, obj: Any, hint: str) -> str:
@@ -383,13 +405,13 @@ class Tape:
                               f"out={scratch})",
                               f"else: change{k} = np.multiply(grad.data, lr{g})"]
                 changes.append((k, t, key))
-        commit = ["token = commit_quiet.enter()", "try:"]
+        adds = []
         for k, t, key in changes:
-            commit += [f"    if change{k} is not None:",
-                       f"        np.add({t}.data, change{k}, out={t}.data, casting='unsafe')",
-                       f"        {t}._version[0] += 1",
-                       f"        if state{k} or {key} in state: state[{key}] = state{k}"]
-        commit += ["finally:", "    commit_quiet.exit(token)"]
+            adds += [f"if change{k} is not None:",
+                     f"    np.add({t}.data, change{k}, out={t}.data, casting='unsafe')",
+                     f"    {t}._version[0] += 1",
+                     f"    if state{k} or {key} in state: state[{key}] = state{k}"]
+        commit = self.quiet(_COMMIT_QUIET, adds or ["pass"])
         if type(opt) is not SGD or type(opt).update is not SGD.update:
             return generic + commit
         plain += [f"state{k} = {{}}" for k, _, _ in changes]
