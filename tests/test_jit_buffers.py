@@ -53,10 +53,6 @@ def replayed(fn):
     return run
 
 
-def tape_of(compiled) -> object:
-    return compiled._last
-
-
 @pytest.mark.parametrize("act", ["sigmoid", "relu", "tanh"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_kernels_match_their_ops_bit_for_bit(act, dtype):
@@ -140,7 +136,7 @@ def test_a_kept_loss_and_output_keep_their_values():
         opt2.step()
         assert loss == eager_loss.item() and np.array_equal(logits, eager_logits.data)
     assert len({id(loss.data) for loss, _ in kept}) == len(kept)  # never one shared array
-    assert tape_of(run.jit).renewed >= 2 * (len(kept) - 1)
+    assert run.jit.renewed >= 2 * (len(kept) - 1)
 
 
 def test_gradients_reuse_their_buffers_unless_kept():
@@ -149,16 +145,15 @@ def test_gradients_reuse_their_buffers_unless_kept():
     batches = data(10)
     for x, y in batches[:4]:
         run(x, y)
-    tape = tape_of(run.jit)
-    renewed = tape.renewed
+    renewed = run.jit.renewed
     for x, y in batches[4:6]:  # nothing kept: the buffers are reused
         run(x, y)
-    assert tape.renewed == renewed
+    assert run.jit.renewed == renewed
     weight = model[0].weight
     kept_tensor, kept_array = weight.grad, model[2].weight.grad.data
     before = kept_tensor.data.copy(), kept_array.copy()
     run(*batches[6])
-    assert tape.renewed == renewed + 2  # those two buffers were written fresh
+    assert run.jit.renewed == renewed + 2  # those two buffers were written fresh
     assert np.array_equal(kept_tensor.data, before[0]) and np.array_equal(kept_array, before[1])
     assert weight.grad is not kept_tensor and not np.array_equal(weight.grad.data, before[0])
 

@@ -116,7 +116,8 @@ def jit(fn: Callable[..., Any] | None = None, *, strict: bool = False) -> Any:
 
 class Jit:
     """A function compiled by `jit`; see there. `replays` counts replayed calls,
-    `recordings` recorded ones, and `tape_text` prints the last tape.
+    `recordings` recorded ones, `renewed` the buffers written fresh because the caller kept
+    the previous ones, and `tape_text` prints the last tape.
 
     Parameters
     ----------
@@ -210,6 +211,12 @@ class Jit:
     def _refuse_strict(self, reason: str) -> None:
         if self.strict:
             raise JitError(f"jit({self.__name__}, strict=True): {reason}")
+
+    @property
+    def renewed(self) -> int:
+        """How many times a replay found one of its buffers still held by the caller (a kept
+        loss, gradient or output) and wrote a fresh array instead of overwriting it."""
+        return sum(e.tape.renewed for e in self._entries.values() if e.tape is not None)
 
     def tape_text(self) -> str:
         """The last compiled tape, one numpy call per line (see the docs' jit page)."""
