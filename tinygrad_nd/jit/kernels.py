@@ -93,14 +93,19 @@ class MatMulKernel:
         return grads
 
 
-class SigmoidKernel:
-    """`stable_sigmoid`: negative, exp (overflow silenced), += 1, reciprocal; backward
-    `sigmoid_vjp`: g * s * (1 - s)."""
+class ElementwiseKernel:
+    """An activation of a floating array (not 0-d) whose backward multiplies g elementwise:
+    a 0-d g broadcasts as the filled array would (see `gradients.py`)."""
 
-    broadcasts_gradient = True  # its backward reads g only in an elementwise product
+    broadcasts_gradient = True
 
     def accepts(self, arrays: list[np.ndarray], refs: dict[str, Any], needs: tuple) -> bool:
         return arrays[0].dtype.kind == "f" and arrays[0].ndim > 0
+
+
+class SigmoidKernel(ElementwiseKernel):
+    """`stable_sigmoid`: negative, exp (overflow silenced), += 1, reciprocal; backward
+    `sigmoid_vjp`: g * s * (1 - s)."""
 
     def forward(self, t: Any, ins: list[str], refs: dict, out: str, arrays: list,
                 result: np.ndarray) -> Lines:
@@ -117,13 +122,8 @@ class SigmoidKernel:
                      f"np.multiply({o}, {one_minus}, out={o})"], o)]
 
 
-class TanhKernel:
+class TanhKernel(ElementwiseKernel):
     """`np.tanh`; backward `tanh_vjp`: g * (1 - t * t)."""
-
-    broadcasts_gradient = True  # its backward reads g only in an elementwise product
-
-    def accepts(self, arrays: list[np.ndarray], refs: dict[str, Any], needs: tuple) -> bool:
-        return arrays[0].dtype.kind == "f" and arrays[0].ndim > 0
 
     def forward(self, t: Any, ins: list[str], refs: dict, out: str, arrays: list,
                 result: np.ndarray) -> Lines:
@@ -136,13 +136,8 @@ class TanhKernel:
                      f"np.multiply({g}, {o}, out={o})"], o)]
 
 
-class ReLUKernel:
+class ReLUKernel(ElementwiseKernel):
     """`np.maximum(x, 0)`; backward (out > 0) as g's dtype, times g."""
-
-    broadcasts_gradient = True  # its backward reads g only in an elementwise product
-
-    def accepts(self, arrays: list[np.ndarray], refs: dict[str, Any], needs: tuple) -> bool:
-        return arrays[0].dtype.kind == "f" and arrays[0].ndim > 0
 
     def forward(self, t: Any, ins: list[str], refs: dict, out: str, arrays: list,
                 result: np.ndarray) -> Lines:
