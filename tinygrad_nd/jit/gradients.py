@@ -103,15 +103,13 @@ class Gradients:
             return []
         t = self.t
         kernel = t.kernel_of[k]
-        _, _, ins, _, out, needs, _ = t.events[k]
         wrapped = self.state[n] == _MAYBE
         g, lines = f"g{n}", []
         if n in self.lazy and getattr(kernel, "broadcasts_gradient", False):
             g = self.lazy.pop(n)[0]  # g * y with a 0-d g: the products of the filled array
         else:
             lines += self._materialize(n)
-        grads = kernel.backward(t, g, [t._kvar(x) for x in ins], t.buffer_of[out],
-                                [t.arrays[x] for x in ins], needs, t.arrays[out])
+        grads = kernel.backward(t.kernel_calls[k], g)
         target_of = {pos: x for pos, x, *_ in targets}
         body = []
         for pos, computed, buffer in grads:

@@ -14,17 +14,17 @@ Each kernel has three methods, called by the tape while it writes its source:
 
 * `accepts(arrays, refs, needs)`: whether it handles this call (recorded input arrays, the
   op's keyword parameters, which inputs need a gradient);
-* `forward(t, ins, refs, out, arrays, result)`: source lines computing the output into the
-  buffer named `out` (`result` is the recorded output array);
-* `backward(t, g, ins, out, arrays, needs, result)`: for each input needing a gradient,
-  `(position, lines, buffer)`: lines writing that input's gradient into `buffer`.
+* `forward(c)`: source lines computing the output into the buffer named `c.out`;
+* `backward(c, g)`: for each input needing a gradient, `(position, lines, buffer)`: lines
+  writing that input's gradient into `buffer`, from the gradient variable named `g`.
 
-`t` is the tape: `t.buffer(shape, dtype, hint)` names a new buffer, `t.const(value, hint)`
-names a constant.
+`c` is the `KernelCall`: the tape (`c.tape.buffer(shape, dtype, hint)` names a new buffer,
+`c.tape.const(value, hint)` a constant), the inputs' variable names and recorded arrays.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,25 @@ from ..ops.reduce import Sum
 
 Lines = list[str]
 Grads = list[tuple[int, Lines, str]]
+
+
+@dataclass
+class KernelCall:
+    """One op call written by a kernel: what its forward and backward lines refer to."""
+
+    tape: Any
+    ins: list[str]  # the inputs' variable names in the tape
+    refs: dict[str, Any]  # the op's keyword parameters, as recorded
+    out: str  # the output's buffer
+    arrays: list[np.ndarray]  # the inputs' recorded arrays (shapes, dtypes)
+    result: np.ndarray  # the recorded output
+    needs: tuple[bool, ...]  # which inputs need a gradient
+    state: dict[str, str] = field(default_factory=dict)  # what the forward tells the backward
+
+    def grad_buffer(self, k: int | None = None, hint: str = "grad") -> str:
+        """A buffer shaped like input k (None: like the output)."""
+        like = self.result if k is None else self.arrays[k]
+        return self.tape.buffer(like.shape, like.dtype, hint)
 
 
 def _floats(*arrays: np.ndarray) -> bool:
@@ -52,20 +71,18 @@ class LinearKernel:
         return (_floats(x, w, b) and x.ndim == 2 and w.ndim == 2 and b.shape == (w.shape[0],)
                 and x.shape[1] == w.shape[1])
 
-    def forward(self, t: Any, ins: list[str], refs: dict, out: str, arrays: list,
-                result: np.ndarray) -> Lines:
-        x, w, b = ins
-        return [f"np.matmul({x}, {w}.T, out={out})", f"np.add({out}, {b}, out={out})"]
+    def forward(self, c: KernelCall) -> Lines:
+        x, w, b = c.ins
+        return [f"np.matmul({x}, {w}.T, out={c.out})", f"np.add({c.out}, {b}, out={c.out})"]
 
-    def backward(self, t: Any, g: str, ins: list[str], out: str, arrays: list, needs: tuple,
-                 result: np.ndarray) -> Grads:
-        x, w, _ = ins
+    def backward(self, c: KernelCall, g: str) -> Grads:
+        x, w, _ = c.ins
         grads = []
         for pos, make in ((0, lambda o: f"np.matmul({g}, {w}, out={o})"),
                           (1, lambda o: f"np.matmul({g}.T, {x}, out={o})"),
                           (2, lambda o: f"np.add.reduce({g}, axis=0, out={o})")):
-            if needs[pos]:
-                o = t.buffer(arrays[pos].shape, arrays[pos].dtype, "grad")
+            if c.needs[pos]:
+                o = c.grad_buffer(pos)
                 grads.append((pos, [make(o)], o))
         return grads
 
@@ -77,18 +94,16 @@ class MatMulKernel:
         a, b = arrays
         return _floats(a, b) and a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0]
 
-    def forward(self, t: Any, ins: list[str], refs: dict, out: str, arrays: list,
-                result: np.ndarray) -> Lines:
-        return [f"np.matmul({ins[0]}, {ins[1]}, out={out})"]
+    def forward(self, c: KernelCall) -> Lines:
+        return [f"np.matmul({c.ins[0]}, {c.ins[1]}, out={c.out})"]
 
-    def backward(self, t: Any, g: str, ins: list[str], out: str, arrays: list, needs: tuple,
-                 result: np.ndarray) -> Grads:
-        a, b = ins
+    def backward(self, c: KernelCall, g: str) -> Grads:
+        a, b = c.ins
         grads = []
         for pos, make in ((0, lambda o: f"np.matmul({g}, {b}.T, out={o})"),
                           (1, lambda o: f"np.matmul({a}.T, {g}, out={o})")):
-            if needs[pos]:
-                o = t.buffer(arrays[pos].shape, arrays[pos].dtype, "grad")
+            if c.needs[pos]:
+                o = c.grad_buffer(pos)
                 grads.append((pos, [make(o)], o))
         return grads
 
@@ -107,16 +122,14 @@ class SigmoidKernel(ElementwiseKernel):
     """`stable_sigmoid`: negative, exp (overflow silenced), += 1, reciprocal; backward
     `sigmoid_vjp`: g * s * (1 - s)."""
 
-    def forward(self, t: Any, ins: list[str], refs: dict, out: str, arrays: list,
-                result: np.ndarray) -> Lines:
-        return ([f"np.negative({ins[0]}, out={out})"]
-                + t.quiet(_IGNORE_OVER, [f"np.exp({out}, out={out})"])
+    def forward(self, c: KernelCall) -> Lines:
+        out = c.out
+        return ([f"np.negative({c.ins[0]}, out={out})"]
+                + c.tape.quiet(_IGNORE_OVER, [f"np.exp({out}, out={out})"])
                 + [f"np.add({out}, 1, out={out})", f"np.reciprocal({out}, out={out})"])
 
-    def backward(self, t: Any, g: str, ins: list[str], out: str, arrays: list, needs: tuple,
-                 result: np.ndarray) -> Grads:
-        o = t.buffer(result.shape, result.dtype, "grad")
-        one_minus = t.buffer(result.shape, result.dtype, "scratch")
+    def backward(self, c: KernelCall, g: str) -> Grads:
+        o, one_minus, out = c.grad_buffer(), c.grad_buffer(hint="scratch"), c.out
         return [(0, [f"np.multiply({g}, {out}, out={o})",
                      f"np.subtract(1, {out}, out={one_minus})",
                      f"np.multiply({o}, {one_minus}, out={o})"], o)]
@@ -125,13 +138,11 @@ class SigmoidKernel(ElementwiseKernel):
 class TanhKernel(ElementwiseKernel):
     """`np.tanh`; backward `tanh_vjp`: g * (1 - t * t)."""
 
-    def forward(self, t: Any, ins: list[str], refs: dict, out: str, arrays: list,
-                result: np.ndarray) -> Lines:
-        return [f"np.tanh({ins[0]}, out={out})"]
+    def forward(self, c: KernelCall) -> Lines:
+        return [f"np.tanh({c.ins[0]}, out={c.out})"]
 
-    def backward(self, t: Any, g: str, ins: list[str], out: str, arrays: list, needs: tuple,
-                 result: np.ndarray) -> Grads:
-        o = t.buffer(result.shape, result.dtype, "grad")
+    def backward(self, c: KernelCall, g: str) -> Grads:
+        o, out = c.grad_buffer(), c.out
         return [(0, [f"np.multiply({out}, {out}, out={o})", f"np.subtract(1, {o}, out={o})",
                      f"np.multiply({g}, {o}, out={o})"], o)]
 
@@ -139,14 +150,12 @@ class TanhKernel(ElementwiseKernel):
 class ReLUKernel(ElementwiseKernel):
     """`np.maximum(x, 0)`; backward (out > 0) as g's dtype, times g."""
 
-    def forward(self, t: Any, ins: list[str], refs: dict, out: str, arrays: list,
-                result: np.ndarray) -> Lines:
-        return [f"np.maximum({ins[0]}, 0, out={out})"]
+    def forward(self, c: KernelCall) -> Lines:
+        return [f"np.maximum({c.ins[0]}, 0, out={c.out})"]
 
-    def backward(self, t: Any, g: str, ins: list[str], out: str, arrays: list, needs: tuple,
-                 result: np.ndarray) -> Grads:
-        o = t.buffer(result.shape, result.dtype, "grad")
-        mask = t.buffer(result.shape, np.dtype(bool), "mask")
+    def backward(self, c: KernelCall, g: str) -> Grads:
+        o, out = c.grad_buffer(), c.out
+        mask = c.tape.buffer(c.result.shape, np.dtype(bool), "mask")
         return [(0, [f"np.greater({out}, 0, out={mask})", f"np.copyto({o}, {mask})",
                      f"np.multiply({o}, {g}, out={o})"], o)]
 
@@ -162,14 +171,13 @@ class SumKernel:
                 and refs.get("axis", ("V", None)) == ("V", None)
                 and refs.get("keepdims", ("V", False)) == ("V", False))
 
-    def forward(self, t: Any, ins: list[str], refs: dict, out: str, arrays: list,
-                result: np.ndarray) -> Lines:
-        axes = tuple(range(arrays[0].ndim))
-        return t.quiet(_IGNORE_INVALID, [f"np.add.reduce({ins[0]}, axis={axes!r}, out={out})"])
+    def forward(self, c: KernelCall) -> Lines:
+        axes = tuple(range(c.arrays[0].ndim))
+        return c.tape.quiet(_IGNORE_INVALID,
+                            [f"np.add.reduce({c.ins[0]}, axis={axes!r}, out={c.out})"])
 
-    def backward(self, t: Any, g: str, ins: list[str], out: str, arrays: list, needs: tuple,
-                 result: np.ndarray) -> Grads:
-        o = t.buffer(arrays[0].shape, arrays[0].dtype, "grad")
+    def backward(self, c: KernelCall, g: str) -> Grads:
+        o = c.grad_buffer(0)
         return [(0, [f"np.copyto({o}, {g})"], o)]
 
 
@@ -182,13 +190,12 @@ class CrossEntropyKernel:
         return (x.dtype.kind == "f" and x.ndim == 2 and len(x) > 0 and target.ndim == 1
                 and target.dtype.kind in "iu" and len(target) == len(x) and not needs[1])
 
-    def forward(self, t: Any, ins: list[str], refs: dict, out: str, arrays: list,
-                result: np.ndarray) -> Lines:
+    def forward(self, c: KernelCall) -> Lines:
         from ..ops._util import check_class_indices
 
-        x, target = ins
-        n, classes = arrays[0].shape
-        dtype = arrays[0].dtype
+        t, (x, target), out = c.tape, c.ins, c.out
+        n, classes = c.arrays[0].shape
+        dtype = c.arrays[0].dtype
         rows = t.const(np.arange(n), "rows")
         inverse = t.const(dtype.type(1.0 / n), "inverse_count")  # `_inverse_count`
         shifted, probs = (t.buffer((n, classes), dtype, hint) for hint in ("shifted", "probs"))
@@ -210,13 +217,12 @@ class CrossEntropyKernel:
         lines += [f"picked = {shifted}[{rows}, {target}]",
                   f"np.divide({probs}, total, out={probs})",
                   f"{out}[()] = (np.log(total).sum() - picked.sum()) * {inverse}"]
-        t.kernel_state[out] = (probs, rows, inverse, target)
+        c.state.update(probs=probs, rows=rows, inverse=inverse)
         return lines
 
-    def backward(self, t: Any, g: str, ins: list[str], out: str, arrays: list, needs: tuple,
-                 result: np.ndarray) -> Grads:
-        probs, rows, inverse, target = t.kernel_state[out]
-        o = t.buffer(arrays[0].shape, arrays[0].dtype, "grad")
+    def backward(self, c: KernelCall, g: str) -> Grads:
+        probs, rows, inverse = c.state["probs"], c.state["rows"], c.state["inverse"]
+        o, target = c.grad_buffer(0), c.ins[1]
         return [(0, [f"np.copyto({o}, {probs})", f"{o}[{rows}, {target}] -= 1",
                      f"np.multiply({o}, {g} * {inverse}, out={o})"], o)]
 

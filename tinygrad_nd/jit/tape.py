@@ -31,7 +31,7 @@ from ..optim.optimizer import _NO_STATE, Optimizer
 from ..optim.optimizers import SGD
 from ..tensor import Tensor
 from .gradients import Gradients
-from .kernels import KERNELS
+from .kernels import KERNELS, KernelCall
 from .recorder import Recorder, param_ids
 
 _UNCHANGED = ([0], 0)  # a version counter that never moves: a replayed context checks nothing
@@ -66,9 +66,8 @@ class Tape:
         self.buffer_of: dict[int, str] = {}  # node written by a kernel -> its buffer
         self.buffers: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
         self.escaping: set[str] = set()  # buffers that may reach code outside the tape
-        self.kernel_state: dict[str, Any] = {}  # what a kernel's forward leaves its backward
+        self.kernel_calls: dict[int, KernelCall] = {}  # op event -> its kernel's call
         self.grad_buffers: dict[int, str] = {}  # id(parameter) -> buffer its .grad wraps
-        self.events = rec.events
         body: list[str] = []
         for n, kind in enumerate(rec.nodes):
             body += self._load(n, kind)
@@ -332,8 +331,10 @@ class Tape:
             buffer = self.buffer(self.arrays[out].shape, self.arrays[out].dtype, "out")
             self.buffer_of[out] = buffer
             lines = [self.check_line(buffer)]
-            lines += kernel.forward(self, [self._kvar(n) for n in ins], refs, buffer,
-                                    [self.arrays[n] for n in ins], self.arrays[out])
+            call = KernelCall(self, [self._kvar(n) for n in ins], refs, buffer,
+                              [self.arrays[n] for n in ins], self.arrays[out], needs)
+            self.kernel_calls[i] = call
+            lines += kernel.forward(call)
             return lines + [f"{self._kvar(out)} = {buffer}"]
         ctx = Context(cls, (), recorded)  # reused by every replay: forward refills it
         ctx.needs_input_grad = needs
