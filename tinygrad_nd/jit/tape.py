@@ -163,9 +163,11 @@ class Tape:
     def _resolve_checks(self, body: list[str]) -> list[str]:
         """Placeholders become a reference-count check for escaping buffers, else nothing.
 
-        A buffer the tape alone holds is referenced by the namespace and by getrefcount's
-        argument; anything more (a Tensor returned earlier, a `.grad`, a view) means the
-        user may still read the old values, so the replay writes a fresh array instead."""
+        A buffer the tape alone holds has the count `_sole_owner_count()` measures (the
+        namespace's reference, plus the argument's where the interpreter counts it);
+        anything more (a Tensor returned earlier, a `.grad`, a view) means the user may still
+        read the old values, so the replay writes a fresh array instead."""
+        sole = _sole_owner_count()
         out = []
         for line in body:
             stripped = line.lstrip()
@@ -176,7 +178,7 @@ class Tape:
             if name in self.escaping:
                 shape, dtype = self.buffers[name]
                 pad = line[:len(line) - len(stripped)]
-                out += [f"{pad}if getrefcount({name}) > 2:",
+                out += [f"{pad}if getrefcount({name}) > {sole}:",
                         f"{pad}    {name} = empty({shape!r}, {self._literal(dtype)})",
                         f"{pad}    renewed[0] += 1"]
         return out
@@ -443,6 +445,16 @@ def _fix_scalar(ctx: Context, value: Any) -> np.ndarray:
     if ctx._saved:
         ctx._saved = tuple([array if s is value else s for s in ctx._saved])
     return array
+
+
+def _sole_owner_count() -> int:
+    """What `getrefcount` reports, inside a generated function, for a global array nothing
+    else holds (2 on CPython 3.11: the namespace and the call's argument; measured rather
+    than assumed, since interpreters differ in counting borrowed arguments)."""
+    namespace = {"getrefcount": sys.getrefcount, "probe": np.empty(1)}
+    exec(compile("def count():\n    return getrefcount(probe)", "<tg.jit probe>", "exec"),  # noqa: S102
+         namespace)
+    return namespace["count"]()
 
 
 def _array_of(obj: Any) -> Any:
