@@ -57,10 +57,13 @@ class KernelCall:
         return self.tape.buffer(like.shape, like.dtype, hint)
 
 
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the dtypes the tests cover
+
+
 def _floats(*arrays: np.ndarray) -> bool:
-    """All of one floating dtype (so no op promotes or casts)."""
+    """All of one dtype, float32 or float64 (so no op promotes or casts)."""
     dtype = arrays[0].dtype
-    return dtype.kind == "f" and all(a.dtype == dtype for a in arrays)
+    return dtype in _KERNEL_DTYPES and all(a.dtype == dtype for a in arrays)
 
 
 class LinearKernel:
@@ -68,8 +71,8 @@ class LinearKernel:
 
     def accepts(self, arrays: list[np.ndarray], refs: dict[str, Any], needs: tuple) -> bool:
         x, w, b = arrays
-        return (_floats(x, w, b) and x.ndim == 2 and w.ndim == 2 and b.shape == (w.shape[0],)
-                and x.shape[1] == w.shape[1])
+        return (not refs and _floats(x, w, b) and x.ndim == 2 and w.ndim == 2
+                and b.shape == (w.shape[0],) and x.shape[1] == w.shape[1])
 
     def forward(self, c: KernelCall) -> Lines:
         x, w, b = c.ins
@@ -92,7 +95,8 @@ class MatMulKernel:
 
     def accepts(self, arrays: list[np.ndarray], refs: dict[str, Any], needs: tuple) -> bool:
         a, b = arrays
-        return _floats(a, b) and a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0]
+        return (not refs and _floats(a, b) and a.ndim == 2 and b.ndim == 2
+                and a.shape[1] == b.shape[0])
 
     def forward(self, c: KernelCall) -> Lines:
         return [f"np.matmul({c.ins[0]}, {c.ins[1]}, out={c.out})"]
@@ -115,7 +119,7 @@ class ElementwiseKernel:
     broadcasts_gradient = True
 
     def accepts(self, arrays: list[np.ndarray], refs: dict[str, Any], needs: tuple) -> bool:
-        return arrays[0].dtype.kind == "f" and arrays[0].ndim > 0
+        return not refs and _floats(arrays[0]) and arrays[0].ndim > 0
 
 
 class SigmoidKernel(ElementwiseKernel):
@@ -167,7 +171,8 @@ class SumKernel:
     spreads_gradient = True  # its backward only fills the input's shape with g
 
     def accepts(self, arrays: list[np.ndarray], refs: dict[str, Any], needs: tuple) -> bool:
-        return (arrays[0].dtype.kind == "f" and arrays[0].ndim > 0
+        return (_floats(arrays[0]) and arrays[0].ndim > 0
+                and set(refs) <= {"axis", "keepdims"}
                 and refs.get("axis", ("V", None)) == ("V", None)
                 and refs.get("keepdims", ("V", False)) == ("V", False))
 
@@ -187,7 +192,7 @@ class CrossEntropyKernel:
 
     def accepts(self, arrays: list[np.ndarray], refs: dict[str, Any], needs: tuple) -> bool:
         x, target = arrays
-        return (x.dtype.kind == "f" and x.ndim == 2 and len(x) > 0 and target.ndim == 1
+        return (not refs and _floats(x) and x.ndim == 2 and len(x) > 0 and target.ndim == 1
                 and target.dtype.kind in "iu" and len(target) == len(x) and not needs[1])
 
     def forward(self, c: KernelCall) -> Lines:
