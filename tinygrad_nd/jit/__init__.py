@@ -116,8 +116,8 @@ def jit(fn: Callable[..., Any] | None = None, *, strict: bool = False) -> Any:
 
 class Jit:
     """A function compiled by `jit`; see there. `replays` counts replayed calls,
-    `recordings` recorded ones, `renewed` the buffers written fresh because the caller kept
-    the previous ones, and `tape_text` prints the last tape.
+    `recordings` recorded ones, `renewed` the buffers written fresh because something
+    still held the previous ones, and `tape_text` prints the last tape.
 
     Parameters
     ----------
@@ -214,8 +214,9 @@ class Jit:
 
     @property
     def renewed(self) -> int:
-        """How many times a replay found one of its buffers still held by the caller (a kept
-        loss, gradient or output) and wrote a fresh array instead of overwriting it."""
+        """How many times a replay found one of its buffers still held elsewhere (a loss,
+        gradient or output the caller kept; an array an op's own context saved) and wrote a
+        fresh array instead of overwriting it."""
         return sum(e.tape.renewed for e in self._entries.values() if e.tape is not None)
 
     def tape_text(self) -> str:

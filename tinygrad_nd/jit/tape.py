@@ -91,7 +91,7 @@ class Tape:
     @property
     def renewed(self) -> int:
         """How many times a replay found a buffer still held outside the tape (a kept loss
-        or gradient) and wrote a fresh one instead."""
+        or gradient, an op context's saved array) and wrote a fresh one instead."""
         return self.namespace["renewed"][0]
 
     # ---- kernels and buffers ----------------------------------------------------------------
