@@ -264,6 +264,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--torch-threads", type=int, default=1)
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--no-jax", action="store_true", help="skip the JAX jit column")
+    parser.add_argument("--jax-threads", type=int, default=1, choices=(0, 1),
+                        help="1: XLA's CPU backend single-threaded, like numpy's BLAS and "
+                        "torch here (default); 0: XLA's default threading")
     parser.add_argument("--only", default="abcdkxt",
                         help="letters of the parts to run: a b c d (workloads), k (conv/pool "
                         "kernels), x (chain, memory, viz), t (BLAS threads)")
@@ -278,12 +281,13 @@ def main(argv: list[str] | None = None) -> None:
             torch.set_num_threads(args.torch_threads)
         except ImportError:
             have_torch = False
-    have_jax = not args.no_jax and J.available()
+    have_jax = not args.no_jax and J.available(args.jax_threads)
     x, y, label = load(n)
     torch_note = f"{args.torch_threads} thread(s)" if have_torch else "absent"
+    jax_note = "jit, 1 thread" if args.jax_threads == 1 else "jit, XLA's default threads"
     peak = gemm_peak()
     print(f"data: {len(x):,} images of {label}; medians of {repeats} interleaved runs; "
-          f"torch {torch_note}; jax {'jit' if have_jax else 'absent'}; numpy {np.__version__}, "
+          f"torch {torch_note}; jax {jax_note if have_jax else 'absent'}; numpy {np.__version__}, "
           f"float32 GEMM peak (1024^3, best of 5) {peak:.1f} GFLOP/s")
     header = ["workload", *COLUMNS, *(f"{a.replace('tinygrad_nd', 'ours')}/{b}"
                                       for a, b in RATIOS),

@@ -4,6 +4,8 @@ reference for ``tg.jit``): same initial weights, batches and learning rates as
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -12,8 +14,14 @@ import numpy as np
 from .workloads import Runner, cnn_params, mlp_params
 
 
-def available() -> bool:
-    """Whether JAX can be imported."""
+def available(threads: int = 1) -> bool:
+    """Whether JAX can be imported; ``threads=1`` first turns off the multi-threaded Eigen
+    of XLA's CPU backend (numpy's BLAS and PyTorch run at one thread in these benchmarks
+    too), 0 leaves XLA's default. Only effective before JAX is first imported."""
+    if threads == 1 and "jax" not in sys.modules:
+        flags = os.environ.get("XLA_FLAGS", "")
+        if "xla_cpu_multi_thread_eigen" not in flags:
+            os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false").strip()
     try:
         import jax  # noqa: F401
     except ImportError:
