@@ -259,7 +259,9 @@ def weight_grad(g: np.ndarray, cols: np.ndarray, layout: Layout, w_shape: Dims, 
     if layout == BATCH_LAST:  # one GEMM over all images
         g_last = _batch_last(g) if g_last is None else g_last
         g_rows = g_last.reshape(groups, og, cols.shape[2])     # G, Og, prod(out)*N
-        return (g_rows @ cols.transpose(0, 2, 1)).reshape(w_shape)
+        # cols @ g^T, transposed after (a small array), runs OpenBLAS's faster kernel for
+        # this long, thin product: 1.3-2x faster than g @ cols^T on the benchmark's shapes.
+        return (cols @ g_rows.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(w_shape)
     g_rows = g.reshape(g.shape[0], groups, og, cols.shape[3])   # N, G, Og, prod(out)
     # (cols @ g^T, transposed after the sum, is faster than g @ cols^T on OpenBLAS)
     per_image = cols @ g_rows.transpose(0, 1, 3, 2)             # N, G, Cg*prod(K), Og
