@@ -19,6 +19,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import Function
 from ..registry import register_op
+from .batch_split import SPLIT_MIN_WORK, batch_chunks, run_chunks
 
 Dims = tuple[int, ...]
 Layout = Literal["batch_last", "per_image"]
@@ -105,13 +106,19 @@ def _copy_batch_last(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def _batch_first(xt: np.ndarray, padding: Dims, size: Dims) -> np.ndarray:
-    """Padded batch-last (C, *padded, N) -> the cropped, contiguous (N, C, *size)."""
+def _batch_first(xt: np.ndarray, padding: Dims, size: Dims,
+                 out: np.ndarray | None = None) -> np.ndarray:
+    """Padded batch-last (C, *padded, N) -> the cropped, contiguous (N, C, *size), written
+    into `out` if given."""
     cropped = xt[(slice(None),) + tuple(slice(p, p + s) for p, s in zip(padding, size))]
     last_first = (cropped.ndim - 1,) + tuple(range(cropped.ndim - 1))
     if int(np.prod(size)) * xt.shape[-1] < 2048:  # small channels: one copy, no Python loop
-        return np.ascontiguousarray(cropped.transpose(last_first))
-    out = np.empty((xt.shape[-1], xt.shape[0], *size), dtype=xt.dtype)
+        if out is None:
+            return np.ascontiguousarray(cropped.transpose(last_first))
+        out[...] = cropped.transpose(last_first)
+        return out
+    if out is None:
+        out = np.empty((xt.shape[-1], xt.shape[0], *size), dtype=xt.dtype)
     # One channel at a time: each channel's transpose stays in cache, unlike one transposed
     # copy of the whole array.
     plane_first = (len(size),) + tuple(range(len(size)))
@@ -161,7 +168,9 @@ def pad_spatial(x: np.ndarray, before: Dims, after: Dims | None = None,
     return np.pad(x, ((0, 0), (0, 0)) + tuple(zip(before, after)), constant_values=value)
 
 
-def conv_conf(stride: Dims, padding: Dims, dilation: Dims, groups: int) -> dict[str, Any]:
+def conv_conf(stride: Dims, padding: Dims, dilation: Dims, groups: int,
+              split_min_work: float = SPLIT_MIN_WORK, threads: int | None = None
+              ) -> dict[str, Any]:
     """The settings every convolution op keeps in `ctx.conf` and passes to its adjoints.
 
     Parameters
@@ -170,8 +179,24 @@ def conv_conf(stride: Dims, padding: Dims, dilation: Dims, groups: int) -> dict[
         Per spatial axis.
     groups : int
         The channel groups.
+    split_min_work : float, default SPLIT_MIN_WORK
+        Multiply-adds from which the batch is split over threads (`ops.batch_split`).
+    threads : int, optional
+        Chunks a split batch is cut into; one per core when None.
     """
-    return dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
+                split_min_work=split_min_work, threads=threads)
+
+
+def _chunks(n: int, o: int, out: Dims, w_shape: Dims, conf: dict[str, Any]) -> list[slice]:
+    """The batch's chunks for a convolution of these sizes (`conf` from `conv_conf`)."""
+    work = float(n) * o * float(np.prod(out)) * float(np.prod(w_shape[1:]))
+    return batch_chunks(n, work, conf["split_min_work"], conf["threads"])
+
+
+def _geometry(conf: dict[str, Any]) -> dict[str, Any]:
+    """The settings of `conf` that change the result (the split settings do not)."""
+    return {k: conf[k] for k in ("stride", "padding", "dilation", "groups")}
 
 
 def _im2col(x: np.ndarray, kernel: Dims, stride: Dims, padding: Dims, dilation: Dims,
@@ -203,7 +228,7 @@ def _im2col_batch_last(x: np.ndarray, kernel: Dims, stride: Dims, padding: Dims,
 
 def conv_forward(x: np.ndarray, w: np.ndarray, stride: Dims, padding: Dims, dilation: Dims,
                  groups: int, batch_last_max_width: int = BATCH_LAST_MAX_WIDTH,
-                 ) -> tuple[np.ndarray, np.ndarray, Layout]:
+                 out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, Layout]:
     """Cross-correlation of arrays: im2col, then one batched GEMM over the groups.
 
     Returns the output, the im2col matrix (reusable by `weight_grad`) and its layout:
@@ -222,17 +247,22 @@ def conv_forward(x: np.ndarray, w: np.ndarray, stride: Dims, padding: Dims, dila
         The channel groups.
     batch_last_max_width : int, default BATCH_LAST_MAX_WIDTH
         Outputs whose last spatial axis is at most this wide use the batch-last im2col.
+    out : ndarray, shape (N, O, *out), optional
+        A C-contiguous array to write the output into.
     """
     n, o = x.shape[0], w.shape[0]
-    out = output_size(x.shape[2:], w.shape[2:], stride, padding, dilation)
+    size = output_size(x.shape[2:], w.shape[2:], stride, padding, dilation)
+    if out is None:
+        out = np.empty((n, o, *size), dtype=np.result_type(x, w))
     wmat = w.reshape(groups, o // groups, -1)                # G, Og, Cg*prod(K)
-    if out[-1] <= batch_last_max_width:
+    if size[-1] <= batch_last_max_width:
         cols = _im2col_batch_last(x, w.shape[2:], stride, padding, dilation, groups)
-        y = (wmat @ cols).reshape(o, *out, n)
-        return np.ascontiguousarray(y.transpose((len(out) + 1,) + tuple(range(len(out) + 1)))), \
-            cols, BATCH_LAST
+        y = (wmat @ cols).reshape(o, *size, n)
+        out[...] = y.transpose((len(size) + 1,) + tuple(range(len(size) + 1)))
+        return out, cols, BATCH_LAST
     cols = _im2col(x, w.shape[2:], stride, padding, dilation, groups)
-    return (wmat @ cols).reshape(n, o, *out), cols, PER_IMAGE
+    np.matmul(wmat, cols, out=out.reshape(n, groups, o // groups, cols.shape[-1]))
+    return out, cols, PER_IMAGE
 
 
 def weight_grad(g: np.ndarray, cols: np.ndarray, layout: Layout, w_shape: Dims, groups: int,
@@ -269,7 +299,7 @@ def weight_grad(g: np.ndarray, cols: np.ndarray, layout: Layout, w_shape: Dims, 
 
 
 def input_grad(g_last: np.ndarray, w: np.ndarray, x_shape: Dims, stride: Dims, padding: Dims,
-               dilation: Dims, groups: int) -> np.ndarray:
+               dilation: Dims, groups: int, out: np.ndarray | None = None) -> np.ndarray:
     """dL/dx from the batch-last upstream gradient (O, *out, N): one GEMM to the windows'
     entries, then col2im adds them back to their pixels.
 
@@ -285,6 +315,8 @@ def input_grad(g_last: np.ndarray, w: np.ndarray, x_shape: Dims, stride: Dims, p
         The convolution's settings, per spatial axis.
     groups : int
         The channel groups.
+    out : ndarray, shape `x_shape`, optional
+        A C-contiguous array to write the result into.
     """
     c, size = x_shape[1], tuple(x_shape[2:])
     o, kernel = w.shape[0], w.shape[2:]
@@ -293,7 +325,79 @@ def input_grad(g_last: np.ndarray, w: np.ndarray, x_shape: Dims, stride: Dims, p
     g_rows = g_last.reshape(groups, o // groups, int(np.prod(out_sp)) * n)
     cols = (wmat.transpose(0, 2, 1) @ g_rows).reshape(c, *kernel, *out_sp, n)
     padded = tuple(s + 2 * p for s, p in zip(size, padding))
-    return _batch_first(col2im(cols, padded, stride, dilation), padding, size)
+    return _batch_first(col2im(cols, padded, stride, dilation), padding, size, out)
+
+
+def split_forward(x: np.ndarray, w: np.ndarray, conf: dict[str, Any],
+                  batch_last_max_width: int = BATCH_LAST_MAX_WIDTH
+                  ) -> tuple[np.ndarray, list[np.ndarray], Layout, list[slice]]:
+    """`conv_forward` over chunks of the batch, on separate threads if the work is big
+    enough (`ops.batch_split`): the output, each chunk's im2col columns, their layout and
+    the chunks.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, *spatial)
+        The input.
+    w : ndarray, shape (O, C/groups, *kernel)
+        The weights.
+    conf : dict
+        The settings, from `conv_conf`.
+    batch_last_max_width : int, default BATCH_LAST_MAX_WIDTH
+        As in `conv_forward`.
+    """
+    n, o = x.shape[0], w.shape[0]
+    size = output_size(x.shape[2:], w.shape[2:], conf["stride"], conf["padding"],
+                       conf["dilation"])
+    chunks = _chunks(n, o, size, w.shape, conf)
+    out = np.empty((n, o, *size), dtype=np.result_type(x, w))
+    geometry = _geometry(conf)
+    parts = run_chunks(lambda i, s: conv_forward(x[s], w, **geometry, out=out[s],
+                                                 batch_last_max_width=batch_last_max_width),
+                       chunks)
+    return out, [p[1] for p in parts], parts[0][2], chunks
+
+
+def split_backward(g: np.ndarray, x_shape: Dims, w: np.ndarray, cols: list[np.ndarray],
+                   layout: Layout, chunks: list[slice], conf: dict[str, Any],
+                   need_x: bool, need_w: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """dL/dx and dL/dw (each None unless asked for) over the forward's chunks: each chunk's
+    input gradient and its share of the weight gradient on its own thread, the shares
+    added in chunk order.
+
+    Parameters
+    ----------
+    g : ndarray, shape (N, O, *out)
+        The upstream gradient.
+    x_shape : tuple of int
+        The input's shape.
+    w : ndarray
+        The weights.
+    cols, layout, chunks
+        From `split_forward`.
+    conf : dict
+        The settings, from `conv_conf`.
+    need_x, need_w : bool
+        Which gradients to compute.
+    """
+    gx = np.empty(x_shape, dtype=np.result_type(g, w)) if need_x else None
+    geometry = _geometry(conf)
+
+    def chunk(i: int, s: slice) -> np.ndarray | None:
+        g_last = _batch_last(g[s]) if need_x else None
+        if need_x:
+            input_grad(g_last, w, (s.stop - s.start, *x_shape[1:]), **geometry, out=gx[s])
+        return weight_grad(g[s], cols[i], layout, w.shape, conf["groups"], g_last) \
+            if need_w else None
+
+    return gx, _sum_in_order(run_chunks(chunk, chunks)) if need_w else None
+
+
+def _sum_in_order(parts: list[Any]) -> Any:
+    total = parts[0]
+    for p in parts[1:]:
+        total += p  # (each part is a fresh array)
+    return total
 
 
 @register_op("convolution", nin=2, shape_rule="convolution")
@@ -302,13 +406,13 @@ class Convolution(Function):
 
     @staticmethod
     def forward(ctx, x, w, stride, padding, dilation, groups=1,
-                batch_last_max_width=BATCH_LAST_MAX_WIDTH):
+                batch_last_max_width=BATCH_LAST_MAX_WIDTH, split_min_work=SPLIT_MIN_WORK,
+                threads=None):
         ctx.save_for_backward(x, w)
-        ctx.conf = conv_conf(stride, padding, dilation, groups)
-        out, cols, layout = conv_forward(x, w, stride, padding, dilation, groups,
-                                         batch_last_max_width)
+        ctx.conf = conv_conf(stride, padding, dilation, groups, split_min_work, threads)
+        out, cols, layout, chunks = split_forward(x, w, ctx.conf, batch_last_max_width)
         if ctx.recording:  # reused by the usual (first-order) weight gradient
-            ctx.cols, ctx.layout = cols, layout
+            ctx.cols, ctx.layout, ctx.chunks = cols, layout, chunks
         return out
 
     @staticmethod
@@ -322,23 +426,20 @@ class Convolution(Function):
     @staticmethod
     def backward_arrays(ctx, g):
         """First-order passes reuse the forward's im2col columns for the weight gradient (the
-        general backward rebuilds them) and transpose the gradient once for both products.
+        general backward rebuilds them), transpose the gradient once for both products, and
+        keep the forward's chunks of the batch.
 
         Parameters
         ----------
         ctx : Context
-            The op's context: saved input and weight, `conf`, and the forward's `cols`/`layout`.
+            The op's context: saved input and weight, `conf`, and the forward's
+            `cols`/`layout`/`chunks`.
         g : ndarray, shape (N, O, *out)
             The upstream gradient.
         """
         x, w = ctx.saved_tensors
-        need_x, need_w = ctx.needs_input_grad
-        # weight_grad makes its own batch-last copy if it needs one and the input gradient
-        # did not.
-        g_last = _batch_last(g) if need_x else None
-        return (input_grad(g_last, w, x.shape, **ctx.conf) if need_x else None,
-                weight_grad(g, ctx.cols, ctx.layout, w.shape, ctx.conf["groups"], g_last)
-                if need_w else None)
+        return split_backward(g, x.shape, w, ctx.cols, ctx.layout, ctx.chunks, ctx.conf,
+                              *ctx.needs_input_grad)
 
 
 @register_op("convolution_input_grad", nin=2, shape_rule="convolution_input_grad",
@@ -350,10 +451,17 @@ class ConvolutionInputGrad(Function):
     """
 
     @staticmethod
-    def forward(ctx, g, w, x_shape, stride, padding, dilation, groups=1):
+    def forward(ctx, g, w, x_shape, stride, padding, dilation, groups=1,
+                split_min_work=SPLIT_MIN_WORK, threads=None):
         ctx.save_for_backward(g, w)
-        ctx.conf = conv_conf(stride, padding, dilation, groups)
-        return input_grad(_batch_last(g), w, x_shape, stride, padding, dilation, groups)
+        ctx.conf = conv_conf(stride, padding, dilation, groups, split_min_work, threads)
+        out = np.empty(x_shape, dtype=np.result_type(g, w))
+        geometry = _geometry(ctx.conf)
+        run_chunks(lambda i, s: input_grad(_batch_last(g[s]), w, (s.stop - s.start,
+                                                                  *x_shape[1:]),
+                                           **geometry, out=out[s]),
+                   _chunks(g.shape[0], w.shape[0], g.shape[2:], w.shape, ctx.conf))
+        return out
 
     @staticmethod
     def backward(ctx, u):
@@ -370,11 +478,17 @@ class ConvolutionWeightGrad(Function):
     """z = conv's adjoint in w, at g;  dz/dx = ..._input_grad(g, .),  dz/dg = conv(x, .)"""
 
     @staticmethod
-    def forward(ctx, x, g, w_shape, stride, padding, dilation, groups=1):
+    def forward(ctx, x, g, w_shape, stride, padding, dilation, groups=1,
+                split_min_work=SPLIT_MIN_WORK, threads=None):
         ctx.save_for_backward(x, g)
-        ctx.conf = conv_conf(stride, padding, dilation, groups)
-        cols = _im2col(x, w_shape[2:], stride, padding, dilation, groups)
-        return weight_grad(g, cols, PER_IMAGE, w_shape, groups)
+        ctx.conf = conv_conf(stride, padding, dilation, groups, split_min_work, threads)
+
+        def chunk(i: int, s: slice) -> np.ndarray:
+            cols = _im2col(x[s], w_shape[2:], stride, padding, dilation, groups)
+            return weight_grad(g[s], cols, PER_IMAGE, w_shape, groups)
+
+        return _sum_in_order(run_chunks(chunk, _chunks(g.shape[0], w_shape[0], g.shape[2:],
+                                                       w_shape, ctx.conf)))
 
     @staticmethod
     def backward(ctx, v):

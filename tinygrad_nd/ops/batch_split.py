@@ -1,0 +1,109 @@
+"""A big batch split over a few threads, one chunk of images per core.
+
+tinygrad_nd keeps numpy's BLAS at one thread (`tinygrad_nd.threads`), because a second
+BLAS thread slows the small matrix products of the nets it is about. A convolution over a
+batch is different: its images are independent, and numpy releases the GIL inside its copies
+and its BLAS calls, so chunks of the batch computed in separate Python threads run on
+separate cores. The convolution ops split their work this way when it is big enough to pay
+for handing a chunk to another thread (their `split_min_work` parameter, in multiply-adds).
+The calling thread computes the first chunk itself and the pool's threads the others; the
+chunks are fixed by the batch size and thread count alone, and partial sums (a weight
+gradient) are added in chunk order, so results do not depend on which thread finished
+first.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# Default `split_min_work`: multiply-adds below which a convolution stays on one thread.
+# Handing a chunk to another thread and waiting for it costs tens of microseconds, the
+# time of about a million multiply-adds of a small convolution (docs/performance.md).
+SPLIT_MIN_WORK = 2_000_000
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def default_threads() -> int:
+    """The number of chunks a big batch is split into: one per core this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # (not on macOS or Windows)
+        return os.cpu_count() or 1
+
+
+def batch_chunks(n: int, work: float, min_work: float, threads: int | None = None
+                 ) -> list[slice]:
+    """Split a batch of `n` images into contiguous chunks, one per thread, when `work`
+    (multiply-adds) is at least `min_work`; otherwise one chunk, the whole batch.
+
+    Parameters
+    ----------
+    n : int
+        Images in the batch.
+    work : float
+        The computation's multiply-adds.
+    min_work : float
+        Work below which the batch is not split.
+    threads : int, optional
+        Chunks to split into (at most `n`); `default_threads()` when None.
+
+    Examples
+    --------
+    >>> batch_chunks(10, work=1e9, min_work=1e6, threads=3)
+    [slice(0, 4, None), slice(4, 7, None), slice(7, 10, None)]
+    >>> batch_chunks(10, work=1e3, min_work=1e6, threads=3)
+    [slice(0, 10, None)]
+    """
+    threads = default_threads() if threads is None else threads
+    parts = min(n, threads) if work >= min_work else 1
+    if parts <= 1:
+        return [slice(0, n)]
+    chunks, start = [], 0
+    for i in range(parts):  # the larger chunks first (the first is the calling thread's)
+        size = n // parts + (i < n % parts)
+        chunks.append(slice(start, start + size))
+        start += size
+    return chunks
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool._max_workers < workers:
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tinygrad_nd")
+        return _pool
+
+
+def run_chunks(fn: Callable[[int, slice], T], chunks: Sequence[slice]) -> list[T]:
+    """`[fn(i, chunk) for i, chunk in enumerate(chunks)]`, the chunks after the first on the
+    pool's threads and the first on the calling thread; results in chunk order.
+
+    Parameters
+    ----------
+    fn : callable
+        Called with each chunk's index and slice.
+    chunks : sequence of slice
+        From `batch_chunks`.
+
+    Examples
+    --------
+    >>> run_chunks(lambda i, s: (i, s.stop - s.start), [slice(0, 2), slice(2, 3)])
+    [(0, 2), (1, 1)]
+    """
+    if len(chunks) == 1:
+        return [fn(0, chunks[0])]
+    pool = _executor(len(chunks) - 1)
+    futures = [pool.submit(fn, i, s) for i, s in enumerate(chunks) if i]
+    try:
+        first: list[Any] = [fn(0, chunks[0])]
+    finally:  # never return (or raise) while another thread still writes into the result
+        wait(futures)
+    return first + [f.result() for f in futures]
