@@ -6,18 +6,19 @@ batch is different: its images are independent, and numpy releases the GIL insid
 and its BLAS calls, so chunks of the batch computed in separate Python threads run on
 separate cores. The convolution ops split their work this way when it is big enough to pay
 for handing a chunk to another thread (their `split_min_work` parameter, in multiply-adds).
-The calling thread computes the first chunk itself and the pool's threads the others; the
-chunks are fixed by the batch size and thread count alone, and partial sums (a weight
-gradient) are added in chunk order, so results do not depend on which thread finished
-first.
+The calling thread and the pool's threads take the chunks one at a time (on a busy machine
+the calling thread may compute them all); the chunks are fixed by the batch size and thread
+count alone, and partial sums (a weight gradient) are added in chunk order, so results do not
+depend on which thread computed what.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -82,9 +83,45 @@ def _executor(workers: int) -> ThreadPoolExecutor:
         return _pool
 
 
+class _Chunks:
+    """The chunks of one call, taken one at a time by whichever thread is free."""
+
+    def __init__(self, fn: Callable[[int, slice], Any], chunks: Sequence[slice]) -> None:
+        self.fn, self.chunks = fn, chunks
+        self.results: list[Any] = [None] * len(chunks)
+        self.errors: list[tuple[int, BaseException]] = []
+        self.taken = itertools.count()  # (next() on it is atomic under the GIL)
+        self.finished = 0
+        self.all_finished = threading.Condition()
+
+    def work(self) -> None:
+        while (i := next(self.taken)) < len(self.chunks):
+            try:
+                self.results[i] = self.fn(i, self.chunks[i])
+            except BaseException as error:  # re-raised by the calling thread
+                self.errors.append((i, error))
+            with self.all_finished:
+                self.finished += 1
+                if self.finished == len(self.chunks):
+                    self.all_finished.notify_all()
+
+    def wait(self) -> list[Any]:
+        with self.all_finished:
+            self.all_finished.wait_for(lambda: self.finished == len(self.chunks))
+        if self.errors:
+            raise min(self.errors, key=lambda e: e[0])[1]
+        return self.results
+
+
 def run_chunks(fn: Callable[[int, slice], T], chunks: Sequence[slice]) -> list[T]:
-    """`[fn(i, chunk) for i, chunk in enumerate(chunks)]`, the chunks after the first on the
-    pool's threads and the first on the calling thread; results in chunk order.
+    """`[fn(i, chunk) for i, chunk in enumerate(chunks)]`, computed by the calling thread and
+    the pool's threads together; results in chunk order.
+
+    Each thread takes the next chunk nobody has taken yet, the calling thread included, and
+    the call returns once every chunk is done. So on a machine whose other cores are busy,
+    the calling thread computes the chunks itself instead of waiting for a thread that does
+    not get a core; an error in a chunk is raised (the first chunk's first) after all
+    chunks finished.
 
     Parameters
     ----------
@@ -100,10 +137,9 @@ def run_chunks(fn: Callable[[int, slice], T], chunks: Sequence[slice]) -> list[T
     """
     if len(chunks) == 1:
         return [fn(0, chunks[0])]
+    run = _Chunks(fn, chunks)
     pool = _executor(len(chunks) - 1)
-    futures = [pool.submit(fn, i, s) for i, s in enumerate(chunks) if i]
-    try:
-        first: list[Any] = [fn(0, chunks[0])]
-    finally:  # never return (or raise) while another thread still writes into the result
-        wait(futures)
-    return first + [f.result() for f in futures]
+    for _ in range(len(chunks) - 1):
+        pool.submit(run.work)
+    run.work()
+    return run.wait()
