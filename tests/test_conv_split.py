@@ -33,9 +33,9 @@ def _conf(xs, ws, stride, padding, dilation, groups):
                                         len(xs) - 2, "test")
 
 
-def _run(op_args, conf, width, split, g):
+def _run(op_args, conf, width, split, g, **tuning):
     x, w = (tg.Tensor(a, dtype=a.dtype, requires_grad=True) for a in op_args)
-    out = apply("convolution", x, w, **conf, batch_last_max_width=width, **split)
+    out = apply("convolution", x, w, **conf, batch_last_max_width=width, **split, **tuning)
     out.backward(g)
     return out.data, x.grad.data, w.grad.data
 
@@ -71,15 +71,36 @@ def test_split_convolution_matches_torch_and_one_thread(xs, ws, stride, padding,
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5 * np.abs(b).max())
 
 
+@pytest.mark.parametrize("per_offset_max_bytes", [0, 10**12], ids=["columns", "per_offset"])
+@pytest.mark.parametrize("xs, ws, stride, padding, dilation, groups", CASES)
+def test_both_input_gradient_algorithms_match_torch(xs, ws, stride, padding, dilation, groups,
+                                                     per_offset_max_bytes):
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    px, pw = (torch.tensor(a, requires_grad=True) for a in (x, w))
+    theirs = getattr(F, f"conv{len(xs) - 2}d")(px, pw, stride=stride, padding=padding,
+                                               dilation=dilation, groups=groups)
+    g = rng.standard_normal(theirs.shape)
+    theirs.backward(torch.tensor(g))
+    conf = _conf(xs, ws, stride, padding, dilation, groups)
+    for split in (ONE, SPLIT):
+        _, gx, gw = _run((x, w), conf, 12, split, g, per_offset_max_bytes=per_offset_max_bytes)
+        np.testing.assert_allclose(gx, px.grad.numpy(), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(gw, pw.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("per_offset_max_bytes", [0, 10**12], ids=["columns", "per_offset"])
 @pytest.mark.parametrize("dims", [1, 2, 3])
-def test_split_transposed_convolution_and_weight_gradient_op_match_torch(dims):
+def test_split_transposed_convolution_and_weight_gradient_op_match_torch(dims,
+                                                                         per_offset_max_bytes):
     rng = np.random.default_rng(dims)
     xs, ws = (9, 4) + (5,) * dims, (4, 3) + (3,) * dims
     x, w = rng.standard_normal(xs), rng.standard_normal(ws)
     (tx, tw), (px, pw) = ([tg.Tensor(a, dtype=np.float64, requires_grad=True) for a in (x, w)],
                           [torch.tensor(a, requires_grad=True) for a in (x, w)])
     conf = conv_functional._conv_config(xs, ws, 2, 1, 1, 1, dims, "test", True, 1)
-    ours = apply("convolution_input_grad", tx, tw, **conf, **SPLIT)
+    ours = apply("convolution_input_grad", tx, tw, **conf, **SPLIT,
+                 per_offset_max_bytes=per_offset_max_bytes)
     theirs = getattr(F, f"conv_transpose{dims}d")(px, pw, stride=2, padding=1,
                                                   output_padding=1)
     np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-10, atol=1e-10)

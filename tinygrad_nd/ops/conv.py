@@ -33,6 +33,12 @@ PER_IMAGE: Layout = "per_image"
 # and output cost more than the copy saves (docs/performance.md has the measurements).
 BATCH_LAST_MAX_WIDTH = 12
 
+# Default of `per_offset_max_bytes`: input gradients whose per-offset buffer (C x output
+# positions x images) fits in this many bytes are computed one kernel offset at a time,
+# where the buffer stays in a core's cache (1.3-1.7x faster than all the columns at once on
+# the benchmark's small shapes); bigger ones go through the columns (docs/performance.md).
+PER_OFFSET_MAX_BYTES = 512 * 1024
+
 
 def windows(xp: np.ndarray, kernel: Dims, stride: Dims, dilation: Dims, out: Dims) -> np.ndarray:
     """View of a padded (N, C, *spatial) array as (N, C, *out, *kernel) windows (no copy).
@@ -78,9 +84,49 @@ def col2im(cols: np.ndarray, padded: Dims, stride: Dims, dilation: Dims) -> np.n
     kernel, out_sp = cols.shape[1:1 + d], cols.shape[1 + d:1 + 2 * d]
     result = np.zeros((cols.shape[0], *padded, cols.shape[-1]), dtype=cols.dtype)
     for k in itertools.product(*(range(n) for n in kernel)):
-        target = tuple(slice(i * dl, i * dl + s * (o - 1) + 1, s)
-                       for i, dl, s, o in zip(k, dilation, stride, out_sp))
-        result[(slice(None),) + target] += cols[(slice(None),) + k]
+        result[_offset_pixels(k, stride, dilation, out_sp)] += cols[(slice(None),) + k]
+    return result
+
+
+def _offset_pixels(k: Dims, stride: Dims, dilation: Dims, out: Dims) -> tuple[slice, ...]:
+    """Index of the pixels that kernel offset `k` of every window reads, in a batch-last
+    (C, *padded, N) array."""
+    return (slice(None),) + tuple(slice(i * dl, i * dl + s * (o - 1) + 1, s)
+                                  for i, dl, s, o in zip(k, dilation, stride, out))
+
+
+def col2im_by_offset(g_last: np.ndarray, w: np.ndarray, groups: int, padded: Dims,
+                     stride: Dims, dilation: Dims) -> np.ndarray:
+    """`col2im` of the columns `w^T g` without materialising them: per kernel offset, one
+    GEMM of that offset's weights with `g` into a buffer of C x positions, added to its
+    pixels. The buffer is 1/prod(kernel) of the columns and stays in cache while it is
+    added, where the columns would go out to memory and back.
+
+    Parameters
+    ----------
+    g_last : ndarray, shape (O, *out, N)
+        The upstream gradient, batch last.
+    w : ndarray, shape (O, C/groups, *kernel)
+        The weights.
+    groups : int
+        The channel groups.
+    padded : tuple of int
+        The padded spatial size of the result.
+    stride, dilation : tuple of int
+        The convolution's settings.
+    """
+    (o, cg), kernel = w.shape[:2], w.shape[2:]
+    og, out, n = o // groups, g_last.shape[1:-1], g_last.shape[-1]
+    g_rows = g_last.reshape(groups, og, -1)
+    per_offset = np.ascontiguousarray(                       # prod(K), G, C/G, O/G
+        w.reshape(groups, og, cg, -1).transpose(3, 0, 2, 1))
+    dtype = np.result_type(g_rows, w)
+    result = np.zeros((groups * cg, *padded, n), dtype=dtype)
+    buffer = np.empty((groups, cg, g_rows.shape[-1]), dtype=dtype)
+    for i, k in enumerate(itertools.product(*(range(m) for m in kernel))):
+        np.matmul(per_offset[i], g_rows, out=buffer)
+        result[_offset_pixels(k, stride, dilation, out)] += buffer.reshape(
+            groups * cg, *out, n)
     return result
 
 
@@ -169,8 +215,8 @@ def pad_spatial(x: np.ndarray, before: Dims, after: Dims | None = None,
 
 
 def conv_conf(stride: Dims, padding: Dims, dilation: Dims, groups: int,
-              split_min_work: float = SPLIT_MIN_WORK, threads: int | None = None
-              ) -> dict[str, Any]:
+              split_min_work: float = SPLIT_MIN_WORK, threads: int | None = None,
+              per_offset_max_bytes: int = PER_OFFSET_MAX_BYTES) -> dict[str, Any]:
     """The settings every convolution op keeps in `ctx.conf` and passes to its adjoints.
 
     Parameters
@@ -183,9 +229,12 @@ def conv_conf(stride: Dims, padding: Dims, dilation: Dims, groups: int,
         Multiply-adds from which the batch is split over threads (`ops.batch_split`).
     threads : int, optional
         Chunks a split batch is cut into; one per core when None.
+    per_offset_max_bytes : int, default PER_OFFSET_MAX_BYTES
+        Input gradients up to this buffer size go one kernel offset at a time (`input_grad`).
     """
     return dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
-                split_min_work=split_min_work, threads=threads)
+                split_min_work=split_min_work, threads=threads,
+                per_offset_max_bytes=per_offset_max_bytes)
 
 
 def _chunks(n: int, o: int, out: Dims, w_shape: Dims, conf: dict[str, Any]) -> list[slice]:
@@ -195,7 +244,7 @@ def _chunks(n: int, o: int, out: Dims, w_shape: Dims, conf: dict[str, Any]) -> l
 
 
 def _geometry(conf: dict[str, Any]) -> dict[str, Any]:
-    """The settings of `conf` that change the result (the split settings do not)."""
+    """The settings of `conf` that change the result (the others only choose how)."""
     return {k: conf[k] for k in ("stride", "padding", "dilation", "groups")}
 
 
@@ -299,9 +348,12 @@ def weight_grad(g: np.ndarray, cols: np.ndarray, layout: Layout, w_shape: Dims, 
 
 
 def input_grad(g_last: np.ndarray, w: np.ndarray, x_shape: Dims, stride: Dims, padding: Dims,
-               dilation: Dims, groups: int, out: np.ndarray | None = None) -> np.ndarray:
-    """dL/dx from the batch-last upstream gradient (O, *out, N): one GEMM to the windows'
-    entries, then col2im adds them back to their pixels.
+               dilation: Dims, groups: int, out: np.ndarray | None = None,
+               per_offset_max_bytes: int = PER_OFFSET_MAX_BYTES) -> np.ndarray:
+    """dL/dx from the batch-last upstream gradient (O, *out, N): the windows' entries
+    `w^T g` added back to their pixels, either one kernel offset at a time
+    (`col2im_by_offset`, when a buffer of C x positions takes at most `per_offset_max_bytes`)
+    or through all the columns at once (one GEMM, then `col2im`).
 
     Parameters
     ----------
@@ -317,15 +369,22 @@ def input_grad(g_last: np.ndarray, w: np.ndarray, x_shape: Dims, stride: Dims, p
         The channel groups.
     out : ndarray, shape `x_shape`, optional
         A C-contiguous array to write the result into.
+    per_offset_max_bytes : int, default PER_OFFSET_MAX_BYTES
+        The largest buffer (C x output positions x images) of the per-offset algorithm.
     """
     c, size = x_shape[1], tuple(x_shape[2:])
     o, kernel = w.shape[0], w.shape[2:]
     out_sp, n = g_last.shape[1:-1], g_last.shape[-1]
-    wmat = w.reshape(groups, o // groups, -1)
     g_rows = g_last.reshape(groups, o // groups, int(np.prod(out_sp)) * n)
-    cols = (wmat.transpose(0, 2, 1) @ g_rows).reshape(c, *kernel, *out_sp, n)
     padded = tuple(s + 2 * p for s, p in zip(size, padding))
-    return _batch_first(col2im(cols, padded, stride, dilation), padding, size, out)
+    itemsize = np.result_type(g_last, w).itemsize
+    if c * g_rows.shape[-1] * itemsize <= per_offset_max_bytes:
+        result = col2im_by_offset(g_last, w, groups, padded, stride, dilation)
+    else:
+        wmat = w.reshape(groups, o // groups, -1)
+        cols = (wmat.transpose(0, 2, 1) @ g_rows).reshape(c, *kernel, *out_sp, n)
+        result = col2im(cols, padded, stride, dilation)
+    return _batch_first(result, padding, size, out)
 
 
 def split_forward(x: np.ndarray, w: np.ndarray, conf: dict[str, Any],
@@ -386,7 +445,8 @@ def split_backward(g: np.ndarray, x_shape: Dims, w: np.ndarray, cols: list[np.nd
     def chunk(i: int, s: slice) -> np.ndarray | None:
         g_last = _batch_last(g[s]) if need_x else None
         if need_x:
-            input_grad(g_last, w, (s.stop - s.start, *x_shape[1:]), **geometry, out=gx[s])
+            input_grad(g_last, w, (s.stop - s.start, *x_shape[1:]), **geometry, out=gx[s],
+                       per_offset_max_bytes=conf["per_offset_max_bytes"])
         return weight_grad(g[s], cols[i], layout, w.shape, conf["groups"], g_last) \
             if need_w else None
 
@@ -407,9 +467,10 @@ class Convolution(Function):
     @staticmethod
     def forward(ctx, x, w, stride, padding, dilation, groups=1,
                 batch_last_max_width=BATCH_LAST_MAX_WIDTH, split_min_work=SPLIT_MIN_WORK,
-                threads=None):
+                threads=None, per_offset_max_bytes=PER_OFFSET_MAX_BYTES):
         ctx.save_for_backward(x, w)
-        ctx.conf = conv_conf(stride, padding, dilation, groups, split_min_work, threads)
+        ctx.conf = conv_conf(stride, padding, dilation, groups, split_min_work, threads,
+                             per_offset_max_bytes)
         out, cols, layout, chunks = split_forward(x, w, ctx.conf, batch_last_max_width)
         if ctx.recording:  # reused by the usual (first-order) weight gradient
             ctx.cols, ctx.layout, ctx.chunks = cols, layout, chunks
@@ -452,14 +513,17 @@ class ConvolutionInputGrad(Function):
 
     @staticmethod
     def forward(ctx, g, w, x_shape, stride, padding, dilation, groups=1,
-                split_min_work=SPLIT_MIN_WORK, threads=None):
+                split_min_work=SPLIT_MIN_WORK, threads=None,
+                per_offset_max_bytes=PER_OFFSET_MAX_BYTES):
         ctx.save_for_backward(g, w)
-        ctx.conf = conv_conf(stride, padding, dilation, groups, split_min_work, threads)
+        ctx.conf = conv_conf(stride, padding, dilation, groups, split_min_work, threads,
+                             per_offset_max_bytes)
         out = np.empty(x_shape, dtype=np.result_type(g, w))
         geometry = _geometry(ctx.conf)
         run_chunks(lambda i, s: input_grad(_batch_last(g[s]), w, (s.stop - s.start,
                                                                   *x_shape[1:]),
-                                           **geometry, out=out[s]),
+                                           **geometry, out=out[s],
+                                           per_offset_max_bytes=per_offset_max_bytes),
                    _chunks(g.shape[0], w.shape[0], g.shape[2:], w.shape, ctx.conf))
         return out
 
@@ -479,9 +543,11 @@ class ConvolutionWeightGrad(Function):
 
     @staticmethod
     def forward(ctx, x, g, w_shape, stride, padding, dilation, groups=1,
-                split_min_work=SPLIT_MIN_WORK, threads=None):
+                split_min_work=SPLIT_MIN_WORK, threads=None,
+                per_offset_max_bytes=PER_OFFSET_MAX_BYTES):
         ctx.save_for_backward(x, g)
-        ctx.conf = conv_conf(stride, padding, dilation, groups, split_min_work, threads)
+        ctx.conf = conv_conf(stride, padding, dilation, groups, split_min_work, threads,
+                             per_offset_max_bytes)
 
         def chunk(i: int, s: slice) -> np.ndarray:
             cols = _im2col(x[s], w_shape[2:], stride, padding, dilation, groups)
