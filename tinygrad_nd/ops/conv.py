@@ -104,12 +104,9 @@ def col2im_by_offset(g_last: np.ndarray, w: np.ndarray, groups: int, padded: Dim
 
     Parameters
     ----------
-    g_last : ndarray, shape (O, *out, N)
-        The upstream gradient, batch last.
-    w : ndarray, shape (O, C/groups, *kernel)
-        The weights.
-    groups : int
-        The channel groups.
+    g_last, w, groups
+        As in `input_grad`: the batch-last upstream gradient (O, *out, N), the weights
+        (O, C/groups, *kernel) and the channel groups.
     padded : tuple of int
         The padded spatial size of the result.
     stride, dilation : tuple of int
@@ -396,10 +393,8 @@ def split_forward(x: np.ndarray, w: np.ndarray, conf: dict[str, Any],
 
     Parameters
     ----------
-    x : ndarray, shape (N, C, *spatial)
-        The input.
-    w : ndarray, shape (O, C/groups, *kernel)
-        The weights.
+    x, w
+        The input (N, C, *spatial) and the weights (O, C/groups, *kernel).
     conf : dict
         The settings, from `conv_conf`.
     batch_last_max_width : int, default BATCH_LAST_MAX_WIDTH
