@@ -35,8 +35,8 @@ BATCH_LAST_MAX_WIDTH = 12
 
 # Default of `per_offset_max_bytes`: input gradients whose per-offset buffer (C x output
 # positions x images) fits in this many bytes are computed one kernel offset at a time,
-# where the buffer stays in a core's cache (1.3-1.7x faster than all the columns at once on
-# the benchmark's small shapes); bigger ones go through the columns (docs/performance.md).
+# where the buffer stays in a core's cache; bigger ones go through all the columns at once,
+# which wins once the buffer outgrows the cache (docs/performance.md has the measurements).
 PER_OFFSET_MAX_BYTES = 512 * 1024
 
 
@@ -336,7 +336,7 @@ def weight_grad(g: np.ndarray, cols: np.ndarray, layout: Layout, w_shape: Dims, 
         g_last = _batch_last(g) if g_last is None else g_last
         g_rows = g_last.reshape(groups, og, cols.shape[2])     # G, Og, prod(out)*N
         # cols @ g^T, transposed after (a small array), runs OpenBLAS's faster kernel for
-        # this long, thin product: 1.3-2x faster than g @ cols^T on the benchmark's shapes.
+        # this long, thin product than g @ cols^T (docs/performance.md).
         return (cols @ g_rows.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(w_shape)
     g_rows = g.reshape(g.shape[0], groups, og, cols.shape[3])   # N, G, Og, prod(out)
     # (cols @ g^T, transposed after the sum, is faster than g @ cols^T on OpenBLAS)
