@@ -153,3 +153,21 @@ def test_a_failing_chunk_raises_after_every_chunk_finished():
     with pytest.raises(ValueError, match="chunk 1 failed"):
         batch_split.run_chunks(chunk, [slice(0, 1), slice(1, 2), slice(2, 3)])
     assert sorted(finished) == [0, 2]  # the others ran to their end
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_splits_with_threads_of_its_own():
+    import multiprocessing
+
+    x, w = np.ones((8, 2, 9, 9)), np.ones((3, 2, 3, 3))
+    conf = _conf(x.shape, w.shape, 1, 0, 1, 1)
+    _run((x, w), conf, 12, SPLIT, np.ones((8, 3, 7, 7)))   # the parent's pool exists
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        child_pool_before, result = pool.apply(_child_split, (x, w, conf))
+    assert child_pool_before is None
+    np.testing.assert_array_equal(result, np.full((8, 3, 7, 7), 18.0))
+
+
+def _child_split(x, w, conf):
+    before = batch_split._pool
+    return before, apply("convolution", tg.Tensor(x), tg.Tensor(w), **conf, **SPLIT).data
