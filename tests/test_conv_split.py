@@ -171,3 +171,25 @@ def test_a_forked_child_splits_with_threads_of_its_own():
 def _child_split(x, w, conf):
     before = batch_split._pool
     return before, apply("convolution", tg.Tensor(x), tg.Tensor(w), **conf, **SPLIT).data
+
+
+def test_work_left_queued_for_a_busy_pool_holds_no_arrays():
+    """On a loaded machine a pool thread may get no core for a while; the call must not wait
+    for it, nor keep the step's arrays alive through the queued task."""
+    import weakref
+
+    release = threading.Event()
+    pool = batch_split._executor(1)
+    blockers = [pool.submit(release.wait) for _ in range(pool._max_workers)]
+    try:
+        data = np.ones(1000)
+        alive = weakref.ref(data)
+        sums = batch_split.run_chunks(lambda i, s, d=data: float(d[s].sum()),
+                                      [slice(0, 500), slice(500, 1000)])
+        assert sums == [500.0, 500.0]   # the calling thread did both chunks
+        del data
+        assert alive() is None
+    finally:
+        release.set()
+        for b in blockers:
+            b.result()

@@ -116,11 +116,16 @@ class _Chunks:
                     self.all_finished.notify_all()
 
     def wait(self) -> list[Any]:
+        """Wait until every chunk is done; return their results (or raise the first error)
+        and drop every reference to the work, since a pool thread that had no core until now
+        may still hold this object in its queue for a while."""
         with self.all_finished:
             self.all_finished.wait_for(lambda: self.finished == len(self.chunks))
-        if self.errors:
-            raise min(self.errors, key=lambda e: e[0])[1]
-        return self.results
+        results, errors = self.results, self.errors
+        self.fn, self.chunks, self.results, self.errors = None, (), [], []  # type: ignore
+        if errors:
+            raise min(errors, key=lambda e: e[0])[1]
+        return results
 
 
 def run_chunks(fn: Callable[[int, slice], T], chunks: Sequence[slice]) -> list[T]:
