@@ -193,3 +193,22 @@ def test_work_left_queued_for_a_busy_pool_holds_no_arrays():
         release.set()
         for b in blockers:
             b.result()
+
+
+def test_chunks_run_in_the_callers_floating_point_state():
+    """The engine's backward ignores some floating-point events (np.errstate, a context
+    variable): chunks on the pool's threads must see the same state as the caller."""
+    second_started = threading.Event()
+    states = {}
+
+    def chunk(i, s):
+        states[i] = np.geterr()["invalid"]
+        if len(states) == 1:
+            second_started.wait(5)   # so that the other chunk runs on the other thread
+        else:
+            second_started.set()
+        return i
+
+    with np.errstate(invalid="ignore"):
+        batch_split.run_chunks(chunk, [slice(0, 1), slice(1, 2)])
+    assert states == {0: "ignore", 1: "ignore"}

@@ -14,6 +14,7 @@ depend on which thread computed what.
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import os
 import threading
@@ -155,6 +156,8 @@ def run_chunks(fn: Callable[[int, slice], T], chunks: Sequence[slice]) -> list[T
     run = _Chunks(fn, chunks)
     pool = _executor(len(chunks) - 1)
     for _ in range(len(chunks) - 1):
-        pool.submit(run.work)
+        # in a copy of the caller's context: numpy's floating-point error state (the
+        # engine's backward ignores some events) and the grad mode are context variables
+        pool.submit(contextvars.copy_context().run, run.work)
     run.work()
     return run.wait()
