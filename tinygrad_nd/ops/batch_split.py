@@ -5,7 +5,8 @@ BLAS thread slows the small matrix products of the nets it is about. A convoluti
 batch is different: its images are independent, and numpy releases the GIL inside its copies
 and its BLAS calls, so chunks of the batch computed in separate Python threads run on
 separate cores. The convolution ops split their work this way when it is big enough to pay
-for handing a chunk to another thread (their `split_min_work` parameter, in multiply-adds).
+for handing a chunk to another thread (their `split_min_work` parameter, in multiply-adds;
+by default they never split, see `SPLIT_MIN_WORK`).
 The calling thread and the pool's threads take the chunks one at a time (on a busy machine
 the calling thread may compute them all); the chunks are fixed by the batch size and thread
 count alone, and partial sums (a weight gradient) are added in chunk order, so results do not
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import itertools
+import math
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -25,9 +27,12 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 # Default `split_min_work`: multiply-adds below which a convolution stays on one thread.
-# Handing a chunk to another thread and waiting for it costs tens of microseconds, the
-# time of about a million multiply-adds of a small convolution (docs/performance.md).
-SPLIT_MIN_WORK = 2_000_000
+# Infinite, i.e. never split, by default: on the shared 2-core machine this was measured on,
+# the split cost 1-21% (medians per kernel row) at every load seen, like a second BLAS
+# thread (tinygrad_nd/threads.py). On a machine with idle cores, pass e.g. 2_000_000 (a
+# handoff to another thread costs tens of microseconds, about a million multiply-adds of a
+# small convolution); docs/performance.md has the measurements.
+SPLIT_MIN_WORK = math.inf
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
