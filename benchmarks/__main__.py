@@ -27,8 +27,33 @@ from tinygrad_nd import data
 from . import jax_workloads as J
 from . import workloads as W
 
-COLUMNS = ("tinygrad_nd", "jit", "numpy", "torch", "jax")
-RATIOS = (("tinygrad_nd", "torch"), ("tinygrad_nd", "numpy"), ("jit", "numpy"), ("jit", "jax"))
+# "torch" is PyTorch at its default thread count (what a user gets: one per core), the
+# headline; "torch1" the same code pinned to one thread, beside it.
+COLUMNS = ("tinygrad_nd", "jit", "numpy", "torch", "torch1", "jax")
+RATIOS = (("tinygrad_nd", "torch"), ("tinygrad_nd", "torch1"), ("tinygrad_nd", "numpy"),
+          ("jit", "numpy"), ("jit", "jax"))
+
+
+def torch_at(threads: int, fn: Callable[[], Any]) -> Callable[[], Any]:
+    """``fn`` run with PyTorch at ``threads`` threads, its own setting restored after."""
+    import torch
+
+    def run(*args: Any) -> Any:
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            return fn(*args)
+        finally:
+            torch.set_num_threads(before)
+    return run
+
+
+def with_torch(impls: dict[str, Callable[..., Any]], fn: Callable[..., Any],
+               have_torch: bool) -> dict[str, Callable[..., Any]]:
+    """``impls`` plus PyTorch's ``fn`` at its default threads and at one thread."""
+    if have_torch:
+        impls["torch"], impls["torch1"] = fn, torch_at(1, fn)
+    return impls
 
 
 def load(n: int | None) -> tuple[np.ndarray, np.ndarray, str]:
@@ -160,17 +185,15 @@ def conv_benchmarks(repeats: int, have_torch: bool) -> list[list[str]]:
     for fn, xs, ws, kwargs in cases:
         x, w = rng.standard_normal(xs).astype(np.float32), rng.standard_normal(ws).astype(
             np.float32)
-        impls = {"tinygrad_nd": lambda a=(fn, x, w, kwargs): _ours_conv(*a)}
-        if have_torch:
-            impls["torch"] = lambda a=(fn, x, w, kwargs): _torch_conv(*a)
+        impls = with_torch({"tinygrad_nd": lambda a=(fn, x, w, kwargs): _ours_conv(*a)},
+                           lambda a=(fn, x, w, kwargs): _torch_conv(*a), have_torch)
         settings = "".join(f" {k[0]}{v}" for k, v in kwargs.items())
         rows.append(compare(f"{fn} {xs}*{ws[:2]}k{ws[2]}{settings} fwd+bwd x20", impls,
                             repeats))
     for xs in [(64, 8, 24, 24), (32, 32, 32, 32)]:
         x = rng.standard_normal(xs).astype(np.float32)
-        impls = {"tinygrad_nd": lambda x=x: _ours_pool(x)}
-        if have_torch:
-            impls["torch"] = lambda x=x: _torch_pool(x)
+        impls = with_torch({"tinygrad_nd": lambda x=x: _ours_pool(x)},
+                           lambda x=x: _torch_pool(x), have_torch)
         rows.append(compare(f"max_pool2d {xs} 2x2 fwd+bwd x20", impls, repeats))
     return rows
 
@@ -261,7 +284,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--images", type=int, default=None,
                         help="images per epoch (default 60,000; 2,000 with --quick)")
-    parser.add_argument("--torch-threads", type=int, default=1)
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="PyTorch's threads in the torch column (default: its own, one per "
+                        "core); the torch1 column is always one thread")
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--no-jax", action="store_true", help="skip the JAX jit column")
     parser.add_argument("--jax-threads", type=int, default=1, choices=(0, 1),
@@ -278,12 +303,14 @@ def main(argv: list[str] | None = None) -> None:
         try:
             import torch
 
-            torch.set_num_threads(args.torch_threads)
+            if args.torch_threads is not None:
+                torch.set_num_threads(args.torch_threads)
+            torch_threads = torch.get_num_threads()
         except ImportError:
             have_torch = False
     have_jax = not args.no_jax and J.available(args.jax_threads)
     x, y, label = load(n)
-    torch_note = f"{args.torch_threads} thread(s)" if have_torch else "absent"
+    torch_note = (f"{torch_threads} thread(s) (torch1: one)" if have_torch else "absent")
     jax_note = "jit, 1 thread" if args.jax_threads == 1 else "jit, XLA's default threads"
     peak = gemm_peak()
     print(f"data: {len(x):,} images of {label}; medians of {repeats} interleaved runs; "
@@ -304,7 +331,7 @@ def main(argv: list[str] | None = None) -> None:
                  "jit": W.ours_mlp(sizes, act, batch, lr, jit=True),
                  "numpy": W.numpy_mlp(sizes, act, batch, lr)}
         if have_torch:
-            impls["torch"] = W.torch_mlp(sizes, act, batch, lr)
+            with_torch(impls, W.torch_mlp(sizes, act, batch, lr), True)
         if have_jax:
             impls["jax"] = J.jax_mlp(sizes, act, batch, lr)
         rows.append(compare(name, {k: (lambda f=f: f(x, y)) for k, f in impls.items()}, repeats,
@@ -315,7 +342,7 @@ def main(argv: list[str] | None = None) -> None:
         cnn = {"tinygrad_nd": W.ours_cnn(64, 0.05), "jit": W.ours_cnn(64, 0.05, jit=True),
                "numpy": W.numpy_cnn(64, 0.05)}
         if have_torch:
-            cnn["torch"] = W.torch_cnn(64, 0.05)
+            with_torch(cnn, W.torch_cnn(64, 0.05), True)
         if have_jax:
             cnn["jax"] = J.jax_cnn(64, 0.05)
         rows.append(compare("(c) CNN conv8-pool-conv16-pool-linear, batch 64",
@@ -325,8 +352,8 @@ def main(argv: list[str] | None = None) -> None:
                             flops=cnn_flops(len(x) // 64 * 64), peak=peak))
     iters = 2000 if args.quick else 20_000
     if "d" in args.only:
-        tiny = {k: W.tiny_graph(k, iters) for k in ("tinygrad_nd", "jit", "numpy", "torch")
-                if k != "torch" or have_torch}
+        tiny = with_torch({k: W.tiny_graph(k, iters) for k in ("tinygrad_nd", "jit", "numpy")},
+                          W.tiny_graph("torch", iters) if have_torch else None, have_torch)
         if have_jax:
             tiny["jax"] = J.jax_tiny_graph(iters)
         rows.append(compare(f"(d) tiny graph fwd+bwd x{iters:,}", tiny, repeats,

@@ -73,3 +73,19 @@ def test_batch_first_crops_and_transposes(shape, padding):
     assert result.flags.c_contiguous
     np.testing.assert_array_equal(result, expected.transpose((len(shape) - 1,)
                                                              + tuple(range(len(shape) - 1))))
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+@given(data=st.data(), seed=st.integers(0, 2**16), batch=st.sampled_from([1, 3]))
+def test_both_input_gradient_algorithms_agree(dims, data, seed, batch):
+    """Per kernel offset (small buffers) and through all the columns (col2im)."""
+    c = data.draw(conv_configs(dims), label="config")
+    rng = np.random.default_rng(seed)
+    g = rng.standard_normal((batch, *c["out_shape"][1:]))
+    w = rng.standard_normal(c["w_shape"])
+    x_shape = (batch, *c["x_shape"][1:])
+    settings = {k: c[k] for k in ("stride", "padding", "dilation", "groups")}
+    by_offset, by_columns = (conv_ops.input_grad(conv_ops._batch_last(g), w, x_shape,
+                                                 **settings, per_offset_max_bytes=limit)
+                             for limit in (10**12, 0))
+    np.testing.assert_allclose(by_offset, by_columns, rtol=1e-10, atol=1e-10)

@@ -19,6 +19,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import Function
 from ..registry import register_op
+from .batch_split import SPLIT_MIN_WORK, batch_chunks, run_chunks
 
 Dims = tuple[int, ...]
 Layout = Literal["batch_last", "per_image"]
@@ -31,6 +32,12 @@ PER_IMAGE: Layout = "per_image"
 # run holds OW * N values (for stride 1). For wide outputs the extra transposes of the input
 # and output cost more than the copy saves (docs/performance.md has the measurements).
 BATCH_LAST_MAX_WIDTH = 12
+
+# Default of `per_offset_max_bytes`: input gradients whose per-offset buffer (C x output
+# positions x images) fits in this many bytes are computed one kernel offset at a time,
+# where the buffer stays in a core's cache; bigger ones go through all the columns at once,
+# which wins once the buffer outgrows the cache (docs/performance.md has the measurements).
+PER_OFFSET_MAX_BYTES = 512 * 1024
 
 
 def windows(xp: np.ndarray, kernel: Dims, stride: Dims, dilation: Dims, out: Dims) -> np.ndarray:
@@ -77,9 +84,46 @@ def col2im(cols: np.ndarray, padded: Dims, stride: Dims, dilation: Dims) -> np.n
     kernel, out_sp = cols.shape[1:1 + d], cols.shape[1 + d:1 + 2 * d]
     result = np.zeros((cols.shape[0], *padded, cols.shape[-1]), dtype=cols.dtype)
     for k in itertools.product(*(range(n) for n in kernel)):
-        target = tuple(slice(i * dl, i * dl + s * (o - 1) + 1, s)
-                       for i, dl, s, o in zip(k, dilation, stride, out_sp))
-        result[(slice(None),) + target] += cols[(slice(None),) + k]
+        result[_offset_pixels(k, stride, dilation, out_sp)] += cols[(slice(None),) + k]
+    return result
+
+
+def _offset_pixels(k: Dims, stride: Dims, dilation: Dims, out: Dims) -> tuple[slice, ...]:
+    """Index of the pixels that kernel offset `k` of every window reads, in a batch-last
+    (C, *padded, N) array."""
+    return (slice(None),) + tuple(slice(i * dl, i * dl + s * (o - 1) + 1, s)
+                                  for i, dl, s, o in zip(k, dilation, stride, out))
+
+
+def col2im_by_offset(g_last: np.ndarray, w: np.ndarray, groups: int, padded: Dims,
+                     stride: Dims, dilation: Dims) -> np.ndarray:
+    """`col2im` of the columns `w^T g` without materialising them: per kernel offset, one
+    GEMM of that offset's weights with `g` into a buffer of C x positions, added to its
+    pixels. The buffer is 1/prod(kernel) of the columns and stays in cache while it is
+    added, where the columns would go out to memory and back.
+
+    Parameters
+    ----------
+    g_last, w, groups
+        As in `input_grad`: the batch-last upstream gradient (O, *out, N), the weights
+        (O, C/groups, *kernel) and the channel groups.
+    padded : tuple of int
+        The padded spatial size of the result.
+    stride, dilation : tuple of int
+        The convolution's settings.
+    """
+    (o, cg), kernel = w.shape[:2], w.shape[2:]
+    og, out, n = o // groups, g_last.shape[1:-1], g_last.shape[-1]
+    g_rows = g_last.reshape(groups, og, -1)
+    per_offset = np.ascontiguousarray(                       # prod(K), G, C/G, O/G
+        w.reshape(groups, og, cg, -1).transpose(3, 0, 2, 1))
+    dtype = np.result_type(g_rows, w)
+    result = np.zeros((groups * cg, *padded, n), dtype=dtype)
+    buffer = np.empty((groups, cg, g_rows.shape[-1]), dtype=dtype)
+    for i, k in enumerate(itertools.product(*(range(m) for m in kernel))):
+        np.matmul(per_offset[i], g_rows, out=buffer)
+        result[_offset_pixels(k, stride, dilation, out)] += buffer.reshape(
+            groups * cg, *out, n)
     return result
 
 
@@ -105,13 +149,19 @@ def _copy_batch_last(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def _batch_first(xt: np.ndarray, padding: Dims, size: Dims) -> np.ndarray:
-    """Padded batch-last (C, *padded, N) -> the cropped, contiguous (N, C, *size)."""
+def _batch_first(xt: np.ndarray, padding: Dims, size: Dims,
+                 out: np.ndarray | None = None) -> np.ndarray:
+    """Padded batch-last (C, *padded, N) -> the cropped, contiguous (N, C, *size), written
+    into `out` if given."""
     cropped = xt[(slice(None),) + tuple(slice(p, p + s) for p, s in zip(padding, size))]
     last_first = (cropped.ndim - 1,) + tuple(range(cropped.ndim - 1))
     if int(np.prod(size)) * xt.shape[-1] < 2048:  # small channels: one copy, no Python loop
-        return np.ascontiguousarray(cropped.transpose(last_first))
-    out = np.empty((xt.shape[-1], xt.shape[0], *size), dtype=xt.dtype)
+        if out is None:
+            return np.ascontiguousarray(cropped.transpose(last_first))
+        out[...] = cropped.transpose(last_first)
+        return out
+    if out is None:
+        out = np.empty((xt.shape[-1], xt.shape[0], *size), dtype=xt.dtype)
     # One channel at a time: each channel's transpose stays in cache, unlike one transposed
     # copy of the whole array.
     plane_first = (len(size),) + tuple(range(len(size)))
@@ -161,7 +211,9 @@ def pad_spatial(x: np.ndarray, before: Dims, after: Dims | None = None,
     return np.pad(x, ((0, 0), (0, 0)) + tuple(zip(before, after)), constant_values=value)
 
 
-def conv_conf(stride: Dims, padding: Dims, dilation: Dims, groups: int) -> dict[str, Any]:
+def conv_conf(stride: Dims, padding: Dims, dilation: Dims, groups: int,
+              split_min_work: float = SPLIT_MIN_WORK, threads: int | None = None,
+              per_offset_max_bytes: int = PER_OFFSET_MAX_BYTES) -> dict[str, Any]:
     """The settings every convolution op keeps in `ctx.conf` and passes to its adjoints.
 
     Parameters
@@ -170,8 +222,27 @@ def conv_conf(stride: Dims, padding: Dims, dilation: Dims, groups: int) -> dict[
         Per spatial axis.
     groups : int
         The channel groups.
+    split_min_work : float, default SPLIT_MIN_WORK
+        Multiply-adds from which the batch is split over threads (`ops.batch_split`).
+    threads : int, optional
+        Chunks a split batch is cut into; one per core when None.
+    per_offset_max_bytes : int, default PER_OFFSET_MAX_BYTES
+        Input gradients up to this buffer size go one kernel offset at a time (`input_grad`).
     """
-    return dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
+                split_min_work=split_min_work, threads=threads,
+                per_offset_max_bytes=per_offset_max_bytes)
+
+
+def _chunks(n: int, o: int, out: Dims, w_shape: Dims, conf: dict[str, Any]) -> list[slice]:
+    """The batch's chunks for a convolution of these sizes (`conf` from `conv_conf`)."""
+    work = float(n) * o * float(np.prod(out)) * float(np.prod(w_shape[1:]))
+    return batch_chunks(n, work, conf["split_min_work"], conf["threads"])
+
+
+def _geometry(conf: dict[str, Any]) -> dict[str, Any]:
+    """The settings of `conf` that change the result (the others only choose how)."""
+    return {k: conf[k] for k in ("stride", "padding", "dilation", "groups")}
 
 
 def _im2col(x: np.ndarray, kernel: Dims, stride: Dims, padding: Dims, dilation: Dims,
@@ -203,7 +274,7 @@ def _im2col_batch_last(x: np.ndarray, kernel: Dims, stride: Dims, padding: Dims,
 
 def conv_forward(x: np.ndarray, w: np.ndarray, stride: Dims, padding: Dims, dilation: Dims,
                  groups: int, batch_last_max_width: int = BATCH_LAST_MAX_WIDTH,
-                 ) -> tuple[np.ndarray, np.ndarray, Layout]:
+                 out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, Layout]:
     """Cross-correlation of arrays: im2col, then one batched GEMM over the groups.
 
     Returns the output, the im2col matrix (reusable by `weight_grad`) and its layout:
@@ -222,17 +293,22 @@ def conv_forward(x: np.ndarray, w: np.ndarray, stride: Dims, padding: Dims, dila
         The channel groups.
     batch_last_max_width : int, default BATCH_LAST_MAX_WIDTH
         Outputs whose last spatial axis is at most this wide use the batch-last im2col.
+    out : ndarray, shape (N, O, *out), optional
+        A C-contiguous array to write the output into.
     """
     n, o = x.shape[0], w.shape[0]
-    out = output_size(x.shape[2:], w.shape[2:], stride, padding, dilation)
+    size = output_size(x.shape[2:], w.shape[2:], stride, padding, dilation)
+    if out is None:
+        out = np.empty((n, o, *size), dtype=np.result_type(x, w))
     wmat = w.reshape(groups, o // groups, -1)                # G, Og, Cg*prod(K)
-    if out[-1] <= batch_last_max_width:
+    if size[-1] <= batch_last_max_width:
         cols = _im2col_batch_last(x, w.shape[2:], stride, padding, dilation, groups)
-        y = (wmat @ cols).reshape(o, *out, n)
-        return np.ascontiguousarray(y.transpose((len(out) + 1,) + tuple(range(len(out) + 1)))), \
-            cols, BATCH_LAST
+        y = (wmat @ cols).reshape(o, *size, n)
+        out[...] = y.transpose((len(size) + 1,) + tuple(range(len(size) + 1)))
+        return out, cols, BATCH_LAST
     cols = _im2col(x, w.shape[2:], stride, padding, dilation, groups)
-    return (wmat @ cols).reshape(n, o, *out), cols, PER_IMAGE
+    np.matmul(wmat, cols, out=out.reshape(n, groups, o // groups, cols.shape[-1]))
+    return out, cols, PER_IMAGE
 
 
 def weight_grad(g: np.ndarray, cols: np.ndarray, layout: Layout, w_shape: Dims, groups: int,
@@ -259,7 +335,9 @@ def weight_grad(g: np.ndarray, cols: np.ndarray, layout: Layout, w_shape: Dims, 
     if layout == BATCH_LAST:  # one GEMM over all images
         g_last = _batch_last(g) if g_last is None else g_last
         g_rows = g_last.reshape(groups, og, cols.shape[2])     # G, Og, prod(out)*N
-        return (g_rows @ cols.transpose(0, 2, 1)).reshape(w_shape)
+        # cols @ g^T, transposed after (a small array), runs OpenBLAS's faster kernel for
+        # this long, thin product than g @ cols^T (docs/performance.md).
+        return (cols @ g_rows.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(w_shape)
     g_rows = g.reshape(g.shape[0], groups, og, cols.shape[3])   # N, G, Og, prod(out)
     # (cols @ g^T, transposed after the sum, is faster than g @ cols^T on OpenBLAS)
     per_image = cols @ g_rows.transpose(0, 1, 3, 2)             # N, G, Cg*prod(K), Og
@@ -267,9 +345,12 @@ def weight_grad(g: np.ndarray, cols: np.ndarray, layout: Layout, w_shape: Dims, 
 
 
 def input_grad(g_last: np.ndarray, w: np.ndarray, x_shape: Dims, stride: Dims, padding: Dims,
-               dilation: Dims, groups: int) -> np.ndarray:
-    """dL/dx from the batch-last upstream gradient (O, *out, N): one GEMM to the windows'
-    entries, then col2im adds them back to their pixels.
+               dilation: Dims, groups: int, out: np.ndarray | None = None,
+               per_offset_max_bytes: int = PER_OFFSET_MAX_BYTES) -> np.ndarray:
+    """dL/dx from the batch-last upstream gradient (O, *out, N): the windows' entries
+    `w^T g` added back to their pixels, either one kernel offset at a time
+    (`col2im_by_offset`, when a buffer of C x positions takes at most `per_offset_max_bytes`)
+    or through all the columns at once (one GEMM, then `col2im`).
 
     Parameters
     ----------
@@ -283,15 +364,95 @@ def input_grad(g_last: np.ndarray, w: np.ndarray, x_shape: Dims, stride: Dims, p
         The convolution's settings, per spatial axis.
     groups : int
         The channel groups.
+    out : ndarray, shape `x_shape`, optional
+        A C-contiguous array to write the result into.
+    per_offset_max_bytes : int, default PER_OFFSET_MAX_BYTES
+        The largest buffer (C x output positions x images) of the per-offset algorithm.
     """
     c, size = x_shape[1], tuple(x_shape[2:])
     o, kernel = w.shape[0], w.shape[2:]
     out_sp, n = g_last.shape[1:-1], g_last.shape[-1]
-    wmat = w.reshape(groups, o // groups, -1)
     g_rows = g_last.reshape(groups, o // groups, int(np.prod(out_sp)) * n)
-    cols = (wmat.transpose(0, 2, 1) @ g_rows).reshape(c, *kernel, *out_sp, n)
     padded = tuple(s + 2 * p for s, p in zip(size, padding))
-    return _batch_first(col2im(cols, padded, stride, dilation), padding, size)
+    itemsize = np.result_type(g_last, w).itemsize
+    if c * g_rows.shape[-1] * itemsize <= per_offset_max_bytes:
+        result = col2im_by_offset(g_last, w, groups, padded, stride, dilation)
+    else:
+        wmat = w.reshape(groups, o // groups, -1)
+        cols = (wmat.transpose(0, 2, 1) @ g_rows).reshape(c, *kernel, *out_sp, n)
+        result = col2im(cols, padded, stride, dilation)
+    return _batch_first(result, padding, size, out)
+
+
+def split_forward(x: np.ndarray, w: np.ndarray, conf: dict[str, Any],
+                  batch_last_max_width: int = BATCH_LAST_MAX_WIDTH
+                  ) -> tuple[np.ndarray, list[np.ndarray], Layout, list[slice]]:
+    """`conv_forward` over chunks of the batch, on separate threads if the work is big
+    enough (`ops.batch_split`): the output, each chunk's im2col columns, their layout and
+    the chunks.
+
+    Parameters
+    ----------
+    x, w
+        The input (N, C, *spatial) and the weights (O, C/groups, *kernel).
+    conf : dict
+        The settings, from `conv_conf`.
+    batch_last_max_width : int, default BATCH_LAST_MAX_WIDTH
+        As in `conv_forward`.
+    """
+    n, o = x.shape[0], w.shape[0]
+    size = output_size(x.shape[2:], w.shape[2:], conf["stride"], conf["padding"],
+                       conf["dilation"])
+    chunks = _chunks(n, o, size, w.shape, conf)
+    out = np.empty((n, o, *size), dtype=np.result_type(x, w))
+    geometry = _geometry(conf)
+    parts = run_chunks(lambda i, s: conv_forward(x[s], w, **geometry, out=out[s],
+                                                 batch_last_max_width=batch_last_max_width),
+                       chunks)
+    return out, [p[1] for p in parts], parts[0][2], chunks
+
+
+def split_backward(g: np.ndarray, x_shape: Dims, w: np.ndarray, cols: list[np.ndarray],
+                   layout: Layout, chunks: list[slice], conf: dict[str, Any],
+                   need_x: bool, need_w: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """dL/dx and dL/dw (each None unless asked for) over the forward's chunks: each chunk's
+    input gradient and its share of the weight gradient on its own thread, the shares
+    added in chunk order.
+
+    Parameters
+    ----------
+    g : ndarray, shape (N, O, *out)
+        The upstream gradient.
+    x_shape : tuple of int
+        The input's shape.
+    w : ndarray
+        The weights.
+    cols, layout, chunks
+        From `split_forward`.
+    conf : dict
+        The settings, from `conv_conf`.
+    need_x, need_w : bool
+        Which gradients to compute.
+    """
+    gx = np.empty(x_shape, dtype=np.result_type(g, w)) if need_x else None
+    geometry = _geometry(conf)
+
+    def chunk(i: int, s: slice) -> np.ndarray | None:
+        g_last = _batch_last(g[s]) if need_x else None
+        if need_x:
+            input_grad(g_last, w, (s.stop - s.start, *x_shape[1:]), **geometry, out=gx[s],
+                       per_offset_max_bytes=conf["per_offset_max_bytes"])
+        return weight_grad(g[s], cols[i], layout, w.shape, conf["groups"], g_last) \
+            if need_w else None
+
+    return gx, _sum_in_order(run_chunks(chunk, chunks)) if need_w else None
+
+
+def _sum_in_order(parts: list[Any]) -> Any:
+    total = parts[0]
+    for p in parts[1:]:
+        total += p  # (each part is a fresh array)
+    return total
 
 
 @register_op("convolution", nin=2, shape_rule="convolution")
@@ -300,13 +461,14 @@ class Convolution(Function):
 
     @staticmethod
     def forward(ctx, x, w, stride, padding, dilation, groups=1,
-                batch_last_max_width=BATCH_LAST_MAX_WIDTH):
+                batch_last_max_width=BATCH_LAST_MAX_WIDTH, split_min_work=SPLIT_MIN_WORK,
+                threads=None, per_offset_max_bytes=PER_OFFSET_MAX_BYTES):
         ctx.save_for_backward(x, w)
-        ctx.conf = conv_conf(stride, padding, dilation, groups)
-        out, cols, layout = conv_forward(x, w, stride, padding, dilation, groups,
-                                         batch_last_max_width)
+        ctx.conf = conv_conf(stride, padding, dilation, groups, split_min_work, threads,
+                             per_offset_max_bytes)
+        out, cols, layout, chunks = split_forward(x, w, ctx.conf, batch_last_max_width)
         if ctx.recording:  # reused by the usual (first-order) weight gradient
-            ctx.cols, ctx.layout = cols, layout
+            ctx.cols, ctx.layout, ctx.chunks = cols, layout, chunks
         return out
 
     @staticmethod
@@ -320,23 +482,20 @@ class Convolution(Function):
     @staticmethod
     def backward_arrays(ctx, g):
         """First-order passes reuse the forward's im2col columns for the weight gradient (the
-        general backward rebuilds them) and transpose the gradient once for both products.
+        general backward rebuilds them), transpose the gradient once for both products, and
+        keep the forward's chunks of the batch.
 
         Parameters
         ----------
         ctx : Context
-            The op's context: saved input and weight, `conf`, and the forward's `cols`/`layout`.
+            The op's context: saved input and weight, `conf`, and the forward's
+            `cols`/`layout`/`chunks`.
         g : ndarray, shape (N, O, *out)
             The upstream gradient.
         """
         x, w = ctx.saved_tensors
-        need_x, need_w = ctx.needs_input_grad
-        # weight_grad makes its own batch-last copy if it needs one and the input gradient
-        # did not.
-        g_last = _batch_last(g) if need_x else None
-        return (input_grad(g_last, w, x.shape, **ctx.conf) if need_x else None,
-                weight_grad(g, ctx.cols, ctx.layout, w.shape, ctx.conf["groups"], g_last)
-                if need_w else None)
+        return split_backward(g, x.shape, w, ctx.cols, ctx.layout, ctx.chunks, ctx.conf,
+                              *ctx.needs_input_grad)
 
 
 @register_op("convolution_input_grad", nin=2, shape_rule="convolution_input_grad",
@@ -348,10 +507,20 @@ class ConvolutionInputGrad(Function):
     """
 
     @staticmethod
-    def forward(ctx, g, w, x_shape, stride, padding, dilation, groups=1):
+    def forward(ctx, g, w, x_shape, stride, padding, dilation, groups=1,
+                split_min_work=SPLIT_MIN_WORK, threads=None,
+                per_offset_max_bytes=PER_OFFSET_MAX_BYTES):
         ctx.save_for_backward(g, w)
-        ctx.conf = conv_conf(stride, padding, dilation, groups)
-        return input_grad(_batch_last(g), w, x_shape, stride, padding, dilation, groups)
+        ctx.conf = conv_conf(stride, padding, dilation, groups, split_min_work, threads,
+                             per_offset_max_bytes)
+        out = np.empty(x_shape, dtype=np.result_type(g, w))
+        geometry = _geometry(ctx.conf)
+        run_chunks(lambda i, s: input_grad(_batch_last(g[s]), w, (s.stop - s.start,
+                                                                  *x_shape[1:]),
+                                           **geometry, out=out[s],
+                                           per_offset_max_bytes=per_offset_max_bytes),
+                   _chunks(g.shape[0], w.shape[0], g.shape[2:], w.shape, ctx.conf))
+        return out
 
     @staticmethod
     def backward(ctx, u):
@@ -368,11 +537,19 @@ class ConvolutionWeightGrad(Function):
     """z = conv's adjoint in w, at g;  dz/dx = ..._input_grad(g, .),  dz/dg = conv(x, .)"""
 
     @staticmethod
-    def forward(ctx, x, g, w_shape, stride, padding, dilation, groups=1):
+    def forward(ctx, x, g, w_shape, stride, padding, dilation, groups=1,
+                split_min_work=SPLIT_MIN_WORK, threads=None,
+                per_offset_max_bytes=PER_OFFSET_MAX_BYTES):
         ctx.save_for_backward(x, g)
-        ctx.conf = conv_conf(stride, padding, dilation, groups)
-        cols = _im2col(x, w_shape[2:], stride, padding, dilation, groups)
-        return weight_grad(g, cols, PER_IMAGE, w_shape, groups)
+        ctx.conf = conv_conf(stride, padding, dilation, groups, split_min_work, threads,
+                             per_offset_max_bytes)
+
+        def chunk(i: int, s: slice) -> np.ndarray:
+            cols = _im2col(x[s], w_shape[2:], stride, padding, dilation, groups)
+            return weight_grad(g[s], cols, PER_IMAGE, w_shape, groups)
+
+        return _sum_in_order(run_chunks(chunk, _chunks(g.shape[0], w_shape[0], g.shape[2:],
+                                                       w_shape, ctx.conf)))
 
     @staticmethod
     def backward(ctx, v):
