@@ -6,7 +6,7 @@ batch is different: its images are independent, and numpy releases the GIL insid
 and its BLAS calls, so chunks of the batch computed in separate Python threads run on
 separate cores. The convolution ops split their work this way when it is big enough to pay
 for handing a chunk to another thread (their `split_min_work` parameter, in multiply-adds;
-by default they never split, see `SPLIT_MIN_WORK`).
+from `SPLIT_MIN_WORK` on by default).
 The calling thread and the pool's threads take the chunks one at a time (on a busy machine
 the calling thread may compute them all); the chunks are fixed by the batch size and thread
 count alone, and partial sums (a weight gradient) are added in chunk order, so results do not
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextvars
 import itertools
-import math
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -26,13 +25,13 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-# Default `split_min_work`: multiply-adds below which a convolution stays on one thread.
-# Infinite, i.e. never split, by default: on the shared 2-core machine this was measured on,
-# the split cost 1-21% (medians per kernel row) at every load seen, like a second BLAS
-# thread (tinygrad_nd/threads.py). On a machine with idle cores, pass e.g. 2_000_000 (a
+# Default `split_min_work`: multiply-adds from which a convolution splits its batch. A
 # handoff to another thread costs tens of microseconds, about a million multiply-adds of a
-# small convolution); docs/performance.md has the measurements.
-SPLIT_MIN_WORK = math.inf
+# small convolution. On an idle 2-core machine the split made the benchmark CNN's step
+# 1.15-1.45x faster and the big kernel rows up to 1.8x; on a machine whose cores are busy it
+# cost up to a fifth (PyTorch's two threads lost far more there; docs/performance.md). Pass
+# `split_min_work=math.inf` (or `threads=1`) to a convolution to keep it on one thread.
+SPLIT_MIN_WORK = 2_000_000
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
