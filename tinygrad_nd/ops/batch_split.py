@@ -27,9 +27,10 @@ T = TypeVar("T")
 
 # Default `split_min_work`: multiply-adds from which a convolution splits its batch. A
 # handoff to another thread costs tens of microseconds, about a million multiply-adds of a
-# small convolution. On an idle 2-core machine the split made the benchmark CNN's step
-# 1.15-1.45x faster and the big kernel rows up to 1.8x; on a machine whose cores are busy it
-# cost up to a fifth (PyTorch's two threads lost far more there; docs/performance.md). Pass
+# small convolution. On an idle 2-core machine the split made the big kernel rows up to
+# 1.8x faster, while the benchmark CNN's small layers gained or lost within the noise; on a
+# machine whose cores are busy it cost up to a fifth (PyTorch's two threads lost far more
+# there). docs/performance.md has the measurements. Pass
 # `split_min_work=math.inf` (or `threads=1`) to a convolution to keep it on one thread.
 SPLIT_MIN_WORK = 2_000_000
 
