@@ -25,14 +25,14 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-# Default `split_min_work`: multiply-adds from which a convolution splits its batch. A
-# handoff to another thread costs tens of microseconds, about a million multiply-adds of a
-# small convolution. On an idle 2-core machine the split made the big kernel rows up to
-# 1.8x faster, while the benchmark CNN's small layers gained or lost within the noise; on a
-# machine whose cores are busy it cost up to a fifth (PyTorch's two threads lost far more
-# there). docs/performance.md has the measurements. Pass
-# `split_min_work=math.inf` (or `threads=1`) to a convolution to keep it on one thread.
-SPLIT_MIN_WORK = 2_000_000
+# Default `split_min_work`: multiply-adds from which a convolution splits its batch. On an
+# idle 2-core machine the split made the kernel rows of 21 to 150 million multiply-adds
+# 1.3-1.9x faster, while the benchmark CNN's layers (7 and 13 million) gained nothing and
+# lost up to a tenth: below this the handoffs cost what the second core saves. On a machine
+# whose cores are busy it costs up to a fifth (PyTorch's two threads lose far more there).
+# docs/performance.md has the measurements. Pass `split_min_work=math.inf` (or `threads=1`)
+# to a convolution to keep it on one thread.
+SPLIT_MIN_WORK = 16_000_000
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
