@@ -212,12 +212,19 @@ def _queue(queue: list[tuple[int, int, Tensor]], t: Tensor) -> None:
 
 def _queue_without_gradient(ctx: Context, grads: dict[Tensor, Any],
                             queue: list[tuple[int, int, Tensor]]) -> None:
-    """Queue the intermediate inputs of `ctx` not queued yet, without a gradient, so that
-    their contexts are released too."""
+    """Queue the inputs of `ctx` that need a gradient, without one (see `_queue_unreached`)."""
     for inp, needed in zip(ctx.inputs, ctx.needs_input_grad):
-        if needed and inp._ctx is not None and inp not in grads:
-            grads[inp] = None
-            _queue(queue, inp)
+        if needed:
+            _queue_unreached(inp, grads, queue)
+
+
+def _queue_unreached(t: Tensor, grads: dict[Tensor, Any],
+                     queue: list[tuple[int, int, Tensor]]) -> None:
+    """Queue intermediate `t`, if not queued yet, without a gradient: an op gave it none, but
+    its context must still be released."""
+    if t._ctx is not None and t not in grads:
+        grads[t] = None
+        _queue(queue, t)
 
 
 def backward_order(roots: Sequence[Tensor]) -> list[Tensor]:
@@ -267,9 +274,7 @@ def _backprop_op(ctx: Context, g: Any, grads: dict[Tensor, Any],
         if not needed:
             continue
         if gi is None:
-            if inp._ctx is not None and inp not in grads:
-                grads[inp] = None  # (queued so that its context is released)
-                _queue(queue, inp)
+            _queue_unreached(inp, grads, queue)
             continue
         target = inp.data
         if gi.shape != target.shape:
