@@ -322,9 +322,7 @@ class Context:
                     data = t.data
                     entries.append(t if t._ctx is None
                                    else (t._ctx, data.shape, data.dtype, t.name))
-                released = _new_object(ReleasedInputs)
-                released._entries, released._tensors = entries, None
-                self.inputs = released
+                self.inputs = ReleasedInputs(entries)
                 return
 
 class ReleasedInputs(Sequence):
@@ -357,8 +355,6 @@ class ReleasedInputs(Sequence):
     def __repr__(self) -> str:
         return f"ReleasedInputs({list(self._resolved())!r})"
 
-
-_new_object = object.__new__
 
 # Read-only zero-strided arrays by (shape, dtype): every placeholder of that shape shares one
 # (they hold no values, so nothing can tell them apart); bounded, as a training loop uses a
