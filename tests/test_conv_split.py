@@ -212,3 +212,26 @@ def test_chunks_run_in_the_callers_floating_point_state():
     with np.errstate(invalid="ignore"):
         batch_split.run_chunks(chunk, [slice(0, 1), slice(1, 2)])
     assert states == {0: "ignore", 1: "ignore"}
+
+
+def test_set_conv_threads_chooses_the_default_split():
+    try:
+        tg.set_conv_threads(3)
+        assert len(batch_split.batch_chunks(10, work=1.0, min_work=0)) == 3
+        tg.set_conv_threads(1)
+        assert batch_split.batch_chunks(10, work=1.0, min_work=0) == [slice(0, 10)]
+        # a convolution asked to always split, with the setting at one thread, computes on
+        # the calling thread: the very numbers of the never-split run
+        rng = np.random.default_rng(0)
+        xs, ws = (6, 2, 9, 9), (4, 2, 3, 3)
+        args = (rng.standard_normal(xs), rng.standard_normal(ws))
+        g = rng.standard_normal((6, 4, 7, 7))
+        conf = _conf(xs, ws, 1, 0, 1, 1)
+        split, one = _run(args, conf, 12, dict(split_min_work=0), g), _run(args, conf, 12, ONE, g)
+        for a, b in zip(split, one):
+            np.testing.assert_array_equal(a, b)
+        with pytest.raises(ValueError, match="set_conv_threads: .*positive int or None"):
+            tg.set_conv_threads(0)
+    finally:
+        tg.set_conv_threads(None)
+    assert batch_split.default_threads() >= 1 and batch_split._chosen_threads[0] is None

@@ -159,7 +159,13 @@ from .nn.functional import (  # layer functions PyTorch also has as torch.<name>
 from .reductions import all, amax, amin, any, argmax, argmin, max, min
 from .registry import OPS, register_op, registry
 from .tensor import Tensor
-from .threads import apply_default_policy, blas_thread_count, blas_threads, set_blas_threads
+from .threads import (
+    apply_default_policy,
+    blas_thread_count,
+    blas_threads,
+    set_blas_threads,
+    set_conv_threads,
+)
 from .train import History, evaluate, fit
 
 __version__ = "0.1.0"
@@ -190,6 +196,7 @@ __all__ = [
     "register_op", "registry", "set_default_dtype", "set_grad_enabled", "softmax", "split",
     "stack", "tensor", "where", "zeros", "zeros_like", "data", "nn", "optim",
     "History", "evaluate", "fit", "blas_thread_count", "blas_threads", "set_blas_threads",
+    "set_conv_threads",
     # issue #17: a compiled training step
     "jit",
     # p14-select

@@ -26,6 +26,8 @@ from typing import Any
 
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from .ops import batch_split as _batch_split
+
 BLAS_ENV_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                  "BLIS_NUM_THREADS")
 ENV_VAR = "TINYGRAD_ND_BLAS_THREADS"
@@ -33,11 +35,33 @@ ENV_VAR = "TINYGRAD_ND_BLAS_THREADS"
 _original: list[Any] = []  # the limiter that restores numpy's own setting, once we changed it
 
 
-def _checked(n: int | None, name: str) -> int | None:
+def _checked(n: int | None, name: str, default: str = "BLAS's default") -> int | None:
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
         raise ValueError(f"{name}: the number of threads must be a positive int or None "
-                         f"(BLAS's default), got {n!r}")
+                         f"({default}), got {n!r}")
     return n
+
+
+def set_conv_threads(n: int | None) -> None:
+    """Split big convolutions over `n` threads from now on (`None`: one per core).
+
+    A convolution of at least `ops.batch_split.SPLIT_MIN_WORK` multiply-adds computes chunks
+    of its batch on separate threads (BLAS stays at one thread each); `1` keeps every
+    convolution on the calling thread, e.g. when other processes share the cores or when
+    you raised the BLAS threads. A convolution's own `threads` argument overrides this.
+
+    Parameters
+    ----------
+    n : int or None
+        Threads per big convolution; `None` restores one per core this process may use.
+
+    Examples
+    --------
+    >>> import tinygrad_nd as tg
+    >>> tg.set_conv_threads(1)
+    >>> tg.set_conv_threads(None)
+    """
+    _batch_split._chosen_threads[0] = _checked(n, "set_conv_threads", "one per core")
 
 
 def set_blas_threads(n: int | None) -> None:

@@ -30,16 +30,22 @@ T = TypeVar("T")
 # 1.3-1.9x faster, while the benchmark CNN's layers (7 and 13 million) gained nothing and
 # lost up to a tenth: below this the handoffs cost what the second core saves. On a machine
 # whose cores are busy it costs up to a fifth (PyTorch's two threads lose far more there).
-# docs/performance.md has the measurements. Pass `split_min_work=math.inf` (or `threads=1`)
-# to a convolution to keep it on one thread.
+# docs/performance.md has the measurements. `tg.set_conv_threads(1)`, or an op's
+# `split_min_work=math.inf` or `threads=1`, keeps convolutions on one thread.
 SPLIT_MIN_WORK = 16_000_000
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
+_chosen_threads: list[int | None] = [None]  # set by `tinygrad_nd.set_conv_threads`
+
+
 def default_threads() -> int:
-    """The number of chunks a big batch is split into: one per core this process may use."""
+    """The number of chunks a big batch is split into: what `tg.set_conv_threads` chose, else
+    one per core this process may use."""
+    if _chosen_threads[0] is not None:
+        return _chosen_threads[0]
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # (not on macOS or Windows)
