@@ -206,8 +206,7 @@ _LEAF_ORDER = 1  # after every op (their orders are <= 0): leaves are finished l
 def _queue(queue: list[tuple[int, int, Tensor]], t: Tensor) -> None:
     """Queue `t`: the most recently created op first, leaves last; ties (the nodes of one
     context) broken by id, so tensors themselves are never compared."""
-    ctx = t._ctx
-    _push(queue, (_LEAF_ORDER if ctx is None else ctx.order, id(t), t))
+    _push(queue, (*_order_key(t), t))
 
 
 def _queue_without_gradient(ctx: Context, grads: dict[Tensor, Any],
@@ -282,7 +281,7 @@ def _backprop_op(ctx: Context, g: Any, grads: dict[Tensor, Any],
         if gi.dtype is not target.dtype and gi.dtype != target.dtype:
             gi = gi.astype(target.dtype)
         previous = grads.get(inp, _NOT_QUEUED)
-        if previous is _NOT_QUEUED:  # (_queue inlined: this is the hot path)
+        if previous is _NOT_QUEUED:  # (_queue and _order_key inlined: the hot path)
             _push(queue, (_LEAF_ORDER if inp._ctx is None else inp._ctx.order, id(inp), inp))
         elif previous is not None:
             gi = previous + gi  # (out of place: the same array may be another input's too)
