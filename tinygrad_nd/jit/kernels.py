@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..ops.activation import ReLU, Sigmoid, Tanh
+from ..ops.blocked_gemm import SMALL_GEMM_WORK
 from ..ops.fused import CrossEntropy, Linear
 from ..ops.linalg import MatMul
 from ..ops.reduce import Sum
@@ -76,13 +77,17 @@ class LinearKernel:
 
     def forward(self, c: KernelCall) -> Lines:
         x, w, b = c.ins
-        return [f"np.matmul({x}, {w}.T, out={c.out})", f"np.add({c.out}, {b}, out={c.out})"]
+        # the product `Linear` chooses for these sizes (its three take the same work)
+        big = c.arrays[0].size * c.arrays[1].shape[0] > SMALL_GEMM_WORK
+        c.state["product"] = product = "matmul_in_blocks" if big else "np.matmul"
+        return [f"{product}({x}, {w}.T, out={c.out})", f"np.add({c.out}, {b}, out={c.out})"]
 
     def backward(self, c: KernelCall, g: str) -> Grads:
         x, w, _ = c.ins
+        product = c.state["product"]
         grads = []
-        for pos, make in ((0, lambda o: f"np.matmul({g}, {w}, out={o})"),
-                          (1, lambda o: f"np.matmul({g}.T, {x}, out={o})"),
+        for pos, make in ((0, lambda o: f"{product}({g}, {w}, out={o})"),
+                          (1, lambda o: f"{product}({g}.T, {x}, out={o})"),
                           (2, lambda o: f"np.add.reduce({g}, axis=0, out={o})")):
             if c.needs[pos]:
                 o = c.grad_buffer(pos)

@@ -27,6 +27,7 @@ from .. import autograd, engine, fpstate
 from .. import dtypes as _dtypes
 from ..autograd import Context, _engine_lock
 from ..fpstate import Ignoring
+from ..ops.blocked_gemm import matmul_in_blocks
 from ..optim.optimizer import _NO_STATE, Optimizer
 from ..optim.optimizers import SGD
 from ..tensor import Tensor
@@ -52,7 +53,8 @@ class Tape:
         self.optimizers = list(rec.optimizers.values())
         self.modules = list(rec.modules.values())
         self.namespace: dict[str, Any] = {
-            "np": np, "ndarray": np.ndarray, "asarray": np.asarray, "make": Tensor._make,
+            "np": np, "matmul_in_blocks": matmul_in_blocks, "ndarray": np.ndarray,
+            "asarray": np.asarray, "make": Tensor._make,
             "unbroadcast": engine.unbroadcast, "accumulate": engine._accumulate_grad,
             "set_grad_mode": autograd._set_grad_mode, "grad_enabled": autograd._grad_enabled,
             "as_array": _dtypes.as_array, "fix_scalar": _fix_scalar, "empty": np.empty,

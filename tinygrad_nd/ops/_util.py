@@ -9,6 +9,7 @@ import numpy as np
 
 from ..fpstate import Ignoring
 from ..tensor import Tensor
+from .blocked_gemm import matmul_in_blocks
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,6 +53,14 @@ def permute(x: Any, axes: tuple[int, ...]) -> Any:
     """Reorder the axes of an array (a view) or of a Tensor (the recorded op): part of the
     vocabulary that op backwards share between first-order and recorded passes."""
     return x.transpose(axes) if isinstance(x, np.ndarray) else x.permute(axes)
+
+
+def mm(a: Any, b: Any) -> Any:
+    """`a @ b` of arrays (at least 2-D: cut into blocks for BLAS's small-matrix kernels, see
+    `blocked_gemm`) or of Tensors (the recorded `matmul`): part of the backward vocabulary."""
+    if isinstance(a, np.ndarray) and a.ndim >= 2 and b.ndim >= 2:
+        return matmul_in_blocks(a, b)
+    return a @ b
 
 
 def swap_last(x: Any) -> Any:

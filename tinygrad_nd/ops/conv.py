@@ -20,6 +20,7 @@ from numpy.lib.stride_tricks import as_strided
 from ..autograd import Function
 from ..registry import register_op
 from .batch_split import SPLIT_MIN_WORK, batch_chunks, run_chunks
+from .blocked_gemm import matmul_in_blocks
 
 Dims = tuple[int, ...]
 Layout = Literal["batch_last", "per_image"]
@@ -303,11 +304,12 @@ def conv_forward(x: np.ndarray, w: np.ndarray, stride: Dims, padding: Dims, dila
     wmat = w.reshape(groups, o // groups, -1)                # G, Og, Cg*prod(K)
     if size[-1] <= batch_last_max_width:
         cols = _im2col_batch_last(x, w.shape[2:], stride, padding, dilation, groups)
-        y = (wmat @ cols).reshape(o, *size, n)
-        out[...] = y.transpose((len(size) + 1,) + tuple(range(len(size) + 1)))
+        y = np.empty((groups, o // groups, cols.shape[-1]), dtype=out.dtype)
+        matmul_in_blocks(wmat, cols, y)
+        out[...] = y.reshape(o, *size, n).transpose((len(size) + 1,) + tuple(range(len(size) + 1)))
         return out, cols, BATCH_LAST
     cols = _im2col(x, w.shape[2:], stride, padding, dilation, groups)
-    np.matmul(wmat, cols, out=out.reshape(n, groups, o // groups, cols.shape[-1]))
+    matmul_in_blocks(wmat, cols, out.reshape(n, groups, o // groups, cols.shape[-1]))
     return out, cols, PER_IMAGE
 
 

@@ -10,12 +10,15 @@ central differences and PyTorch by the generic tests like any op.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ..autograd import Function
 from ..registry import register_op
-from ._util import check_class_indices, quiet, reduce_keepdims
+from ._util import check_class_indices, mm, quiet, reduce_keepdims
 from .activation import Sigmoid, Softmax, Softplus
+from .blocked_gemm import SMALL_GEMM_WORK
 
 
 def _linear_reference(x, w, b):
@@ -63,7 +66,10 @@ class Linear(Function):
             raise ValueError(f"linear: bias of shape {b.shape} does not match weight of shape "
                              f"{w.shape} (expects ({w.shape[0]},))")
         ctx.save_for_backward(x, w)
-        out = np.matmul(x, w.T)
+        # Its three products take the same multiply-adds: only big ones go through `mm`'s
+        # blocks; the small products of small nets stay one plain call each.
+        ctx.product = mm if x.size * w.shape[0] > SMALL_GEMM_WORK else operator.matmul
+        out = ctx.product(x, w.T)
         out += b
         return out
 
@@ -73,8 +79,8 @@ class Linear(Function):
         need_x, need_w, need_b = ctx.needs_input_grad
         rows = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
         flat_x = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-        return (g @ w if need_x else None,
-                rows.T @ flat_x if need_w else None,
+        return (ctx.product(g, w) if need_x else None,
+                ctx.product(rows.T, flat_x) if need_w else None,
                 rows.sum(axis=0) if need_b else None)
 
 
