@@ -26,7 +26,8 @@ def cutting(monkeypatch):
     (100, 64, 784, "rows"),       # that layer's weight gradient
     (10, 784, 30, ""),            # small: one call
     (256, 256, 256, ""),          # square: the general kernels are as fast
-    (7, 1_000_003, 1, ""),        # (a prime: no block count divides it)
+    (7, 1_000_003, 1, ""),        # too few rows and columns to cut
+    (1021, 1000, 17, ""),         # (rows a prime: no block count divides them)
 ])
 def test_every_cut_gives_the_product(cutting, dtype, m, k, n, how):
     rng = np.random.default_rng(0)

@@ -83,8 +83,6 @@ def test_kernels_match_their_ops_bit_for_bit(act, dtype):
 def test_a_layer_big_enough_to_be_cut_into_blocks_matches_eager_bit_for_bit():
     """A 64 x 784 batch through a 784 -> 100 layer is over `SMALL_GEMM_WORK`: eager `Linear`
     and the tape's kernel must cut its three products the same way."""
-    from tinygrad_nd.ops.blocked_gemm import CUT_PRODUCTS
-
     results = []
     for compiled in (False, True):
         model = mlp("relu", (784, 100, 10))
@@ -94,7 +92,7 @@ def test_a_layer_big_enough_to_be_cut_into_blocks_matches_eager_bit_for_bit():
         results.append((losses, [p.data.copy() for p in model.parameters()]))
         if compiled:
             assert run.jit.replays == 2  # (the first two calls record)
-            assert ("matmul_in_blocks(" in run.jit.tape_text()) == CUT_PRODUCTS
+            assert "matmul_in_blocks(" in run.jit.tape_text()  # (which cuts only with OpenBLAS)
     (l1, p1), (l2, p2) = results
     assert l1 == l2 and all(np.array_equal(a, b) for a, b in zip(p1, p2))
 

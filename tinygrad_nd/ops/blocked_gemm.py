@@ -6,13 +6,14 @@ the general kernels pack first. For a wide, thin product, such as a convolution'
 (16 x 200) times its im2col columns (200 x 4096), packing costs more than the arithmetic:
 the same product cut into sixteen blocks of 256 columns, computed by one stacked `np.matmul`,
 took half the time on the benchmark machine, and a 64 x 784 batch times a 784 x 100 layer
-two thirds cut into blocks of 8 rows (docs/performance.md has the measurements). A block holds
-whole rows or whole columns, so no sum is split; the small kernels may add a dot product's
-terms in another order than the general ones, so the last bits can differ from one uncut call.
+took two thirds of the time cut into blocks of 8 rows (docs/performance.md has the
+measurements). A block holds whole rows or whole columns, so no sum is split; the small
+kernels may add a dot product's terms in another order than the general ones, so the last
+bits can differ from one uncut call.
 
 Only thin products are cut (one side at most `THIN` long): for squarer ones the general
-kernels are as fast. With another BLAS (MKL, Accelerate...) nothing is cut: their thresholds
-differ.
+kernels are as fast. With another BLAS (MKL, Accelerate...), or on a core for which OpenBLAS
+has no small-matrix kernels, nothing is cut.
 """
 
 from __future__ import annotations
@@ -29,15 +30,24 @@ MIN_ROWS = 8     # thinner row blocks, or
 MIN_COLUMNS = 32  # narrower column blocks, cost more in calls than the packing they save
 
 
-def _blas_is_openblas() -> bool:
-    try:
-        return "openblas" in np.show_config(mode="dicts")["Build Dependencies"]["blas"][
-            "name"].lower()
-    except (KeyError, TypeError, AttributeError):
-        return False
+# OpenBLAS builds its small-matrix GEMM kernels for AVX-512 cores (measured on SkylakeX);
+# on other cores (Haswell, Zen...) it has none, and nothing is cut.
+SMALL_KERNEL_CORES = ("skylakex", "cooperlake", "sapphirerapids")
+CUT_PRODUCTS: bool | None = None  # decided on first use by `cutting_products`
 
 
-CUT_PRODUCTS = _blas_is_openblas()
+def cutting_products() -> bool:
+    """Whether numpy's BLAS is OpenBLAS running on a core with small-matrix kernels (asked of
+    threadpoolctl once, on the first big product)."""
+    global CUT_PRODUCTS
+    if CUT_PRODUCTS is None:
+        from threadpoolctl import threadpool_info
+
+        CUT_PRODUCTS = any(
+            info.get("internal_api") == "openblas"
+            and str(info.get("architecture", "")).lower() in SMALL_KERNEL_CORES
+            for info in threadpool_info())
+    return CUT_PRODUCTS
 
 
 def _fewest_blocks(length: int, widest: int, narrowest: int) -> int:
@@ -63,12 +73,12 @@ def cut(m: int, k: int, n: int) -> tuple[str, int]:
 
     Examples
     --------
-    >>> cut(16, 200, 4096) if CUT_PRODUCTS else ("columns", 16)
+    >>> cut(16, 200, 4096) if cutting_products() else ("columns", 16)
     ('columns', 16)
-    >>> cut(64, 784, 100) if CUT_PRODUCTS else ("rows", 8)
+    >>> cut(64, 784, 100) if cutting_products() else ("rows", 8)
     ('rows', 8)
     """
-    if not CUT_PRODUCTS or m * k * n <= SMALL_GEMM_WORK or min(m, n) > THIN:
+    if m * k * n <= SMALL_GEMM_WORK or min(m, n) > THIN or not cutting_products():
         return "", 1
     blocks = _fewest_blocks(m, SMALL_GEMM_WORK // (k * n), MIN_ROWS)
     if blocks > 1:
@@ -105,6 +115,8 @@ def matmul_in_blocks(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None
     >>> matmul_in_blocks(a, b)[0]
     array([3., 3., 3., 3.])
     """
+    if a.ndim < 2 or b.ndim < 2:  # (a vector: nothing to cut)
+        return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
     (m, k), n = a.shape[-2:], b.shape[-1]
     if m * k * n <= SMALL_GEMM_WORK:  # (most products of small nets: checked first, inline)
         return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
