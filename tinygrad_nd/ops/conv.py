@@ -304,8 +304,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, stride: Dims, padding: Dims, dila
     wmat = w.reshape(groups, o // groups, -1)                # G, Og, Cg*prod(K)
     if size[-1] <= batch_last_max_width:
         cols = _im2col_batch_last(x, w.shape[2:], stride, padding, dilation, groups)
-        y = np.empty((groups, o // groups, cols.shape[-1]), dtype=out.dtype)
-        matmul_in_blocks(wmat, cols, y)
+        y = matmul_in_blocks(wmat, cols)
         out[...] = y.reshape(o, *size, n).transpose((len(size) + 1,) + tuple(range(len(size) + 1)))
         return out, cols, BATCH_LAST
     cols = _im2col(x, w.shape[2:], stride, padding, dilation, groups)
